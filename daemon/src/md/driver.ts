@@ -1,0 +1,68 @@
+// The one interface every layer above md uses to read and change md on this node.
+// Owns: the contract between the daemon and md; implemented by the kernel driver
+// (md/kernel/, over native/ ioctls and sysfs) and the simulated driver (md/sim/).
+// Invariants:
+// - Every method rejects with an OpError (common/errors.ts) for an operating failure: a
+//   missing array -> E_NO_SUCH_ARRAY, a missing component -> E_NO_SUCH_DEVICE, a refused
+//   ioctl/sysfs write -> E_KERNEL with details {errno, syscall, device, member?}.
+// - State changes other than create/assemble go through ioctls/sysfs, never through mdadm.
+// - Changes are idempotent where md allows it: set-faulty on a faulty member, stop on a
+//   stopped array, read-only on a read-only array succeed without effect.
+import type { Sectors } from '../common/types.js';
+import type { ArrayState, AssembleSpec, CreateSpec, MdEvent, SuperblockInfo, SyncAction } from './types.js';
+
+export interface SpeedLimits {
+  minKiBps: number;
+  maxKiBps: number;
+}
+
+export interface WatchHandle {
+  close(): Promise<void>;
+}
+
+export interface MdDriver {
+  readonly kind: 'kernel' | 'sim';
+
+  // ---- read ----
+  /** Kernel names of the md arrays present on this node ("md0", ...), active or inactive. */
+  listArrays(): Promise<string[]>;
+  readArray(device: string): Promise<ArrayState>;
+  /** This node's /proc/mdstat text, as the kernel (or the simulated kernel) renders it. */
+  readMdstat(): Promise<string>;
+  readSuperblock(devPath: string): Promise<SuperblockInfo>;
+
+  // ---- create / assemble (may use mdadm as the metadata writer) ----
+  create(spec: CreateSpec): Promise<void>;
+  assemble(spec: AssembleSpec): Promise<void>;
+
+  // ---- array state (ioctl / sysfs) ----
+  run(device: string): Promise<void>;
+  stop(device: string): Promise<void>;
+  setReadOnly(device: string): Promise<void>;
+  setReadWrite(device: string): Promise<void>;
+
+  // ---- members (ioctl / sysfs); `member` is a block device path such as /dev/vdb ----
+  setFaulty(device: string, member: string): Promise<void>;
+  hotRemove(device: string, member: string): Promise<void>;
+  /** Adds a component; md makes it a spare, recovery starts if a slot is empty. */
+  hotAdd(device: string, member: string): Promise<void>;
+  /** Re-adds a previously removed member (bitmap-based recovery when possible). */
+  reAdd(device: string, member: string): Promise<void>;
+  setWriteMostly(device: string, member: string, on: boolean): Promise<void>;
+  /** Marks `member` want_replacement; `withMember` (already a spare) becomes its replacement. */
+  replace(device: string, member: string, withMember: string): Promise<void>;
+
+  // ---- resync control (sysfs) ----
+  setSyncAction(device: string, action: SyncAction): Promise<void>;
+  setSyncMin(device: string, sectors: Sectors): Promise<void>;
+  setSyncMax(device: string, sectors: Sectors | 'max'): Promise<void>;
+  /** md/resync_start; null writes "none". Only allowed while the array is not running a sync. */
+  setResyncStart(device: string, sectors: Sectors | null): Promise<void>;
+  setRecoveryStart(device: string, member: string, sectors: Sectors): Promise<void>;
+  setSpeedLimits(limits: SpeedLimits): Promise<void>;
+
+  // ---- events (no polling loop; a slow fallback re-read is allowed) ----
+  watch(onEvent: (event: MdEvent) => void): WatchHandle;
+
+  close(): Promise<void>;
+}

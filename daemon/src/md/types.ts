@@ -1,0 +1,177 @@
+// The md state model shared by every md driver (kernel, simulated), the mdstat/detail
+// renderers, the cluster state and mdctl. Owns: the shape of "what one node's md driver
+// reports" and of the requests it accepts.
+// Invariant: an ArrayState is a snapshot of one node's kernel view (or the simulated
+// kernel's), in the kernel's own units: sysfs sizes in KiB where sysfs gives KiB, sync
+// positions in 512-byte sectors. Fields may be ADDED by contributors; never rename or remove
+// one without updating every user (grep first).
+import type { Sectors } from '../common/types.js';
+
+export type MdLevel = 'linear' | 'raid0' | 'raid1' | 'raid4' | 'raid5' | 'raid6' | 'raid10';
+
+/** sysfs md/array_state values. */
+export type ArrayRunState =
+  | 'clear' | 'inactive' | 'suspended' | 'readonly' | 'read-auto'
+  | 'clean' | 'active' | 'write-pending' | 'active-idle' | 'broken';
+
+/** sysfs md/sync_action values. */
+export type SyncAction = 'idle' | 'resync' | 'recover' | 'check' | 'repair' | 'frozen' | 'reshape';
+
+/** Tokens of sysfs md/dev-X/state (comma separated in the kernel). */
+export type MemberFlag =
+  | 'faulty' | 'in_sync' | 'write_mostly' | 'blocked' | 'spare' | 'write_error'
+  | 'want_replacement' | 'replacement' | 'external_bbl' | 'failfast' | 'journal';
+
+export interface MemberState {
+  /** Kernel name of the component, e.g. "vda" or "sdb1" (sysfs dev-<name>). */
+  name: string;
+  /** Block device path on this node, e.g. "/dev/vda". */
+  devPath: string;
+  major: number;
+  minor: number;
+  /** sysfs dev-X/slot: raid_disk number, or null when "none" (spare, faulty, journal). */
+  slot: number | null;
+  /** Superblock dev_number (the [N] in /proc/mdstat; mdu_disk_info_t.number). */
+  descNumber: number;
+  flags: MemberFlag[];
+  /** sysfs dev-X/errors. */
+  errors: number;
+  /** sysfs dev-X/recovery_start: null when "none" (member fully in sync or not recovering). */
+  recoveryStartSectors: Sectors | null;
+  /** Device UUID from the member's v1.x superblock, "xxxxxxxx:xxxxxxxx:xxxxxxxx:xxxxxxxx"; null if unknown. */
+  deviceUuid: string | null;
+  /** sysfs dev-X/offset and dev-X/size (sectors / KiB as the kernel reports them). */
+  dataOffsetSectors: Sectors;
+  sizeKiB: number;
+}
+
+export interface SyncProgress {
+  /** sysfs md/sync_completed "done / total", in sectors. */
+  doneSectors: Sectors;
+  totalSectors: Sectors;
+}
+
+export interface BitmapState {
+  /** "internal", "none", a file path, or "clustered". */
+  location: string;
+  /** From /proc/mdstat "bitmap: P/T pages [NKB], CKB chunk". */
+  pagesUsed: number;
+  pagesTotal: number;
+  pagesKiB: number;
+  chunkKiB: number;
+  file: string | null;
+}
+
+export interface ArrayState {
+  /** Kernel name, e.g. "md0" (the block device is /dev/md0). */
+  device: string;
+  /** Array UUID in mdadm's colon form "xxxxxxxx:xxxxxxxx:xxxxxxxx:xxxxxxxx". */
+  uuid: string;
+  /** Array name from the superblock (e.g. "labhost:0"), or null for 0.90 / none. */
+  name: string | null;
+  level: MdLevel;
+  raidDisks: number;
+  /** md/layout (numeric, as the kernel holds it). */
+  layout: number;
+  /** md/chunk_size in bytes (0 for raid1/linear). */
+  chunkSizeBytes: number;
+  /** Array size in KiB (mdstat "blocks", GET_ARRAY_INFO size for raid1). */
+  arraySizeKiB: number;
+  /** md/component_size in KiB (Used Dev Size). */
+  componentSizeKiB: number;
+  /** md/metadata_version: "1.2", "1.1", "1.0", "0.90", "none", "external:..." */
+  metadataVersion: string;
+  arrayState: ArrayRunState;
+  degraded: number;
+  syncAction: SyncAction;
+  lastSyncAction: SyncAction | null;
+  /** md/sync_completed; null when "none". "delayed"/"pending" are reported in syncWaiting. */
+  syncCompleted: SyncProgress | null;
+  /** "DELAYED" / "PENDING" / "REMOTE" as mdstat would print resync=...; null otherwise. */
+  syncWaiting: 'DELAYED' | 'PENDING' | 'REMOTE' | null;
+  /** md/sync_speed in KiB/s (0 when idle). */
+  syncSpeedKiBps: number;
+  /** md/resync_start; null when "none" (array in sync). */
+  resyncStartSectors: Sectors | null;
+  syncMinSectors: Sectors;
+  /** md/sync_max; "max" when unlimited. */
+  syncMaxSectors: Sectors | 'max';
+  /** md/consistency_policy: resync, bitmap, journal, ppl, none. */
+  consistencyPolicy: string;
+  bitmap: BitmapState | null;
+  /** Superblock events counter (may go DOWN by one on the dirty-to-clean transition). */
+  events: number;
+  /** Superblock creation / update time, seconds since epoch. */
+  ctimeSec: number;
+  utimeSec: number;
+  mismatchCount: number;
+  members: MemberState[];
+}
+
+export interface CreateSpec {
+  device: string;
+  level: MdLevel;
+  raidDevices: number;
+  /** Members in role order; the last `spareDevices` are spares. "missing" leaves a slot empty. */
+  members: string[];
+  spareDevices: number;
+  metadata?: string;
+  bitmap?: 'internal' | 'none';
+  chunkKiB?: number;
+  layout?: string;
+  name?: string;
+  assumeClean?: boolean;
+  /** Size per component in KiB; default: largest that fits. */
+  sizeKiB?: number;
+}
+
+export interface AssembleSpec {
+  device: string;
+  uuid?: string;
+  /** Component block devices to assemble from. */
+  members: string[];
+  /** Start the array read-only (standby). */
+  readOnly: boolean;
+  /** Start even if degraded. */
+  run?: boolean;
+}
+
+/** v1.x superblock facts from a component (native/ superblock reader, or the sim's files). */
+export interface SuperblockInfo {
+  majorVersion: 1;
+  /** 0, 1 or 2: the superblock's position (1.0 at the end, 1.1 at 0, 1.2 at 4 KiB). */
+  minorVersion: 0 | 1 | 2;
+  setUuid: string;
+  setName: string;
+  deviceUuid: string;
+  level: number;
+  layout: number;
+  raidDisks: number;
+  chunkSectors: number;
+  ctimeSec: number;
+  utimeSec: number;
+  events: number;
+  resyncOffsetSectors: Sectors | 'max';
+  recoveryOffsetSectors: Sectors;
+  devNumber: number;
+  /** dev_roles[]: 0xffff spare, 0xfffe faulty, 0xfffd journal, else the slot. */
+  devRoles: number[];
+  featureMap: number;
+  dataOffsetSectors: Sectors;
+  dataSizeSectors: Sectors;
+  superOffsetSectors: Sectors;
+  sizeSectors: Sectors;
+  checksumValid: boolean;
+}
+
+export type MdEvent =
+  | { type: 'member-faulty'; device: string; member: string }
+  | { type: 'degraded-changed'; device: string; degraded: number }
+  | { type: 'sync-started'; device: string; action: SyncAction }
+  | { type: 'sync-progress'; device: string; action: SyncAction; progress: SyncProgress }
+  | { type: 'sync-finished'; device: string; action: SyncAction }
+  | { type: 'array-started'; device: string }
+  | { type: 'array-stopped'; device: string }
+  | { type: 'array-state-changed'; device: string; arrayState: ArrayRunState }
+  | { type: 'member-added'; device: string; member: string }
+  | { type: 'member-removed'; device: string; member: string };
