@@ -110,6 +110,8 @@ export interface ArrayState {
 
 export interface CreateSpec {
   device: string;
+  /** Array UUID chosen by the proposer (mdadm --uuid), colon form; the driver generates one when absent. */
+  uuid?: string;
   level: MdLevel;
   raidDevices: number;
   /** Members in role order; the last `spareDevices` are spares. "missing" leaves a slot empty. */

@@ -1,0 +1,106 @@
+// The md and cluster commands carried in Raft entries, and their decoding from untrusted bytes.
+// Owns: the wire shape of every replicated command (JSON, versioned by the `v` field).
+// Invariants: decodeCommand never throws; a command that decodes is well-formed (ranges, names),
+// but not necessarily valid against the state: validate.ts decides that.
+import { z } from 'zod';
+import { MD_MAX_MEMBERS_PER_ARRAY } from '../common/limits.js';
+import { NODE_ID_PATTERN, type NodeId, type Sectors, type Term } from '../common/types.js';
+
+export const COMMAND_VERSION = 1;
+
+const devName = z.string().regex(/^md[0-9]{1,3}$|^md_[A-Za-z0-9_.-]{1,32}$/, 'an md device name such as md0');
+const path = z.string().min(1).max(256).regex(/^\/[^\0\s]*$/, 'an absolute device path');
+const uuid = z.string().regex(/^[0-9a-f]{8}:[0-9a-f]{8}:[0-9a-f]{8}:[0-9a-f]{8}$/, 'a UUID in colon form');
+const node = z.string().regex(NODE_ID_PATTERN, 'a node id');
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const level = z.enum(['linear', 'raid0', 'raid1', 'raid4', 'raid5', 'raid6', 'raid10']);
+
+const memberOp = <T extends string>(op: T) => z.object({ op: z.literal(op), device: devName, member: path }).strict();
+
+const schema = z.discriminatedUnion('op', [
+  z.object({
+    op: z.literal('create'), device: devName, uuid, name: z.string().min(1).max(32), level,
+    raidDevices: z.number().int().min(1).max(MD_MAX_MEMBERS_PER_ARRAY),
+    members: z.array(z.union([path, z.literal('missing')])).min(1).max(MD_MAX_MEMBERS_PER_ARRAY),
+    spares: z.number().int().min(0).max(MD_MAX_MEMBERS_PER_ARRAY),
+    metadata: z.enum(['1.0', '1.1', '1.2']), bitmap: z.enum(['internal', 'none']),
+    chunkKiB: z.number().int().min(4).max(1 << 20).nullable(), layout: z.string().max(32).nullable(),
+    assumeClean: z.boolean(), sizeKiB: count.nullable(),
+  }).strict(),
+  z.object({
+    op: z.literal('assemble'), device: devName, uuid, name: z.string().max(64), level,
+    raidDisks: z.number().int().min(1).max(MD_MAX_MEMBERS_PER_ARRAY),
+    members: z.array(path).min(1).max(MD_MAX_MEMBERS_PER_ARRAY), metadata: z.enum(['1.0', '1.1', '1.2']),
+    bitmap: z.enum(['internal', 'none']), chunkKiB: z.number().int().min(0).max(1 << 20).nullable(),
+    layout: z.string().max(32).nullable(),
+  }).strict(),
+  z.object({ op: z.literal('stop'), device: devName }).strict(),
+  z.object({ op: z.literal('run'), device: devName }).strict(),
+  z.object({ op: z.literal('set-faulty'), device: devName, member: path, force: z.boolean() }).strict(),
+  memberOp('hot-remove'),
+  memberOp('hot-add'),
+  memberOp('add-spare'),
+  memberOp('re-add'),
+  z.object({ op: z.literal('replace'), device: devName, member: path, with: path }).strict(),
+  z.object({ op: z.literal('read-only'), device: devName }).strict(),
+  z.object({ op: z.literal('read-write'), device: devName }).strict(),
+  z.object({ op: z.literal('write-mostly'), device: devName, member: path, on: z.boolean() }).strict(),
+  z.object({ op: z.literal('sync-action'), device: devName, action: z.enum(['check', 'repair', 'idle', 'frozen']) }).strict(),
+  z.object({
+    op: z.literal('checkpoint'), device: devName, term: count,
+    action: z.enum(['idle', 'resync', 'recover', 'check', 'repair']), doneSectors: count, totalSectors: count,
+  }).strict().refine((c) => c.doneSectors <= c.totalSectors, 'doneSectors must not exceed totalSectors'),
+  z.object({
+    op: z.literal('observe'), device: devName, term: count, componentSizeKiB: count, arraySizeKiB: count,
+    members: z.array(z.object({
+      path, deviceUuid: z.string().max(64).nullable(), role: z.enum(['active', 'spare', 'faulty']),
+      slot: z.number().int().min(0).max(MD_MAX_MEMBERS_PER_ARRAY).nullable(), inSync: z.boolean(),
+      descNumber: z.number().int().min(0).max(4096), writeMostly: z.boolean(),
+      wantReplacement: z.boolean(), replacementFor: path.nullable(),
+    }).strict()).max(MD_MAX_MEMBERS_PER_ARRAY),
+  }).strict(),
+  z.object({ op: z.literal('device-seen'), node, path }).strict(),
+  z.object({ op: z.literal('master'), node, term: count }).strict(),
+  z.object({ op: z.literal('node-add'), node, address: z.string().regex(/^[A-Za-z0-9.:[\]-]{1,253}:[0-9]{1,5}$/, 'host:port') }).strict(),
+  z.object({ op: z.literal('node-remove'), node }).strict(),
+]);
+
+type Raw = z.infer<typeof schema>;
+/** A decoded command; node ids, terms and sectors branded. */
+export type Command = Brandify<Raw>;
+type Brandify<T> = T extends { op: 'checkpoint' }
+  ? Omit<T, 'term' | 'doneSectors' | 'totalSectors'> & { term: Term; doneSectors: Sectors; totalSectors: Sectors }
+  : T extends { op: 'observe' } ? Omit<T, 'term'> & { term: Term }
+    : T extends { op: 'master' } ? Omit<T, 'node' | 'term'> & { node: NodeId; term: Term }
+      : T extends { node: string } ? Omit<T, 'node'> & { node: NodeId } : T;
+export type CommandOp = Command['op'];
+export type CommandOf<O extends CommandOp> = Extract<Command, { op: O }>;
+
+export type DecodeResult = { ok: true; command: Command } | { ok: false; message: string };
+
+/** Validates an untrusted JS value (e.g. a parsed control request). Never throws. */
+export function parseCommand(value: unknown): DecodeResult {
+  const r = schema.safeParse(value);
+  if (r.success) return { ok: true, command: r.data as Command };
+  const issue = r.error.issues[0];
+  const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'command';
+  return { ok: false, message: `${where}: ${issue?.message ?? 'invalid'}` };
+}
+
+/** Entry payload: {"v":1,"cmd":{...}} as UTF-8 JSON. */
+export function encodeCommand(command: Command): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ v: COMMAND_VERSION, cmd: command }));
+}
+
+export function decodeCommand(bytes: Uint8Array): DecodeResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return { ok: false, message: 'entry is not UTF-8 JSON' };
+  }
+  if (typeof value !== 'object' || value === null) return { ok: false, message: 'entry is not an object' };
+  const v = (value as { v?: unknown }).v;
+  if (v !== COMMAND_VERSION) return { ok: false, message: `unsupported command version ${String(v)}` };
+  return parseCommand((value as { cmd?: unknown }).cmd);
+}

@@ -1,0 +1,100 @@
+// The replicated cluster state: what every node agrees the md arrays and the cluster look like.
+// Owns: the data model applied identically on every node from committed Raft entries.
+// Invariants:
+// - ClusterState is changed only by apply.ts, deterministically, from committed commands; it
+//   never depends on local time, local kernel state or randomness.
+// - arrays are sorted by device name; member paths are unique within an array and no path is a
+//   member of two arrays (removed members excepted).
+// - master.term only grows; a command stamped with a fencing token (term) other than
+//   master.term is refused at apply time.
+import type { LogIndex, NodeId, Sectors, Term } from '../common/types.js';
+import type { MdLevel } from '../md/types.js';
+
+/** What the cluster says a member is. 'active' members hold a slot (in sync or recovering). */
+export type MemberRole = 'active' | 'spare' | 'faulty' | 'removed';
+
+export interface MemberRecord {
+  /** Canonical component path (same on every node unless localPaths overrides it). */
+  path: string;
+  /** Per-node path override: node id -> that node's path for this component. */
+  localPaths: Record<string, string>;
+  /** Device UUID from the member's superblock, once the master has observed it. */
+  deviceUuid: string | null;
+  role: MemberRole;
+  /** Invariant: non-null iff role is 'active'. */
+  slot: number | null;
+  /** Invariant: false unless role is 'active'. An active member that is not in sync is recovering. */
+  inSync: boolean;
+  /** Superblock dev_number as the master's kernel reports it (mdstat's [N]); -1 until observed. */
+  descNumber: number;
+  writeMostly: boolean;
+  /** The admin asked for this member to be replaced (md want_replacement). */
+  wantReplacement: boolean;
+  /** This member is the replacement for the member at that path. */
+  replacementFor: string | null;
+  /** An add the master has yet to carry out and observe ('re-add' uses the old superblock). */
+  pendingAdd: 'add' | 're-add' | null;
+}
+
+export type CheckpointAction = 'idle' | 'resync' | 'recover' | 'check' | 'repair';
+
+export interface SyncCheckpoint {
+  action: CheckpointAction;
+  /** Invariant: doneSectors <= totalSectors. */
+  doneSectors: Sectors;
+  totalSectors: Sectors;
+  /** Fencing token (master term) of the master that recorded it. */
+  term: Term;
+}
+
+export interface ArrayRecord {
+  /** Kernel name, e.g. "md0". Invariant: unique in the cluster. */
+  device: string;
+  /** Invariant: unique in the cluster; colon form. */
+  uuid: string;
+  name: string;
+  level: MdLevel;
+  raidDisks: number;
+  layout: string | null;
+  chunkKiB: number | null;
+  metadata: string;
+  bitmap: 'internal' | 'none';
+  assumeClean: boolean;
+  /** Component size in KiB as the master observed it; null until observed. */
+  componentSizeKiB: number | null;
+  arraySizeKiB: number | null;
+  /** 'running' arrays are assembled on every node (writable on the master only). */
+  run: 'running' | 'stopped';
+  /** The admin asked for the array to be read-only everywhere (mdadm --readonly). */
+  adminReadOnly: boolean;
+  /** True once the array exists on disk (the master created or assembled it and observed it). */
+  materialized: boolean;
+  members: MemberRecord[];
+  sync: SyncCheckpoint;
+  /** How the array came to the cluster: the master creates ('create') or assembles it. */
+  origin: 'create' | 'assemble';
+  /** Pending admin sync request (check / repair / idle / frozen) for the master to carry out. */
+  requestedAction: 'check' | 'repair' | 'idle' | 'frozen' | null;
+}
+
+export interface NodeRecord {
+  id: NodeId;
+  /** "host:port" of the peer listener. */
+  address: string;
+}
+
+export interface ClusterState {
+  arrays: ArrayRecord[];
+  /** Invariant: sorted by id. */
+  nodes: NodeRecord[];
+  /** The current master and its fencing token. */
+  master: { node: NodeId; term: Term } | null;
+  /** Device path -> nodes that confirmed they see it (sorted). */
+  deviceSeen: Record<string, NodeId[]>;
+  /** Index of the last applied entry. */
+  appliedIndex: LogIndex;
+}
+
+export function emptyClusterState(): ClusterState {
+  return { arrays: [], nodes: [], master: null, deviceSeen: {}, appliedIndex: 0 as LogIndex };
+}

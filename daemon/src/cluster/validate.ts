@@ -1,0 +1,153 @@
+// Validation of a command against the replicated state: the rules an admin expects from md.
+// Owns: every "may this change happen now" decision. Pure and deterministic: apply.ts calls it
+// at apply time (all nodes reach the same verdict) and the node shell at propose time (early
+// refusal with the same code).
+// Invariant: validate() never mutates the state and never throws on a decoded command.
+import type { ErrorCode } from '../common/errors.js';
+import { MD_MAX_ARRAYS, MD_MAX_MEMBERS_PER_ARRAY, RAFT_MAX_MEMBERS } from '../common/limits.js';
+import type { Command, CommandOf } from './commands.js';
+import { arrayUsable } from './redundancy.js';
+import type { ArrayRecord, ClusterState, MemberRecord } from './types.js';
+
+export type Verdict = { ok: true } | { ok: false; code: ErrorCode; message: string };
+const OK: Verdict = { ok: true };
+const no = (code: ErrorCode, message: string): Verdict => ({ ok: false, code, message });
+
+export function findArray(state: ClusterState, device: string): ArrayRecord | undefined {
+  return state.arrays.find((a) => a.device === device);
+}
+export function findMember(array: ArrayRecord, path: string): MemberRecord | undefined {
+  return array.members.find((m) => m.path === path);
+}
+/** The array (not `except`) that currently uses `path` as a non-removed member. */
+function arrayUsing(state: ClusterState, path: string, except?: string): ArrayRecord | undefined {
+  return state.arrays.find((a) => a.device !== except && a.members.some((m) => m.path === path && m.role !== 'removed'));
+}
+
+/** Voters that confirmed seeing `path`; a device may join an array once a majority of nodes did. */
+export function deviceConfirmed(state: ClusterState, path: string): boolean {
+  const seen = new Set(state.deviceSeen[path] ?? []);
+  const confirmed = state.nodes.filter((n) => seen.has(n.id)).length;
+  return state.nodes.length === 0 || confirmed * 2 > state.nodes.length;
+}
+
+export function inSyncSlots(array: ArrayRecord, without?: string): Set<number> {
+  const s = new Set<number>();
+  for (const m of array.members) if (m.role === 'active' && m.inSync && m.slot !== null && m.path !== without) s.add(m.slot);
+  return s;
+}
+
+export function validate(state: ClusterState, cmd: Command): Verdict {
+  switch (cmd.op) {
+    case 'create': return validateCreate(state, cmd);
+    case 'assemble': return validateAssemble(state, cmd);
+    case 'device-seen': return OK;
+    case 'master':
+      if (state.master && cmd.term < state.master.term) return no('E_INVALID_STATE', `stale master term ${cmd.term}`);
+      return OK;
+    case 'node-add':
+      if (state.nodes.length >= RAFT_MAX_MEMBERS && !state.nodes.some((n) => n.id === cmd.node)) return no('E_INVALID_ARGUMENT', `a cluster has at most ${RAFT_MAX_MEMBERS} nodes`);
+      return OK;
+    case 'node-remove':
+      return state.nodes.some((n) => n.id === cmd.node) ? OK : no('E_UNKNOWN_NODE', `no node ${cmd.node}`);
+    default: break;
+  }
+  const array = findArray(state, cmd.device);
+  if (!array) return no('E_NO_SUCH_ARRAY', `no array /dev/${cmd.device}`);
+  return validateOnArray(state, array, cmd);
+}
+
+function validateCreate(state: ClusterState, cmd: CommandOf<'create'>): Verdict {
+  if (findArray(state, cmd.device)) return no('E_ARRAY_EXISTS', `/dev/${cmd.device} already exists`);
+  if (state.arrays.some((a) => a.uuid === cmd.uuid)) return no('E_ARRAY_EXISTS', `an array with UUID ${cmd.uuid} already exists`);
+  if (state.arrays.length >= MD_MAX_ARRAYS) return no('E_INVALID_ARGUMENT', `at most ${MD_MAX_ARRAYS} arrays`);
+  if (cmd.members.length !== cmd.raidDevices + cmd.spares) {
+    return no('E_INVALID_ARGUMENT', `${cmd.members.length} devices given for ${cmd.raidDevices} raid devices and ${cmd.spares} spares`);
+  }
+  const real = cmd.members.filter((m) => m !== 'missing');
+  if (new Set(real).size !== real.length) return no('E_INVALID_ARGUMENT', 'a device is listed twice');
+  for (const p of real) {
+    const used = arrayUsing(state, p);
+    if (used) return no('E_DEVICE_BUSY', `${p} is already a member of /dev/${used.device}`);
+    if (!deviceConfirmed(state, p)) return no('E_DEVICE_NOT_CONFIRMED', `${p} has not been confirmed by a majority of nodes`);
+  }
+  const slots = new Set<number>();
+  cmd.members.slice(0, cmd.raidDevices).forEach((m, i) => { if (m !== 'missing') slots.add(i); });
+  if (!arrayUsable(cmd.level, cmd.raidDevices, cmd.layout, slots)) return no('E_INVALID_ARGUMENT', 'too many missing devices for this level');
+  if (cmd.members.slice(cmd.raidDevices).includes('missing')) return no('E_INVALID_ARGUMENT', 'a spare cannot be "missing"');
+  if (cmd.level === 'raid1' && cmd.chunkKiB !== null) return no('E_INVALID_ARGUMENT', 'raid1 has no chunk size');
+  return OK;
+}
+
+function validateAssemble(state: ClusterState, cmd: CommandOf<'assemble'>): Verdict {
+  const existing = findArray(state, cmd.device);
+  if (existing) {
+    if (existing.uuid !== cmd.uuid) return no('E_ARRAY_EXISTS', `/dev/${cmd.device} is another array (UUID ${existing.uuid})`);
+    return OK; // re-assembling a known array: run it again
+  }
+  if (state.arrays.some((a) => a.uuid === cmd.uuid)) return no('E_ARRAY_EXISTS', `UUID ${cmd.uuid} is already assembled under another name`);
+  for (const p of cmd.members) {
+    const used = arrayUsing(state, p);
+    if (used) return no('E_DEVICE_BUSY', `${p} is already a member of /dev/${used.device}`);
+  }
+  return state.arrays.length >= MD_MAX_ARRAYS ? no('E_INVALID_ARGUMENT', `at most ${MD_MAX_ARRAYS} arrays`) : OK;
+}
+
+function fenced(state: ClusterState, term: number): Verdict {
+  if (!state.master || state.master.term !== term) return no('E_NOT_WRITABLE', `fencing token ${term} is not the current master's`);
+  return OK;
+}
+
+function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'node-add' | 'node-remove' }>): Verdict {
+  switch (cmd.op) {
+    case 'stop': case 'run': case 'read-only': case 'read-write': case 'sync-action':
+      return OK;
+    case 'checkpoint': case 'observe':
+      return fenced(state, cmd.term);
+    case 'set-faulty': {
+      const m = findMember(array, cmd.member);
+      if (!m || m.role === 'removed') return no('E_NO_SUCH_DEVICE', `${cmd.member} is not a member of /dev/${array.device}`);
+      if (m.role === 'faulty') return OK;
+      const usableAfter = arrayUsable(array.level, array.raidDisks, array.layout, inSyncSlots(array, m.path));
+      if (m.role === 'active' && m.inSync && !usableAfter && !cmd.force) {
+        return no('E_LAST_IN_SYNC', `failing ${cmd.member} would leave /dev/${array.device} unusable (use --force)`);
+      }
+      return OK;
+    }
+    case 'hot-remove': {
+      const m = findMember(array, cmd.member);
+      if (!m || m.role === 'removed') return no('E_NO_SUCH_DEVICE', `${cmd.member} is not a member of /dev/${array.device}`);
+      if (m.role === 'active') return no('E_DEVICE_BUSY', `${cmd.member} is active in /dev/${array.device}: fail it first`);
+      return OK;
+    }
+    case 'hot-add': case 'add-spare': case 're-add':
+      return validateAdd(state, array, cmd.member, cmd.op);
+    case 'replace': {
+      const m = findMember(array, cmd.member);
+      if (!m || m.role !== 'active') return no('E_INVALID_STATE', `${cmd.member} is not an active member of /dev/${array.device}`);
+      const w = findMember(array, cmd.with);
+      if (w && w.role !== 'spare' && w.role !== 'removed') return no('E_DEVICE_BUSY', `${cmd.with} is already used by /dev/${array.device}`);
+      if (!w) return validateAdd(state, array, cmd.with, 'hot-add');
+      return OK;
+    }
+    case 'write-mostly': {
+      const m = findMember(array, cmd.member);
+      return m && m.role !== 'removed' ? OK : no('E_NO_SUCH_DEVICE', `${cmd.member} is not a member of /dev/${array.device}`);
+    }
+  }
+}
+
+function validateAdd(state: ClusterState, array: ArrayRecord, path: string, op: 'hot-add' | 'add-spare' | 're-add'): Verdict {
+  const m = findMember(array, path);
+  if (op === 're-add') {
+    if (!m || (m.role !== 'removed' && m.role !== 'faulty')) return no('E_INVALID_STATE', `${path} was not a member of /dev/${array.device} that can be re-added`);
+    if (m.deviceUuid === null) return no('E_INVALID_STATE', `${path} has no known superblock to re-add`);
+    return OK;
+  }
+  if (m && m.role !== 'removed') return no('E_DEVICE_BUSY', `${path} is already a member of /dev/${array.device}`);
+  const used = arrayUsing(state, path, array.device);
+  if (used) return no('E_DEVICE_BUSY', `${path} is a member of /dev/${used.device}`);
+  if (!deviceConfirmed(state, path)) return no('E_DEVICE_NOT_CONFIRMED', `${path} has not been confirmed by a majority of nodes (mdctl --cluster confirm)`);
+  if (array.members.filter((x) => x.role !== 'removed').length >= MD_MAX_MEMBERS_PER_ARRAY) return no('E_INVALID_ARGUMENT', 'too many members');
+  return OK;
+}
