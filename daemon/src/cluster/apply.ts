@@ -64,7 +64,7 @@ function applyCreate(state: ClusterState, cmd: CommandOf<'create'>): void {
     device: cmd.device, uuid: cmd.uuid, name: cmd.name, level: cmd.level, raidDisks: cmd.raidDevices,
     layout: cmd.layout, chunkKiB: cmd.chunkKiB, metadata: cmd.metadata, bitmap: cmd.bitmap, assumeClean: cmd.assumeClean,
     componentSizeKiB: cmd.sizeKiB, arraySizeKiB: null, run: 'running', adminReadOnly: false, materialized: false, members,
-    sync: { action: cmd.assumeClean || cmd.level === 'raid0' || cmd.level === 'linear' ? 'idle' : 'resync', doneSectors: 0 as Sectors, totalSectors: 0 as Sectors, term: currentTerm(state) },
+    sync: { action: cmd.assumeClean || cmd.level === 'raid0' || cmd.level === 'linear' ? 'idle' : 'resync', doneSectors: 0 as Sectors, totalSectors: 0 as Sectors, term: currentTerm(state), speedKiBps: 0 },
     requestedAction: null, origin: 'create',
   });
 }
@@ -80,7 +80,7 @@ function applyAssemble(state: ClusterState, cmd: CommandOf<'assemble'>): void {
     chunkKiB: cmd.chunkKiB, metadata: cmd.metadata, bitmap: cmd.bitmap, assumeClean: false, componentSizeKiB: null,
     arraySizeKiB: null, run: 'running', adminReadOnly: false, materialized: false,
     members: cmd.members.map((p) => newMember(p, 'spare', null, false)),
-    sync: { action: 'idle', doneSectors: 0 as Sectors, totalSectors: 0 as Sectors, term: currentTerm(state) },
+    sync: { action: 'idle', doneSectors: 0 as Sectors, totalSectors: 0 as Sectors, term: currentTerm(state), speedKiBps: 0 },
     requestedAction: null, origin: 'assemble',
   });
 }
@@ -116,7 +116,7 @@ function applyOnArray(a: ArrayRecord, cmd: ArrayCommand): void {
     }
     case 'write-mostly': findMember(a, cmd.member)!.writeMostly = cmd.on; return;
     case 'checkpoint': {
-      a.sync = { action: cmd.action, doneSectors: cmd.doneSectors, totalSectors: cmd.totalSectors, term: cmd.term };
+      a.sync = { action: cmd.action, doneSectors: cmd.doneSectors, totalSectors: cmd.totalSectors, term: cmd.term, speedKiBps: cmd.speedKiBps ?? 0 };
       const req = a.requestedAction;
       if (req !== null && (req === cmd.action || ((req === 'idle' || req === 'frozen') && cmd.action === 'idle'))) a.requestedAction = null;
       return;

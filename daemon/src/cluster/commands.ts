@@ -49,6 +49,7 @@ const schema = z.discriminatedUnion('op', [
   z.object({
     op: z.literal('checkpoint'), device: devName, term: count,
     action: z.enum(['idle', 'resync', 'recover', 'check', 'repair']), doneSectors: count, totalSectors: count,
+    speedKiBps: count.optional(),
   }).strict().refine((c) => c.doneSectors <= c.totalSectors, 'doneSectors must not exceed totalSectors'),
   z.object({
     op: z.literal('observe'), device: devName, term: count, componentSizeKiB: count, arraySizeKiB: count,

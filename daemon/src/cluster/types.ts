@@ -45,6 +45,8 @@ export interface SyncCheckpoint {
   totalSectors: Sectors;
   /** Fencing token (master term) of the master that recorded it. */
   term: Term;
+  /** The master kernel's sync_speed when recorded (for finish=/speed= in the cluster view). */
+  speedKiBps: number;
 }
 
 export interface ArrayRecord {

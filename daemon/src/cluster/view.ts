@@ -1,0 +1,60 @@
+// The cluster-wide view of an array, built from the replicated record alone, so that every
+// node renders the same /mdstat, JSON and `mdctl --detail` for it. Owns: record -> ArrayState.
+// Invariants: the result depends only on the record (identical on every node); progress comes
+// from the master's last checkpoint; member kernel names are the canonical paths' basenames.
+import type { Sectors } from '../common/types.js';
+import type { ArrayState, MemberFlag, MemberState, SyncAction } from '../md/types.js';
+import { degradedCount } from './redundancy.js';
+import type { ArrayRecord, MemberRecord } from './types.js';
+import { inSyncSlots } from './validate.js';
+
+const LAYOUT_NUMBERS: Record<string, number> = { 'left-asymmetric': 0, 'right-asymmetric': 1, 'left-symmetric': 2, 'right-symmetric': 3, la: 0, ra: 1, ls: 2, rs: 3, n2: 0x102, n3: 0x103, f2: 0x201, o2: 0x10201 };
+
+function layoutNumber(rec: ArrayRecord): number {
+  if (rec.layout !== null && rec.layout in LAYOUT_NUMBERS) return LAYOUT_NUMBERS[rec.layout];
+  if (rec.level === 'raid5' || rec.level === 'raid6') return 2;
+  if (rec.level === 'raid10') return 0x102;
+  return 0;
+}
+
+function memberFlags(m: MemberRecord): MemberFlag[] {
+  const f: MemberFlag[] = [];
+  if (m.role === 'faulty') f.push('faulty');
+  if (m.role === 'active' && m.inSync) f.push('in_sync');
+  if (m.role === 'spare') f.push('spare');
+  if (m.writeMostly) f.push('write_mostly');
+  if (m.wantReplacement) f.push('want_replacement');
+  if (m.replacementFor !== null) f.push('replacement');
+  return f;
+}
+
+function memberView(m: MemberRecord, index: number, sizeKiB: number, recovering: Sectors | null): MemberState {
+  const name = m.path.slice(m.path.lastIndexOf('/') + 1);
+  return {
+    name, devPath: m.path, major: 0, minor: 0, slot: m.role === 'active' ? m.slot : null,
+    descNumber: m.descNumber >= 0 ? m.descNumber : index, flags: memberFlags(m), errors: 0,
+    recoveryStartSectors: m.role === 'active' && !m.inSync ? recovering : null, deviceUuid: m.deviceUuid,
+    dataOffsetSectors: 0 as Sectors, sizeKiB,
+  };
+}
+
+export function clusterArrayView(rec: ArrayRecord): ArrayState {
+  const slots = inSyncSlots(rec);
+  const cp = rec.sync;
+  const syncing = cp.action !== 'idle' && cp.totalSectors > 0 && cp.doneSectors < cp.totalSectors;
+  const comp = rec.componentSizeKiB ?? 0;
+  const members = rec.members
+    .filter((m) => m.role !== 'removed')
+    .map((m, i) => memberView(m, i, comp, syncing && cp.action === 'recover' ? cp.doneSectors : null));
+  const action: SyncAction = syncing ? (cp.action === 'recover' ? 'recover' : cp.action) : 'idle';
+  return {
+    device: rec.device, uuid: rec.uuid, name: rec.name, level: rec.level, raidDisks: rec.raidDisks, layout: layoutNumber(rec),
+    chunkSizeBytes: (rec.chunkKiB ?? 0) * 1024, arraySizeKiB: rec.arraySizeKiB ?? 0, componentSizeKiB: comp,
+    metadataVersion: rec.metadata, arrayState: rec.adminReadOnly ? 'readonly' : 'clean', degraded: degradedCount(rec.raidDisks, slots),
+    syncAction: action, lastSyncAction: null, syncCompleted: syncing ? { doneSectors: cp.doneSectors, totalSectors: cp.totalSectors } : null,
+    syncWaiting: null, syncSpeedKiBps: syncing ? cp.speedKiBps : 0,
+    resyncStartSectors: syncing && cp.action === 'resync' ? cp.doneSectors : null, syncMinSectors: 0 as Sectors, syncMaxSectors: 'max',
+    consistencyPolicy: rec.bitmap === 'internal' ? 'bitmap' : 'resync', bitmap: null, events: 0, ctimeSec: 0, utimeSec: 0,
+    mismatchCount: 0, members,
+  };
+}

@@ -1,0 +1,58 @@
+// The control-socket protocol between mdctl and the local daemon: versioned JSON, one request
+// per line, one or more response lines per request (a subscription streams events).
+// Owns: the request/response shapes. Invariant: this file has no runtime imports, so mdctl can
+// depend on it without loading daemon code; the daemon validates requests in server.ts.
+import type { ErrorCode } from '../common/errors.js';
+
+export const CONTROL_PROTOCOL_VERSION = 1;
+export const DEFAULT_CONTROL_SOCKET = '/run/mdclusterd/control.sock';
+
+export type ControlRequest =
+  /** Propose a replicated command; resolves when committed and applied here (or on all live nodes). */
+  | { v: 1; id: number; type: 'propose'; command: Record<string, unknown>; waitAll?: boolean; timeoutMs?: number }
+  /** Read the cluster state: linearizable (ReadIndex) unless local is true. */
+  | { v: 1; id: number; type: 'state'; local?: boolean }
+  /** The cluster-wide /proc/mdstat text. */
+  | { v: 1; id: number; type: 'mdstat'; local?: boolean }
+  /** This node's kernel view of one array (or all). */
+  | { v: 1; id: number; type: 'kernel'; device?: string }
+  /** Read a component's superblock through this node's md driver. */
+  | { v: 1; id: number; type: 'examine'; path: string }
+  /** Stream cluster events until the connection closes. */
+  | { v: 1; id: number; type: 'subscribe' }
+  | { v: 1; id: number; type: 'step-down'; to?: string }
+  | { v: 1; id: number; type: 'add-node'; node: string; address: string }
+  | { v: 1; id: number; type: 'remove-node'; node: string }
+  /** This node confirms it sees the device (md-cluster's --cluster-confirm). */
+  | { v: 1; id: number; type: 'confirm'; path: string };
+
+export type ControlRequestType = ControlRequest['type'];
+
+export interface ControlErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export type ControlResponse =
+  | { v: 1; id: number; ok: true; result: unknown }
+  | { v: 1; id: number; ok: false; error: ControlErrorBody }
+  /** A streamed event of a subscription. */
+  | { v: 1; id: number; event: ClusterEvent };
+
+/** Events for monitors: mdadm's names plus the cluster's. Each is raised once per cluster. */
+export interface ClusterEvent {
+  /** Stable key: the Raft index (or term for leadership events) that caused it; dedups across nodes. */
+  key: string;
+  name:
+    | 'Fail' | 'FailSpare' | 'DegradedArray' | 'SparesMissing' | 'SpareActive' | 'NewArray' | 'DeviceDisappeared'
+    | 'RebuildStarted' | 'Rebuild' | 'RebuildFinished' | 'MoveSpare' | 'TestMessage'
+    | 'MasterChanged' | 'NodeDown' | 'NodeUp' | 'QuorumLost' | 'QuorumRegained' | 'FenceAction';
+  device: string | null;
+  component: string | null;
+  /** For Rebuild: the percentage reached. */
+  percent?: number;
+  detail?: string;
+  node: string;
+  timeMs: number;
+}
