@@ -1,0 +1,120 @@
+// Dispatch of control requests to the node: propose, read state, mdstat, kernel views,
+// examine, subscribe, step-down, membership, device confirmation.
+// Owns: validation of each request's fields (with E_BAD_REQUEST naming the field) and the
+// translation of results and errors. Invariant: a request that fails validation reaches
+// neither Raft nor the md driver.
+import { OpError } from '../common/errors.js';
+import { isNodeId, type NodeId } from '../common/types.js';
+import { parseCommand } from '../cluster/commands.js';
+import { clusterArrayView } from '../cluster/view.js';
+import type { ClusterNode } from '../node/node.js';
+import { readOrNull } from '../node/reconcile.js';
+import { clusterMdstat, statusJson } from '../status/source.js';
+import type { ControlConnection, Handler } from './server.js';
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+const MAX_TIMEOUT_MS = 600_000;
+
+function field<T>(req: Record<string, unknown>, name: string, ok: (v: unknown) => v is T, what: string): T {
+  const v = req[name];
+  if (!ok(v)) throw new OpError('E_BAD_REQUEST', `${name}: expected ${what}`);
+  return v;
+}
+const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256;
+const isPath = (v: unknown): v is string => isString(v) && v.startsWith('/') && !/[\s\0]/.test(v);
+const optional = <T>(ok: (v: unknown) => v is T) => (v: unknown): v is T | undefined => v === undefined || ok(v);
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+const isTimeout = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= MAX_TIMEOUT_MS;
+
+export interface HandlerDeps {
+  node: ClusterNode;
+  /** Whether this node sees a block device (md-cluster's --cluster-confirm). */
+  seesDevice(path: string): Promise<boolean>;
+}
+
+export function makeHandler({ node, seesDevice }: HandlerDeps): Handler {
+  return async (req, conn) => {
+    switch (req.type) {
+      case 'propose': return propose(node, req);
+      case 'state': {
+        const local = field(req, 'local', optional(isBool), 'a boolean') ?? false;
+        await node.readState({ local, timeoutMs: DEFAULT_TIMEOUT_MS });
+        return { status: statusJson(node), state: node.state, views: node.state.arrays.map(clusterArrayView) };
+      }
+      case 'mdstat': {
+        const local = field(req, 'local', optional(isBool), 'a boolean') ?? false;
+        if (local) return { text: await node.deps.driver.readMdstat() };
+        await node.readState({ local: false, timeoutMs: DEFAULT_TIMEOUT_MS });
+        return { text: clusterMdstat(node) };
+      }
+      case 'kernel': {
+        const device = field(req, 'device', optional(isString), 'an md device name');
+        const names = device ? [device.replace(/^\/dev\//, '')] : await node.deps.driver.listArrays();
+        const arrays = [];
+        for (const n of names) { const a = await readOrNull(node.deps.driver, n); if (a) arrays.push(a); }
+        return { arrays };
+      }
+      case 'examine': return { superblock: await node.deps.driver.readSuperblock(field(req, 'path', isPath, 'an absolute device path')) };
+      case 'subscribe': return subscribe(node, req.id, conn);
+      case 'step-down': return stepDown(node, field(req, 'to', optional((v): v is NodeId => isNodeId(v)), 'a node id'));
+      case 'confirm': {
+        const path = field(req, 'path', isPath, 'an absolute device path');
+        if (!(await seesDevice(path))) throw new OpError('E_NO_SUCH_DEVICE', `${path} is not visible on node ${node.settings.id}`, { path });
+        return proposeCommand(node, { op: 'device-seen', node: node.settings.id, path }, DEFAULT_TIMEOUT_MS, false);
+      }
+      case 'add-node': case 'remove-node':
+        throw new OpError('E_NOT_SUPPORTED', `${req.type}: membership changes through mdctl are not built yet; edit the peers table and restart`);
+      default: throw new OpError('E_BAD_REQUEST', `unknown request type ${JSON.stringify(req.type)}`);
+    }
+  };
+}
+
+async function propose(node: ClusterNode, req: Record<string, unknown>): Promise<unknown> {
+  const timeoutMs = field(req, 'timeoutMs', optional(isTimeout), `milliseconds up to ${MAX_TIMEOUT_MS}`) ?? DEFAULT_TIMEOUT_MS;
+  const waitAll = field(req, 'waitAll', optional(isBool), 'a boolean') ?? false;
+  return proposeCommand(node, req.command, timeoutMs, waitAll);
+}
+
+async function proposeCommand(node: ClusterNode, raw: unknown, timeoutMs: number, waitAll: boolean): Promise<unknown> {
+  const parsed = parseCommand(raw);
+  if (!parsed.ok) throw new OpError('E_BAD_REQUEST', `command.${parsed.message}`);
+  const out = await node.propose(parsed.command, { timeoutMs, waitAll });
+  if (!out.ok) throw new OpError(out.code, out.message, { index: out.index });
+  return { index: out.index };
+}
+
+function subscribe(node: ClusterNode, id: number, conn: ControlConnection): unknown {
+  const unsubscribe = node.events.subscribe((event) => {
+    if (!conn.push({ v: 1, id, event })) unsubscribe();
+  });
+  conn.onClose(unsubscribe);
+  return { subscribed: true, status: statusJson(node) };
+}
+
+async function stepDown(node: ClusterNode, to: NodeId | undefined): Promise<unknown> {
+  const st = node.raft.status();
+  if (st.role !== 'leader') throw new OpError('E_NOT_LEADER', `node ${st.id} is not the master (the master is ${node.state.master?.node ?? 'unknown'})`, { leader: st.lead });
+  const target = to ?? pickTarget(node);
+  if (!target) throw new OpError('E_TRANSFER_FAILED', 'no healthy standby to hand the master role to');
+  if (!st.conf.voters.includes(target) || target === st.id) throw new OpError('E_UNKNOWN_NODE', `${target} is not another voting node`);
+  const startMs = node.deps.clock.monoMs();
+  await node.writer.suspendForStepDown();
+  node.raft.transferLeadership(target);
+  node.kick();
+  for (;;) {
+    const m = node.state.master;
+    if (m && m.node === target && m.term > st.term) return { master: target, term: m.term, elapsedMs: Math.round(node.deps.clock.monoMs() - startMs) };
+    if (node.deps.clock.monoMs() - startMs > DEFAULT_TIMEOUT_MS) {
+      if (node.raft.status().role === 'leader') node.writer.resume();
+      throw new OpError('E_TRANSFER_FAILED', `${target} did not take over within ${DEFAULT_TIMEOUT_MS} ms`);
+    }
+    await new Promise<void>((res) => node.deps.timers.setTimeout(res, node.settings.tickMs));
+  }
+}
+
+function pickTarget(node: ClusterNode): NodeId | null {
+  const st = node.raft.status();
+  const candidates = st.conf.voters.filter((v) => v !== st.id && node.peerUp.get(v) === true);
+  candidates.sort((a, b) => (node.peerApplied.get(b) ?? 0) - (node.peerApplied.get(a) ?? 0));
+  return candidates[0] ?? null;
+}

@@ -1,0 +1,89 @@
+// The control-socket client: connects to the local daemon, sends one request per line and
+// reads the reply (or a stream of events). Owns: socket selection (--socket, MDCTL_SOCKET, the
+// packaged default) and transport errors. Invariant: every failure becomes a ClientError with
+// the daemon's error code when there is one; nothing here prints.
+import { connect, type Socket } from 'node:net';
+import type { ClusterEvent, ControlResponse } from '../../daemon/src/control/protocol.js';
+
+export const DEFAULT_SOCKET = '/run/mdclusterd/control.sock';
+const MAX_REPLY_BYTES = 64 * 1024 * 1024;
+
+export class ClientError extends Error {
+  override name = 'ClientError';
+  constructor(readonly code: string, message: string, readonly details: Record<string, unknown> = {}) {
+    super(message);
+  }
+}
+
+export function socketPath(opt: string | undefined, env: NodeJS.ProcessEnv): string {
+  return opt ?? env.MDCTL_SOCKET ?? DEFAULT_SOCKET;
+}
+
+export class Client {
+  private sock: Socket | null = null;
+  private buf = '';
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private eventHandler: ((e: ClusterEvent) => void) | null = null;
+  private closedErr: Error | null = null;
+
+  constructor(private readonly path: string) {}
+
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const s = connect(this.path);
+      s.setEncoding('utf8');
+      s.once('connect', () => { this.sock = s; resolve(); });
+      s.on('error', (e: NodeJS.ErrnoException) => {
+        const err = new ClientError('E_NO_DAEMON', e.code === 'ENOENT' || e.code === 'ECONNREFUSED'
+          ? `cannot reach mdclusterd at ${this.path} (${e.code}): is the daemon running? (--socket or MDCTL_SOCKET choose another)`
+          : `control socket ${this.path}: ${e.message}`);
+        this.fail(err);
+        reject(err);
+      });
+      s.on('close', () => this.fail(new ClientError('E_NO_DAEMON', 'the daemon closed the connection')));
+      s.on('data', (d: string) => this.onData(d));
+    });
+  }
+
+  private fail(err: Error): void {
+    this.closedErr ??= err;
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
+  }
+
+  private onData(d: string): void {
+    this.buf += d;
+    if (this.buf.length > MAX_REPLY_BYTES) { this.fail(new ClientError('E_TOO_LARGE', 'reply too large')); this.sock?.destroy(); return; }
+    for (let nl = this.buf.indexOf('\n'); nl >= 0; nl = this.buf.indexOf('\n')) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      let msg: ControlResponse;
+      try { msg = JSON.parse(line) as ControlResponse; } catch { continue; }
+      if ('event' in msg) { this.eventHandler?.(msg.event); continue; }
+      const w = this.waiting.get(msg.id);
+      if (!w) continue;
+      this.waiting.delete(msg.id);
+      if (msg.ok) w.resolve(msg.result);
+      else w.reject(new ClientError(msg.error.code, msg.error.message, msg.error.details ?? {}));
+    }
+  }
+
+  request<T = unknown>(type: string, body: Record<string, unknown> = {}): Promise<T> {
+    if (this.closedErr) return Promise.reject(this.closedErr);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.sock!.write(JSON.stringify({ v: 1, id, type, ...body }) + '\n');
+    });
+  }
+
+  onEvent(fn: (e: ClusterEvent) => void): void {
+    this.eventHandler = fn;
+  }
+
+  close(): void {
+    this.sock?.end();
+    this.sock?.destroy();
+  }
+}

@@ -1,0 +1,57 @@
+// Cluster operations: `mdctl --cluster status | step-down [--to NODE] | confirm DEVICE |
+// add-node ID=HOST:PORT | remove-node ID`. Owns: their output and exit codes.
+import { UsageError } from './args.js';
+import { Ctx, describe, EXIT } from './context.js';
+import { readState } from './state.js';
+
+export async function runCluster(ctx: Ctx): Promise<number> {
+  const verb = String(ctx.args.values.cluster);
+  if (!['status', 'step-down', 'confirm', 'add-node', 'remove-node'].includes(verb)) {
+    throw new UsageError(`--cluster ${verb}: expected status, step-down, confirm, add-node or remove-node`);
+  }
+  const c = await ctx.daemon();
+  try {
+    switch (verb) {
+      case 'status': return await status(ctx);
+      case 'step-down': {
+        const r = await c.request<{ master: string; term: number; elapsedMs: number }>('step-down', ctx.args.values.to ? { to: String(ctx.args.values.to) } : {});
+        ctx.io.out(`master is now ${r.master} (term ${r.term}), handed over in ${r.elapsedMs} ms\n`);
+        return EXIT.OK;
+      }
+      case 'confirm': {
+        if (ctx.args.positionals.length === 0) throw new UsageError('--cluster confirm needs a device');
+        for (const p of ctx.args.positionals) { await c.request('confirm', { path: p }); ctx.note(`${p} confirmed on this node`); }
+        return EXIT.OK;
+      }
+      case 'add-node': {
+        const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*)=(.+:[0-9]+)$/.exec(ctx.args.positionals[0] ?? '');
+        if (!m) throw new UsageError('--cluster add-node needs ID=HOST:PORT');
+        await c.request('add-node', { node: m[1], address: m[2] });
+        return EXIT.OK;
+      }
+      case 'remove-node': {
+        if (!ctx.args.positionals[0]) throw new UsageError('--cluster remove-node needs a node id');
+        await c.request('remove-node', { node: ctx.args.positionals[0] });
+        return EXIT.OK;
+      }
+      default: throw new UsageError(`--cluster ${verb}: expected status, step-down, confirm, add-node or remove-node`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    ctx.note(describe(e, `--cluster ${verb}`));
+    return EXIT.FAIL;
+  }
+}
+
+async function status(ctx: Ctx): Promise<number> {
+  const s = (await readState(ctx)).status;
+  const lines = [
+    `cluster term ${s.term}, master ${s.master ?? '(none)'}, leader ${s.leader ?? '(none)'}`,
+    `this node ${s.node}: ${s.role}${s.writer ? ', writer' : ''}, lease ${s.lease.valid ? `valid for ${(s.lease.endTick ?? 0) - s.lease.nowTick} ticks` : 'not held'}, commit ${s.commitIndex}, applied ${s.appliedIndex}`,
+    '',
+    'NODE        ROLE      HEALTHY  APPLIED  LAG  ADDRESS',
+    ...s.nodes.map((n) => [n.id.padEnd(11), n.role.padEnd(9), (n.healthy ? 'yes' : 'no').padEnd(8), String(n.appliedIndex ?? '-').padStart(7), String(n.appliedIndex === null ? '-' : Math.max(0, s.commitIndex - n.appliedIndex)).padStart(4), n.address].join(' ')),
+  ];
+  ctx.io.out(lines.join('\n') + '\n');
+  return EXIT.OK;
+}

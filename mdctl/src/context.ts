@@ -1,0 +1,44 @@
+// What every mdctl mode gets: parsed arguments, output streams, the daemon client, and the
+// mdadm-style error type. Owns: message formatting (`mdctl: ...`) and exit codes.
+import type { ParsedArgs } from './args.js';
+import { Client, ClientError, socketPath } from './client.js';
+
+/** mdadm's exit codes. */
+export const EXIT = { OK: 0, FAIL: 1, USAGE: 2, DEGRADED: 1, UNUSABLE: 2, NO_INFO: 4 } as const;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+export class Ctx {
+  private client: Client | null = null;
+  constructor(readonly args: ParsedArgs, readonly io: Io) {}
+
+  async daemon(): Promise<Client> {
+    if (!this.client) {
+      const c = new Client(socketPath(this.args.values.socket as string | undefined, this.io.env));
+      await c.connect();
+      this.client = c;
+    }
+    return this.client;
+  }
+  close(): void {
+    this.client?.close();
+  }
+  /** mdadm prints its notices on stderr as "mdadm: ..."; ours say "mdctl: ...". */
+  note(msg: string): void {
+    this.io.err(`mdctl: ${msg}\n`);
+  }
+  get verbose(): boolean {
+    const v = this.args.values.verbose;
+    return Array.isArray(v) ? v.length > 0 : v === true;
+  }
+}
+
+/** Formats a daemon error as mdadm would: what failed, on which device, and why (with the code). */
+export function describe(e: unknown, what: string): string {
+  if (e instanceof ClientError) return `${what}: ${e.message} [${e.code}]`;
+  return `${what}: ${(e as Error).message}`;
+}

@@ -1,0 +1,54 @@
+// mdctl's help texts, per mode, in mdadm's spirit. Owns: usage text only.
+export const VERSION = 'mdctl - v0.1.0 (mdadm-compatible CLI for mdclusterd)';
+
+const GENERAL = `Usage: mdctl [mode] <raiddevice> [options] <component-devices>
+
+mdctl speaks mdadm's syntax; each change goes through the local mdclusterd and is
+applied on every node of the cluster (the master writes, standbys follow read-only).
+
+Modes:
+  --create    -C : create a new array                     (mdctl --create --help)
+  --assemble  -A : assemble an array from its components  (mdctl --assemble --help)
+  --monitor   -F : report cluster-wide md events, once each (mdctl --monitor --help)
+  --detail    -D, --examine -E, --query -Q, --wait -W, --action=ACTION : misc (mdctl --misc --help)
+  --cluster VERB : status | step-down [--to NODE] | confirm DEVICE | add-node ID=HOST:PORT | remove-node ID
+  <raiddevice> --add/--fail/--remove/... : manage            (mdctl --manage --help)
+
+General options:
+  --socket PATH  : the daemon's control socket (also MDCTL_SOCKET; default /run/mdclusterd/control.sock)
+  --help    -h   : this text, or a mode's help after the mode option
+  --version -V   : print the version
+`;
+
+const HELP: Record<string, string> = {
+  create: `Usage: mdctl --create device --level=L --raid-devices=N [--spare-devices=S] devices...
+  --level      -l : linear, raid0, raid1, raid4, raid5, raid6, raid10
+  --raid-devices -n, --spare-devices -x : numbers of active and spare devices
+  --metadata   -e : 1.0, 1.1 or 1.2 (default 1.2)
+  --bitmap     -b : internal or none (default none)
+  --chunk      -c, --layout -p, --name -N, --uuid -u, --size -z, --assume-clean, --run
+  Example: mdctl -C /dev/md0 -l1 -n2 /dev/sda1 /dev/sdb1
+`,
+  assemble: `Usage: mdctl --assemble device components...   |   mdctl --assemble --scan   |   mdctl -A --uuid=U
+`,
+  manage: `Usage: mdctl device operation devices... [operation devices...]
+  Operations run left to right: --add -a, --re-add, --add-spare, --remove -r (also: failed, detached),
+  --fail -f / --set-faulty, --replace DEV --with DEV, --write-mostly, --readonly -o, --readwrite -w,
+  --run -R, --stop -S, --force (fail the last in-sync member)
+  Example: mdctl /dev/md0 --fail /dev/sdb1 --remove /dev/sdb1 --add /dev/sdc1
+`,
+  misc: `Usage: mdctl --detail [--scan] [--export] [--brief] [--test] [--verbose] device...
+       mdctl --examine component...   mdctl --query device...   mdctl --wait device...
+       mdctl --action=check|repair|idle|frozen device
+  --detail --test exits 0 (ok), 1 (degraded), 2 (unusable), 4 (no information).
+`,
+  monitor: `Usage: mdctl --monitor [--scan] [--mail=ADDR] [--program=PATH] [--syslog] [--delay=S]
+                    [--increment=N] [--oneshot] [--test] [--daemonise] [--pid-file=F]
+  Events are raised once per cluster, whichever node the monitor runs on. With nothing
+  configured, events are printed to stdout.
+`,
+};
+
+export function helpText(mode: string | null): string {
+  return (mode && HELP[mode]) || GENERAL;
+}

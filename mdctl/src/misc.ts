@@ -1,0 +1,148 @@
+// mdadm's misc mode: --detail (with --scan, --export, --brief, --test, --verbose), --examine,
+// --query, --wait and --action. Owns: choosing what to show and mdadm's exit codes
+// (--detail --test: 0 ok, 1 degraded, 2 unusable, 4 cannot get information).
+// The cluster-wide view is used for arrays (the same text on every node); the mdadm fields come
+// first, then a "Cluster" section that a script parsing mdadm's fields can ignore.
+import { hostname } from 'node:os';
+import { renderDetail } from '../../daemon/src/md/format/detail.js';
+import { renderExport } from '../../daemon/src/md/format/export.js';
+import { renderScan } from '../../daemon/src/md/format/scan.js';
+import type { ArrayState } from '../../daemon/src/md/types.js';
+import { mdName, UsageError } from './args.js';
+import { Ctx, describe, EXIT } from './context.js';
+import { findRecord, readState, type StateReply } from './state.js';
+
+export async function runMisc(ctx: Ctx): Promise<number> {
+  const v = ctx.args.values;
+  if (v.detail) return detail(ctx);
+  if (v.examine) return examine(ctx);
+  if (v.query) return query(ctx);
+  if (v.wait) return waitSync(ctx);
+  if (v.action !== undefined) return action(ctx);
+  throw new UsageError('no misc operation');
+}
+
+function arraysNamed(ctx: Ctx, s: StateReply): { name: string; found: ReturnType<typeof findRecord> }[] {
+  if (ctx.args.positionals.length === 0) {
+    if (ctx.args.values.scan !== true) throw new UsageError('--detail needs an md device or --scan');
+    return s.state.arrays.filter((a) => a.run === 'running').map((a) => ({ name: a.device, found: findRecord(s, a.device) }));
+  }
+  return ctx.args.positionals.map((p) => {
+    const name = mdName(p);
+    if (!name) throw new UsageError(`${p} is not an md device`);
+    return { name, found: findRecord(s, name) };
+  });
+}
+
+/** mdadm --detail --test exit status for one array. */
+export function testStatus(view: ArrayState, rec: StateReply['state']['arrays'][number]): number {
+  if (rec.run !== 'running') return EXIT.NO_INFO;
+  const inSync = view.members.filter((m) => m.flags.includes('in_sync')).length;
+  const minimum: Record<string, number> = { raid1: 1, raid4: rec.raidDisks - 1, raid5: rec.raidDisks - 1, raid6: rec.raidDisks - 2, raid10: Math.ceil(rec.raidDisks / 2) };
+  if (inSync < (minimum[rec.level] ?? rec.raidDisks)) return EXIT.UNUSABLE;
+  return view.degraded > 0 ? EXIT.DEGRADED : EXIT.OK;
+}
+
+function clusterSection(s: StateReply, rec: StateReply['state']['arrays'][number]): string {
+  const st = s.status;
+  const views = st.nodes.map((n) => `${n.id}=${n.role === 'down' ? 'down' : n.id === st.master && !rec.adminReadOnly ? 'writable' : 'read-only'}`).join(' ');
+  const sync = rec.sync.action === 'idle' ? 'idle' : `${rec.sync.action} ${rec.sync.doneSectors}/${rec.sync.totalSectors} sectors (term ${rec.sync.term})`;
+  return ['', '   Cluster : mdclusterd', `    Master : ${st.master ?? '(none)'} (term ${st.term})`, `Node Views : ${views}`, `Checkpoint : ${sync}`, ''].join('\n');
+}
+
+async function detail(ctx: Ctx): Promise<number> {
+  const v = ctx.args.values;
+  let s: StateReply;
+  try { s = await readState(ctx); } catch (e) { ctx.note(describe(e, 'cannot get the cluster state')); return EXIT.NO_INFO; }
+  const targets = arraysNamed(ctx, s);
+  let worst = EXIT.OK as number;
+  const brief = v.brief === true || (v.scan === true && v.export !== true);
+  if (brief) {
+    const views = targets.filter((t) => t.found).map((t) => t.found!.view);
+    ctx.io.out(renderScan(views, { verbose: ctx.verbose }));
+  }
+  for (const t of targets) {
+    if (!t.found) {
+      ctx.note(`cannot open /dev/${t.name}: no such array in this cluster [E_NO_SUCH_ARRAY]`);
+      worst = Math.max(worst, v.test ? EXIT.NO_INFO : EXIT.FAIL);
+      continue;
+    }
+    const { rec, view } = t.found;
+    if (v.export === true) ctx.io.out(renderExport(view));
+    else if (!brief) ctx.io.out(renderDetail(view, { homehost: hostname().split('.')[0] }) + clusterSection(s, rec));
+    if (v.test === true) worst = Math.max(worst, testStatus(view, rec));
+  }
+  return worst;
+}
+
+async function examine(ctx: Ctx): Promise<number> {
+  if (ctx.args.positionals.length === 0) throw new UsageError('--examine needs a component device');
+  const c = await ctx.daemon();
+  let rc = EXIT.OK as number;
+  for (const p of ctx.args.positionals) {
+    try {
+      const { superblock: sb } = await c.request<{ superblock: Record<string, unknown> }>('examine', { path: p });
+      const role = (sb.devRoles as number[])[sb.devNumber as number];
+      ctx.io.out([
+        `${p}:`, `          Magic : a92b4efc`, `        Version : 1.${String(sb.minorVersion)}`, `    Feature Map : 0x${Number(sb.featureMap).toString(16)}`,
+        `     Array UUID : ${String(sb.setUuid)}`, `           Name : ${String(sb.setName)}`, `     Raid Level : ${levelName(Number(sb.level))}`,
+        `   Raid Devices : ${String(sb.raidDisks)}`, '', `    Data Offset : ${String(sb.dataOffsetSectors)} sectors`, `   Super Offset : ${String(sb.superOffsetSectors)} sectors`,
+        `    Device UUID : ${String(sb.deviceUuid)}`, `       Checksum : ${sb.checksumValid ? 'correct' : 'WRONG'}`, `         Events : ${String(sb.events)}`, '',
+        `   Device Role : ${role === 0xffff ? 'spare' : role === 0xfffe ? 'faulty' : `Active device ${String(role)}`}`, '',
+      ].join('\n'));
+    } catch (e) {
+      ctx.note(describe(e, `No md superblock detected on ${p}`));
+      rc = EXIT.FAIL;
+    }
+  }
+  return rc;
+}
+
+const levelName = (n: number): string => (({ [-1]: 'linear', 0: 'raid0', 1: 'raid1', 4: 'raid4', 5: 'raid5', 6: 'raid6', 10: 'raid10' }) as Record<number, string>)[n] ?? `level ${n}`;
+
+async function query(ctx: Ctx): Promise<number> {
+  const s = await readState(ctx);
+  let rc = EXIT.OK as number;
+  for (const p of ctx.args.positionals) {
+    const found = mdName(p) ? findRecord(s, mdName(p)!) : null;
+    if (found) {
+      const mib = ((found.view.arraySizeKiB ?? 0) / 1024).toFixed(2);
+      const spares = found.rec.members.filter((m) => m.role === 'spare').length;
+      ctx.io.out(`${p}: ${mib}MiB ${found.rec.level} ${found.rec.raidDisks} devices, ${spares} spare${spares === 1 ? '' : 's'}. Use mdctl --detail for more detail.\n`);
+      continue;
+    }
+    const member = s.state.arrays.find((a) => a.members.some((m) => m.path === p && m.role !== 'removed'));
+    if (member) ctx.io.out(`${p}: device ${member.members.findIndex((m) => m.path === p)} in ${member.raidDisks} device ${member.run === 'running' ? 'active' : 'inactive'} ${member.level} /dev/${member.device}.  Use mdctl --examine for more detail.\n`);
+    else { ctx.io.out(`${p}: is not an md array or member known to this cluster\n`); rc = EXIT.FAIL; }
+  }
+  return rc;
+}
+
+async function waitSync(ctx: Ctx): Promise<number> {
+  const names = ctx.args.positionals.map((p) => mdName(p) ?? (() => { throw new UsageError(`${p} is not an md device`); })());
+  if (names.length === 0) throw new UsageError('--wait needs an md device');
+  let waited = false;
+  for (;;) {
+    const s = await readState(ctx);
+    const busy = names.filter((n) => { const f = findRecord(s, n); return f && f.rec.sync.action !== 'idle'; });
+    if (names.some((n) => !findRecord(s, n))) { ctx.note(`no such array in this cluster [E_NO_SUCH_ARRAY]`); return EXIT.FAIL; }
+    if (busy.length === 0) return waited ? EXIT.OK : EXIT.FAIL; // mdadm: 1 when there was nothing to wait for
+    waited = true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function action(ctx: Ctx): Promise<number> {
+  const act = String(ctx.args.values.action);
+  if (!['check', 'repair', 'idle', 'frozen'].includes(act)) throw new UsageError(`--action=${act}: expected check, repair, idle or frozen`);
+  const name = ctx.args.positionals[0] ? mdName(ctx.args.positionals[0]) : null;
+  if (!name) throw new UsageError('--action needs an md device');
+  const c = await ctx.daemon();
+  try {
+    await c.request('propose', { command: { op: 'sync-action', device: name, action: act } });
+  } catch (e) {
+    ctx.note(describe(e, `/dev/${name}: ${act}`));
+    return EXIT.FAIL;
+  }
+  return EXIT.OK;
+}
