@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   E_USAGE: 'the command line is invalid',
   E_TOO_LARGE: 'the input exceeds a size limit',
   E_UNSUPPORTED_VERSION: 'the protocol version is not supported',
+  E_INTERNAL: 'an internal error occurred (a bug: see the daemon log)',
   // --- cluster / raft ---
   E_NOT_LEADER: 'this node is not the leader',
   E_NO_LEADER: 'no leader is known',
@@ -19,6 +20,8 @@ export const ERROR_CODES = {
   E_CONF_CHANGE_PENDING: 'a membership change is already pending',
   E_UNKNOWN_NODE: 'no such node',
   E_TRANSFER_FAILED: 'leadership transfer failed',
+  E_LEARNER_BEHIND: 'the learner has not caught up with the leader\'s log',
+  E_LEASE_HELD: 'a leader lease may still be running; refusing to campaign',
   E_SHUTTING_DOWN: 'the daemon is shutting down',
   // --- storage ---
   E_STORAGE_CORRUPT: 'the on-disk log is corrupt',
@@ -37,6 +40,10 @@ export const ERROR_CODES = {
   E_MDADM_MISSING: 'mdadm is not installed',
   E_MDADM_FAILED: 'mdadm failed',
   E_NOT_SUPPORTED: 'the operation is not supported by this driver',
+  E_NO_SUPERBLOCK: 'the device carries no valid md v1.x superblock',
+  E_KERNEL_FORMAT: 'the kernel reported a value this driver does not understand',
+  E_BAD_FORMAT: 'the text is not in the expected md/mdadm output format',
+  E_SIM_DISK_INVALID: 'a simulated disk file or disk directory entry is malformed',
   // --- master role ---
   E_NOT_WRITABLE: 'this node does not hold the writer role',
   E_FENCE_FAILED: 'the fence command failed',
@@ -44,6 +51,8 @@ export const ERROR_CODES = {
   // --- transport ---
   E_PEER_REFUSED: 'the peer was refused',
   E_PEER_PROTOCOL: 'the peer sent an invalid frame',
+  E_LISTEN_FAILED: 'a listening socket could not be opened',
+  E_SDNOTIFY: 'the systemd notification could not be sent',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

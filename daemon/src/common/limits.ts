@@ -22,6 +22,12 @@ export const RAFT_MAX_ENTRY_BYTES = 256 * 1024;
 export const RAFT_MAX_COMMITTED_PER_READY = 4096;
 /** Most members (voters + learners) in a cluster. */
 export const RAFT_MAX_MEMBERS = 9;
+/** A learner is promoted only when its match index is within this many entries of the leader's last. */
+export const RAFT_PROMOTE_MAX_LAG_ENTRIES = 64;
+/** Longest ReadIndex request context string (UTF-16 code units). */
+export const RAFT_MAX_READ_CTX_CHARS = 256;
+/** Most snapshot chunks in flight (unacknowledged) to one follower. */
+export const RAFT_MAX_INFLIGHT_SNAPSHOT_CHUNKS = 4;
 
 // ---- storage ----
 /** Segment file size at which a new WAL segment is started. */
@@ -36,12 +42,34 @@ export const SNAPSHOT_KEEP_TRAILING_ENTRIES = 5_000;
 export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
 /** Largest snapshot accepted from a peer. */
 export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
+/** Largest encoded snapshot metadata (index, term, membership) in a snapshot file. */
+export const SNAPSHOT_META_MAX_BYTES = 4096;
+/** Most WAL segment files opened at recovery (compaction keeps far fewer). */
+export const WAL_MAX_SEGMENTS = 4096;
 
 // ---- transport ----
 /** Largest peer frame accepted (ws maxPayload). */
 export const PEER_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** Most frames queued for one peer while its link is down or slow; older ones are dropped. */
 export const PEER_MAX_QUEUED_FRAMES = 4096;
+/** Bytes the ws socket may hold unsent before the per-peer queue stops flushing into it. */
+export const PEER_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** Most sockets the peer server holds at once (authenticated or still handshaking). */
+export const PEER_MAX_INBOUND_SOCKETS = 32;
+/** Largest exponent of the reconnect backoff (delay = min * 2^attempt, capped). */
+export const PEER_MAX_BACKOFF_EXPONENT = 16;
+/** Most host names / IPs put in one node certificate's subjectAltName by gen-certs. */
+export const CERT_MAX_HOSTS_PER_NODE = 16;
+
+// ---- config / log / sd_notify ----
+/** Largest configuration file read at start-up. */
+export const CONFIG_MAX_BYTES = 1024 * 1024;
+/** Most arguments in a configured argv (fence-command). */
+export const CONFIG_MAX_ARGV = 64;
+/** Most log records kept by the capturing (test) logger; older ones are dropped. */
+export const LOG_CAPTURE_MAX_ENTRIES = 10_000;
+/** Largest sd_notify datagram (READY=1, STATUS=..., ...). */
+export const SDNOTIFY_MAX_MESSAGE_BYTES = 4096;
 
 // ---- control socket / status ----
 /** Longest control request line. */
@@ -60,12 +88,112 @@ export const MD_MAX_ARRAYS = 256;
 export const MD_MAX_MEMBERS_PER_ARRAY = 64;
 /** Most events buffered between the md watcher and the node shell. */
 export const MD_MAX_PENDING_EVENTS = 4096;
+/** Largest /proc/mdstat or mdadm output text the format parsers accept (E_TOO_LARGE above). */
+export const MD_FORMAT_MAX_TEXT_BYTES = 4 * 1024 * 1024;
+/** Most lines the format parsers read from one text (bounds every parse loop). */
+export const MD_FORMAT_MAX_LINES = 200_000;
+
+// ---- md simulated driver (daemon/src/md/sim, test/md-scenarios) ----
+/** Most simulated disks in one shared disk directory (bounds the directory scan). */
+export const SIM_MD_MAX_DISKS = 4096;
+/** Largest simulated disk file (JSON record with its superblock) read from the disk directory. */
+export const SIM_MD_MAX_DISK_FILE_BYTES = 256 * 1024;
+/** Most sync steps (checkpoints, parking, completion) one settle of one array may process. */
+export const SIM_MD_MAX_SETTLE_STEPS = 4096;
+/** Most timers one ManualTime.advance() may fire (a guard against a timer re-arming at 0 ms). */
+export const SIM_MD_MAX_TIMERS_PER_ADVANCE = 1_000_000;
+/** Most polls of one wait in a driver-agnostic md scenario before it fails. */
+export const MD_SCENARIO_MAX_POLLS = 100_000;
+
+// ---- md kernel driver (daemon/src/md/kernel, native/) ----
+/** Slow fallback re-read of every array by the kernel watcher, in ms (events normally come from poll(2)). */
+export const MD_WATCH_FALLBACK_INTERVAL_MS = 5000;
+/** Shortest fallback interval a caller (a test) may configure, in ms. */
+export const MD_WATCH_MIN_FALLBACK_INTERVAL_MS = 20;
+/** Most sysfs/proc files one watcher polls at once (mdstat first, then array files, then members). */
+export const MD_WATCH_MAX_FILES = 4096;
+/** Longest wait for the poll worker thread to exit on close, in ms (then it is terminated). */
+export const MD_WATCH_STOP_TIMEOUT_MS = 2000;
+/** Most md devices listArrays() reports (a bound on the /sys/block scan). */
+export const MD_KERNEL_MAX_LISTED_ARRAYS = 4096;
+/** Most components read per array and highest GET_DISK_INFO number scanned: a 4 KiB v1 superblock
+ * holds (4096 - 256) / 2 device roles. */
+export const MD_KERNEL_MAX_DEVICES_PER_ARRAY = 1920;
+/** Largest sysfs attribute read (sysfs attributes are one page at most). */
+export const MD_SYSFS_MAX_READ_BYTES = 64 * 1024;
+/** Longest an mdadm create/assemble may run before it is killed, in ms. */
+export const MDADM_TIMEOUT_MS = 120_000;
+/** Most bytes of mdadm stdout/stderr kept (execFile maxBuffer). */
+export const MDADM_MAX_OUTPUT_BYTES = 1024 * 1024;
+
+// ---- kernel lab (test/kernel: qemu guests with real md) ----
+/** Most guests one lab cluster boots at once (a full cluster, see the relation below). */
+export const LAB_MAX_GUESTS = 9;
+/** Most virtio-blk disks attached to one guest. */
+export const LAB_MAX_DISKS_PER_GUEST = 16;
+/** Bytes of a guest's serial console kept (the tail; markers are parsed as lines stream in). */
+export const LAB_MAX_CONSOLE_BYTES = 1024 * 1024;
+/** Longest console line the marker scanner buffers before cutting it. */
+export const LAB_MAX_CONSOLE_LINE_BYTES = 16 * 1024;
+/** Most LAB-MARK lines kept per guest (the oldest are dropped beyond). */
+export const LAB_MAX_MARKS = 10_000;
+/** Most files read back from one guest's results share. */
+export const LAB_MAX_RESULT_FILES = 2000;
+/** Most bytes read back from one guest's results share (all files together). */
+export const LAB_MAX_RESULT_BYTES = 64 * 1024 * 1024;
+/** Largest QMP reply buffered from qemu's monitor socket. */
+export const LAB_MAX_QMP_REPLY_BYTES = 256 * 1024;
+/** Longest guest run a test may ask for (every guest is killed by then). */
+export const LAB_MAX_GUEST_TIMEOUT_MS = 20 * 60 * 1000;
+
+// ---- node shell ----
+/** Writer intervals kept in memory for /api/v1/status. */
+export const WRITER_LOG_MAX_INTERVALS = 256;
+/** Plan/act rounds per array in one reconcile pass (each round re-reads the kernel). */
+export const RECONCILE_MAX_ROUNDS = 8;
+/** Slowest interval between two full reconcile passes (drift repair), in ms. */
+export const RECONCILE_INTERVAL_MS = 2000;
+/** Least time between two stop+re-assemble cycles of one array on a standby, in ms. */
+export const REASSEMBLE_MIN_INTERVAL_MS = 1000;
+/** Most local md events queued for proposal. */
+export const NODE_MAX_PENDING_LOCAL_EVENTS = 1024;
+/** Most event subscribers on one node (control socket + websocket). */
+export const NODE_MAX_SUBSCRIBERS = 128;
+/** Recent cluster events kept for late subscribers. */
+export const NODE_EVENT_HISTORY = 256;
+
+// ---- deterministic simulator (test/sim) ----
+/** Most events (deliveries, ticks, faults) pending in one simulated run; more is a violation. */
+export const SIM_MAX_PENDING_EVENTS = 200_000;
+/** Trace events kept per run (the ring a violation report prints from). */
+export const SIM_TRACE_RING_EVENTS = 4096;
+/** Trace events printed with a violation. */
+export const SIM_TRACE_PRINT_EVENTS = 40;
+/** Liveness bound: after healing, a leader must commit a fresh entry on all live voters within
+ * this many nominal ticks of simulated time. */
+export const SIM_LIVENESS_BOUND_TICKS = 400;
+/** Default number of safety-phase steps (events) per seed. */
+export const SIM_DEFAULT_STEPS = 6000;
+/** Most steps a run may be asked for (--steps). */
+export const SIM_MAX_STEPS = 10_000_000;
+/** Most client reads awaiting their read state in one run (older ones are forgotten). */
+export const SIM_MAX_PENDING_READS = 4096;
 
 // ---- relations ----
 assert(RAFT_MAX_ENTRY_BYTES <= RAFT_MAX_APPEND_BYTES, 'one entry must fit in one append');
 assert(RAFT_MAX_APPEND_BYTES + 64 * 1024 <= PEER_MAX_FRAME_BYTES, 'one full append must fit in one peer frame');
 assert(RAFT_MAX_ENTRY_BYTES + 64 <= WAL_MAX_RECORD_BYTES, 'one entry must fit in one WAL record');
 assert(WAL_MAX_RECORD_BYTES <= WAL_SEGMENT_BYTES, 'one record must fit in one segment');
+assert(16 + 2 + RAFT_MAX_MEMBERS * 64 <= SNAPSHOT_META_MAX_BYTES, 'snapshot metadata (2 u64 + members) fits its bound');
 assert(SNAPSHOT_CHUNK_BYTES + 64 * 1024 <= PEER_MAX_FRAME_BYTES, 'one snapshot chunk must fit in one peer frame');
+assert(PEER_MAX_FRAME_BYTES <= PEER_MAX_BUFFERED_BYTES, 'one full frame must fit in the socket buffer allowance');
+assert(PEER_MAX_INBOUND_SOCKETS >= 2 * RAFT_MAX_MEMBERS, 'every peer can hold a link while another reconnects');
 assert(SNAPSHOT_KEEP_TRAILING_ENTRIES < SNAPSHOT_EVERY_ENTRIES, 'compaction must leave fewer entries than the snapshot interval');
 assert(MD_MAX_ARRAYS * MD_MAX_MEMBERS_PER_ARRAY * 512 <= RAFT_MAX_ENTRY_BYTES * 64, 'cluster state stays snapshot-sized');
+assert(LAB_MAX_GUESTS >= RAFT_MAX_MEMBERS, 'the kernel lab can boot a full cluster');
+assert(SIM_TRACE_PRINT_EVENTS <= SIM_TRACE_RING_EVENTS, 'a violation report prints from the kept trace');
+assert(SIM_DEFAULT_STEPS <= SIM_MAX_STEPS, 'the default run is a valid run');
+assert(LAB_MAX_CONSOLE_LINE_BYTES <= LAB_MAX_CONSOLE_BYTES, 'one console line fits the kept console');
+assert(MD_WATCH_MIN_FALLBACK_INTERVAL_MS <= MD_WATCH_FALLBACK_INTERVAL_MS, 'the default watcher fallback is a valid interval');
+assert(MD_KERNEL_MAX_DEVICES_PER_ARRAY >= MD_MAX_MEMBERS_PER_ARRAY, 'the kernel driver reads every member a managed array can have');
+assert(MD_WATCH_MAX_FILES >= 1 + 8 + MD_MAX_MEMBERS_PER_ARRAY, 'the watcher can poll at least one full array');

@@ -106,6 +106,23 @@ export interface ArrayState {
   utimeSec: number;
   mismatchCount: number;
   members: MemberState[];
+  /**
+   * A reshape in progress (md/reshape_position != none), else null/absent. Optional so that
+   * producers that never reshape need not set it.
+   */
+  reshape?: ReshapeState | null;
+}
+
+/** md reshape facts, from sysfs "new (old)" pairs and md/reshape_position. */
+export interface ReshapeState {
+  /** md/reshape_position in sectors. */
+  positionSectors: Sectors;
+  /** raid_disks now minus raid_disks before (md/raid_disks "new (old)"); negative when shrinking. */
+  deltaDisks: number;
+  /** Target level, layout and chunk (equal to level/layout/chunkSizeBytes when unchanged). */
+  newLevel: MdLevel;
+  newLayout: number;
+  newChunkSizeBytes: number;
 }
 
 export interface CreateSpec {
