@@ -13,7 +13,7 @@ import { findArray, findMember, validate } from './validate.js';
 export type ApplyResult = { ok: true } | { ok: false; code: ErrorCode; message: string };
 
 function newMember(path: string, role: MemberRecord['role'], slot: number | null, inSync: boolean): MemberRecord {
-  return { path, localPaths: {}, deviceUuid: null, role, slot, inSync, descNumber: -1, writeMostly: false, wantReplacement: false, replacementFor: null, pendingAdd: null };
+  return { path, localPaths: {}, deviceUuid: null, role, slot, inSync, descNumber: -1, writeMostly: false, wantReplacement: false, replacementFor: null, pendingAdd: null, kernelName: null, major: 0, minor: 0 };
 }
 
 /** Applies a committed entry's payload. An undecodable payload is refused like an invalid command. */
@@ -63,7 +63,7 @@ function applyCreate(state: ClusterState, cmd: CommandOf<'create'>): void {
   insertArray(state, {
     device: cmd.device, uuid: cmd.uuid, name: cmd.name, level: cmd.level, raidDisks: cmd.raidDevices,
     layout: cmd.layout, chunkKiB: cmd.chunkKiB, metadata: cmd.metadata, bitmap: cmd.bitmap, assumeClean: cmd.assumeClean,
-    componentSizeKiB: cmd.sizeKiB, arraySizeKiB: null, run: 'running', adminReadOnly: false, materialized: false, members,
+    componentSizeKiB: cmd.sizeKiB, arraySizeKiB: null, ctimeSec: 0, run: 'running', adminReadOnly: false, materialized: false, members,
     sync: { action: cmd.assumeClean || cmd.level === 'raid0' || cmd.level === 'linear' ? 'idle' : 'resync', doneSectors: 0 as Sectors, totalSectors: 0 as Sectors, term: currentTerm(state), speedKiBps: 0 },
     requestedAction: null, origin: 'create',
   });
@@ -78,7 +78,7 @@ function applyAssemble(state: ClusterState, cmd: CommandOf<'assemble'>): void {
   insertArray(state, {
     device: cmd.device, uuid: cmd.uuid, name: cmd.name, level: cmd.level, raidDisks: cmd.raidDisks, layout: cmd.layout,
     chunkKiB: cmd.chunkKiB, metadata: cmd.metadata, bitmap: cmd.bitmap, assumeClean: false, componentSizeKiB: null,
-    arraySizeKiB: null, run: 'running', adminReadOnly: false, materialized: false,
+    arraySizeKiB: null, ctimeSec: 0, run: 'running', adminReadOnly: false, materialized: false,
     members: cmd.members.map((p) => newMember(p, 'spare', null, false)),
     sync: { action: 'idle', doneSectors: 0 as Sectors, totalSectors: 0 as Sectors, term: currentTerm(state), speedKiBps: 0 },
     requestedAction: null, origin: 'assemble',
@@ -149,6 +149,7 @@ function applyObserve(a: ArrayRecord, cmd: CommandOf<'observe'>): void {
       deviceUuid: o.deviceUuid ?? m.deviceUuid, role: o.role, slot: o.role === 'active' ? o.slot : null,
       inSync: o.role === 'active' && o.inSync, descNumber: o.descNumber, writeMostly: o.writeMostly,
       wantReplacement: o.wantReplacement, replacementFor: o.replacementFor, pendingAdd: null,
+      kernelName: o.kernelName ?? m.kernelName, major: o.major ?? m.major, minor: o.minor ?? m.minor,
     });
   }
   for (const m of a.members) {
@@ -157,6 +158,7 @@ function applyObserve(a: ArrayRecord, cmd: CommandOf<'observe'>): void {
   }
   a.componentSizeKiB = cmd.componentSizeKiB;
   a.arraySizeKiB = cmd.arraySizeKiB;
+  if (cmd.ctimeSec !== undefined) a.ctimeSec = cmd.ctimeSec;
   a.materialized = true;
 }
 

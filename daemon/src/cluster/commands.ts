@@ -53,11 +53,14 @@ const schema = z.discriminatedUnion('op', [
   }).strict().refine((c) => c.doneSectors <= c.totalSectors, 'doneSectors must not exceed totalSectors'),
   z.object({
     op: z.literal('observe'), device: devName, term: count, componentSizeKiB: count, arraySizeKiB: count,
+    ctimeSec: count.optional(),
     members: z.array(z.object({
       path, deviceUuid: z.string().max(64).nullable(), role: z.enum(['active', 'spare', 'faulty']),
       slot: z.number().int().min(0).max(MD_MAX_MEMBERS_PER_ARRAY).nullable(), inSync: z.boolean(),
       descNumber: z.number().int().min(0).max(4096), writeMostly: z.boolean(),
       wantReplacement: z.boolean(), replacementFor: path.nullable(),
+      kernelName: z.string().regex(/^[A-Za-z0-9!._-]{1,64}$/).optional(), major: z.number().int().min(0).max(4095).optional(),
+      minor: z.number().int().min(0).max(1048575).optional(),
     }).strict()).max(MD_MAX_MEMBERS_PER_ARRAY),
   }).strict(),
   z.object({ op: z.literal('device-seen'), node, path }).strict(),
@@ -77,7 +80,7 @@ type Brandify<T> = T extends { op: 'checkpoint' }
 export type CommandOp = Command['op'];
 export type CommandOf<O extends CommandOp> = Extract<Command, { op: O }>;
 
-export type DecodeResult = { ok: true; command: Command } | { ok: false; message: string };
+export type DecodeResult = { ok: true; command: Command; rid?: string } | { ok: false; message: string; rid?: string };
 
 /** Validates an untrusted JS value (e.g. a parsed control request). Never throws. */
 export function parseCommand(value: unknown): DecodeResult {
@@ -88,9 +91,13 @@ export function parseCommand(value: unknown): DecodeResult {
   return { ok: false, message: `${where}: ${issue?.message ?? 'invalid'}` };
 }
 
-/** Entry payload: {"v":1,"cmd":{...}} as UTF-8 JSON. */
-export function encodeCommand(command: Command): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ v: COMMAND_VERSION, cmd: command }));
+/**
+ * Entry payload: {"v":1,"rid":"...","cmd":{...}} as UTF-8 JSON. rid (optional) is the
+ * proposer's request id, so the proposing node can hand the apply result back to its caller;
+ * it never influences apply.
+ */
+export function encodeCommand(command: Command, rid?: string): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(rid === undefined ? { v: COMMAND_VERSION, cmd: command } : { v: COMMAND_VERSION, rid, cmd: command }));
 }
 
 export function decodeCommand(bytes: Uint8Array): DecodeResult {
@@ -102,6 +109,9 @@ export function decodeCommand(bytes: Uint8Array): DecodeResult {
   }
   if (typeof value !== 'object' || value === null) return { ok: false, message: 'entry is not an object' };
   const v = (value as { v?: unknown }).v;
-  if (v !== COMMAND_VERSION) return { ok: false, message: `unsupported command version ${String(v)}` };
-  return parseCommand((value as { cmd?: unknown }).cmd);
+  const ridRaw = (value as { rid?: unknown }).rid;
+  const rid = typeof ridRaw === 'string' && ridRaw.length <= 64 ? ridRaw : undefined;
+  if (v !== COMMAND_VERSION) return { ok: false, message: `unsupported command version ${String(v)}`, rid };
+  const r = parseCommand((value as { cmd?: unknown }).cmd);
+  return rid === undefined ? r : { ...r, rid };
 }

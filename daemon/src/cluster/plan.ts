@@ -179,22 +179,26 @@ export function observeCommand(rec: ArrayRecord, actual: ArrayState, ctx: { node
       inSync: role === 'active' && km.flags.includes('in_sync'), descNumber: km.descNumber, writeMostly: km.flags.includes('write_mostly'),
       wantReplacement: km.flags.includes('want_replacement'),
       replacementFor: replacedSlotOwner ? (pathOf.get(replacedSlotOwner.devPath) ?? replacedSlotOwner.devPath) : null,
+      kernelName: km.name, major: km.major, minor: km.minor,
     };
   }).sort((a, b) => (a.path < b.path ? -1 : 1));
   const cmd: CommandOf<'observe'> = {
-    op: 'observe', device: rec.device, term: ctx.term, componentSizeKiB: actual.componentSizeKiB, arraySizeKiB: actual.arraySizeKiB, members,
+    op: 'observe', device: rec.device, term: ctx.term, componentSizeKiB: actual.componentSizeKiB, arraySizeKiB: actual.arraySizeKiB,
+    ctimeSec: actual.ctimeSec, members,
   };
   return observeMatches(rec, cmd) ? null : cmd;
 }
 
 function observeMatches(rec: ArrayRecord, cmd: CommandOf<'observe'>): boolean {
   if (!rec.materialized || rec.componentSizeKiB !== cmd.componentSizeKiB || rec.arraySizeKiB !== cmd.arraySizeKiB) return false;
+  if (cmd.ctimeSec !== undefined && rec.ctimeSec !== cmd.ctimeSec) return false;
   const live = rec.members.filter((m) => m.role !== 'removed');
   if (live.length !== cmd.members.length || live.some((m) => m.pendingAdd !== null)) return false;
   return cmd.members.every((o) => {
     const m = rec.members.find((x) => x.path === o.path);
     return m !== undefined && m.role === o.role && m.slot === o.slot && m.inSync === o.inSync && m.descNumber === o.descNumber &&
       m.writeMostly === o.writeMostly && m.wantReplacement === o.wantReplacement && m.replacementFor === o.replacementFor &&
-      (o.deviceUuid === null || m.deviceUuid === o.deviceUuid);
+      (o.deviceUuid === null || m.deviceUuid === o.deviceUuid) && (o.kernelName === undefined || m.kernelName === o.kernelName) &&
+      (o.major === undefined || (m.major === o.major && m.minor === o.minor));
   });
 }

@@ -32,6 +32,10 @@ export interface MemberRecord {
   wantReplacement: boolean;
   /** This member is the replacement for the member at that path. */
   replacementFor: string | null;
+  /** The master kernel's name and numbers for this component (e.g. "sdb", 8:16); null until observed. */
+  kernelName: string | null;
+  major: number;
+  minor: number;
   /** An add the master has yet to carry out and observe ('re-add' uses the old superblock). */
   pendingAdd: 'add' | 're-add' | null;
 }
@@ -65,6 +69,8 @@ export interface ArrayRecord {
   /** Component size in KiB as the master observed it; null until observed. */
   componentSizeKiB: number | null;
   arraySizeKiB: number | null;
+  /** Creation time from the superblock (seconds since the epoch), once observed; 0 before. */
+  ctimeSec: number;
   /** 'running' arrays are assembled on every node (writable on the master only). */
   run: 'running' | 'stopped';
   /** The admin asked for the array to be read-only everywhere (mdadm --readonly). */

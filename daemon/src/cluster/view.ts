@@ -29,9 +29,9 @@ function memberFlags(m: MemberRecord): MemberFlag[] {
 }
 
 function memberView(m: MemberRecord, index: number, sizeKiB: number, recovering: Sectors | null): MemberState {
-  const name = m.path.slice(m.path.lastIndexOf('/') + 1);
+  const name = m.kernelName ?? m.path.slice(m.path.lastIndexOf('/') + 1);
   return {
-    name, devPath: m.path, major: 0, minor: 0, slot: m.role === 'active' ? m.slot : null,
+    name, devPath: m.path, major: m.major, minor: m.minor, slot: m.role === 'active' ? m.slot : null,
     descNumber: m.descNumber >= 0 ? m.descNumber : index, flags: memberFlags(m), errors: 0,
     recoveryStartSectors: m.role === 'active' && !m.inSync ? recovering : null, deviceUuid: m.deviceUuid,
     dataOffsetSectors: 0 as Sectors, sizeKiB,
@@ -45,7 +45,8 @@ export function clusterArrayView(rec: ArrayRecord): ArrayState {
   const comp = rec.componentSizeKiB ?? 0;
   const members = rec.members
     .filter((m) => m.role !== 'removed')
-    .map((m, i) => memberView(m, i, comp, syncing && cp.action === 'recover' ? cp.doneSectors : null));
+    .map((m, i) => memberView(m, i, comp, syncing && cp.action === 'recover' ? cp.doneSectors : null))
+    .sort((a, b) => b.descNumber - a.descNumber); // the kernel lists the newest rdev first
   const action: SyncAction = syncing ? (cp.action === 'recover' ? 'recover' : cp.action) : 'idle';
   return {
     device: rec.device, uuid: rec.uuid, name: rec.name, level: rec.level, raidDisks: rec.raidDisks, layout: layoutNumber(rec),
@@ -54,7 +55,7 @@ export function clusterArrayView(rec: ArrayRecord): ArrayState {
     syncAction: action, lastSyncAction: null, syncCompleted: syncing ? { doneSectors: cp.doneSectors, totalSectors: cp.totalSectors } : null,
     syncWaiting: null, syncSpeedKiBps: syncing ? cp.speedKiBps : 0,
     resyncStartSectors: syncing && cp.action === 'resync' ? cp.doneSectors : null, syncMinSectors: 0 as Sectors, syncMaxSectors: 'max',
-    consistencyPolicy: rec.bitmap === 'internal' ? 'bitmap' : 'resync', bitmap: null, events: 0, ctimeSec: 0, utimeSec: 0,
+    consistencyPolicy: rec.bitmap === 'internal' ? 'bitmap' : 'resync', bitmap: null, events: 0, ctimeSec: rec.ctimeSec, utimeSec: rec.ctimeSec,
     mismatchCount: 0, members,
   };
 }

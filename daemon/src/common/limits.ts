@@ -46,14 +46,17 @@ export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
 export const SNAPSHOT_META_MAX_BYTES = 4096;
 /** Most WAL segment files opened at recovery (compaction keeps far fewer). */
 export const WAL_MAX_SEGMENTS = 4096;
+/** Most storage operations queued on one DiskStorage (callers await each save; more is a bug). */
+export const STORAGE_MAX_QUEUED_OPS = 1024;
 
 // ---- transport ----
 /** Largest peer frame accepted (ws maxPayload). */
 export const PEER_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** Most frames queued for one peer while its link is down or slow; older ones are dropped. */
 export const PEER_MAX_QUEUED_FRAMES = 4096;
-/** Bytes the ws socket may hold unsent before the per-peer queue stops flushing into it. */
-export const PEER_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** Bytes the ws socket may hold unsent before the per-peer queue stops flushing into it
+ * (kept small: a heartbeat queued behind it waits for all of it; one frame may overshoot). */
+export const PEER_MAX_BUFFERED_BYTES = 2 * 1024 * 1024;
 /** Most sockets the peer server holds at once (authenticated or still handshaking). */
 export const PEER_MAX_INBOUND_SOCKETS = 32;
 /** Largest exponent of the reconnect backoff (delay = min * 2^attempt, capped). */
@@ -179,6 +182,20 @@ export const SIM_MAX_STEPS = 10_000_000;
 /** Most client reads awaiting their read state in one run (older ones are forgotten). */
 export const SIM_MAX_PENDING_READS = 4096;
 
+// ---- integration tests and daemon benchmarks (test/integration, bench/{commit,idle,failover,mdctl}) ----
+/** Most sockets one test link proxy holds (forwarded or held silent while cut); the oldest is dropped. */
+export const INTEG_PROXY_MAX_HELD_SOCKETS = 64;
+/** Bytes of each daemon's log printed when an integration test fails. */
+export const INTEG_LOG_TAIL_BYTES = 8 * 1024;
+/** Largest HTTP body or control reply the harness reads from a daemon. */
+export const INTEG_MAX_REPLY_BYTES = 8 * 1024 * 1024;
+/** Most daemon incarnations (starts) the harness tracks per node (bounds the writer-log segments). */
+export const INTEG_MAX_INCARNATIONS = 1000;
+/** Most proposals the harness keeps in flight on one control connection when filling the log. */
+export const INTEG_MAX_PIPELINED_PROPOSALS = 256;
+/** Most samples one daemon benchmark run may take (commit latencies, failovers, process runs). */
+export const BENCH_MAX_SAMPLES = 100_000;
+
 // ---- relations ----
 assert(RAFT_MAX_ENTRY_BYTES <= RAFT_MAX_APPEND_BYTES, 'one entry must fit in one append');
 assert(RAFT_MAX_APPEND_BYTES + 64 * 1024 <= PEER_MAX_FRAME_BYTES, 'one full append must fit in one peer frame');
@@ -186,7 +203,7 @@ assert(RAFT_MAX_ENTRY_BYTES + 64 <= WAL_MAX_RECORD_BYTES, 'one entry must fit in
 assert(WAL_MAX_RECORD_BYTES <= WAL_SEGMENT_BYTES, 'one record must fit in one segment');
 assert(16 + 2 + RAFT_MAX_MEMBERS * 64 <= SNAPSHOT_META_MAX_BYTES, 'snapshot metadata (2 u64 + members) fits its bound');
 assert(SNAPSHOT_CHUNK_BYTES + 64 * 1024 <= PEER_MAX_FRAME_BYTES, 'one snapshot chunk must fit in one peer frame');
-assert(PEER_MAX_FRAME_BYTES <= PEER_MAX_BUFFERED_BYTES, 'one full frame must fit in the socket buffer allowance');
+assert(RAFT_MAX_APPEND_BYTES <= PEER_MAX_BUFFERED_BYTES, 'a full append can be in flight while the next is queued');
 assert(PEER_MAX_INBOUND_SOCKETS >= 2 * RAFT_MAX_MEMBERS, 'every peer can hold a link while another reconnects');
 assert(SNAPSHOT_KEEP_TRAILING_ENTRIES < SNAPSHOT_EVERY_ENTRIES, 'compaction must leave fewer entries than the snapshot interval');
 assert(MD_MAX_ARRAYS * MD_MAX_MEMBERS_PER_ARRAY * 512 <= RAFT_MAX_ENTRY_BYTES * 64, 'cluster state stays snapshot-sized');

@@ -1,0 +1,46 @@
+// Benchmark dispatcher: `npm run bench -- <name> [args...]` (after `npm run build`).
+// Owns: the registry of benchmarks. Adding one is one line in BENCHMARKS: a name, a summary
+// and a lazy import of a module exporting `main(args: string[]): Promise<void>`.
+// Invariants: each benchmark writes bench/results/<name>.json (see report.ts) and prints one
+// summary line; an unknown name lists the registry and exits with status 2.
+import { OpError } from '../daemon/src/common/errors.js';
+
+export type BenchMain = (args: string[]) => Promise<void>;
+interface BenchEntry {
+  summary: string;
+  load: () => Promise<{ main: BenchMain }>;
+}
+
+const BENCHMARKS: Record<string, BenchEntry> = {
+  raft: { summary: '3 in-process RawNodes on DiskStorage (fdatasync on): commit latency, batched throughput', load: () => import('./raft.js') },
+};
+
+function usage(): string {
+  const lines = Object.entries(BENCHMARKS).map(([name, b]) => `  ${name.padEnd(16)} ${b.summary}`);
+  return ['usage: npm run bench -- <name> [args...]', 'benchmarks:', ...lines].join('\n');
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const entry = name === undefined ? undefined : BENCHMARKS[name];
+  if (entry === undefined) {
+    process.stderr.write(`${name === undefined ? '' : `unknown benchmark: ${name}\n`}${usage()}\n`);
+    return 2;
+  }
+  const mod = await entry.load();
+  await mod.main(args);
+  return 0;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    if (err instanceof OpError) {
+      process.stderr.write(`benchmark failed: ${err.code}: ${err.message}\n`);
+      process.exitCode = err.code === 'E_USAGE' ? 2 : 1;
+      return;
+    }
+    process.stderr.write(`benchmark failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

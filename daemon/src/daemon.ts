@@ -1,0 +1,139 @@
+// Building and running one mdclusterd from its Config: storage, md driver, transport, node
+// shell, control socket, status endpoint, systemd notifications and signal handling.
+// Owns: start-up order and shutdown order. Invariants: nothing listens before the Raft state is
+// recovered; READY=1 is sent only once a leader is known and the first reconcile pass ran; on
+// SIGTERM a master hands leadership to another node before it stops.
+import { statSync, writeFileSync, mkdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from './config/config.js';
+import { ControlServer } from './control/server.js';
+import { makeHandler } from './control/handlers.js';
+import type { Logger } from './log/logger.js';
+import type { MdDriver } from './md/driver.js';
+import { KernelMdDriver } from './md/kernel/driver.js';
+import { systemClock, systemTimers, type RaftStorage } from './node/deps.js';
+import { ClusterNode } from './node/node.js';
+import { SdNotifier, watchdogIntervalMs } from './node/sdnotify.js';
+import { createPrng } from './raft/prng.js';
+import { StatusServer } from './status/server.js';
+import { makeStatusSource } from './status/source.js';
+import { DiskStorage } from './storage/disk-storage.js';
+import { createTransportFromConfig } from './transport/from-config.js';
+import { RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_INFLIGHT_APPENDS } from './common/limits.js';
+import { createSimDriver } from './md/sim/driver.js';
+
+const STEP_DOWN_ON_TERM_MS = 3000;
+
+export interface RunningDaemon {
+  node: ClusterNode;
+  stop(reason: string): Promise<void>;
+}
+
+async function makeDriver(config: Config, logger: Logger): Promise<MdDriver> {
+  if (config.md.driver === 'kernel') return new KernelMdDriver({ onWatchError: (e) => logger.warn({ err: e.message }, 'md watcher read failed') });
+  return createSimDriver({ diskDir: config.md.simDiskDir!, node: config.nodeId, logger });
+}
+
+function seesDeviceFor(driver: MdDriver): (path: string) => Promise<boolean> {
+  return async (path) => {
+    if (driver.kind === 'sim') return (driver as MdDriver & { hasDevice(p: string): boolean }).hasDevice(path);
+    try { return statSync(path).isBlockDevice(); } catch { return false; }
+  };
+}
+
+export async function startDaemon(config: Config, logger: Logger, opts: { pidFile?: string } = {}): Promise<RunningDaemon> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const { storage, recovered } = await DiskStorage.open(join(config.dataDir, 'raft'), logger);
+  const raftStorage: RaftStorage = {
+    restored: () => recovered,
+    save: (b) => storage.save(b),
+    saveSnapshot: (s) => storage.saveSnapshot(s),
+    compact: async (i) => { await storage.compact(i); },
+    close: () => storage.close(),
+  };
+  const driver = await makeDriver(config, logger);
+  const transport = createTransportFromConfig(config, logger);
+  const t = config.timing;
+  const seed = (Date.now() ^ (process.pid << 8)) >>> 0;
+  const node = new ClusterNode({
+    id: config.nodeId,
+    peers: [...config.peers].map(([id, hp]) => ({ id, address: `${hp.host}:${hp.port}` })),
+    tickMs: t.tickMs,
+    raft: {
+      electionTimeoutTicks: t.electionTicks, heartbeatTicks: t.heartbeatTicks, leaseTicks: t.leaseTicks, clockDriftBoundTicks: t.driftBoundTicks,
+      maxInflightAppends: RAFT_MAX_INFLIGHT_APPENDS, maxEntriesPerAppend: RAFT_MAX_ENTRIES_PER_APPEND, checkQuorum: true, preVote: true,
+    },
+    writer: {
+      demoteMarginTicks: Math.max(1, Math.floor(t.leaseTicks / 5)), fenceAction: config.master.fenceAction,
+      fenceCommand: config.master.fenceCommand, fenceTimeoutMs: config.master.fenceTimeoutMs, fenceRequired: config.master.fenceRequired,
+      checkpointIntervalMs: config.master.checkpointIntervalMs,
+      reboot: () => { logger.error({}, 'FENCE: rebooting this node'); rebootNow(config.md.driver); },
+    },
+    writerLogFile: join(config.dataDir, 'writer.log'),
+  }, { clock: systemClock, timers: systemTimers, logger, transport, storage: raftStorage, driver, prng: createPrng(seed) });
+
+  const control = new ControlServer(config.listen.controlSocketPath, makeHandler({ node, seesDevice: seesDeviceFor(driver) }), logger);
+  const status = new StatusServer(config.listen.status.host, config.listen.status.port, makeStatusSource(node), logger);
+  await node.start();
+  await control.start();
+  await status.start();
+  if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
+  logger.info({ node: config.nodeId, peer: `${config.listen.peer.host}:${config.listen.peer.port}`, status: `${config.listen.status.host}:${config.listen.status.port}`, control: config.listen.controlSocketPath }, 'mdclusterd started');
+
+  const notifier = new SdNotifier();
+  const readyTimer = systemTimers.setInterval(() => {
+    if (node.raft.status().lead !== null && node.reconciler.passes > 0) {
+      readyTimer.cancel();
+      notifier.ready(`joined: leader ${node.raft.status().lead}, term ${node.raft.status().term}`);
+    }
+  }, t.tickMs * 5);
+  const wdMs = watchdogIntervalMs(process.env, process.pid);
+  const wdTimer = wdMs ? systemTimers.setInterval(() => notifier.watchdog(), wdMs) : null;
+  const statusTimer = systemTimers.setInterval(() => {
+    const st = node.raft.status();
+    notifier.status(`${st.role}, term ${st.term}, master ${node.state.master?.node ?? 'none'}, ${node.state.arrays.length} arrays`);
+  }, 5000);
+
+  let stopping: Promise<void> | null = null;
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      notifier.stopping(reason);
+      readyTimer.cancel(); wdTimer?.cancel(); statusTimer.cancel();
+      await handOver(node, logger);
+      await node.writer.demote('shutdown');
+      await node.stop();
+      await control.close();
+      await status.close();
+      await driver.close();
+      notifier.close();
+      if (opts.pidFile) { try { unlinkSync(opts.pidFile); } catch { /* gone */ } }
+      logger.info({ reason }, 'mdclusterd stopped');
+    })();
+    return stopping;
+  };
+  return { node, stop };
+}
+
+/** A master hands leadership to the most caught-up healthy standby before stopping. */
+async function handOver(node: ClusterNode, logger: Logger): Promise<void> {
+  const st = node.raft.status();
+  if (st.role !== 'leader') return;
+  const target = st.conf.voters.filter((v) => v !== st.id && node.peerUp.get(v) === true)
+    .sort((a, b) => (node.peerApplied.get(b) ?? 0) - (node.peerApplied.get(a) ?? 0))[0];
+  if (!target) { logger.warn({}, 'stopping as master with no healthy standby to hand over to'); return; }
+  await node.writer.suspendForStepDown();
+  node.raft.transferLeadership(target);
+  node.kick();
+  const start = performance.now();
+  while (performance.now() - start < STEP_DOWN_ON_TERM_MS && node.raft.status().role === 'leader') {
+    await new Promise((r) => setTimeout(r, node.settings.tickMs));
+  }
+  logger.info({ target, handedOver: node.raft.status().role !== 'leader' }, 'leadership handed over for shutdown');
+}
+
+function rebootNow(driver: 'kernel' | 'sim'): void {
+  if (driver === 'kernel') {
+    try { writeFileSync('/proc/sysrq-trigger', 's'); writeFileSync('/proc/sysrq-trigger', 'b'); } catch { /* fall through */ }
+  }
+  process.exit(137);
+}

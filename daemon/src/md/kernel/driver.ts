@@ -1,0 +1,166 @@
+// The kernel MdDriver: md on this node through native/ ioctls, sysfs, /proc and (for metadata
+// writing only) the system's mdadm. Owns: input validation at the driver boundary and the wiring
+// of the per-concern modules in this directory.
+// Invariants:
+// - Every array name and member path from the caller is validated before any I/O (paths.ts,
+//   members.ts); bad input rejects with E_INVALID_ARGUMENT and never reaches a syscall.
+// - Every method rejects only with OpError for operating failures (see md/driver.ts).
+// - assemble({readOnly: false}) leaves the array writable: mdadm's packaging sets md_mod
+//   start_ro=1, which starts assembled arrays "read-auto"; the driver switches those to
+//   read-write (RESTART_ARRAY_RW) so resync/recovery run at once. readOnly: true gives "readonly".
+// - close() stops every watcher this driver started.
+import { OpError } from '../../common/errors.js';
+import { MD_FORMAT_MAX_TEXT_BYTES } from '../../common/limits.js';
+import type { Sectors } from '../../common/types.js';
+import type { MdDriver, SpeedLimits, WatchHandle } from '../driver.js';
+import type { ArrayState, AssembleSpec, CreateSpec, MdEvent, SuperblockInfo, SyncAction } from '../types.js';
+import { readSuperblockV1 } from '../../../../native/src/superblock.js';
+import type { SuperblockV1 } from '../../../../native/src/superblock-format.js';
+import { DEFAULT_KERNEL_PATHS, mdstatPath, resolveArrayName, type KernelPaths } from './paths.js';
+import { realReadPorts, type ReadPorts } from './ports.js';
+import { readArrayState } from './read-array.js';
+import { listArrayNames } from './list-arrays.js';
+import { readText } from './sysfs-io.js';
+import * as arrayControl from './array-control.js';
+import * as memberControl from './member-control.js';
+import * as resync from './resync-control.js';
+import { assembleArgs, createArgs, newArrayName, realMdadm, type MdadmRunner } from './mdadm.js';
+import { validateMemberPath } from './members.js';
+import { KernelWatcher } from './watcher.js';
+
+export interface KernelDriverOptions {
+  /** Roots of sysfs, procfs and /dev (tests point these at captured trees). */
+  paths?: KernelPaths;
+  /** mdadm runner (default: the system's `mdadm` through execFile). */
+  mdadm?: MdadmRunner;
+  /** Read ports (default: native ioctls, superblock reader, /proc/mdstat). */
+  readPorts?: ReadPorts;
+  /** Watcher fallback re-read interval in ms (default MD_WATCH_FALLBACK_INTERVAL_MS). */
+  watchFallbackMs?: number;
+  /** Watcher read failures (the watcher keeps running). */
+  onWatchError?(err: Error): void;
+}
+
+export interface KernelWatchHandle extends WatchHandle {
+  /** Resolves once the watcher's poll worker has armed its files (later changes wake it at once). */
+  readonly ready: Promise<void>;
+}
+
+export class KernelMdDriver implements MdDriver {
+  readonly kind = 'kernel' as const;
+  private readonly paths: KernelPaths;
+  private readonly mdadm: MdadmRunner;
+  private readonly ports: ReadPorts;
+  private readonly memberDeps: memberControl.MemberDeps;
+  /** Invariant: every open watcher, removed when it closes. */
+  private readonly watchers = new Set<KernelWatcher>();
+
+  constructor(private readonly opts: KernelDriverOptions = {}) {
+    this.paths = opts.paths ?? DEFAULT_KERNEL_PATHS;
+    this.mdadm = opts.mdadm ?? realMdadm();
+    this.ports = opts.readPorts ?? realReadPorts(this.paths);
+    this.memberDeps = { paths: this.paths, mdadm: this.mdadm, readSuperblock: (p, minor) => this.ports.superblock(p, minor) };
+  }
+
+  private name(device: string): Promise<string> {
+    return resolveArrayName(device, this.paths);
+  }
+
+  // ---- read ----
+  async listArrays(): Promise<string[]> {
+    return listArrayNames(this.paths);
+  }
+  async readArray(device: string): Promise<ArrayState> {
+    return readArrayState(this.paths, this.ports, await this.name(device));
+  }
+  async readMdstat(): Promise<string> {
+    const text = readText(mdstatPath(this.paths), MD_FORMAT_MAX_TEXT_BYTES, { syscall: 'mdstat', device: 'mdstat' });
+    if (text === undefined) throw new OpError('E_NOT_SUPPORTED', 'md is not loaded on this node (no /proc/mdstat)', {});
+    return text;
+  }
+  async readSuperblock(devPath: string): Promise<SuperblockInfo> {
+    const sb: SuperblockV1 = await readSuperblockV1(validateMemberPath(devPath));
+    const { devFlags: _devFlags, role: _role, ...info } = sb;
+    return info;
+  }
+
+  // ---- create / assemble ----
+  async create(spec: CreateSpec): Promise<void> {
+    await this.mdadm.run(createArgs(spec, this.paths));
+  }
+  async assemble(spec: AssembleSpec): Promise<void> {
+    await this.mdadm.run(assembleArgs(spec, this.paths));
+    if (spec.readOnly) return;
+    const name = newArrayName(spec.device, this.paths);
+    if (arrayControl.readRunState(this.paths, name) === 'read-auto') await arrayControl.setReadWrite(this.paths, name);
+  }
+
+  // ---- array state ----
+  async run(device: string): Promise<void> { await arrayControl.runArray(this.paths, await this.name(device)); }
+  async stop(device: string): Promise<void> { await arrayControl.stopArray(this.paths, await this.name(device)); }
+  async setReadOnly(device: string): Promise<void> { await arrayControl.setReadOnly(this.paths, await this.name(device)); }
+  async setReadWrite(device: string): Promise<void> { await arrayControl.setReadWrite(this.paths, await this.name(device)); }
+
+  // ---- members ----
+  async setFaulty(device: string, member: string): Promise<void> {
+    await memberControl.setFaulty(this.memberDeps, await this.name(device), member);
+  }
+  async hotRemove(device: string, member: string): Promise<void> {
+    await memberControl.hotRemove(this.memberDeps, await this.name(device), member);
+  }
+  async hotAdd(device: string, member: string): Promise<void> {
+    await memberControl.hotAdd(this.memberDeps, await this.name(device), member);
+  }
+  async reAdd(device: string, member: string): Promise<void> {
+    await memberControl.reAdd(this.memberDeps, await this.name(device), member);
+  }
+  async setWriteMostly(device: string, member: string, on: boolean): Promise<void> {
+    if (typeof on !== 'boolean') throw new OpError('E_INVALID_ARGUMENT', 'on must be a boolean', { on });
+    await memberControl.setWriteMostly(this.memberDeps, await this.name(device), member, on);
+  }
+  async replace(device: string, member: string, withMember: string): Promise<void> {
+    await memberControl.replace(this.memberDeps, await this.name(device), member, withMember);
+  }
+
+  // ---- resync control ----
+  async setSyncAction(device: string, action: SyncAction): Promise<void> {
+    await resync.setSyncAction(this.paths, await this.name(device), action);
+  }
+  async setSyncMin(device: string, value: Sectors): Promise<void> {
+    await resync.setSyncMin(this.paths, await this.name(device), value);
+  }
+  async setSyncMax(device: string, value: Sectors | 'max'): Promise<void> {
+    await resync.setSyncMax(this.paths, await this.name(device), value);
+  }
+  async setResyncStart(device: string, value: Sectors | null): Promise<void> {
+    await resync.setResyncStart(this.paths, await this.name(device), value);
+  }
+  async setRecoveryStart(device: string, member: string, value: Sectors): Promise<void> {
+    await resync.setRecoveryStart(this.paths, await this.name(device), member, value);
+  }
+  async setSpeedLimits(limits: SpeedLimits): Promise<void> {
+    await resync.setSpeedLimits(this.paths, limits);
+  }
+
+  // ---- events ----
+  /** The handle also carries `ready` (the poll worker is armed); see KernelWatchHandle. */
+  watch(onEvent: (event: MdEvent) => void): KernelWatchHandle {
+    const watcher = new KernelWatcher({
+      paths: this.paths, onEvent, onError: this.opts.onWatchError, fallbackMs: this.opts.watchFallbackMs,
+    });
+    this.watchers.add(watcher);
+    return {
+      ready: watcher.ready,
+      close: async () => {
+        this.watchers.delete(watcher);
+        await watcher.close();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.watchers];
+    this.watchers.clear();
+    await Promise.all(all.map((w) => w.close()));
+  }
+}

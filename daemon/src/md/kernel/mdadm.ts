@@ -1,0 +1,149 @@
+// The system's mdadm as the metadata writer (create, assemble, and adding a blank component to
+// a v1.x array). Owns: argument building from validated specs, running mdadm, and its errors.
+// Invariants:
+// - mdadm runs through child_process.execFile with an argument array: never a shell. Every value
+//   placed in an argument is validated first (array names, absolute member paths, enumerated
+//   levels/metadata, bounded integers), and no member argument can start with '-'.
+// - ENOENT starting mdadm -> E_MDADM_MISSING; a non-zero exit -> E_MDADM_FAILED with the first
+//   stderr line as the message; a run past MDADM_TIMEOUT_MS is killed -> E_MDADM_FAILED
+//   {timedOut: true}.
+// - stdin is empty: a prompt (mdadm asks before overwriting) reads EOF and mdadm refuses; --run
+//   is passed where mdadm would otherwise ask.
+import { execFile } from 'node:child_process';
+import { OpError } from '../../common/errors.js';
+import { MDADM_MAX_OUTPUT_BYTES, MDADM_TIMEOUT_MS, MD_KERNEL_MAX_DEVICES_PER_ARRAY } from '../../common/limits.js';
+import type { AssembleSpec, CreateSpec, MdLevel } from '../types.js';
+import { validateMemberPath } from './members.js';
+import { isArrayName, type KernelPaths } from './paths.js';
+
+export interface MdadmResult {
+  stdout: string;
+  stderr: string;
+}
+
+export interface MdadmRunner {
+  run(args: readonly string[]): Promise<MdadmResult>;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
+}
+
+/** Runs `mdadmPath` with `args`; never through a shell. */
+export function realMdadm(mdadmPath = 'mdadm'): MdadmRunner {
+  return {
+    run: (args) => new Promise((resolve, reject) => {
+      execFile(mdadmPath, [...args], {
+        timeout: MDADM_TIMEOUT_MS, maxBuffer: MDADM_MAX_OUTPUT_BYTES, encoding: 'utf8',
+        env: { ...process.env, MDADM_NO_SYSTEMCTL: '1' },
+      }, (err, stdout, stderr) => {
+        if (err === null) { resolve({ stdout, stderr }); return; }
+        const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean; signal?: string | null };
+        if (e.code === 'ENOENT') { reject(new OpError('E_MDADM_MISSING', `mdadm not found: ${mdadmPath}`, { path: mdadmPath })); return; }
+        const line = firstLine(stderr) || firstLine(stdout) || e.message;
+        reject(new OpError('E_MDADM_FAILED', line, {
+          args: [...args], exitCode: typeof e.code === 'number' ? e.code : null, signal: e.signal ?? null,
+          timedOut: e.killed === true, stderr: stderr.slice(0, 4096),
+        }));
+      });
+    }),
+  };
+}
+
+const LEVEL_ARG: Readonly<Record<MdLevel, string>> = {
+  linear: 'linear', raid0: 'raid0', raid1: 'raid1', raid4: 'raid4', raid5: 'raid5', raid6: 'raid6', raid10: 'raid10',
+};
+const METADATA_RE = /^(?:0\.90|1|1\.[012]|default)$/;
+const LAYOUT_RE = /^[a-z0-9-]{1,32}$/;
+const NAME_RE = /^[A-Za-z0-9_.:-]{1,32}$/;
+const UUID_RE = /^[0-9a-fA-F]{8}(?::[0-9a-fA-F]{8}){3}$/;
+const MAX_CHUNK_KIB = 1 << 21;
+
+function bad(message: string, details: Record<string, unknown>): OpError {
+  return new OpError('E_INVALID_ARGUMENT', message, details);
+}
+
+function intIn(value: unknown, min: number, max: number, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw bad(`${what} must be an integer in [${min}, ${max}]`, { [what]: value });
+  }
+  return value;
+}
+
+/** "md0" or "<devRoot>/md0" -> "md0"; an array that need not exist yet. */
+export function newArrayName(device: unknown, paths: KernelPaths): string {
+  const s = typeof device === 'string' ? device : '';
+  const name = s.startsWith(`${paths.devRoot}/`) ? s.slice(paths.devRoot.length + 1) : s;
+  if (!isArrayName(name)) throw bad(`not an md array name: ${JSON.stringify(device)}`, { device });
+  return name;
+}
+
+function validateMembers(members: unknown, count: number, allowMissing: boolean): string[] {
+  if (!Array.isArray(members) || members.length !== count) throw bad(`expected ${count} member(s)`, { members });
+  const seen = new Set<string>();
+  return members.map((m: unknown) => {
+    if (allowMissing && m === 'missing') return 'missing';
+    const path = validateMemberPath(m);
+    if (seen.has(path)) throw bad(`member listed twice: ${path}`, { member: path });
+    seen.add(path);
+    return path;
+  });
+}
+
+function optionalArgs(spec: CreateSpec): string[] {
+  const args: string[] = [];
+  if (spec.metadata !== undefined) {
+    if (!METADATA_RE.test(spec.metadata)) throw bad(`unsupported metadata ${JSON.stringify(spec.metadata)}`, { metadata: spec.metadata });
+    args.push(`--metadata=${spec.metadata}`);
+  }
+  if (spec.bitmap !== undefined) {
+    if (spec.bitmap !== 'internal' && spec.bitmap !== 'none') throw bad('bitmap must be internal or none', { bitmap: spec.bitmap });
+    args.push(`--bitmap=${spec.bitmap}`);
+  }
+  if (spec.chunkKiB !== undefined) args.push(`--chunk=${intIn(spec.chunkKiB, 4, MAX_CHUNK_KIB, 'chunkKiB')}`);
+  if (spec.layout !== undefined) {
+    if (!LAYOUT_RE.test(spec.layout)) throw bad(`invalid layout ${JSON.stringify(spec.layout)}`, { layout: spec.layout });
+    args.push(`--layout=${spec.layout}`);
+  }
+  if (spec.name !== undefined) {
+    if (!NAME_RE.test(spec.name)) throw bad(`invalid array name ${JSON.stringify(spec.name)}`, { name: spec.name });
+    args.push(`--name=${spec.name}`);
+  }
+  if (spec.assumeClean === true) args.push('--assume-clean');
+  if (spec.sizeKiB !== undefined) args.push(`--size=${intIn(spec.sizeKiB, 1, Number.MAX_SAFE_INTEGER, 'sizeKiB')}`);
+  return args;
+}
+
+export function createArgs(spec: CreateSpec, paths: KernelPaths): string[] {
+  const name = newArrayName(spec.device, paths);
+  const level = LEVEL_ARG[spec.level];
+  if (level === undefined || !Object.prototype.hasOwnProperty.call(LEVEL_ARG, spec.level)) {
+    throw bad(`unsupported level ${JSON.stringify(spec.level)}`, { level: spec.level });
+  }
+  const raid = intIn(spec.raidDevices, 1, MD_KERNEL_MAX_DEVICES_PER_ARRAY, 'raidDevices');
+  const spares = intIn(spec.spareDevices, 0, MD_KERNEL_MAX_DEVICES_PER_ARRAY - raid, 'spareDevices');
+  const members = validateMembers(spec.members, raid + spares, true);
+  const args = ['--create', `${paths.devRoot}/${name}`, '--run', `--level=${level}`, `--raid-devices=${raid}`];
+  if (spares > 0) args.push(`--spare-devices=${spares}`);
+  return [...args, ...optionalArgs(spec), ...members];
+}
+
+export function assembleArgs(spec: AssembleSpec, paths: KernelPaths): string[] {
+  const name = newArrayName(spec.device, paths);
+  const args = ['--assemble', `${paths.devRoot}/${name}`];
+  if (spec.uuid !== undefined) {
+    if (typeof spec.uuid !== 'string' || !UUID_RE.test(spec.uuid)) throw bad(`invalid uuid ${JSON.stringify(spec.uuid)}`, { uuid: spec.uuid });
+    args.push(`--uuid=${spec.uuid}`);
+  }
+  if (spec.readOnly === true) args.push('--readonly');
+  if (spec.run === true) args.push('--run');
+  const count = Array.isArray(spec.members) ? spec.members.length : -1;
+  intIn(count, 1, MD_KERNEL_MAX_DEVICES_PER_ARRAY, 'members.length');
+  return [...args, ...validateMembers(spec.members, count, false)];
+}
+
+/** Adding a component that has no superblock of this array: mdadm writes one, then adds it. */
+export function addArgs(array: string, member: string, paths: KernelPaths): string[] {
+  if (!isArrayName(array)) throw bad(`not an md array name: ${JSON.stringify(array)}`, { device: array });
+  return ['--manage', `${paths.devRoot}/${array}`, '--add', validateMemberPath(member)];
+}

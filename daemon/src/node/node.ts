@@ -1,0 +1,330 @@
+// The node shell: the only async code around the pure Raft core and the pure cluster state.
+// Owns: ticking Raft, persisting Ready batches, sending messages, applying committed entries
+// to the ClusterState, answering proposals/reads, and driving the reconcile loop and the
+// writer role. Invariants:
+// - Ready batches are handled one at a time, in order: persist (fsync when mustSync), then
+//   send, then apply, then advance (etcd's rules; see raft/types.ts).
+// - The ClusterState is changed only by applying committed entries (cluster/apply.ts).
+// - Input from peers is decoded and validated before it reaches Raft; bad frames are counted.
+import { OpError, type ErrorCode } from '../common/errors.js';
+import { SNAPSHOT_EVERY_ENTRIES } from '../common/limits.js';
+import type { LogIndex, NodeId, Term } from '../common/types.js';
+import { applyEntry, type ApplyResult } from '../cluster/apply.js';
+import { decodeCommand, encodeCommand, type Command } from '../cluster/commands.js';
+import { emptyClusterState, type ClusterState } from '../cluster/types.js';
+import { validate } from '../cluster/validate.js';
+import type { MdDriver } from '../md/driver.js';
+import { decodeMessage, encodeMessage } from '../raft/codec.js';
+import { RawNode } from '../raft/rawnode.js';
+import type { Entry, Prng, RaftConfig, Ready } from '../raft/types.js';
+import type { Clock, Logger, PeerTransport, RaftStorage, Timers } from './deps.js';
+import { Reconciler } from './reconcile.js';
+import { AppliedWaiters, WaiterMap, proposalBound, type ProposalOutcome } from './waiters.js';
+import { WriterLog } from './writer-log.js';
+import { WriterRole, type WriterSettings } from './writer.js';
+import { ClusterEvents } from './events.js';
+import { NODE_MAX_PENDING_LOCAL_EVENTS, RECONCILE_INTERVAL_MS } from '../common/limits.js';
+import type { MdEvent } from '../md/types.js';
+
+const FRAME_RAFT = 1;
+const FRAME_GOSSIP = 2;
+
+export interface NodeSettings {
+  id: NodeId;
+  /** Every voter, including this node, with peer addresses. */
+  peers: { id: NodeId; address: string }[];
+  tickMs: number;
+  raft: Omit<RaftConfig, 'id'>;
+  writer: WriterSettings;
+  writerLogFile: string | null;
+}
+
+export interface NodeDeps {
+  clock: Clock;
+  timers: Timers;
+  logger: Logger;
+  transport: PeerTransport;
+  storage: RaftStorage;
+  driver: MdDriver;
+  prng: Prng;
+}
+
+export class ClusterNode {
+  readonly raft: RawNode;
+  state: ClusterState = emptyClusterState();
+  readonly writerLog: WriterLog;
+  readonly writer: WriterRole;
+  readonly reconciler: Reconciler;
+  readonly events: ClusterEvents;
+  private readonly proposals: WaiterMap<ProposalOutcome>;
+  private readonly reads: WaiterMap<number>;
+  private readonly appliedWaiters: AppliedWaiters;
+  private busy = false;
+  private again = false;
+  private ridSeq = 0;
+  private readonly ridPrefix: string;
+  private ticker: { cancel(): void } | null = null;
+  private slowTimer: { cancel(): void } | null = null;
+  /** Peer id -> last applied index it gossiped. */
+  readonly peerApplied = new Map<string, number>();
+  readonly peerUp = new Map<string, boolean>();
+  droppedFrames = 0;
+  stopped = false;
+
+  constructor(readonly settings: NodeSettings, readonly deps: NodeDeps) {
+    const restored = deps.storage.restored();
+    const voters = settings.peers.map((p) => p.id);
+    this.raft = new RawNode({ ...settings.raft, id: settings.id }, { ...restored, initialConf: { voters, learners: [] } }, deps.prng);
+    if (restored.snapshot) this.restoreSnapshot(restored.snapshot.data);
+    this.ridPrefix = `${settings.id}:${Math.floor(deps.clock.wallMs()).toString(36)}:`;
+    this.proposals = new WaiterMap(deps.timers, proposalBound, 'proposal');
+    this.reads = new WaiterMap(deps.timers, proposalBound, 'read');
+    this.appliedWaiters = new AppliedWaiters(deps.timers);
+    this.writerLog = new WriterLog(deps.clock, settings.writerLogFile);
+    this.events = new ClusterEvents(settings.id, deps.clock);
+    this.writer = new WriterRole(this, settings.writer, deps);
+    this.reconciler = new Reconciler(settings.id, deps.driver, {
+      state: () => this.state,
+      writer: () => ({ writer: this.writer.isWriter(), term: this.raft.status().term }),
+      propose: (cmd) => this.proposeInternal(cmd),
+    }, this.writerLog, deps.clock, deps.logger);
+  }
+
+  async start(): Promise<void> {
+    this.deps.transport.onMessage((from, payload) => this.onFrame(from, payload));
+    this.deps.transport.onPeerState((peer, up) => {
+      this.peerUp.set(peer, up);
+      if (!up) this.raft.reportUnreachable(peer);
+    });
+    this.watch = this.deps.driver.watch((ev) => this.onMdEvent(ev));
+    await this.deps.transport.start();
+    this.ticker = this.deps.timers.setInterval(() => this.onTick(), this.settings.tickMs);
+    this.slowTimer = this.deps.timers.setInterval(() => this.reconciler.request(), RECONCILE_INTERVAL_MS);
+    this.reconciler.request();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.ticker?.cancel();
+    this.slowTimer?.cancel();
+    const err = new OpError('E_SHUTTING_DOWN');
+    this.proposals.failAll(err);
+    this.reads.failAll(err);
+    this.appliedWaiters.failAll(err);
+    await this.watch?.close();
+    await this.deps.transport.close();
+    await this.deps.storage.close();
+  }
+
+  private watch: { close(): Promise<void> } | null = null;
+  /** "device member" pairs proposed faulty by this node and not yet applied. */
+  private readonly localFaults = new Set<string>();
+
+  /** A member that fails on this node is proposed faulty for the whole cluster, once. */
+  private onMdEvent(ev: MdEvent): void {
+    if (ev.type !== 'member-faulty') {
+      this.reconciler.request();
+      return;
+    }
+    const rec = this.state.arrays.find((a) => a.device === ev.device);
+    const m = rec?.members.find((x) => x.path === ev.member || x.localPaths[this.settings.id] === ev.member);
+    if (!rec || !m || m.role === 'faulty' || m.role === 'removed') return;
+    const key = `${ev.device} ${m.path}`;
+    if (this.localFaults.has(key) || this.localFaults.size >= NODE_MAX_PENDING_LOCAL_EVENTS) return;
+    this.localFaults.add(key);
+    this.deps.logger.warn({ device: ev.device, member: m.path }, 'member failed on this node; proposing it faulty cluster-wide');
+    void this.propose({ op: 'set-faulty', device: ev.device, member: m.path, force: true } as Command, { timeoutMs: 10_000 })
+      .catch((e) => this.deps.logger.warn({ err: (e as Error).message }, 'faulty proposal failed'))
+      .finally(() => this.localFaults.delete(key));
+  }
+
+  // ---------------------------------------------------------------- raft driving
+  private onTick(): void {
+    if (this.stopped) return;
+    this.raft.tick();
+    this.writer.onTick();
+    this.kick();
+  }
+
+  private onFrame(from: NodeId, payload: Uint8Array): void {
+    if (this.stopped || payload.length < 1) return;
+    if (payload[0] === FRAME_GOSSIP) {
+      this.onGossip(from, payload.subarray(1));
+      return;
+    }
+    if (payload[0] !== FRAME_RAFT) { this.droppedFrames++; return; }
+    const msg = decodeMessage(payload.subarray(1));
+    if (msg === null || msg.from !== from) { this.droppedFrames++; return; }
+    this.raft.step(msg);
+    this.kick();
+  }
+
+  private onGossip(from: NodeId, body: Uint8Array): void {
+    try {
+      const g = JSON.parse(new TextDecoder().decode(body)) as { applied?: unknown };
+      if (typeof g.applied === 'number' && Number.isSafeInteger(g.applied) && g.applied >= 0) this.peerApplied.set(from, g.applied);
+      else this.droppedFrames++;
+    } catch {
+      this.droppedFrames++;
+    }
+  }
+
+  /** Schedules Ready processing; coalesces while a batch is in flight. */
+  kick(): void {
+    if (this.busy) { this.again = true; return; }
+    if (!this.raft.hasReady()) return;
+    this.busy = true;
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        while (!this.stopped && this.raft.hasReady()) await this.handleReady(this.raft.ready());
+      } while (this.again && !this.stopped);
+    } catch (e) {
+      // Storage failure: continuing could acknowledge what is not durable. Crash loudly.
+      this.deps.logger.error({ err: (e as Error).message }, 'fatal: could not persist the Raft log');
+      process.exit(70);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.snapshot) this.restoreSnapshot(rd.snapshot.data);
+    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      await this.deps.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync: rd.mustSync });
+    }
+    for (const m of rd.messages) this.sendFrame(m.to, FRAME_RAFT, encodeMessage(m));
+    let appliedAny = false;
+    for (const e of rd.committedEntries) appliedAny = this.applyOne(e) || appliedAny;
+    for (const rs of rd.readStates) this.reads.settle(rs.requestCtx, rs.index);
+    if (rd.softState) this.writer.onSoftState(rd.softState);
+    this.raft.advance(rd);
+    if (rd.committedEntries.length > 0) {
+      const applied = this.state.appliedIndex;
+      this.appliedWaiters.applied(applied);
+      this.gossipApplied(applied);
+      await this.maybeSnapshot();
+    }
+    if (appliedAny || rd.softState) this.reconciler.request();
+  }
+
+  private sendFrame(to: NodeId, kind: number, body: Uint8Array): void {
+    const frame = new Uint8Array(body.length + 1);
+    frame[0] = kind;
+    frame.set(body, 1);
+    this.deps.transport.send(to, frame);
+  }
+
+  private gossipApplied(applied: number): void {
+    const body = new TextEncoder().encode(JSON.stringify({ applied }));
+    for (const p of this.settings.peers) if (p.id !== this.settings.id) this.sendFrame(p.id, FRAME_GOSSIP, body);
+  }
+
+  /** Applies one committed entry; returns true if it was a cluster command. */
+  private applyOne(e: Entry): boolean {
+    if (e.index <= this.state.appliedIndex) return false; // already in the snapshot
+    if (e.type === 'conf') {
+      this.state.appliedIndex = e.index;
+      return false;
+    }
+    const before = this.state.master;
+    const d = e.data.length > 0 ? decodeCommand(e.data) : null;
+    const result: ApplyResult = applyEntry(this.state, e.data, e.index);
+    if (d && d.ok) this.events.onApplied(d.command, result, e.index, before, this.state);
+    if (d?.rid && this.proposals.has(d.rid)) this.proposals.settle(d.rid, { ...result, index: e.index });
+    if (!result.ok) this.deps.logger.info({ index: e.index, code: result.code, msg: result.message }, 'command refused at apply');
+    return e.data.length > 0;
+  }
+
+  private restoreSnapshot(data: Uint8Array): void {
+    this.state = JSON.parse(new TextDecoder().decode(data)) as ClusterState;
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const st = this.raft.status();
+    const lastSnap = this.lastSnapshotIndex;
+    if (st.applied - lastSnap < SNAPSHOT_EVERY_ENTRIES) return;
+    const data = new TextEncoder().encode(JSON.stringify(this.state));
+    this.raft.compact(this.state.appliedIndex, data);
+    this.lastSnapshotIndex = this.state.appliedIndex;
+  }
+  private lastSnapshotIndex = 0;
+
+  // ---------------------------------------------------------------- API for control/status
+  /** Proposes a command and resolves with its apply result on this node. */
+  async propose(cmd: Command, opts: { timeoutMs: number; waitAll?: boolean }): Promise<ProposalOutcome> {
+    if (this.stopped) throw new OpError('E_SHUTTING_DOWN');
+    const v = validate(this.state, cmd);
+    if (!v.ok) return { ...v, index: this.state.appliedIndex };
+    const rid = this.ridPrefix + (++this.ridSeq).toString(36);
+    const deadline = this.deps.clock.monoMs() + opts.timeoutMs;
+    const waiting = this.proposals.wait(rid, opts.timeoutMs);
+    await this.submit(encodeCommand(cmd, rid), deadline, rid);
+    const outcome = await waiting;
+    if (outcome.ok && opts.waitAll) await this.waitAllApplied(outcome.index, deadline);
+    return outcome;
+  }
+
+  /** Fire-and-forget proposal from the node itself (observations, local failures, master claims). */
+  proposeInternal(cmd: Command): void {
+    if (this.stopped) return;
+    const r = this.raft.propose(encodeCommand(cmd));
+    if (!r.ok) this.deps.logger.debug({ op: cmd.op, code: r.code }, 'internal proposal not accepted');
+    this.kick();
+  }
+
+  /**
+   * Submits until the proposal is applied (its waiter settled) or the deadline passes. A
+   * forwarded proposal (E_NOT_LEADER: sent to the leader) or one appended by a leader that then
+   * lost leadership can be lost; it is re-submitted after resubmitTicks. A duplicate that gets
+   * applied twice is harmless: the first apply settles the waiter, and every command is
+   * idempotent or refused the second time by validation.
+   */
+  private async submit(data: Uint8Array, deadline: number, rid: string): Promise<void> {
+    const resubmitMs = this.settings.tickMs * this.settings.raft.electionTimeoutTicks;
+    while (this.proposals.has(rid)) {
+      const r = this.raft.propose(data);
+      this.kick();
+      const accepted = r.ok || r.code === 'E_NOT_LEADER';
+      if (!accepted && r.code !== 'E_NO_LEADER' && r.code !== 'E_PROPOSAL_DROPPED') {
+        this.proposals.fail(rid, new OpError(r.code as ErrorCode, undefined, { leader: r.leader }));
+        return;
+      }
+      const waitMs = accepted ? resubmitMs : this.settings.tickMs * 2;
+      if (this.deps.clock.monoMs() + waitMs > deadline) return; // the waiter's own timeout settles it
+      await new Promise<void>((res) => this.deps.timers.setTimeout(res, waitMs));
+    }
+  }
+
+  private async waitAllApplied(index: number, deadline: number): Promise<void> {
+    for (;;) {
+      const lagging = this.settings.peers.filter((p) => p.id !== this.settings.id && this.peerUp.get(p.id) === true && (this.peerApplied.get(p.id) ?? 0) < index);
+      if (lagging.length === 0) return;
+      if (this.deps.clock.monoMs() > deadline) throw new OpError('E_TIMEOUT', `not applied on ${lagging.map((p) => p.id).join(', ')} in time`);
+      await new Promise<void>((res) => this.deps.timers.setTimeout(res, this.settings.tickMs));
+    }
+  }
+
+  /** A linearizable read of the state (ReadIndex), or a local one. */
+  async readState(opts: { local: boolean; timeoutMs: number }): Promise<ClusterState> {
+    if (opts.local) return this.state;
+    const ctx = this.ridPrefix + 'r' + (++this.ridSeq).toString(36);
+    const waiting = this.reads.wait(ctx, opts.timeoutMs);
+    this.raft.readIndex(ctx);
+    this.kick();
+    const index = await waiting;
+    await this.appliedWaiters.waitFor(index, this.state.appliedIndex, opts.timeoutMs);
+    return this.state;
+  }
+
+  currentTerm(): Term {
+    return this.raft.status().term;
+  }
+  appliedIndex(): LogIndex {
+    return this.state.appliedIndex;
+  }
+}

@@ -1,0 +1,162 @@
+// The reconcile loop: brings this node's kernel md state in line with the replicated state by
+// running plan() (cluster/plan.ts) and carrying out its actions through the MdDriver.
+// Owns: executing md actions, the writer log entries they imply, and re-read/re-plan rounds.
+// Invariants:
+// - One pass at a time (passes are serialized; a request during a pass schedules one more).
+// - Each array gets at most RECONCILE_MAX_ROUNDS plan/act rounds per pass; an action that fails
+//   ends that array's pass (logged with its error code) and is retried on the next pass.
+// - The writer log interval opens before read-write/create and closes after read-only/stop.
+import { OpError } from '../common/errors.js';
+import { REASSEMBLE_MIN_INTERVAL_MS, RECONCILE_MAX_ROUNDS } from '../common/limits.js';
+import type { Term } from '../common/types.js';
+import type { Command } from '../cluster/commands.js';
+import { plan, type MdAction } from '../cluster/plan.js';
+import type { ArrayRecord, ClusterState } from '../cluster/types.js';
+import type { MdDriver } from '../md/driver.js';
+import type { ArrayState } from '../md/types.js';
+import type { Clock, Logger } from './deps.js';
+import type { WriterLog } from './writer-log.js';
+
+export interface ReconcileHooks {
+  state(): ClusterState;
+  /** Writer role right now, and its fencing token. */
+  writer(): { writer: boolean; term: Term };
+  /** Propose a command discovered by reconciling (observe); deduplicated by the caller. */
+  propose(cmd: Command): void;
+}
+
+export async function readOrNull(driver: MdDriver, device: string): Promise<ArrayState | null> {
+  try {
+    const a = await driver.readArray(device);
+    return a.arrayState === 'clear' ? null : a;
+  } catch (e) {
+    if (e instanceof OpError && e.code === 'E_NO_SUCH_ARRAY') return null;
+    throw e;
+  }
+}
+
+export class Reconciler {
+  private running = false;
+  private again = false;
+  /** Arrays re-assembled from their superblocks since this node last gained the writer role. */
+  private readonly fresh = new Set<string>();
+  /** device -> mono ms of the last standby re-assembly (rate bound). */
+  private readonly lastReassembleMs = new Map<string, number>();
+  private wasWriter = false;
+  passes = 0;
+  failures = 0;
+
+  constructor(
+    private readonly node: string,
+    private readonly driver: MdDriver,
+    private readonly hooks: ReconcileHooks,
+    private readonly writerLog: WriterLog,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Schedules a pass; coalesces requests made while a pass runs. */
+  request(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        await this.pass();
+      } while (this.again);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async pass(): Promise<void> {
+    this.passes++;
+    const w = this.hooks.writer();
+    if (w.writer !== this.wasWriter) {
+      this.fresh.clear();
+      this.wasWriter = w.writer;
+    }
+    for (const rec of this.hooks.state().arrays) {
+      try {
+        await this.reconcileArray(rec.device);
+      } catch (e) {
+        this.failures++;
+        const code = e instanceof OpError ? e.code : 'E_INTERNAL';
+        this.logger.warn({ device: rec.device, code, err: (e as Error).message }, 'reconcile action failed; will retry');
+      }
+    }
+  }
+
+  private async reconcileArray(device: string): Promise<void> {
+    for (let round = 0; round < RECONCILE_MAX_ROUNDS; round++) {
+      const rec = this.hooks.state().arrays.find((a) => a.device === device);
+      if (!rec) return;
+      const w = this.hooks.writer();
+      const actual = await readOrNull(this.driver, device);
+      const actions = plan(rec, { node: this.node, writer: w.writer, term: w.term, freshSincePromotion: this.fresh.has(device) }, actual);
+      if (actions.length === 0) return;
+      if (!w.writer && actions[0].kind === 'stop' && actions[1]?.kind === 'assemble' && !this.mayReassemble(device)) return;
+      for (const a of actions) await this.act(rec, a, w);
+      if (actions.every((a) => a.kind === 'observe')) return;
+    }
+    this.logger.warn({ device, rounds: RECONCILE_MAX_ROUNDS }, 'array did not converge in one pass');
+  }
+
+  private mayReassemble(device: string): boolean {
+    const now = this.clock.monoMs();
+    const last = this.lastReassembleMs.get(device) ?? -Infinity;
+    if (now - last < REASSEMBLE_MIN_INTERVAL_MS) {
+      this.again = true;
+      return false;
+    }
+    this.lastReassembleMs.set(device, now);
+    return true;
+  }
+
+  private async act(rec: ArrayRecord, a: MdAction, w: { writer: boolean; term: Term }): Promise<void> {
+    const d = rec.device;
+    this.logger.info({ device: d, action: a.kind, writer: w.writer }, 'md action');
+    switch (a.kind) {
+      case 'create':
+        this.writerLog.open(d, w.term, 'create');
+        try { await this.driver.create(a.spec); } catch (e) { this.writerLog.close(d, 'create failed'); throw e; }
+        this.fresh.add(d);
+        return;
+      case 'assemble':
+        await this.driver.assemble(a.spec);
+        if (w.writer) this.fresh.add(d);
+        return;
+      case 'stop':
+        await this.driver.stop(d);
+        this.writerLog.close(d, 'stop');
+        return;
+      case 'read-only':
+        await this.driver.setReadOnly(d);
+        this.writerLog.close(d, 'read-only');
+        return;
+      case 'read-write':
+        this.writerLog.open(d, w.term, 'promote');
+        try { await this.driver.setReadWrite(d); } catch (e) { this.writerLog.close(d, 'read-write failed'); throw e; }
+        return;
+      case 'set-faulty': return this.driver.setFaulty(d, a.member);
+      case 'hot-remove': return this.driver.hotRemove(d, a.member);
+      case 'hot-add': return this.driver.hotAdd(d, a.member);
+      case 're-add': return this.driver.reAdd(d, a.member);
+      case 'write-mostly': return this.driver.setWriteMostly(d, a.member, a.on);
+      case 'replace': return this.driver.replace(d, a.member, a.with);
+      case 'sync-action': return this.driver.setSyncAction(d, a.action);
+      case 'resync-start': return this.driver.setResyncStart(d, a.sectors);
+      case 'recovery-start': return this.driver.setRecoveryStart(d, a.member, a.sectors);
+      case 'observe':
+        this.hooks.propose(a.command);
+        return;
+    }
+  }
+}

@@ -1,0 +1,202 @@
+// The writer role: only the Raft leader, holding a valid lease, whose master entry of its own
+// term is applied, may run arrays read-write. Owns: claiming the master role (with the fence
+// hook), fast demotion before the lease ends (with escalation), and resync checkpoints.
+// Invariants:
+// - isWriter() is false whenever the lease has fewer than demoteMarginTicks ticks left, so
+//   demotion starts before the lease ends (the margin covers the STOP_ARRAY_RO call).
+// - The fencing token is the Raft term; a master entry is proposed once per term (retried).
+// - Demotion failure is escalated as configured (stop-array | reboot | none), always loudly.
+import { execFile } from 'node:child_process';
+import type { Sectors } from '../common/types.js';
+import type { CheckpointAction } from '../cluster/types.js';
+import type { SoftState } from '../raft/types.js';
+import type { NodeDeps, ClusterNode } from './node.js';
+import { readOrNull } from './reconcile.js';
+
+export interface WriterSettings {
+  demoteMarginTicks: number;
+  fenceAction: 'stop-array' | 'reboot' | 'none';
+  /** argv of the fence command; the old master's node id is appended. Empty: no hook. */
+  fenceCommand: string[];
+  fenceTimeoutMs: number;
+  fenceRequired: boolean;
+  checkpointIntervalMs: number;
+  /** Production: sync + sysrq reboot; tests: exit the process. */
+  reboot: () => void;
+}
+
+const CHECKPOINT_MIN_INTERVAL_MS = 100;
+
+export class WriterRole {
+  private writerNow = false;
+  private claimedTerm = -1;
+  private claimTick = 0;
+  private fencing = false;
+  private fencedFor = '';
+  private lastSampleMs = 0;
+  private readonly lastCheckpointMs = new Map<string, number>();
+  private demoting = false;
+  /** Set by a planned step-down: the writer role is given up before leadership is transferred. */
+  private suspendedTerm = -1;
+  fenceActions = 0;
+
+  constructor(private readonly node: ClusterNode, private readonly s: WriterSettings, private readonly deps: NodeDeps) {}
+
+  /** Lease-guarded writer check; cheap, called on every tick and by every plan. */
+  isWriter(): boolean {
+    const st = this.node.raft.status();
+    if (st.role !== 'leader' || !this.node.raft.leaseValid() || st.leaseEndTick === null) return false;
+    if (st.leaseEndTick - st.nowTick < this.s.demoteMarginTicks) return false;
+    if (this.suspendedTerm === st.term) return false;
+    const m = this.node.state.master;
+    return m !== null && m.node === st.id && m.term === st.term;
+  }
+
+  onSoftState(ss: SoftState): void {
+    if (ss.role !== 'leader') this.check();
+    else this.maybeClaim();
+  }
+
+  onTick(): void {
+    this.check();
+    if (this.node.raft.status().role === 'leader') this.maybeClaim();
+    const now = this.deps.clock.monoMs();
+    if (this.writerNow && now - this.lastSampleMs >= CHECKPOINT_MIN_INTERVAL_MS) {
+      this.lastSampleMs = now;
+      this.ensureNodes();
+      void this.sampleCheckpoints().catch((e) => this.deps.logger.warn({ err: (e as Error).message }, 'checkpoint sampling failed'));
+    }
+  }
+
+  private check(): void {
+    const w = this.isWriter();
+    if (w === this.writerNow) {
+      if (!w && this.node.writerLog.openDevices().length > 0 && !this.demoting) void this.demote('not writer');
+      return;
+    }
+    this.writerNow = w;
+    this.deps.logger.info({ writer: w, term: this.node.raft.status().term }, w ? 'writer role gained' : 'writer role lost');
+    if (!w) void this.demote('lease or leadership lost');
+    this.node.reconciler.request();
+  }
+
+  /** Planned handoff: give up the writer role for this term and demote, before the transfer. */
+  async suspendForStepDown(): Promise<void> {
+    this.suspendedTerm = this.node.raft.status().term;
+    this.check();
+    await this.demote('step-down');
+  }
+
+  /** The step-down did not happen: this node may write again in this term. */
+  resume(): void {
+    this.suspendedTerm = -1;
+    this.check();
+  }
+
+  /** Switches every array this node made writable to read-only, now, outside the reconcile queue. */
+  async demote(reason: string): Promise<void> {
+    if (this.demoting) return;
+    this.demoting = true;
+    try {
+      for (const device of this.node.writerLog.openDevices()) {
+        try {
+          await this.deps.driver.setReadOnly(device);
+          this.node.writerLog.close(device, reason);
+        } catch (e) {
+          await this.escalate(device, e as Error);
+        }
+      }
+    } finally {
+      this.demoting = false;
+    }
+  }
+
+  private async escalate(device: string, err: Error): Promise<void> {
+    this.fenceActions++;
+    const action = this.s.fenceAction;
+    this.deps.logger.error({ device, err: err.message, fenceAction: action }, 'DEMOTION FAILED: the array could not be switched read-only');
+    this.node.events.emit({ key: `fence:${this.node.raft.status().term}:${device}`, name: 'FenceAction', device: `/dev/${device}`, component: null, detail: `${action}: ${err.message}` });
+    if (action === 'stop-array') {
+      try {
+        await this.deps.driver.stop(device);
+        this.node.writerLog.close(device, 'fence stop-array');
+      } catch (e) {
+        this.deps.logger.error({ device, err: (e as Error).message }, 'fence stop-array failed too; rebooting');
+        this.s.reboot();
+      }
+    } else if (action === 'reboot') {
+      this.s.reboot();
+    }
+  }
+
+  private maybeClaim(): void {
+    const st = this.node.raft.status();
+    const m = this.node.state.master;
+    if (m && m.node === st.id && m.term === st.term) return;
+    if (this.claimedTerm === st.term && st.nowTick - this.claimTick < 20) return;
+    const old = m?.node;
+    if (old && old !== st.id && this.s.fenceCommand.length > 0 && this.node.peerUp.get(old) !== true && this.fencedFor !== `${old}:${st.term}`) {
+      if (!this.fencing) void this.runFence(old, st.term);
+      if (this.s.fenceRequired) return;
+    }
+    this.claimedTerm = st.term;
+    this.claimTick = st.nowTick;
+    this.node.proposeInternal({ op: 'master', node: st.id, term: st.term });
+  }
+
+  private runFence(old: string, term: number): Promise<void> {
+    this.fencing = true;
+    const [cmd, ...args] = this.s.fenceCommand;
+    return new Promise((resolve) => {
+      execFile(cmd, [...args, old], { timeout: this.s.fenceTimeoutMs }, (err) => {
+        this.fencing = false;
+        if (err) {
+          this.deps.logger.error({ old, err: err.message }, 'fence command failed');
+        } else {
+          this.fencedFor = `${old}:${term}`;
+          this.deps.logger.warn({ old }, 'fenced the previous master');
+        }
+        this.node.events.emit({ key: `fence-hook:${term}`, name: 'FenceAction', device: null, component: null, detail: `fence ${old}: ${err ? 'failed' : 'ok'}` });
+        resolve();
+      });
+    });
+  }
+
+  /** The master records the configured members (id, address) in the replicated state. */
+  private ensureNodes(): void {
+    const known = new Map(this.node.state.nodes.map((n) => [n.id as string, n.address]));
+    for (const p of this.node.settings.peers) {
+      if (known.get(p.id) !== p.address) this.node.proposeInternal({ op: 'node-add', node: p.id, address: p.address });
+    }
+  }
+
+  /** Records resync/recovery progress as Raft entries (rate-bounded, >= every interval or 1 %). */
+  private async sampleCheckpoints(): Promise<void> {
+    const term = this.node.raft.status().term;
+    for (const device of this.node.writerLog.openDevices()) {
+      const rec = this.node.state.arrays.find((a) => a.device === device);
+      const k = await readOrNull(this.deps.driver, device);
+      if (!rec || !k) continue;
+      const act = k.syncAction;
+      const action: CheckpointAction = act === 'resync' || act === 'recover' || act === 'check' || act === 'repair' ? act : 'idle';
+      const now = this.deps.clock.monoMs();
+      const last = this.lastCheckpointMs.get(device) ?? 0;
+      if (action === 'idle' || !k.syncCompleted) {
+        if (rec.sync.action !== 'idle') {
+          const total = rec.sync.totalSectors;
+          this.node.proposeInternal({ op: 'checkpoint', device, term, action: 'idle', doneSectors: total, totalSectors: total, speedKiBps: 0 });
+          this.lastCheckpointMs.set(device, now);
+        }
+        continue;
+      }
+      const { doneSectors, totalSectors } = k.syncCompleted;
+      const step = Math.max(1, Math.floor(totalSectors / 100));
+      const changedAction = rec.sync.action !== action || rec.sync.totalSectors !== totalSectors;
+      const due = now - last >= this.s.checkpointIntervalMs || Math.abs(doneSectors - rec.sync.doneSectors) >= step;
+      if ((changedAction || due) && doneSectors !== rec.sync.doneSectors) {
+        this.node.proposeInternal({ op: 'checkpoint', device, term, action, doneSectors: doneSectors as Sectors, totalSectors: totalSectors as Sectors, speedKiBps: k.syncSpeedKiBps });
+        this.lastCheckpointMs.set(device, now);
+      }
+    }
+  }
+}

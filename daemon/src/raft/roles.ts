@@ -1,0 +1,120 @@
+// Role behaviour by function swap (as etcd's raft): one step function and one tick function
+// per role, installed by Raft.become*(). Owns: which message each role handles and how, and
+// what a tick means for each role.
+// Invariants:
+// - Followers and learners accept a leader's append/heartbeat/snapshot of the current term,
+//   note the leader and the tick they heard it at (vote lease), and reset the election timer.
+// - (Pre-)candidates give way to a leader of their term (§5.2).
+// - A leader steps down when it has not heard from a quorum within an election timeout
+//   (CheckQuorum) and aborts an overdue leadership transfer.
+import { campaign, handleVoteResp, hup } from './election.js';
+import { refreshLease } from './lease.js';
+import { handleProp } from './proposals.js';
+import { quorumActive } from './quorum.js';
+import type { Raft } from './raft.js';
+import { handleReadIndexResp, leaderReadIndex } from './readindex.js';
+import { bcastHeartbeat, handleAppend, handleAppendResp, handleHeartbeat, handleHeartbeatResp } from './replication.js';
+import { handleSnapChunk, handleSnapResp } from './snapshot-transfer.js';
+import { checkTransferTimeout, leaderTransfer } from './transfer.js';
+import type { Message } from './types.js';
+
+export function stepFollower(r: Raft, m: Message): void {
+  switch (m.type) {
+    case 'app':
+    case 'heartbeat':
+    case 'snap':
+      r.electionElapsed = 0;
+      r.lead = m.from;
+      r.heardLeaderTick = r.nowTick;
+      if (m.type === 'app') handleAppend(r, m);
+      else if (m.type === 'heartbeat') handleHeartbeat(r, m);
+      else handleSnapChunk(r, m);
+      return;
+    case 'prop':
+    case 'transfer-leader':
+      // Only the node a client asked forwards to the leader (no forwarding chains).
+      return;
+    case 'timeout-now':
+      if (r.promotable()) campaign(r, 'transfer');
+      return;
+    case 'read-index-resp':
+      handleReadIndexResp(r, m);
+      return;
+    default:
+      return; // replies meant for a leader or candidate: stale, ignore
+  }
+}
+
+export function stepCandidate(r: Raft, m: Message): void {
+  switch (m.type) {
+    case 'app':
+    case 'heartbeat':
+    case 'snap':
+      r.becomeFollower(m.term, m.from);
+      stepFollower(r, m);
+      return;
+    case 'vote-resp':
+    case 'pre-vote-resp':
+      handleVoteResp(r, m);
+      return;
+    default:
+      return; // proposals are dropped: no leader is known
+  }
+}
+
+export function stepLeader(r: Raft, m: Message): void {
+  switch (m.type) {
+    case 'prop':
+      handleProp(r, m);
+      return;
+    case 'read-index':
+      leaderReadIndex(r, m.requestCtx, m.from);
+      return;
+    case 'transfer-leader':
+      leaderTransfer(r, m.target);
+      return;
+    case 'app-resp':
+      handleAppendResp(r, m);
+      return;
+    case 'heartbeat-resp':
+      handleHeartbeatResp(r, m);
+      return;
+    case 'snap-resp':
+      handleSnapResp(r, m);
+      return;
+    default:
+      return;
+  }
+}
+
+export function tickElection(r: Raft): void {
+  r.electionElapsed++;
+  if (r.promotable() && r.electionElapsed >= r.randomizedElectionTimeout) {
+    r.electionElapsed = 0;
+    hup(r, false);
+  }
+}
+
+export function tickHeartbeat(r: Raft): void {
+  r.heartbeatElapsed++;
+  r.electionElapsed++;
+  r.heardLeaderTick = r.nowTick;
+  if (r.electionElapsed >= r.cfg.electionTimeoutTicks) {
+    r.electionElapsed = 0;
+    if (!checkQuorum(r)) return;
+  }
+  if (!checkTransferTimeout(r)) return;
+  if (r.heartbeatElapsed >= r.cfg.heartbeatTicks) {
+    r.heartbeatElapsed = 0;
+    bcastHeartbeat(r);
+  }
+  refreshLease(r);
+}
+
+/** CheckQuorum: steps down unless a quorum of voters was heard from in the last period. */
+function checkQuorum(r: Raft): boolean {
+  const ok = quorumActive(r.voters(), (id) => id === r.id || r.prs.get(id as Raft['id'])?.recentActive === true);
+  for (const pr of r.prs.values()) pr.recentActive = false;
+  if (!ok) r.becomeFollower(r.term, null);
+  return ok;
+}

@@ -1,0 +1,131 @@
+// One authenticated websocket link to a peer (either direction): receiving, frame validation
+// and liveness.
+// Owns: what happens to every message that arrives on a peer link, and the ping/pong check.
+// Invariants:
+// - Nothing received can throw out of a ws event handler: text frames, malformed headers,
+//   unknown versions and ws-level protocol errors are counted and dropped (closing the link
+//   when the stream can no longer be trusted); every ws has an 'error' listener.
+// - Frames are delivered only while the link is OPEN and the peer is not blocked.
+// - A link that shows no sign of life for deadAfterMs is terminated by sweep(). Signs of life:
+//   a pong, a ping or a message from the peer, or progress writing to it (noteProgress): a
+//   busy link's pong can queue behind megabytes of our own data, but then the data drains.
+import { WebSocket, type RawData } from 'ws';
+import type { NodeId } from '../common/types.js';
+import type { Logger } from '../log/logger.js';
+import { decodeFrame, faultClosesLink } from './frame.js';
+import type { PeerCounters } from './stats.js';
+
+/** ws close codes used by the transport. */
+export const CloseCode = {
+  NORMAL: 1000,
+  PROTOCOL_ERROR: 1002,
+  UNSUPPORTED_DATA: 1003,
+  REPLACED: 4000,
+  BLOCKED: 4001,
+} as const;
+
+export interface ConnContext {
+  readonly log: Logger;
+  counters(peer: NodeId): PeerCounters;
+  isBlocked(peer: NodeId): boolean;
+  deliver(from: NodeId, payload: Uint8Array): void;
+  nowMs(): number;
+}
+
+export class Conn {
+  /** Monotonic ms of the last sign of life. Invariant: never decreases. */
+  private lastAliveMs: number;
+
+  constructor(readonly ws: WebSocket, readonly peer: NodeId, readonly direction: 'in' | 'out', private readonly ctx: ConnContext) {
+    this.lastAliveMs = ctx.nowMs();
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('pong', () => this.alive());
+    ws.on('ping', () => this.alive());
+    ws.on('error', (err: Error & { code?: string }) => this.onError(err));
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Pings an open link, or terminates it if it has been silent too long or is stuck closing. */
+  sweep(deadAfterMs: number): void {
+    const ws = this.ws;
+    if (ws.readyState === WebSocket.CLOSING) {
+      ws.terminate();
+      return;
+    }
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (this.ctx.nowMs() - this.lastAliveMs > deadAfterMs) {
+      this.ctx.counters(this.peer).deadLinks++;
+      this.ctx.log.warn('peer link silent too long; terminating', { peer: this.peer, direction: this.direction, deadAfterMs });
+      ws.terminate();
+      return;
+    }
+    ws.ping();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason);
+    else this.ws.terminate();
+  }
+
+  /** The socket accepted more of our data: the peer is reading, so the link is alive. */
+  noteProgress(): void {
+    this.alive();
+  }
+
+  private alive(): void {
+    this.lastAliveMs = Math.max(this.lastAliveMs, this.ctx.nowMs());
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    const c = this.ctx.counters(this.peer);
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ctx.isBlocked(this.peer)) {
+      c.droppedBlocked++;
+      return;
+    }
+    this.alive();
+    if (!isBinary) {
+      c.droppedProtocol++;
+      this.ctx.log.warn('peer sent a text frame; closing', { peer: this.peer });
+      this.ws.close(CloseCode.UNSUPPORTED_DATA, 'binary frames only');
+      return;
+    }
+    const bytes = asBytes(data);
+    const frame = decodeFrame(bytes);
+    if (!frame.ok) {
+      c.droppedProtocol++;
+      if (frame.fault === 'version') c.badVersionFrames++;
+      if (faultClosesLink(frame.fault)) {
+        this.ctx.log.warn('peer frame with unknown magic or version; closing', { peer: this.peer, fault: frame.fault, version: frame.version });
+        this.ws.close(CloseCode.PROTOCOL_ERROR, frame.fault === 'version' ? 'unsupported protocol version' : 'bad frame');
+      } else {
+        this.ctx.log.debug('dropped a malformed peer frame', { peer: this.peer, fault: frame.fault });
+      }
+      return;
+    }
+    c.receivedFrames++;
+    c.receivedBytes += bytes.length;
+    this.ctx.deliver(this.peer, frame.payload);
+  }
+
+  private onError(err: Error & { code?: string }): void {
+    const c = this.ctx.counters(this.peer);
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      c.oversizedFrames++;
+      c.droppedProtocol++;
+    } else if (typeof err.code === 'string' && err.code.startsWith('WS_ERR_')) {
+      c.droppedProtocol++;
+    }
+    this.ctx.log.debug('peer link error', { peer: this.peer, direction: this.direction, code: err.code, err: err.message });
+  }
+}
+
+/** ws hands Buffer, ArrayBuffer or Buffer[] depending on binaryType and fragmentation. */
+function asBytes(data: RawData): Uint8Array {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return new Uint8Array(data);
+}

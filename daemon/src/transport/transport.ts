@@ -1,0 +1,232 @@
+// The peer transport of the daemon: one outbound link per peer for sending, an inbound
+// listener for receiving, mutual TLS with the cluster CA, and a test switch to cut links.
+// Owns: the interface the node shell uses (start/send/onMessage/onPeerState/stats/close,
+// blockPeer/unblockPeer), the heartbeat sweep, and the counters.
+// Invariants:
+// - Payloads are opaque bytes (raft/codec.ts messages): the transport never decodes them;
+//   they arrive in order per link, may be lost, and are never duplicated by the transport.
+// - Memory per peer is bounded (see outbound.ts); at most one inbound link per peer (a new
+//   one replaces the old); nothing a peer sends can throw out of an event handler.
+// - A blocked peer exchanges nothing with this node in either direction until unblocked.
+// - After close() no timer, socket or listener of the transport remains.
+import { OpError } from '../common/errors.js';
+import type { NodeId } from '../common/types.js';
+import type { HostPort, TransportConfig } from '../config/config.js';
+import type { Logger } from '../log/logger.js';
+import { CloseCode, Conn, type ConnContext } from './conn.js';
+import { encodeFrame, FrameKind, MAX_FRAME_PAYLOAD_BYTES } from './frame.js';
+import { OutboundLink, type OutboundContext } from './outbound.js';
+import { PeerServer } from './server.js';
+import { newPeerCounters, type PeerCounters, type TransportStats } from './stats.js';
+import type { TlsMaterial } from './tls-material.js';
+import type { WebSocket } from 'ws';
+
+export interface TransportOptions {
+  self: NodeId;
+  /** Where to listen for peers (port 0 picks a free port; see listenAddress()). */
+  listen: HostPort;
+  /** Every member's peer address; may include self (ignored for dialing). */
+  peers: ReadonlyMap<NodeId, HostPort>;
+  tls: TlsMaterial;
+  timing: TransportConfig;
+  logger: Logger;
+  /** Jitter source in [0, 1); default Math.random. */
+  random?: () => number;
+  /** Monotonic milliseconds; default performance.now. */
+  nowMs?: () => number;
+}
+
+export type MessageHandler = (from: NodeId, payload: Uint8Array) => void;
+export type PeerStateHandler = (peer: NodeId, up: boolean) => void;
+
+export class Transport {
+  private readonly log: Logger;
+  private readonly links = new Map<NodeId, OutboundLink>();
+  /** Invariant: at most one per peer; only open or closing links. */
+  private readonly inbound = new Map<NodeId, Conn>();
+  private readonly counters = new Map<NodeId, PeerCounters>();
+  private readonly blocked = new Set<NodeId>();
+  private readonly server: PeerServer;
+  private messageHandlers: MessageHandler[] = [];
+  private peerStateHandlers: PeerStateHandler[] = [];
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private state: 'new' | 'started' | 'closed' = 'new';
+  private boundAddress: HostPort | null = null;
+  private refusedConnections = 0;
+  private tlsErrors = 0;
+  private droppedUnknownDestination = 0;
+
+  constructor(private readonly opts: TransportOptions) {
+    this.log = opts.logger.child({ component: 'transport' });
+    const random = opts.random ?? Math.random;
+    const nowMs = opts.nowMs ?? (() => performance.now());
+    const connCtx: ConnContext = {
+      log: this.log,
+      counters: (p) => this.countersOf(p),
+      isBlocked: (p) => this.blocked.has(p),
+      deliver: (from, payload) => this.deliver(from, payload),
+      nowMs,
+    };
+    const outCtx: OutboundContext = { ...connCtx, tls: opts.tls, timing: opts.timing, random, peerState: (p, up) => this.emitPeerState(p, up) };
+    const peerIds = new Set<NodeId>();
+    for (const [id, addr] of opts.peers) {
+      if (id === opts.self) continue;
+      peerIds.add(id);
+      this.counters.set(id, newPeerCounters());
+      this.links.set(id, new OutboundLink(id, addr, outCtx));
+    }
+    this.server = new PeerServer({
+      self: opts.self,
+      peers: peerIds,
+      tls: opts.tls,
+      timing: opts.timing,
+      log: this.log,
+      isBlocked: (p) => this.blocked.has(p),
+      accept: (peer, ws) => this.acceptInbound(peer, ws, connCtx),
+      refused: (reason, detail) => {
+        this.refusedConnections++;
+        this.log.warn('refused a peer connection', { reason, ...detail });
+      },
+      tlsError: (err) => {
+        this.tlsErrors++;
+        this.log.debug('peer TLS handshake failed', { err: err.message });
+      },
+    });
+  }
+
+  /** Listens for peers and starts dialing them. Rejects with OpError('E_LISTEN_FAILED'). */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new OpError('E_SHUTTING_DOWN', 'the transport was already started or closed');
+    this.state = 'started';
+    this.boundAddress = await this.server.listen(this.opts.listen);
+    if (this.state !== 'started') return;
+    for (const [id, link] of this.links) if (!this.blocked.has(id)) link.start();
+    this.sweepTimer = setInterval(() => this.sweep(), this.opts.timing.pingIntervalMs);
+  }
+
+  /** The address actually listened on (after start()). */
+  listenAddress(): HostPort | null {
+    return this.boundAddress;
+  }
+
+  /** Queues `payload` for `to`. Never throws for a bad destination or a full queue: it counts. */
+  send(to: NodeId, payload: Uint8Array): void {
+    const link = this.links.get(to);
+    if (link === undefined || this.state === 'closed') {
+      this.droppedUnknownDestination++;
+      return;
+    }
+    const c = this.countersOf(to);
+    if (this.blocked.has(to)) {
+      c.droppedBlocked++;
+      return;
+    }
+    if (payload.length > MAX_FRAME_PAYLOAD_BYTES) {
+      c.droppedTooLarge++;
+      this.log.error('dropped an outgoing peer message larger than a frame', { peer: to, bytes: payload.length, maxBytes: MAX_FRAME_PAYLOAD_BYTES });
+      return;
+    }
+    c.droppedQueueFull += link.enqueue(encodeFrame(FrameKind.RAFT, payload));
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.messageHandlers.push(handler);
+  }
+
+  onPeerState(handler: PeerStateHandler): void {
+    this.peerStateHandlers.push(handler);
+  }
+
+  /** TEST SWITCH: cuts every link to/from `peer` (a partition as seen from this node). */
+  blockPeer(peer: NodeId): void {
+    const link = this.links.get(peer);
+    if (link === undefined || this.blocked.has(peer)) return;
+    this.blocked.add(peer);
+    this.countersOf(peer).droppedBlocked += link.stop();
+    this.inbound.get(peer)?.ws.terminate();
+    this.inbound.delete(peer);
+    this.log.warn('peer blocked (test partition)', { peer });
+  }
+
+  unblockPeer(peer: NodeId): void {
+    if (!this.blocked.delete(peer)) return;
+    this.log.warn('peer unblocked', { peer });
+    if (this.state === 'started') this.links.get(peer)?.start();
+  }
+
+  stats(): TransportStats {
+    const peers: TransportStats['peers'] = {};
+    for (const [id, link] of this.links) {
+      peers[id] = {
+        ...this.countersOf(id),
+        up: link.up,
+        blocked: this.blocked.has(id),
+        inbound: this.inbound.get(id)?.isOpen ?? false,
+        queuedFrames: link.queue.length,
+      };
+    }
+    return {
+      self: this.opts.self,
+      peers,
+      refusedConnections: this.refusedConnections,
+      tlsErrors: this.tlsErrors,
+      droppedUnknownDestination: this.droppedUnknownDestination,
+    };
+  }
+
+  /** Closes every link and the listener. Idempotent. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    for (const link of this.links.values()) {
+      link.closeGracefully();
+      link.stop();
+    }
+    for (const conn of this.inbound.values()) conn.ws.terminate();
+    this.inbound.clear();
+    await this.server.close();
+  }
+
+  private countersOf(peer: NodeId): PeerCounters {
+    let c = this.counters.get(peer);
+    if (c === undefined) {
+      c = newPeerCounters();
+      this.counters.set(peer, c);
+    }
+    return c;
+  }
+
+  private acceptInbound(peer: NodeId, ws: WebSocket, ctx: ConnContext): void {
+    if (this.state !== 'started' || this.blocked.has(peer)) {
+      ws.on('error', () => {});
+      ws.terminate();
+      return;
+    }
+    const conn = new Conn(ws, peer, 'in', ctx);
+    const old = this.inbound.get(peer);
+    this.inbound.set(peer, conn);
+    this.countersOf(peer).inboundAccepted++;
+    ws.on('close', () => {
+      if (this.inbound.get(peer) === conn) this.inbound.delete(peer);
+    });
+    if (old !== undefined) old.close(CloseCode.REPLACED, 'replaced by a newer link');
+    this.log.info('inbound peer link accepted', { peer, replaced: old !== undefined });
+  }
+
+  private deliver(from: NodeId, payload: Uint8Array): void {
+    if (this.state !== 'started') return;
+    for (const h of this.messageHandlers) h(from, payload);
+  }
+
+  private emitPeerState(peer: NodeId, up: boolean): void {
+    for (const h of this.peerStateHandlers) h(peer, up);
+  }
+
+  private sweep(): void {
+    const deadAfterMs = this.opts.timing.deadAfterMs;
+    for (const link of this.links.values()) link.openConn?.sweep(deadAfterMs);
+    for (const conn of this.inbound.values()) conn.sweep(deadAfterMs);
+  }
+}

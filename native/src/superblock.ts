@@ -1,0 +1,95 @@
+// Read-only md v1.x superblock reader: finds and parses the superblock of a component device.
+// Owns: the I/O (where to read, O_DIRECT, aligned buffers); the format is superblock-format.ts.
+// Invariants:
+// - Never writes. Reads go through O_DIRECT into 4 KiB-aligned buffers, so they see the disk and
+//   not a page cache that another node's writes have made stale (shared-storage clusters).
+//   Where O_DIRECT is refused with EINVAL (tmpfs and some other file systems holding test
+//   images) the read falls back to a normal buffered read.
+// - All I/O runs on libuv's thread pool: a hung disk cannot block the event loop.
+// - A device with no valid v1.x superblock rejects with E_NO_SUPERBLOCK; a missing path with
+//   E_NO_SUCH_DEVICE; other I/O failures with E_KERNEL.
+import { promises as fsp, constants as fsConstants } from 'node:fs';
+import koffi from 'koffi';
+import { OpError } from '../../daemon/src/common/errors.js';
+import { fromNodeError, nodeErrnoName } from './errno.js';
+import { deviceSizeBytes } from './blockdev.js';
+import { parseSuperblockV1, superOffsetFor, SB_READ_BYTES, type SuperblockV1 } from './superblock-format.js';
+
+const SECTOR_BYTES = 512;
+const DIRECT_ALIGN_BYTES = 4096;
+
+/** A buffer of `bytes` whose start is aligned for O_DIRECT. */
+export function alignedBuffer(bytes: number): Buffer {
+  const raw = Buffer.allocUnsafeSlow(bytes + DIRECT_ALIGN_BYTES);
+  const misalign = Number(koffi.address(raw) % BigInt(DIRECT_ALIGN_BYTES));
+  const skip = misalign === 0 ? 0 : DIRECT_ALIGN_BYTES - misalign;
+  return raw.subarray(skip, skip + bytes).fill(0);
+}
+
+async function openForSuperblock(path: string): Promise<fsp.FileHandle> {
+  const base = fsConstants.O_RDONLY; // libuv adds O_CLOEXEC itself
+  try {
+    return await fsp.open(path, base | fsConstants.O_DIRECT);
+  } catch (err) {
+    const name = nodeErrnoName(err);
+    if (name === 'EINVAL') return openPlain(path, base); // file system without O_DIRECT
+    throw mapOpenError(err, path);
+  }
+}
+
+async function openPlain(path: string, flags: number): Promise<fsp.FileHandle> {
+  try {
+    return await fsp.open(path, flags);
+  } catch (err) {
+    throw mapOpenError(err, path);
+  }
+}
+
+function mapOpenError(err: unknown, path: string): OpError {
+  const name = nodeErrnoName(err);
+  if (name === 'ENOENT' || name === 'ENOTDIR') return new OpError('E_NO_SUCH_DEVICE', `no such device: ${path}`, { member: path });
+  return fromNodeError(err, { syscall: 'open', device: path });
+}
+
+async function readAt(handle: fsp.FileHandle, path: string, offsetBytes: number): Promise<Buffer | null> {
+  const buf = alignedBuffer(SB_READ_BYTES);
+  try {
+    const { bytesRead } = await handle.read(buf, 0, SB_READ_BYTES, offsetBytes);
+    return bytesRead === SB_READ_BYTES ? buf : null;
+  } catch (err) {
+    throw fromNodeError(err, { syscall: 'pread', device: path });
+  }
+}
+
+export interface ReadSuperblockOptions {
+  /** Read only this minor version's location (known from md/metadata_version); default: probe all three. */
+  minor?: 0 | 1 | 2;
+}
+
+/**
+ * Reads the v1.x superblock of `path`. When probing finds more than one valid superblock (a
+ * stale one left by an earlier create), the most recently updated one wins.
+ */
+export async function readSuperblockV1(path: string, opts: ReadSuperblockOptions = {}): Promise<SuperblockV1> {
+  const handle = await openForSuperblock(path);
+  try {
+    const minors: (0 | 1 | 2)[] = opts.minor === undefined ? [2, 1, 0] : [opts.minor];
+    const deviceSectors = Math.floor((await deviceSizeBytes(handle.fd, path)) / SECTOR_BYTES);
+    const found: SuperblockV1[] = [];
+    const reasons: string[] = [];
+    for (const minor of minors) {
+      const superOffset = superOffsetFor(minor, deviceSectors);
+      if (superOffset === null) { reasons.push(`1.${minor}: device too small`); continue; }
+      const buf = await readAt(handle, path, superOffset * SECTOR_BYTES);
+      if (buf === null) { reasons.push(`1.${minor}: short read`); continue; }
+      const parsed = parseSuperblockV1(buf, minor, superOffset);
+      if (parsed.ok) found.push(parsed.sb); else reasons.push(`1.${minor}: ${parsed.reason}`);
+    }
+    if (found.length === 0) {
+      throw new OpError('E_NO_SUPERBLOCK', `no md v1.x superblock on ${path}`, { member: path, reasons });
+    }
+    return found.reduce((best, sb) => (sb.utimeSec > best.utimeSec ? sb : best));
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}

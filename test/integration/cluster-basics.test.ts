@@ -1,0 +1,127 @@
+// Issue 4 against real daemon processes on loopback: replication of an md change to every
+// node's /mdstat, catch-up of a restarted node from the log and of a far-behind node by
+// snapshot, a standby's death disturbing nothing, and hostile input on the peer port, the
+// control socket and the status endpoint refused without a crash.
+// Snapshot: the daemon snapshots every SNAPSHOT_EVERY_ENTRIES applied entries (not
+// configurable) and keeps SNAPSHOT_KEEP_TRAILING_ENTRIES behind it, so the test writes
+// SNAPSHOT_EVERY_ENTRIES + 200 idempotent device-seen entries while a standby is down.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { SNAPSHOT_EVERY_ENTRIES } from '../../daemon/src/common/limits.js';
+import { type Cluster, waitFor, sleep } from './harness.js';
+import { createCommand, createRaid1 } from './lib/arrays.js';
+import { fillLog } from './lib/fill.js';
+import { useCluster } from './lib/vitest-cluster.js';
+
+const DISK_SECTORS = 131_072; // 64 MiB: resync of a raid1 takes ~0.3 s at the sim's default speed
+const DISKS = ['sda', 'sdb', 'sdc', 'sdd', 'sde', 'sdf'].map((id) => ({ id, sizeSectors: DISK_SECTORS }));
+
+const cluster = useCluster({ name: 'basics', disks: DISKS });
+
+async function standbys(c: Cluster): Promise<{ master: string; standbys: string[] }> {
+  const m = await c.waitForMaster();
+  return { master: m.id, standbys: c.running().filter((id) => id !== m.id) };
+}
+
+/** The member tokens of one array's mdstat line, sorted (the kernel's order depends on assembly). */
+function mdstatMembers(text: string, device: string): string[] {
+  const line = text.split('\n').find((l) => l.startsWith(`${device} : `));
+  if (!line) return [];
+  return line.split(' ').slice(4).filter((t) => /\[[0-9]+\]/.test(t)).sort();
+}
+
+function snapshotFiles(c: Cluster, id: string): string[] {
+  return readdirSync(join(c.dataDir(id), 'raft')).filter((f) => f.endsWith('.snap'));
+}
+
+describe('replication across real daemons', () => {
+  test('md0 raid1 2+1 spare created through n3 shows identically on every node', async () => {
+    const c = cluster();
+    const r = await createRaid1(c, 'n3', { device: 'md0', members: ['/dev/sda', '/dev/sdb', '/dev/sdc'], raidDevices: 2, spares: 1 });
+    expect(r.index).toBeGreaterThan(0);
+    const text = await c.waitSame('/mdstat showing md0', async (id) => {
+      const t = await c.mdstat(id);
+      return t.includes('md0 :') ? t : `${id}: no md0 yet`;
+    });
+    expect(mdstatMembers(text, 'md0')).toEqual(['sda[0]', 'sdb[1]', 'sdc[2](S)']);
+    expect(text).toMatch(/md0 : active raid1 /);
+    const resynced = await c.waitSame('/mdstat after resync', async (id) => {
+      const t = await c.mdstat(id);
+      return /resync|recovery/.test(t) ? `${id}: still syncing` : t;
+    });
+    expect(resynced).toMatch(/\[2\/2\] \[UU\]/);
+    const { master } = await standbys(c);
+    const st = await c.status(master);
+    expect(st.arrays.map((a) => [a.device, a.writableOn])).toEqual([['/dev/md0', master]]);
+    c.assertNoWriterOverlap();
+  });
+
+  test('killing a standby disturbs nothing; the master keeps its term and its writer interval', async () => {
+    const c = cluster();
+    const { master, standbys: [victim] } = await standbys(c);
+    const before = await c.status(master);
+    const intervalsBefore = c.writerIntervals().filter((i) => i.node === master).length;
+    await c.kill(victim);
+    const deadline = performance.now() + 1500;
+    while (performance.now() < deadline) {
+      const s = await c.status(master);
+      expect([s.term, s.role, s.writer, s.master]).toEqual([before.term, 'leader', true, master]);
+      await sleep(50);
+    }
+    // The remaining majority still commits.
+    await c.control(master, 'confirm', { path: '/dev/sdd' });
+    await c.waitSame('/mdstat', (id) => c.mdstat(id));
+    expect(c.writerIntervals().filter((i) => i.node === master).length).toBe(intervalsBefore);
+    await c.restart(victim);
+    await c.waitForMaster();
+    expect((await c.status(master)).term).toBe(before.term);
+    c.assertNoWriterOverlap();
+  });
+
+  test('a restarted node catches up from its log', async () => {
+    const c = cluster();
+    const { master, standbys: [victim] } = await standbys(c);
+    await c.kill(victim);
+    // Changes while it is down: a second array (through the other standby) and confirmations.
+    const other = c.running().find((id) => id !== master)!;
+    await c.control(master, 'confirm', { path: '/dev/sdd' });
+    await c.control(other, 'confirm', { path: '/dev/sde' });
+    await c.control(other, 'propose', { command: { op: 'device-seen', node: master, path: '/dev/sde' } });
+    await c.control(other, 'propose', { command: { op: 'device-seen', node: other, path: '/dev/sdd' } });
+    const created = await c.control<{ index: number }>(other, 'propose', {
+      command: createCommand({ device: 'md1', members: ['/dev/sdd', '/dev/sde'], raidDevices: 2, spares: 0, assumeClean: true, bitmap: 'internal' }),
+      waitAll: true,
+    });
+    const snapsBefore = snapshotFiles(c, victim);
+    await c.restart(victim);
+    await waitFor(`${victim} to apply index ${created.index}`, async () => ((await c.status(victim)).appliedIndex >= created.index ? true : undefined), 15_000);
+    const text = await c.waitSame('/mdstat showing md1', async (id) => {
+      const t = await c.mdstat(id);
+      return t.includes('md1 :') ? t : `${id}: no md1 yet`;
+    });
+    expect(mdstatMembers(text, 'md1')).toEqual(['sdd[0]', 'sde[1]']);
+    expect(snapshotFiles(c, victim)).toEqual(snapsBefore); // caught up from the log, not a snapshot
+    await c.waitForMaster();
+    c.assertNoWriterOverlap();
+  });
+
+  test(`a node far behind (> ${SNAPSHOT_EVERY_ENTRIES} entries) receives a snapshot`, async () => {
+    const c = cluster();
+    const { master, standbys: [victim] } = await standbys(c);
+    await c.kill(victim);
+    expect(snapshotFiles(c, victim)).toEqual([]);
+    const last = await fillLog(c.controlSocket(master), master, '/dev/sdf', SNAPSHOT_EVERY_ENTRIES + 200);
+    expect(last).toBeGreaterThan(SNAPSHOT_EVERY_ENTRIES);
+    await c.restart(victim);
+    await waitFor(`${victim} to apply index ${last}`, async () => ((await c.status(victim)).appliedIndex >= last ? true : undefined), 30_000);
+    const snaps = snapshotFiles(c, victim);
+    expect(snaps.length).toBe(1); // installed from the leader's snapshot
+    const text = await c.waitSame('/mdstat', (id) => c.mdstat(id));
+    expect(text).toContain('md0 : active raid1');
+    const [ms, vs] = await Promise.all([c.status(master), c.status(victim)]);
+    expect(vs.arrays).toEqual(ms.arrays);
+    await c.waitForMaster();
+    c.assertNoWriterOverlap();
+  }, 120_000);
+});

@@ -1,0 +1,38 @@
+// Bounded waiting for the integration harness: sleep, poll-until with a deadline, and a
+// promise timeout. Owns: the one way tests wait. Invariant: every wait has a deadline and
+// fails with a message naming what was awaited and the last observation, never hangs.
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class WaitTimeout extends Error {
+  override name = 'WaitTimeout';
+}
+
+/**
+ * Polls `probe` every `everyMs` until it returns a value other than undefined, or fails after
+ * `timeoutMs`. A probe that throws counts as "not yet" (its last error is reported).
+ */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 20): Promise<T> {
+  const deadlineMs = performance.now() + timeoutMs;
+  let last: unknown = 'no observation';
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+      last = 'condition false';
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e);
+    }
+    if (performance.now() >= deadlineMs) throw new WaitTimeout(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last).slice(0, 500)})`);
+    await sleep(everyMs);
+  }
+}
+
+/** Rejects with WaitTimeout if `p` does not settle within `timeoutMs`. */
+export function withTimeout<T>(p: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WaitTimeout(`${what} did not finish within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,63 @@
+// CLI of the deterministic Raft simulator: `npm run sim -- --seeds N [--from K] [--steps M]`,
+// `npm run sim -- --seed S [--verbose]`. Owns: running the seeds and the report (flags: cli.ts).
+// Invariants: bad flags print `sim: <message>` on stderr and exit 2; the output always ends with
+// exactly one line `sim: <N> seeds, <V> violations` (V = seeds that found a violation); a
+// violation prints `reproduce: npm run sim -- --seed=<S>` and the last trace events, and the
+// exit status is 1.
+import { SIM_TRACE_PRINT_EVENTS } from '../../daemon/src/common/limits.js';
+import { runSeed } from './sim.js';
+import type { RunResult } from './sim.js';
+import { formatEvent } from './trace.js';
+import { parseCli, UsageError } from './cli.js';
+import type { Cli } from './cli.js';
+
+/** Seeds whose trace is printed in full; later violating seeds print only their reproduce line. */
+const MAX_TRACES_PRINTED = 3;
+
+function report(r: RunResult, printTrace: boolean, out: (s: string) => void): void {
+  const v = r.violations[0];
+  out(`seed ${r.seed}: VIOLATION ${v.message} (step ${v.step}, ${(v.atUs / 1000).toFixed(3)} ms, ${v.phase} phase)`);
+  out(`reproduce: npm run sim -- --seed=${r.seed}`);
+  if (!printTrace) return;
+  out(`last ${SIM_TRACE_PRINT_EVENTS} trace events of seed ${r.seed}:`);
+  for (const e of r.trace.slice(-SIM_TRACE_PRINT_EVENTS)) out(`  ${formatEvent(e)}`);
+}
+
+function main(argv: string[]): number {
+  let cli: Cli;
+  try {
+    cli = parseCli(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`sim: ${e.message}\n`);
+    return 2;
+  }
+  const out = (s: string): void => void process.stdout.write(`${s}\n`);
+  const sink = cli.verbose ? out : undefined;
+  const startMs = performance.now();
+  let violating = 0;
+  let steps = 0;
+  let simulatedMs = 0;
+  for (const seed of cli.seeds) {
+    const r = runSeed(seed, { steps: cli.steps, sink });
+    steps += r.stats.steps;
+    simulatedMs += r.stats.simulatedMs;
+    if (r.violations.length > 0) {
+      report(r, violating < MAX_TRACES_PRINTED && !cli.verbose, out);
+      violating++;
+    } else if (cli.verbose) {
+      out(`seed ${seed}: ok ${JSON.stringify(r.stats)}`);
+    }
+  }
+  const wallS = (performance.now() - startMs) / 1000;
+  out(`sim: ran ${steps} steps, ${(simulatedMs / 1000).toFixed(1)} s simulated, in ${wallS.toFixed(2)} s wall (${((wallS * 1000) / cli.seeds.length).toFixed(1)} ms/seed)`);
+  out(`sim: ${cli.seeds.length} seeds, ${violating} violations`);
+  return violating === 0 ? 0 : 1;
+}
+
+// A closed pipe (e.g. `| head`) ends the output quietly instead of crashing the run.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(process.exitCode ?? 0);
+});
+process.exitCode = main(process.argv.slice(2));
