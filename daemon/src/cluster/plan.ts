@@ -114,7 +114,7 @@ function planWriter(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState): MdA
   }
   const out: MdAction[] = [];
   if (readOnly && !rec.adminReadOnly) {
-    out.push(...resumeActions(rec, ctx, actual), { kind: 'read-write' });
+    out.push(...resumeActions(rec, actual), { kind: 'read-write' });
     return out; // member changes wait until the array is writable
   }
   if (!readOnly && rec.adminReadOnly) return [{ kind: 'read-only' }];
@@ -127,20 +127,17 @@ function planWriter(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState): MdA
   return out;
 }
 
-/** Restores the replicated checkpoint into a read-only array before it goes read-write. */
-function resumeActions(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState): MdAction[] {
+/**
+ * Restores the replicated resync checkpoint into a read-only array before it goes read-write
+ * (md/resync_start is writable while no sync runs). Recovery needs no action: Linux refuses
+ * dev-X/recovery_start on a running array (EBUSY), and the re-assembly from the superblocks
+ * already resumes recovery from each member's recovery_offset, which md checkpoints itself.
+ */
+function resumeActions(rec: ArrayRecord, actual: ArrayState): MdAction[] {
   const cp = rec.sync;
-  if (cp.doneSectors <= 0) return [];
-  if (cp.action === 'resync' && actual.resyncStartSectors !== null && actual.resyncStartSectors < cp.doneSectors) {
+  if (cp.doneSectors <= 0 || cp.action !== 'resync') return [];
+  if (actual.resyncStartSectors !== null && actual.resyncStartSectors < cp.doneSectors) {
     return [{ kind: 'resync-start', sectors: cp.doneSectors }];
-  }
-  if (cp.action === 'recover') {
-    const k = byPath(actual);
-    return rec.members
-      .filter((m) => m.role === 'active' && !m.inSync)
-      .map((m) => ({ m, km: k.get(localPath(m, ctx.node)) }))
-      .filter(({ km }) => km !== undefined && km.recoveryStartSectors !== null && km.recoveryStartSectors < cp.doneSectors)
-      .map(({ m }) => ({ kind: 'recovery-start' as const, member: localPath(m, ctx.node), sectors: cp.doneSectors }));
   }
   return [];
 }

@@ -90,13 +90,13 @@ export class SimMdDriver implements MdDriver {
 
   async readArray(device: string): Promise<ArrayState> {
     const a = this.find(device);
-    this.settle(a);
+    this.afterChange(a);
     return arrayState(this.ctx, a);
   }
 
   async readMdstat(): Promise<string> {
     this.live();
-    for (const a of this.arrays) this.settle(a);
+    for (const a of this.arrays) this.afterChange(a);
     return renderMdstat(mdstatFromArrays(this.arrays.map((a) => arrayState(this.ctx, a, true))));
   }
 

@@ -13,7 +13,7 @@ import { sectors } from '../../common/types.js';
 import type { ArrayRunState, ArrayState, BitmapState, MemberFlag, MemberState, SyncAction } from '../types.js';
 import type { KernelCtx } from './context.js';
 import { syncSpeedKiBps } from './context.js';
-import { hasRedundancy, resyncTotalSectors, roundComponentSectors } from './geometry.js';
+import { hasRedundancy, resyncTotalSectors } from './geometry.js';
 import type { SimArray, SimMember } from './model.js';
 import { degradedCount } from './model.js';
 import { livePosition } from './sync.js';
@@ -69,7 +69,7 @@ function bitmapState(a: SimArray): BitmapState | null {
   return { location: 'internal', pagesUsed: pages, pagesTotal: pages, pagesKiB: pages * 4, chunkKiB: a.bitmapChunkKiB, file: null };
 }
 
-/** Colon-form UUID as mdadm prints it (the model's form). */
+/** The array as sysfs/ioctls report it now; `live` puts curr_resync (the mdstat position) in syncCompleted. */
 export function arrayState(ctx: KernelCtx, a: SimArray, live = false): ArrayState {
   const run = a.sync;
   const redundant = hasRedundancy(a.level);
@@ -103,9 +103,4 @@ export function arrayState(ctx: KernelCtx, a: SimArray, live = false): ArrayStat
     mismatchCount: a.mismatchCount,
     members: a.members.map(memberState),
   };
-}
-
-/** Used size of a raid0/linear member (each keeps its own size). */
-export function ownUsedSectors(a: SimArray, m: SimMember): number {
-  return roundComponentSectors(a.level, a.chunkSectors, m.availSectors);
 }
