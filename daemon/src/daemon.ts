@@ -19,7 +19,7 @@ import { StatusServer } from './status/server.js';
 import { makeStatusSource } from './status/source.js';
 import { DiskStorage } from './storage/disk-storage.js';
 import { createTransportFromConfig } from './transport/from-config.js';
-import { RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_INFLIGHT_APPENDS } from './common/limits.js';
+import { RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_INFLIGHT_APPENDS, SNAPSHOT_EVERY_ENTRIES } from './common/limits.js';
 import { createSimDriver } from './md/sim/driver.js';
 
 const STEP_DOWN_ON_TERM_MS = 3000;
@@ -70,6 +70,7 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
       reboot: () => { logger.error({}, 'FENCE: rebooting this node'); rebootNow(config.md.driver); },
     },
     writerLogFile: join(config.dataDir, 'writer.log'),
+    snapshotEveryEntries: snapshotEvery(),
   }, { clock: systemClock, timers: systemTimers, logger, transport, storage: raftStorage, driver, prng: createPrng(seed) });
 
   const control = new ControlServer(config.listen.controlSocketPath, makeHandler({ node, seesDevice: seesDeviceFor(driver) }), logger);
@@ -129,6 +130,12 @@ async function handOver(node: ClusterNode, logger: Logger): Promise<void> {
     await new Promise((r) => setTimeout(r, node.settings.tickMs));
   }
   logger.info({ target, handedOver: node.raft.status().role !== 'leader' }, 'leadership handed over for shutdown');
+}
+
+/** SNAPSHOT_EVERY_ENTRIES, or MDCLUSTERD_SNAPSHOT_EVERY_ENTRIES (a test knob: small values exercise snapshot transfer). */
+function snapshotEvery(): number {
+  const v = Number(process.env.MDCLUSTERD_SNAPSHOT_EVERY_ENTRIES);
+  return Number.isSafeInteger(v) && v >= 2 ? v : SNAPSHOT_EVERY_ENTRIES;
 }
 
 function rebootNow(driver: 'kernel' | 'sim'): void {

@@ -7,7 +7,6 @@
 // - The ClusterState is changed only by applying committed entries (cluster/apply.ts).
 // - Input from peers is decoded and validated before it reaches Raft; bad frames are counted.
 import { OpError, type ErrorCode } from '../common/errors.js';
-import { SNAPSHOT_EVERY_ENTRIES } from '../common/limits.js';
 import type { LogIndex, NodeId, Term } from '../common/types.js';
 import { applyEntry, type ApplyResult } from '../cluster/apply.js';
 import { decodeCommand, encodeCommand, type Command } from '../cluster/commands.js';
@@ -37,6 +36,8 @@ export interface NodeSettings {
   raft: Omit<RaftConfig, 'id'>;
   writer: WriterSettings;
   writerLogFile: string | null;
+  /** Applied entries between snapshots (SNAPSHOT_EVERY_ENTRIES in production). */
+  snapshotEveryEntries: number;
 }
 
 export interface NodeDeps {
@@ -75,7 +76,10 @@ export class ClusterNode {
     const restored = deps.storage.restored();
     const voters = settings.peers.map((p) => p.id);
     this.raft = new RawNode({ ...settings.raft, id: settings.id }, { ...restored, initialConf: { voters, learners: [] } }, deps.prng);
-    if (restored.snapshot) this.restoreSnapshot(restored.snapshot.data);
+    if (restored.snapshot) {
+      this.restoreSnapshot(restored.snapshot.data);
+      this.lastSnapshotIndex = restored.snapshot.meta.index;
+    }
     this.ridPrefix = `${settings.id}:${Math.floor(deps.clock.wallMs()).toString(36)}:`;
     this.proposals = new WaiterMap(deps.timers, proposalBound, 'proposal');
     this.reads = new WaiterMap(deps.timers, proposalBound, 'read');
@@ -244,13 +248,16 @@ export class ClusterNode {
     this.state = JSON.parse(new TextDecoder().decode(data)) as ClusterState;
   }
 
+  /** Every snapshotEveryEntries applied entries: snapshot the state, persist it, compact the log. */
   private async maybeSnapshot(): Promise<void> {
-    const st = this.raft.status();
-    const lastSnap = this.lastSnapshotIndex;
-    if (st.applied - lastSnap < SNAPSHOT_EVERY_ENTRIES) return;
+    const applied = this.state.appliedIndex;
+    if (applied - this.lastSnapshotIndex < this.settings.snapshotEveryEntries) return;
     const data = new TextEncoder().encode(JSON.stringify(this.state));
-    this.raft.compact(this.state.appliedIndex, data);
-    this.lastSnapshotIndex = this.state.appliedIndex;
+    const snap = this.raft.compact(applied, data);
+    this.lastSnapshotIndex = applied;
+    if (!snap) return;
+    await this.deps.storage.saveSnapshot(snap);
+    await this.deps.storage.compact(snap.meta.index);
   }
   private lastSnapshotIndex = 0;
 
