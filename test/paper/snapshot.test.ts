@@ -93,13 +93,13 @@ describe('§7 InstallSnapshot', () => {
   });
 
   it('§7 a follower that restarts in the middle of a transfer gets the snapshot again from the start', () => {
-    const data = fill(3 * SNAPSHOT_CHUNK_BYTES + 10, 5);
+    const data = fill(6 * SNAPSHOT_CHUNK_BYTES + 10, 5);
     const net = laggingFollower(SNAPSHOT_KEEP_TRAILING_ENTRIES + 50, data);
     let chunksToC = 0;
     net.filter = (m) => {
       if (m.type === 'snap' && m.to === 'c') chunksToC++;
-      // after the second chunk, c crashes and restarts (its partial copy is lost)
-      if (m.type === 'snap' && m.to === 'c' && chunksToC === 3) {
+      // after four chunks were acknowledged, c crashes and restarts (its partial copy is lost)
+      if (m.type === 'snap' && m.to === 'c' && chunksToC === 6) {
         net.crash('c');
         net.restart('c');
         return false;

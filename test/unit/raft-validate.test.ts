@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_ENTRY_BYTES } from '../../daemon/src/common/limits.js';
 import { logIndex, nodeId, term } from '../../daemon/src/common/types.js';
 import { RawNode } from '../../daemon/src/raft/rawnode.js';
-import { config, constPrng, E } from '../paper/harness.js';
+import { Net, config, constPrng, E } from '../paper/harness.js';
 
 const a = nodeId('a');
 const b = nodeId('b');
@@ -44,7 +44,7 @@ describe('step() validation', () => {
     const bad: unknown[] = [
       { ...goodApp, to: nodeId('zz') }, // not for us
       { ...goodApp, from: a }, // from ourselves
-      { ...goodApp, from: nodeId('stranger') }, // unknown node
+      { type: 'vote', from: nodeId('stranger'), to: a, term: term(9), index: logIndex(99), logTerm: term(9), transfer: false }, // non-member
       { ...goodApp, from: 'bad id' },
       { ...goodApp, term: Number.MAX_SAFE_INTEGER }, // term overflow
       { ...goodApp, term: -1 },
@@ -82,5 +82,14 @@ describe('step() validation', () => {
     expect(rn.ready().messages).toEqual([]);
     rn.step(goodApp);
     expect(rn.status()).toMatchObject({ droppedMessages: bad.length, term: 5, lead: 'b' });
+  });
+
+  it('a leader drops an acknowledgement of entries it never sent (it would corrupt the commit count)', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    const st = net.rn('a').status();
+    net.rn('a').step({ type: 'app-resp', from: b, to: a, term: st.term, index: logIndex(st.lastIndex + 100), reject: false,
+      rejectHint: logIndex(0), logTerm: term(0), round: 1, roundTick: st.nowTick });
+    expect(net.rn('a').status()).toMatchObject({ droppedMessages: 1, commit: st.commit });
   });
 });

@@ -149,6 +149,20 @@ export const LAB_MAX_QMP_REPLY_BYTES = 256 * 1024;
 /** Longest guest run a test may ask for (every guest is killed by then). */
 export const LAB_MAX_GUEST_TIMEOUT_MS = 20 * 60 * 1000;
 
+// ---- cluster lane (test/cluster: mdclusterd on 3 qemu guests, host <-> guest agent over 9p) ----
+/** Most argv words in one agent exec request. */
+export const CLUSTER_LANE_MAX_ARGV = 256;
+/** Longest any one agent request may run (exec, long poll), in ms. */
+export const CLUSTER_LANE_MAX_EXEC_TIMEOUT_MS = 10 * 60 * 1000;
+/** Most bytes of stdout (and of stderr) an agent exec keeps; also the largest request/response file. */
+export const CLUSTER_LANE_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
+/** Most agent requests running at once in one guest (more wait in the request dir). */
+export const CLUSTER_LANE_MAX_CONCURRENT_REQUESTS = 16;
+/** Most request files the agent reads per poll of its request dir. */
+export const CLUSTER_LANE_MAX_REQUESTS_PER_POLL = 64;
+/** Most samples one clock-offset estimate takes. */
+export const CLUSTER_LANE_MAX_CLOCK_SAMPLES = 64;
+
 // ---- node shell ----
 /** Writer intervals kept in memory for /api/v1/status. */
 export const WRITER_LOG_MAX_INTERVALS = 256;
@@ -214,3 +228,4 @@ assert(LAB_MAX_CONSOLE_LINE_BYTES <= LAB_MAX_CONSOLE_BYTES, 'one console line fi
 assert(MD_WATCH_MIN_FALLBACK_INTERVAL_MS <= MD_WATCH_FALLBACK_INTERVAL_MS, 'the default watcher fallback is a valid interval');
 assert(MD_KERNEL_MAX_DEVICES_PER_ARRAY >= MD_MAX_MEMBERS_PER_ARRAY, 'the kernel driver reads every member a managed array can have');
 assert(MD_WATCH_MAX_FILES >= 1 + 8 + MD_MAX_MEMBERS_PER_ARRAY, 'the watcher can poll at least one full array');
+assert(CLUSTER_LANE_MAX_EXEC_TIMEOUT_MS < LAB_MAX_GUEST_TIMEOUT_MS, 'a cluster-lane request ends before its guest is killed');

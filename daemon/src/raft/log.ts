@@ -87,9 +87,11 @@ export class RaftLog {
     this.recomputeConf();
     this.stableIndex = this.lastIndex();
     this.applied = this.applying = this.offsetIndex;
+    // A torn Ready may leave a commit index above the durable log: every entry up to it was
+    // committed, so its prefix that we do hold is committed too; the rest comes back from
+    // the leader.
     const commit = restored.hardState?.commit ?? 0;
-    this.committed = Math.max(this.offsetIndex, commit);
-    assert(this.committed <= this.lastIndex(), 'restored commit is beyond the restored log');
+    this.committed = Math.max(this.offsetIndex, Math.min(commit, this.lastIndex()));
   }
 
   // ---- queries ----

@@ -81,7 +81,13 @@ export class Raft {
     this.log = new RaftLog(restored, cfg.id);
     this.term = restored.hardState?.term ?? mkTerm(this.log.bootstrapped ? BOOTSTRAP_TERM : 0);
     this.vote = restored.hardState?.vote ?? null;
-    assert(this.log.lastTerm() <= this.term, 'restored log holds a term above the hard state term');
+    if (this.log.lastTerm() > this.term) {
+      // A torn Ready: its entries reached the disk, its hard state did not. Nothing of that
+      // Ready was sent (the fsync never returned), so adopting the entries' term without a
+      // vote is safe (a vote is only ever sent after its hard state was synced).
+      this.term = mkTerm(this.log.lastTerm());
+      this.vote = null;
+    }
     this.becomeFollower(this.term, null);
   }
 
@@ -191,13 +197,16 @@ export class Raft {
   }
 
   /**
-   * Messages from nodes outside our membership are dropped, unless we are not a member
-   * (joining), or it is the MsgTimeoutNow of our current leader handing over after its own
-   * removal (membership.ts stepDownAfterRemoval).
+   * Messages from nodes outside the membership of our log are dropped (a removed node cannot
+   * disrupt us with votes), except: when we are not a member ourselves (joining or removed);
+   * leader messages (append, heartbeat, snapshot), since our log may lag behind the change that
+   * added the sender or still hold an uncommitted change that removes it, and the term rules
+   * decide whether a leader is current (peers are authenticated by the transport); and the
+   * MsgTimeoutNow of our current leader handing over after its own removal.
    */
   private knows(m: Message): boolean {
     const c = this.conf();
-    if (isMember(c, m.from) || !isMember(c, this.id)) return true;
+    if (isMember(c, m.from) || !isMember(c, this.id) || LEADER_TYPES.has(m.type)) return true;
     return m.type === 'timeout-now' && m.from === this.lead && m.term === this.term;
   }
 

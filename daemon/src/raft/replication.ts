@@ -126,6 +126,10 @@ function nextProbeIndex(r: Raft, m: MsgAppResp): number {
 export function handleAppendResp(r: Raft, m: MsgAppResp): void {
   const pr = r.prs.get(m.from);
   if (pr === undefined) return;
+  if (!m.reject && m.index > r.log.lastIndex()) {
+    r.droppedMessages++; // claims entries we never sent: out of range
+    return;
+  }
   pr.recentActive = true;
   ackRound(r, pr, m.round, m.roundTick);
   if (r.role !== 'leader') return; // an ack may have ended a removed leader's term of office

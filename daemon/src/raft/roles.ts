@@ -35,7 +35,9 @@ export function stepFollower(r: Raft, m: Message): void {
       // Only the node a client asked forwards to the leader (no forwarding chains).
       return;
     case 'timeout-now':
-      if (r.promotable()) campaign(r, 'transfer');
+      // Only our current leader may hand over: the transfer campaign is exempt from the
+      // vote lease (lease.ts R4), so no one else may trigger it.
+      if (m.from === r.lead && r.promotable()) campaign(r, 'transfer');
       return;
     case 'read-index-resp':
       handleReadIndexResp(r, m);
