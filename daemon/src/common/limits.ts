@@ -172,6 +172,8 @@ export const RECONCILE_MAX_ROUNDS = 8;
 export const RECONCILE_INTERVAL_MS = 2000;
 /** Least time between two stop+re-assemble cycles of one array on a standby, in ms. */
 export const REASSEMBLE_MIN_INTERVAL_MS = 1000;
+/** Most Raft ticks replayed at once after an event-loop stall (more than any election timeout). */
+export const RAFT_MAX_CATCHUP_TICKS = 100_000;
 /** Most local md events queued for proposal. */
 export const NODE_MAX_PENDING_LOCAL_EVENTS = 1024;
 /** Most event subscribers on one node (control socket + websocket). */

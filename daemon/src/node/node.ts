@@ -22,7 +22,7 @@ import { AppliedWaiters, WaiterMap, proposalBound, type ProposalOutcome } from '
 import { WriterLog } from './writer-log.js';
 import { WriterRole, type WriterSettings } from './writer.js';
 import { ClusterEvents } from './events.js';
-import { NODE_MAX_PENDING_LOCAL_EVENTS, RECONCILE_INTERVAL_MS } from '../common/limits.js';
+import { NODE_MAX_PENDING_LOCAL_EVENTS, RAFT_MAX_CATCHUP_TICKS, RECONCILE_INTERVAL_MS } from '../common/limits.js';
 import type { MdEvent } from '../md/types.js';
 
 const FRAME_RAFT = 1;
@@ -102,6 +102,7 @@ export class ClusterNode {
     });
     this.watch = this.deps.driver.watch((ev) => this.onMdEvent(ev));
     await this.deps.transport.start();
+    this.tickBaseMs = this.deps.clock.monoMs();
     this.ticker = this.deps.timers.setInterval(() => this.onTick(), this.settings.tickMs);
     this.slowTimer = this.deps.timers.setInterval(() => this.reconciler.request(), RECONCILE_INTERVAL_MS);
     this.reconciler.request();
@@ -145,10 +146,26 @@ export class ClusterNode {
   // ---------------------------------------------------------------- raft driving
   private onTick(): void {
     if (this.stopped) return;
-    this.raft.tick();
+    this.syncTicks();
     this.writer.onTick();
     this.kick();
   }
+
+  /**
+   * Raft time follows the monotonic clock, not the number of timer callbacks: after the event
+   * loop stalled (GC, a slow synchronous call, SIGSTOP), the missed ticks are replayed at once,
+   * so the lease (counted in ticks) expires in real time and the writer role is dropped before
+   * anything else runs. Called on every timer tick and before every writer decision.
+   */
+  syncTicks(): void {
+    const due = Math.floor((this.deps.clock.monoMs() - this.tickBaseMs) / this.settings.tickMs);
+    const missed = Math.min(due - this.ticksDone, RAFT_MAX_CATCHUP_TICKS);
+    for (let i = 0; i < missed; i++) this.raft.tick();
+    if (due > this.ticksDone) this.ticksDone = due;
+  }
+  /** Monotonic ms at which tick 0 happened, and ticks handed to Raft since. */
+  private tickBaseMs = 0;
+  private ticksDone = 0;
 
   private onFrame(from: NodeId, payload: Uint8Array): void {
     if (this.stopped || payload.length < 1) return;

@@ -138,6 +138,9 @@ export class Reconciler {
         this.writerLog.close(d, 'stop');
         return;
       case 'read-only':
+        // Writable here without an open interval: left so by an earlier run of this daemon (or by
+        // hand). Log it, so merged writer logs show it; the true start is unknown (at most now).
+        if (!this.writerLog.isOpen(d)) this.writerLog.open(d, w.term, 'found writable');
         await this.driver.setReadOnly(d);
         this.writerLog.close(d, 'read-only');
         return;

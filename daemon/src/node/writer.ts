@@ -44,6 +44,7 @@ export class WriterRole {
 
   /** Lease-guarded writer check; cheap, called on every tick and by every plan. */
   isWriter(): boolean {
+    this.node.syncTicks();
     const st = this.node.raft.status();
     if (st.role !== 'leader' || !this.node.raft.leaseValid() || st.leaseEndTick === null) return false;
     if (st.leaseEndTick - st.nowTick < this.s.demoteMarginTicks) return false;
