@@ -12,6 +12,9 @@ interface BenchEntry {
 }
 
 const BENCHMARKS: Record<string, BenchEntry> = {
+  commit: { summary: '3 real daemons on loopback: md command through the control socket until applied on all (waitAll) p50/p99', load: () => import('./commit.js') },
+  failover: { summary: '3 real daemons: kill -9 of the master -> md0 writable elsewhere p50/p99 (30x); planned step-down time', load: () => import('./failover.js') },
+  idle: { summary: '3 real daemons with 100 raid1 arrays: RSS and idle CPU per daemon', load: () => import('./idle.js') },
   raft: { summary: '3 in-process RawNodes on DiskStorage (fdatasync on): commit latency, batched throughput', load: () => import('./raft.js') },
 };
 

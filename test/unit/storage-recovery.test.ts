@@ -1,7 +1,7 @@
 // Crash-recovery tests of DiskStorage on real files in temp directories: torn tails cut at
 // every byte of the last record, corruption in the middle, torn temp files, snapshots,
 // compaction, overwrites, rotation and the one-fsync-per-save rule.
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OpError } from '../../daemon/src/common/errors.js';
@@ -108,6 +108,20 @@ describe('DiskStorage basics', () => {
     const [seg] = await segmentFiles(dir);
     await cutFile(seg, WAL_SEGMENT_BYTES + WAL_MAX_RECORD_BYTES + 1);
     await expectCorrupt(reopen(dir), seg, 'exceeds the limit');
+  });
+
+  it('an I/O failure while writing fails the instance for good with E_STORAGE_IO', async () => {
+    const dir = await tempDir();
+    const { storage } = await reopen(dir, { segmentBytes: 256 });
+    await storage.save({ hardState: hs(1, 0), entries: [ent(1, 1)], snapshot: null, mustSync: true });
+    await rm(dir, { recursive: true, force: true });
+    // Filling the segment forces a rotation, which must create a file in the vanished directory.
+    const err = await storage.save({ hardState: null, entries: range(2, 40, 1), snapshot: null, mustSync: true }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(OpError);
+    expect((err as OpError).code).toBe('E_STORAGE_IO');
+    expect((err as OpError).message).toContain(dir);
+    const again = await storage.save({ hardState: hs(1, 1), entries: [], snapshot: null, mustSync: false }).then(() => null, (e: unknown) => e);
+    expect(again).toBe(err);
   });
 
   it('maps an unusable directory to E_STORAGE_IO', async () => {
@@ -229,7 +243,6 @@ describe('corruption', () => {
     const gap = await copyDir(dir);
     const segs = await segmentFiles(gap);
     expect(segs.length).toBeGreaterThan(2);
-    const { rm } = await import('node:fs/promises');
     await rm(segs[1]);
     await expectCorrupt(reopen(gap, { segmentBytes: 256 }), 'missing');
 

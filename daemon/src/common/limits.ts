@@ -54,6 +54,8 @@ export const STORAGE_MAX_QUEUED_OPS = 1024;
 export const PEER_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** Most frames queued for one peer while its link is down or slow; older ones are dropped. */
 export const PEER_MAX_QUEUED_FRAMES = 4096;
+/** Most bytes queued for one peer (with PEER_MAX_QUEUED_FRAMES, whichever binds first). */
+export const PEER_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 /** Bytes the ws socket may hold unsent before the per-peer queue stops flushing into it
  * (kept small: a heartbeat queued behind it waits for all of it; one frame may overshoot). */
 export const PEER_MAX_BUFFERED_BYTES = 2 * 1024 * 1024;
@@ -198,6 +200,24 @@ export const SIM_MAX_STEPS = 10_000_000;
 /** Most client reads awaiting their read state in one run (older ones are forgotten). */
 export const SIM_MAX_PENDING_READS = 4096;
 
+// ---- deterministic cluster simulator (test/sim/cluster: ClusterNode + SimMdDriver per node) ----
+/** Most events (timers, deliveries, faults) pending in one cluster-simulator run; more is a violation. */
+export const CLUSTER_SIM_MAX_PENDING_EVENTS = 500_000;
+/** Most events one cluster-simulator run may execute (a guard against a run that never ends). */
+export const CLUSTER_SIM_MAX_STEPS = 20_000_000;
+/** Trace events kept per cluster-simulator run (the ring a violation report prints from). */
+export const CLUSTER_SIM_TRACE_RING_EVENTS = 4096;
+/** Trace events printed with a cluster-simulator violation. */
+export const CLUSTER_SIM_TRACE_PRINT_EVENTS = 60;
+/** Setup bound: md0 must be created (fault-free) within this much simulated time, in ms. */
+export const CLUSTER_SIM_SETUP_BOUND_MS = 20_000;
+/** Liveness bound: after healing, a writable master and converged standbys within this many simulated ms. */
+export const CLUSTER_SIM_LIVENESS_BOUND_MS = 20_000;
+/** Most applied-state fingerprints (one per log index) kept for the prefix-agreement check. */
+export const CLUSTER_SIM_MAX_FINGERPRINTS = 1_000_000;
+/** Most seeds one cluster-simulator invocation may run (--seeds). */
+export const CLUSTER_SIM_MAX_SEEDS = 1_000_000;
+
 // ---- integration tests and daemon benchmarks (test/integration, bench/{commit,idle,failover,mdctl}) ----
 /** Most sockets one test link proxy holds (forwarded or held silent while cut); the oldest is dropped. */
 export const INTEG_PROXY_MAX_HELD_SOCKETS = 64;
@@ -220,6 +240,7 @@ assert(WAL_MAX_RECORD_BYTES <= WAL_SEGMENT_BYTES, 'one record must fit in one se
 assert(16 + 2 + RAFT_MAX_MEMBERS * 64 <= SNAPSHOT_META_MAX_BYTES, 'snapshot metadata (2 u64 + members) fits its bound');
 assert(SNAPSHOT_CHUNK_BYTES + 64 * 1024 <= PEER_MAX_FRAME_BYTES, 'one snapshot chunk must fit in one peer frame');
 assert(RAFT_MAX_APPEND_BYTES <= PEER_MAX_BUFFERED_BYTES, 'a full append can be in flight while the next is queued');
+assert(PEER_MAX_FRAME_BYTES * 4 <= PEER_MAX_QUEUED_BYTES, 'a peer queue holds several full frames');
 assert(PEER_MAX_INBOUND_SOCKETS >= 2 * RAFT_MAX_MEMBERS, 'every peer can hold a link while another reconnects');
 assert(SNAPSHOT_KEEP_TRAILING_ENTRIES < SNAPSHOT_EVERY_ENTRIES, 'compaction must leave fewer entries than the snapshot interval');
 assert(MD_MAX_ARRAYS * MD_MAX_MEMBERS_PER_ARRAY * 512 <= RAFT_MAX_ENTRY_BYTES * 64, 'cluster state stays snapshot-sized');

@@ -14,18 +14,20 @@
 //   records are written as one batch: snapshot reset, then entries, then the hard state (so a
 //   torn batch never leaves a commit index pointing past the recovered log).
 // - A received snapshot's file is durable before its reset record is written.
-// - After any I/O failure the instance is failed: every later call rejects with the same
-//   E_STORAGE_IO (after a failed fsync the page cache cannot be trusted; restart and recover).
+// - After any failure once writing began the instance is failed: every later call rejects
+//   with the same OpError (after a failed fsync the page cache cannot be trusted; restart and
+//   recover). Requests rejected up front (assertions, E_TOO_LARGE) change nothing.
 // - lastIndex is the index of the last entry (or of the snapshot when the log is empty).
 import { join } from 'node:path';
 import { assert, AssertionError } from '../common/assert.js';
 import { OpError } from '../common/errors.js';
-import { SNAPSHOT_KEEP_TRAILING_ENTRIES, SNAPSHOT_MAX_BYTES, STORAGE_MAX_QUEUED_OPS, WAL_SEGMENT_BYTES } from '../common/limits.js';
+import { SNAPSHOT_KEEP_TRAILING_ENTRIES, SNAPSHOT_MAX_BYTES, STORAGE_MAX_QUEUED_OPS, WAL_MAX_RECORD_BYTES,
+  WAL_SEGMENT_BYTES } from '../common/limits.js';
 import type { Entry, HardState, RaftRestored, Snapshot, SnapshotMeta } from '../raft/types.js';
 import { ensureDir, fsyncDir, ioError, listDir, removeFile, writeFileAtomic } from './files.js';
 import type { StorageLogger } from './logger.js';
-import { writeEntry, writeHardState, writeSnapshotReset } from './payloads.js';
-import { RECORD_TYPE } from './record.js';
+import { ENTRY_PAYLOAD_HEADER_BYTES, writeEntry, writeHardState, writeSnapshotReset } from './payloads.js';
+import { RECORD_HEADER_BYTES, RECORD_TYPE } from './record.js';
 import { finishHardState, loadHardStateFile, loadNewestSnapshot, mergeHardState, reconcileLog,
   removeTempFiles } from './recover-state.js';
 import { recoverWal } from './recover-wal.js';
@@ -37,6 +39,10 @@ function checkSnapshotSize(snap: Snapshot): void {
     throw new OpError('E_TOO_LARGE', `snapshot of ${snap.data.length} bytes exceeds ${SNAPSHOT_MAX_BYTES}`, { bytes: snap.data.length });
   }
 }
+
+const NO_CHECK = (): void => undefined;
+/** Bytes a WAL record adds around an entry's data (record header + entry payload header). */
+const ENTRY_RECORD_OVERHEAD_BYTES = RECORD_HEADER_BYTES + ENTRY_PAYLOAD_HEADER_BYTES;
 
 /** Smallest segment size accepted in options (tests use tiny segments to force rotation). */
 const MIN_SEGMENT_BYTES = 64;
@@ -127,8 +133,7 @@ export class DiskStorage {
 
   /** Persists one Ready's snapshot, entries and hard state (one fdatasync when mustSync). */
   save(req: SaveRequest): Promise<void> {
-    return this.enqueue(async () => {
-      this.checkSave(req);
+    return this.enqueue(() => this.checkSave(req), async () => {
       if (req.snapshot !== null) await this.writeSnapshotFile(req.snapshot);
       this.wal.beginBatch();
       let next = this.lastIndex + 1;
@@ -152,10 +157,10 @@ export class DiskStorage {
   /** Persists a snapshot the application made (the log keeps its entries). */
   saveSnapshot(snap: Snapshot): Promise<void> {
     return this.enqueue(() => {
+      checkSnapshotSize(snap);
       assert(snap.meta.index <= this.lastIndex, `snapshot at ${snap.meta.index} is beyond the last index ${this.lastIndex}`);
       assert(snap.meta.index >= (this.snapshotMeta?.index ?? 0), 'snapshot older than the stored one');
-      return this.writeSnapshotFile(snap);
-    });
+    }, () => this.writeSnapshotFile(snap));
   }
 
   /**
@@ -163,8 +168,9 @@ export class DiskStorage {
    * beyond the newest durable snapshot. Resolves to the number of segments deleted.
    */
   compact(index: number): Promise<number> {
-    return this.enqueue(async () => {
+    return this.enqueue(() => {
       assert(index <= (this.snapshotMeta?.index ?? 0), `compact(${index}) beyond the durable snapshot`);
+    }, async () => {
       const boundary = index - this.keepTrailingEntries;
       if (this.wal.droppablePrefix(boundary) === 0) return 0;
       if (this.hardState !== null) await writeFileAtomic(this.dir, HARD_STATE_FILE, encodeHardStateFile(this.hardState));
@@ -174,7 +180,7 @@ export class DiskStorage {
 
   /** Makes everything durable and closes the files. Later calls are programmer errors. */
   close(): Promise<void> {
-    return this.enqueue(async () => {
+    return this.enqueue(NO_CHECK, async () => {
       await this.wal.close();
       this.closed = true;
     });
@@ -204,6 +210,7 @@ export class DiskStorage {
     }
     for (let k = 0; k < req.entries.length; k++) {
       const e = req.entries[k];
+      assert(e.data.length + ENTRY_RECORD_OVERHEAD_BYTES <= WAL_MAX_RECORD_BYTES, `entry ${e.index} too large for a WAL record`);
       if (k === 0) {
         assert(e.index >= 1 && e.index <= expectedMax, `entries start at ${e.index}, beyond last index + 1 = ${expectedMax}`);
         assert(e.index > (snapIndex ?? this.snapshotMeta?.index ?? 0), `entry ${e.index} rewrites the snapshot`);
@@ -215,7 +222,6 @@ export class DiskStorage {
   }
 
   private async writeSnapshotFile(snap: Snapshot): Promise<void> {
-    checkSnapshotSize(snap);
     await writeFileAtomic(this.dir, snapshotFileName(snap.meta.index), encodeSnapshotFile(snap));
     const stale = (await listDir(this.dir)).filter((n) => {
       const i = parseSnapshotFileName(n);
@@ -228,7 +234,7 @@ export class DiskStorage {
 
   /** Appends a durable snapshot-reset record (used when recovery discards the log). */
   private appendReset(meta: SnapshotMeta): Promise<void> {
-    return this.enqueue(async () => {
+    return this.enqueue(NO_CHECK, async () => {
       this.wal.beginBatch();
       await this.wal.add(RECORD_TYPE.snapshotReset, (w) => writeSnapshotReset(w, meta), meta.index, meta.index + 1);
       await this.wal.commitBatch(true);
@@ -237,19 +243,20 @@ export class DiskStorage {
   }
 
   /**
-   * Runs `op` after every earlier operation. A rejected request (assertion, E_TOO_LARGE: raised
-   * before any write) leaves the instance usable; any other failure fails it for good.
+   * Runs `check` then `op` after every earlier operation. A request rejected by `check`
+   * (assertion or E_TOO_LARGE, before any byte is written) leaves the instance usable; any
+   * failure of `op` fails it for good.
    */
-  private enqueue<T>(op: () => Promise<T>): Promise<T> {
+  private enqueue<T>(check: () => void, op: () => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
       assert(!this.closed, 'storage used after close()');
       if (this.failure !== null) throw this.failure;
+      check();
       try {
         return await op();
       } catch (err) {
-        if (err instanceof AssertionError || (err instanceof OpError && err.code === 'E_TOO_LARGE')) throw err;
         this.failure = err instanceof OpError ? err : ioError('storage operation', this.dir, err);
-        throw this.failure;
+        throw err instanceof AssertionError ? err : this.failure;
       }
     };
     assert(this.queuedOps < STORAGE_MAX_QUEUED_OPS, 'too many storage operations queued (callers must await them)');
