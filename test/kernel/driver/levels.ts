@@ -54,8 +54,10 @@ export async function levelScenarios(d: KernelMdDriver): Promise<void> {
   }, async () => {
     await check('0.90: hotAdd uses HOT_ADD_DISK and the uuid matches mdadm', async () => {
       await d.hotAdd('md4', '/dev/vdh');
-      const s = await waitIdle(d, 'md4');
-      expectEq(s.degraded, 0, 'degraded');
+      const s = await waitUntil('md4 recovered', 120_000, async () => {
+        const x = await waitIdle(d, 'md4');
+        return x.degraded === 0 ? x : undefined;
+      });
       expectEq(s.uuid, exportFacts('md4').get('MD_UUID'), 'uuid');
       expectEq(s.members.map((m) => m.descNumber).sort(), [0, 1], 'desc numbers');
     });

@@ -7,6 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { KernelMdDriver } from '../../../daemon/src/md/kernel/driver.js';
 import type { ArrayState } from '../../../daemon/src/md/types.js';
+import type { RefreshInfo } from '../../../daemon/src/md/kernel/watcher.js';
+
+/** The watcher's most recent refresh (set through the driver's onWatchRefresh). */
+export const lastRefresh: { info: RefreshInfo | null } = { info: null };
 
 export interface CheckResult {
   name: string;
@@ -17,7 +21,12 @@ export interface CheckResult {
 
 export interface Results {
   checks: CheckResult[];
-  latency: { trials: number; samplesMs: number[]; p50Ms: number; p99Ms: number; maxMs: number } | null;
+  latency: {
+    trials: number; samplesMs: number[]; warmupMs: number[]; writeMs: number[]; afterWriteMs: number[]; afterWriteP99Ms: number;
+    /** Per trial: write start -> worker poll() return, -> main thread re-read start, re-read duration. */
+    workerWakeMs: number[]; dispatchMs: number[]; rereadMs: number[];
+    p50Ms: number; p99Ms: number; maxMs: number;
+  } | null;
   notes: Record<string, unknown>;
 }
 

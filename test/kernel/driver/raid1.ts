@@ -32,7 +32,7 @@ async function readAndCompare(d: KernelMdDriver): Promise<void> {
 async function eventsAndLatency(d: KernelMdDriver, trials: number): Promise<void> {
   const seen: MdEvent[] = [];
   await check(`event latency over ${trials} trials (echo faulty -> member-faulty)`, async () => {
-    await measureFaultLatency(d, { array: A, member: VDB, memberName: 'vdb', trials }, seen);
+    await measureFaultLatency(d, { array: A, member: VDB, memberName: 'vdb', trials, warmup: 3 }, seen);
   });
   await check('a fail/re-add cycle produces the typed events', () => {
     const has = (p: (e: MdEvent) => boolean, what: string) => expectTrue(seen.some(p), what);

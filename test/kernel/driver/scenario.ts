@@ -3,16 +3,16 @@
 // exit status. Every MdDriver method is exercised against the real kernel and checked against
 // sysfs and mdadm; the event latency from `echo faulty > dev-X/state` to the typed event is
 // measured. Results: $LAB_OUT/driver-results.json; exit status 0 iff every check passed.
-// Environment: DRIVER_TRIALS (latency trials, default 30).
+// Environment: DRIVER_TRIALS (latency trials, default 100).
 import { KernelMdDriver } from '../../../daemon/src/md/kernel/driver.js';
-import { check, results, writeResults } from './lib.js';
+import { check, lastRefresh, results, writeResults } from './lib.js';
 import { raid1Scenario } from './raid1.js';
 import { levelScenarios } from './levels.js';
 
 async function main(): Promise<number> {
-  const trials = Number(process.env.DRIVER_TRIALS ?? '30');
+  const trials = Number(process.env.DRIVER_TRIALS ?? '100');
   const watchErrors: string[] = [];
-  const d = new KernelMdDriver({ onWatchError: (e) => watchErrors.push(String(e)) });
+  const d = new KernelMdDriver({ onWatchError: (e) => watchErrors.push(String(e)), onWatchRefresh: (info) => { lastRefresh.info = info; } });
   const t0 = performance.now();
   try {
     await raid1Scenario(d, trials);

@@ -73,94 +73,126 @@ async function recordTiming(t: { name: string; outcome: GuestOutcome; bootToComm
   await appendFile(file, JSON.stringify({ ...t, bootToCommandMs: round(t.bootToCommandMs), totalMs: round(t.totalMs) }) + '\n');
 }
 
-/** Boots a guest and returns at once; `done` resolves with the result after qemu exits. */
-export async function startGuest(spec: GuestSpec, wiring: GuestWiring = { netns: null, busDir: null }): Promise<GuestHandle> {
-  validate(spec);
-  installExitHook();
+interface PreparedRun {
+  name: string;
+  runDir: string;
+  resultsDir: string;
+  qmpSocketPath: string;
+  /** A netns made for this guest alone (deleted with the run); null inside a cluster. */
+  privateNetns: string | null;
+  /** The program and argv to spawn (qemu, or `ip netns exec NS qemu ...`). */
+  file: string;
+  argv: string[];
+}
+
+/** Creates the run dir (results share with job.sh, private disks) and the qemu command line. */
+async function prepareRun(spec: GuestSpec, wiring: GuestWiring): Promise<PreparedRun> {
   const image = guestImage();
   const { accel } = detectAccel();
-  const name = spec.name ?? spec.hostname ?? (spec.netIndex !== undefined ? `node${spec.netIndex}` : 'guest');
+  const hostname = spec.hostname ?? (spec.netIndex !== undefined ? `node${spec.netIndex}` : 'guest');
+  const name = spec.name ?? hostname;
   const runDir = await mkdtemp(join(labPaths().runParent, `mdlab-${process.pid}-${safeLabel(name)}-`));
   const resultsDir = join(runDir, 'lab');
   const qmpSocketPath = join(runDir, 'qmp.sock');
   let privateNetns: string | null = null;
-  let netns = wiring.netns;
-  let args: string[];
   try {
     await mkdir(join(resultsDir, RESULTS_OUT), { recursive: true });
-    await writeFile(join(resultsDir, RESULTS_JOB), renderJobScript({
-      cmd: spec.cmd, cwd: spec.cwd ?? process.cwd(), env: spec.env ?? {},
-    }));
+    await writeFile(join(resultsDir, RESULTS_JOB), renderJobScript({ cmd: spec.cmd, cwd: spec.cwd ?? process.cwd(), env: spec.env ?? {} }));
     const disks = await resolveDisks(spec.disks ?? [], runDir);
+    let netns = wiring.netns;
     if (spec.netIndex !== undefined && netns === null) netns = privateNetns = await createNetns();
-    args = buildQemuArgs({
+    const args = buildQemuArgs({
       accel, vmlinuxPath: image.vmlinuxPath, initramfsPath: image.initramfsPath,
-      memMiB: spec.memMiB ?? DEFAULT_GUEST_MEM_MIB,
-      hostname: spec.hostname ?? (spec.netIndex !== undefined ? `node${spec.netIndex}` : 'guest'),
-      disks, resultsDir, busDir: wiring.busDir,
+      memMiB: spec.memMiB ?? DEFAULT_GUEST_MEM_MIB, hostname, disks, resultsDir, busDir: wiring.busDir,
       net: spec.netIndex === undefined ? null : { netIndex: spec.netIndex, mcastGroup: CLUSTER_MCAST_GROUP, mcastPort: CLUSTER_MCAST_PORT },
       qmpSocketPath, pidFilePath: join(runDir, 'qemu.pid'),
     });
+    const [file, argv] = netns === null ? [qemuBinary(), args] : ['ip', ['netns', 'exec', netns, qemuBinary(), ...args]];
+    return { name, runDir, resultsDir, qmpSocketPath, privateNetns, file, argv };
   } catch (e) {
     if (privateNetns !== null) await deleteNetns(privateNetns);
     await rm(runDir, { recursive: true, force: true });
     throw e;
   }
-  const [file, argv] = netns === null ? [qemuBinary(), args] : ['ip', ['netns', 'exec', netns, qemuBinary(), ...args]];
-  const startedAt = performance.now();
-  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  liveQemus.add(child);
-  const serial = new ConsoleLog();
-  const qemuStderr = new ConsoleLog();
-  let bootToCommandMs: number | null = null;
-  serial.onJobStart = () => { bootToCommandMs = performance.now() - startedAt; };
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => serial.append(s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => qemuStderr.append(s));
+}
 
-  let timedOut = false;
-  const timeoutMs = spec.timeoutMs ?? DEFAULT_GUEST_TIMEOUT_MS;
-  const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
+interface Finished {
+  timedOut: boolean;
+  serial: ConsoleLog;
+  qemuStderr: ConsoleLog;
+  bootToCommandMs: number | null;
+  totalMs: number;
+}
+
+function outcomeOf(f: Finished, exitCode: number | null): GuestOutcome {
+  if (f.timedOut) return 'timeout';
+  if (f.serial.markers.initFailure !== null) return 'init-failed';
+  if (exitCode !== null) return 'exited';
+  return f.serial.markers.jobStartUptimeSec === null ? 'boot-failed' : 'no-exit-status';
+}
+
+/** Reads the results share into a GuestResult, then removes the run (unless kept). */
+async function collectResult(run: PreparedRun, f: Finished): Promise<GuestResult> {
+  try {
+    const exitCode = await readExitCode(run.resultsDir);
+    const m = f.serial.markers;
+    const outcome = outcomeOf(f, exitCode);
+    await recordTiming({ name: run.name, outcome, bootToCommandMs: f.bootToCommandMs, totalMs: f.totalMs });
+    return {
+      name: run.name, outcome, exitCode: outcome === 'exited' ? exitCode : null,
+      stdout: await readTextOrEmpty(join(run.resultsDir, RESULTS_STDOUT)),
+      stderr: await readTextOrEmpty(join(run.resultsDir, RESULTS_STDERR)),
+      console: f.serial.text(), qemuStderr: f.qemuStderr.text(),
+      files: await readOutFiles(run.resultsDir),
+      initFailure: m.initFailure, bootToCommandMs: f.bootToCommandMs, guestUptimeAtCommandSec: m.jobStartUptimeSec,
+      totalMs: f.totalMs, marks: [...m.marks],
+    };
+  } finally {
+    if (run.privateNetns !== null) await deleteNetns(run.privateNetns);
+    if (!keepRuns()) await rm(run.runDir, { recursive: true, force: true });
+  }
+}
+
+/** Boots a guest and returns at once; `done` resolves with the result after qemu exits. */
+export async function startGuest(spec: GuestSpec, wiring: GuestWiring = { netns: null, busDir: null }): Promise<GuestHandle> {
+  validate(spec);
+  installExitHook();
+  const run = await prepareRun(spec, wiring);
+  const startedAt = performance.now();
+  const child = spawn(run.file, run.argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  liveQemus.add(child);
+  const f: Finished = { timedOut: false, serial: new ConsoleLog(), qemuStderr: new ConsoleLog(), bootToCommandMs: null, totalMs: 0 };
+  f.serial.onJobStart = () => { f.bootToCommandMs = performance.now() - startedAt; };
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => f.serial.append(s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => f.qemuStderr.append(s));
+  const timer = setTimeout(() => { f.timedOut = true; child.kill('SIGKILL'); }, spec.timeoutMs ?? DEFAULT_GUEST_TIMEOUT_MS);
   const exited = new Promise<void>((resolve) => {
-    child.on('error', (err) => { qemuStderr.append(`spawn failed: ${err.message}\n`); resolve(); });
+    child.on('error', (err) => { f.qemuStderr.append(`spawn failed: ${err.message}\n`); resolve(); });
     child.on('close', () => resolve());
   });
-
-  const done = (async (): Promise<GuestResult> => {
-    await exited;
+  const done = exited.then(() => {
     clearTimeout(timer);
     liveQemus.delete(child);
-    const totalMs = performance.now() - startedAt;
-    serial.closeWaiters('qemu exited');
-    try {
-      const exitCode = await readExitCode(resultsDir);
-      const m = serial.markers;
-      const outcome: GuestOutcome = timedOut ? 'timeout' : m.initFailure !== null ? 'init-failed' : exitCode !== null ? 'exited' : 'no-exit-status';
-      await recordTiming({ name, outcome, bootToCommandMs, totalMs });
-      return {
-        name, outcome, exitCode: outcome === 'exited' ? exitCode : null,
-        stdout: await readTextOrEmpty(join(resultsDir, RESULTS_STDOUT)),
-        stderr: await readTextOrEmpty(join(resultsDir, RESULTS_STDERR)),
-        console: serial.text(), qemuStderr: qemuStderr.text(),
-        files: await readOutFiles(resultsDir),
-        initFailure: m.initFailure, bootToCommandMs, guestUptimeAtCommandSec: m.jobStartUptimeSec, totalMs, marks: [...m.marks],
-      };
-    } finally {
-      if (privateNetns !== null) await deleteNetns(privateNetns);
-      if (!keepRuns()) await rm(runDir, { recursive: true, force: true });
-    }
-  })();
+    f.totalMs = performance.now() - startedAt;
+    f.serial.closeWaiters('qemu exited');
+    return collectResult(run, f);
+  });
+  return guestHandle(run, child, exited, f.serial, done);
+}
 
-  const waitExit = async (waitMs: number): Promise<boolean> => {
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), waitMs); });
-    const ok = await Promise.race([exited.then(() => true as const), gaveUp]);
-    clearTimeout(timer);
-    return ok;
-  };
+/** Resolves true once `exited` settles, false after waitMs. */
+async function exitWithin(exited: Promise<void>, waitMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), waitMs); });
+  const ok = await Promise.race([exited.then(() => true as const), gaveUp]);
+  clearTimeout(timer);
+  return ok;
+}
 
+function guestHandle(run: PreparedRun, child: ChildProcess, exited: Promise<void>, serial: ConsoleLog, done: Promise<GuestResult>): GuestHandle {
   return {
-    name,
-    outDir: join(resultsDir, RESULTS_OUT),
+    name: run.name,
+    outDir: join(run.resultsDir, RESULTS_OUT),
     done,
     async waitForMark(text: string, waitMs: number): Promise<void> {
       if (serial.markers.marks.includes(text)) return;
@@ -168,18 +200,18 @@ export async function startGuest(spec: GuestSpec, wiring: GuestWiring = { netns:
       await serial.waitForLine(new RegExp(`^LAB-MARK ${escaped}$`), waitMs);
     },
     async crash(): Promise<void> {
-      await qmpExecute(qmpSocketPath, sysrqKeys('b'));
-      if (await waitExit(CRASH_EXIT_TIMEOUT_MS)) return;
+      await qmpExecute(run.qmpSocketPath, sysrqKeys('b'));
+      if (await exitWithin(exited, CRASH_EXIT_TIMEOUT_MS)) return;
       child.kill('SIGKILL');
-      throw new Error(`kernel lab: guest ${name} did not reboot within ${CRASH_EXIT_TIMEOUT_MS} ms of Alt+SysRq+B (killed)`);
+      throw new Error(`kernel lab: guest ${run.name} did not reboot within ${CRASH_EXIT_TIMEOUT_MS} ms of Alt+SysRq+B (killed)`);
     },
     async powerCut(): Promise<void> {
       try {
-        await qmpExecute(qmpSocketPath, { execute: 'quit' });
+        await qmpExecute(run.qmpSocketPath, { execute: 'quit' });
       } catch {
         child.kill('SIGKILL');
       }
-      if (!(await waitExit(QEMU_KILL_GRACE_MS))) child.kill('SIGKILL');
+      if (!(await exitWithin(exited, QEMU_KILL_GRACE_MS))) child.kill('SIGKILL');
       await exited;
     },
   };
@@ -190,7 +222,7 @@ export async function bootGuest(spec: GuestSpec): Promise<GuestResult> {
   return (await startGuest(spec)).done;
 }
 
-/** A one-line summary of a result for assertion messages. */
+/** A readable summary of a result (outcome, then the tails of stdout, stderr, console) for assertion messages. */
 export function describeResult(r: GuestResult, consoleTailBytes = 3000): string {
   return [
     `guest ${r.name}: outcome=${r.outcome} exitCode=${r.exitCode} totalMs=${Math.round(r.totalMs)}`,

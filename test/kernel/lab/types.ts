@@ -37,10 +37,11 @@ export interface GuestSpec {
  * How a guest ended:
  * - exited: the command finished; exitCode is its status.
  * - timeout: the host's bound passed; qemu was killed.
+ * - boot-failed: qemu ended before /init started the command (e.g. a kernel panic at boot).
  * - init-failed: the guest's /init could not reach the command (see initFailure).
  * - no-exit-status: qemu ended while the command ran (guest crash, sysrq b, power cut).
  */
-export type GuestOutcome = 'exited' | 'timeout' | 'init-failed' | 'no-exit-status';
+export type GuestOutcome = 'exited' | 'timeout' | 'boot-failed' | 'init-failed' | 'no-exit-status';
 
 export interface GuestResult {
   name: string;

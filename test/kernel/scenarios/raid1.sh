@@ -5,6 +5,7 @@
 # stop + assemble (auto-read-only from start_ro=1), with a capture in every state.
 # Invariants: captures are numbered in the order taken; facts.txt records the numbers the
 # host checks (checkpoint, where the resync resumed and parked, the EPERM write).
+# The checkpoint is taken past 8192 sectors, so a restart from 0 could not look like a resume.
 set -eu
 . test/kernel/lab/guest/lib.sh
 MD=md0
@@ -13,7 +14,7 @@ FAST_KIBPS=200000
 
 lab_speed 1 "$SLOW_KIBPS"
 lab_run mdadm --create /dev/$MD --run --level=1 --raid-devices=2 --bitmap=none /dev/vda /dev/vdb
-lab_wait_sync_at_least $MD 4096 60
+lab_wait_sync_at_least $MD 8192 60
 lab_capture 01-resync-running $MD
 
 # Freeze: the resync stops and its checkpoint is kept in resync_start.
@@ -27,9 +28,13 @@ lab_capture 02-resync-frozen $MD
 park=$(( (checkpoint + 4096) / 8 * 8 ))
 lab_fact park "$park"
 lab_sysfs_set $MD sync_max "$park"
+# Crawl (10 KB/s) while the resync restarts, so its first reported position is where it
+# started: the checkpoint if it resumed, near 0 if it had started over.
+lab_speed 1 10
 lab_sysfs_set $MD sync_action idle
 lab_wait_for 30 "resync resumed" lab_sync_at_least $MD 0
 lab_fact resumed_at "$(lab_sync_done $MD)"
+lab_speed 1 "$SLOW_KIBPS"
 lab_wait_sync_at_least $MD "$park" 60
 sleep 1
 lab_fact parked_completed "$(lab_sysfs $MD sync_completed)"
