@@ -10,12 +10,14 @@ import { runGenCerts } from './transport/gen-certs-cli.js';
 
 const USAGE = `usage: mdclusterd [--config PATH] [--pid-file PATH]
        mdclusterd gen-certs --dir DIR --nodes ID,ID,... [--hosts ...]
+       mdclusterd demote-all [--config PATH]   (switch the arrays this node left writable read-only)
        mdclusterd --version | --help
 Runs the cluster-aware md state daemon for one node (default config ${DEFAULT_CONFIG_PATH}).
 `;
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'gen-certs') return runGenCerts(argv.slice(1), (l) => process.stdout.write(l + '\n'), (l) => process.stderr.write(l + '\n'));
+  if (argv[0] === 'demote-all') return (await import('./demote-all.js')).demoteAll(argv.slice(1));
   let values: { config?: string; 'pid-file'?: string; version?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, 'pid-file': { type: 'string' }, version: { type: 'boolean', short: 'V' }, help: { type: 'boolean', short: 'h' } }, strict: true }));

@@ -5,6 +5,8 @@ import { nodeId, type NodeId } from '../../daemon/src/common/types.js';
 import type { HostPort } from '../../daemon/src/config/config.js';
 import { Transport } from '../../daemon/src/transport/transport.js';
 import { silentLogger } from '../../daemon/src/log/logger.js';
+import { PEER_MAX_QUEUED_BYTES, PEER_MAX_QUEUED_FRAMES } from '../../daemon/src/common/limits.js';
+import { FRAME_HEADER_BYTES } from '../../daemon/src/transport/frame.js';
 import { FAST_TIMING, freePort, makeCerts, waitFor } from './transport-helpers.js';
 
 const MESSAGES = Number(process.argv[2] ?? 100_000);
@@ -32,11 +34,14 @@ async function main(): Promise<void> {
   const payload = new Uint8Array(BYTES);
   const t0 = performance.now();
   let sent = 0;
+  // Bursts of W with at most W outstanding before each: never more than 2W queued, which
+  // stays under both queue bounds, so nothing is dropped.
+  const windowFrames = Math.max(1, Math.min(Math.floor(PEER_MAX_QUEUED_FRAMES / 2) - 1, Math.floor(PEER_MAX_QUEUED_BYTES / (BYTES + FRAME_HEADER_BYTES) / 4)));
   while (sent < MESSAGES) {
-    const burst = Math.min(1000, MESSAGES - sent);
+    const burst = Math.min(windowFrames, MESSAGES - sent);
     for (let i = 0; i < burst; i++) ta.send(b, payload);
     sent += burst;
-    while (sent - received > 3000) await new Promise((r) => setImmediate(r));
+    while (sent - received > windowFrames) await new Promise((r) => setImmediate(r));
   }
   await waitFor(() => received === MESSAGES, 'all received', 120_000);
   const secs = (performance.now() - t0) / 1000;

@@ -182,6 +182,11 @@ export const NODE_MAX_PENDING_LOCAL_EVENTS = 1024;
 export const NODE_MAX_SUBSCRIBERS = 128;
 /** Recent cluster events kept for late subscribers. */
 export const NODE_EVENT_HISTORY = 256;
+/** Default and longest time one add-node / remove-node request may take (a new node's catch-up included), in ms. */
+export const MEMBERSHIP_DEFAULT_TIMEOUT_MS = 60_000;
+export const MEMBERSHIP_MAX_TIMEOUT_MS = 600_000;
+/** Ticks between two attempts of a refused-for-now membership change (a learner still catching up). */
+export const MEMBERSHIP_PROMOTE_POLL_TICKS = 5;
 
 // ---- deterministic simulator (test/sim) ----
 /** Most events (deliveries, ticks, faults) pending in one simulated run; more is a violation. */
@@ -199,6 +204,12 @@ export const SIM_DEFAULT_STEPS = 6000;
 export const SIM_MAX_STEPS = 10_000_000;
 /** Most client reads awaiting their read state in one run (older ones are forgotten). */
 export const SIM_MAX_PENDING_READS = 4096;
+/** Most Ready cycles one simulated node may run for one step; more means the core never quiesces. */
+export const SIM_MAX_READIES_PER_STEP = 1000;
+/** Most seeds one `npm run sim` invocation may be asked for (--seeds). */
+export const SIM_MAX_SEEDS = 10_000_000;
+/** Violating seeds whose trace is printed in full; later ones print only their reproduce line. */
+export const SIM_MAX_TRACES_PRINTED = 3;
 
 // ---- deterministic cluster simulator (test/sim/cluster: ClusterNode + SimMdDriver per node) ----
 /** Most events (timers, deliveries, faults) pending in one cluster-simulator run; more is a violation. */
@@ -251,4 +262,5 @@ assert(LAB_MAX_CONSOLE_LINE_BYTES <= LAB_MAX_CONSOLE_BYTES, 'one console line fi
 assert(MD_WATCH_MIN_FALLBACK_INTERVAL_MS <= MD_WATCH_FALLBACK_INTERVAL_MS, 'the default watcher fallback is a valid interval');
 assert(MD_KERNEL_MAX_DEVICES_PER_ARRAY >= MD_MAX_MEMBERS_PER_ARRAY, 'the kernel driver reads every member a managed array can have');
 assert(MD_WATCH_MAX_FILES >= 1 + 8 + MD_MAX_MEMBERS_PER_ARRAY, 'the watcher can poll at least one full array');
+assert(MEMBERSHIP_DEFAULT_TIMEOUT_MS <= MEMBERSHIP_MAX_TIMEOUT_MS, 'the default membership timeout is a valid timeout');
 assert(CLUSTER_LANE_MAX_EXEC_TIMEOUT_MS < LAB_MAX_GUEST_TIMEOUT_MS, 'a cluster-lane request ends before its guest is killed');

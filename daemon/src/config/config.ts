@@ -65,6 +65,12 @@ export interface Config {
   alerts: { program: string | null; mail: string | null; syslog: boolean };
   transport: TransportConfig;
   log: { level: 'error' | 'warn' | 'info' | 'debug'; journalPrefix: 'auto' | 'on' | 'off' };
+  /**
+   * join: this node joins an existing cluster (mdctl --cluster add-node on the master): it
+   * starts with no founding membership and waits to be added. peers must then list the
+   * current members (and this node), so that it accepts and reaches them.
+   */
+  cluster: { join: boolean };
 }
 
 /** One problem found in the file: the key path (e.g. ["timing", "lease-ticks"]) and what is allowed. */
@@ -125,6 +131,7 @@ export function buildConfig(raw: RawConfig, file: string): { ok: true; config: C
     alerts: { program: raw.alerts.program === undefined ? null : abs(raw.alerts.program), mail: raw.alerts.mail ?? null, syslog: raw.alerts.syslog },
     transport,
     log: { level: raw.log.level, journalPrefix: raw.log['journal-prefix'] },
+    cluster: { join: raw.cluster.join },
   };
   return { ok: true, config };
 }

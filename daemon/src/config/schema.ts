@@ -109,6 +109,10 @@ const log = table({
   'journal-prefix': z.enum(['auto', 'on', 'off'], { error: 'expected "auto", "on" or "off"' }).default('auto'),
 });
 
+const cluster = table({
+  join: z.boolean({ error: 'expected true or false' }).default(false),
+});
+
 /** The whole file. Sections with only defaulted keys may be left out. */
 export const rawConfigSchema = z.strictObject({
   'node-id': nodeIdString,
@@ -122,6 +126,7 @@ export const rawConfigSchema = z.strictObject({
   alerts: alerts.prefault({}),
   transport: transport.prefault({}),
   log: log.prefault({}),
+  cluster: cluster.prefault({}),
 }, { error: 'expected a table' });
 
 export type RawConfig = z.output<typeof rawConfigSchema>;

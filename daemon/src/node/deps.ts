@@ -3,6 +3,7 @@
 // and in tests/simulation (in-memory transport, simulated md driver, controllable clock).
 // Invariant: the node shell reaches the outside world only through these interfaces.
 import type { NodeId } from '../common/types.js';
+import type { HostPort } from '../config/hostport.js';
 import type { Entry, HardState, RaftRestored, Snapshot } from '../raft/types.js';
 
 export interface Clock {
@@ -25,6 +26,13 @@ export interface PeerTransport {
   onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
   onPeerState(handler: (peer: NodeId, up: boolean) => void): void;
   close(): Promise<void>;
+  /**
+   * Membership changes (node/peers.ts): start accepting and dialing a new peer, or move a known
+   * one to a new address. Optional: a transport without it reaches every node it was built with.
+   */
+  addPeer?(id: NodeId, addr: HostPort): boolean;
+  /** Forget a removed peer: close its links and refuse its connections. */
+  removePeer?(id: NodeId): boolean;
 }
 
 export interface RaftStorage {

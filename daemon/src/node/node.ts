@@ -24,14 +24,23 @@ import { WriterRole, type WriterSettings } from './writer.js';
 import { ClusterEvents } from './events.js';
 import { NODE_MAX_PENDING_LOCAL_EVENTS, RAFT_MAX_CATCHUP_TICKS, RECONCILE_INTERVAL_MS } from '../common/limits.js';
 import type { MdEvent } from '../md/types.js';
+import { decodeConfChange } from '../raft/codec-conf.js';
+import { Membership } from './membership.js';
+import { PeerDirectory } from './peers.js';
 
 const FRAME_RAFT = 1;
 const FRAME_GOSSIP = 2;
 
 export interface NodeSettings {
   id: NodeId;
-  /** Every voter, including this node, with peer addresses. */
+  /** Every configured member, including this node, with peer addresses ("host:port"). */
   peers: { id: NodeId; address: string }[];
+  /**
+   * A node joining an existing cluster: it starts without a founding membership (no bootstrap
+   * conf entries) and waits for the master to add it (add-node); it never campaigns before.
+   * Ignored once the log holds a membership. Default false: `peers` are the founding voters.
+   */
+  join?: boolean;
   tickMs: number;
   raft: Omit<RaftConfig, 'id'>;
   writer: WriterSettings;
@@ -69,17 +78,24 @@ export class ClusterNode {
   /** Peer id -> last applied index it gossiped. */
   readonly peerApplied = new Map<string, number>();
   readonly peerUp = new Map<string, boolean>();
+  /** Who this node talks to, following applied membership changes (node/peers.ts). */
+  readonly peers: PeerDirectory;
+  /** add-node / remove-node, run on the master (node/membership.ts). */
+  readonly membership: Membership;
   droppedFrames = 0;
   stopped = false;
 
   constructor(readonly settings: NodeSettings, readonly deps: NodeDeps) {
     const restored = deps.storage.restored();
     const voters = settings.peers.map((p) => p.id);
-    this.raft = new RawNode({ ...settings.raft, id: settings.id }, { ...restored, initialConf: { voters, learners: [] } }, deps.prng);
+    const initialConf = settings.join === true ? undefined : { voters, learners: [] };
+    this.raft = new RawNode({ ...settings.raft, id: settings.id }, { ...restored, initialConf }, deps.prng);
     if (restored.snapshot) {
       this.restoreSnapshot(restored.snapshot.data);
       this.lastSnapshotIndex = restored.snapshot.meta.index;
     }
+    this.peers = new PeerDirectory(settings.id, new Map(settings.peers.map((p) => [p.id, p.address])), deps.transport, deps.logger);
+    this.membership = new Membership(this);
     this.ridPrefix = `${settings.id}:${Math.floor(deps.clock.wallMs()).toString(36)}:`;
     this.proposals = new WaiterMap(deps.timers, proposalBound, 'proposal');
     this.reads = new WaiterMap(deps.timers, proposalBound, 'read');
@@ -91,7 +107,7 @@ export class ClusterNode {
       state: () => this.state,
       writer: () => ({ writer: this.writer.isWriter(), term: this.raft.status().term }),
       propose: (cmd) => this.proposeInternal(cmd),
-    }, this.writerLog, deps.clock, deps.logger);
+    }, this.writerLog, deps.clock, deps.logger, deps.timers);
   }
 
   async start(): Promise<void> {
@@ -101,6 +117,7 @@ export class ClusterNode {
       if (!up) this.raft.reportUnreachable(peer);
     });
     this.watch = this.deps.driver.watch((ev) => this.onMdEvent(ev));
+    this.syncPeers();
     await this.deps.transport.start();
     this.tickBaseMs = this.deps.clock.monoMs();
     this.ticker = this.deps.timers.setInterval(() => this.onTick(), this.settings.tickMs);
@@ -183,8 +200,10 @@ export class ClusterNode {
   private onGossip(from: NodeId, body: Uint8Array): void {
     try {
       const g = JSON.parse(new TextDecoder().decode(body)) as { applied?: unknown };
-      if (typeof g.applied === 'number' && Number.isSafeInteger(g.applied) && g.applied >= 0) this.peerApplied.set(from, g.applied);
-      else this.droppedFrames++;
+      if (typeof g.applied === 'number' && Number.isSafeInteger(g.applied) && g.applied >= 0) {
+        this.peerApplied.set(from, g.applied);
+        this.wakeGossipWaiters();
+      } else this.droppedFrames++;
     } catch {
       this.droppedFrames++;
     }
@@ -214,7 +233,11 @@ export class ClusterNode {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
-    if (rd.snapshot) this.restoreSnapshot(rd.snapshot.data);
+    if (rd.snapshot) {
+      this.restoreSnapshot(rd.snapshot.data);
+      this.lastSnapshotIndex = rd.snapshot.meta.index; // counts as a snapshot here: no immediate re-snapshot
+      this.deps.logger.info({ index: rd.snapshot.meta.index, term: rd.snapshot.meta.term }, 'installed a snapshot from the leader');
+    }
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
       await this.deps.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync: rd.mustSync });
     }
@@ -223,6 +246,7 @@ export class ClusterNode {
     for (const e of rd.committedEntries) appliedAny = this.applyOne(e) || appliedAny;
     for (const rs of rd.readStates) this.reads.settle(rs.requestCtx, rs.index);
     if (rd.softState) this.writer.onSoftState(rd.softState);
+    if (rd.snapshot || rd.entries.length > 0 || rd.committedEntries.length > 0) this.syncPeers();
     this.raft.advance(rd);
     if (rd.committedEntries.length > 0) {
       const applied = this.state.appliedIndex;
@@ -242,7 +266,16 @@ export class ClusterNode {
 
   private gossipApplied(applied: number): void {
     const body = new TextEncoder().encode(JSON.stringify({ applied }));
-    for (const p of this.settings.peers) if (p.id !== this.settings.id) this.sendFrame(p.id, FRAME_GOSSIP, body);
+    for (const id of this.peers.ids()) this.sendFrame(id, FRAME_GOSSIP, body);
+  }
+
+  /** Follows membership changes (applied node records, the log's conf) in the transport. */
+  private syncPeers(): void {
+    const changes = this.peers.sync(this.state.nodes, this.raft.status().conf);
+    for (const id of changes.removed) {
+      this.peerUp.delete(id);
+      this.peerApplied.delete(id);
+    }
   }
 
   /** Applies one committed entry; returns true if it was a cluster command. */
@@ -250,6 +283,8 @@ export class ClusterNode {
     if (e.index <= this.state.appliedIndex) return false; // already in the snapshot
     if (e.type === 'conf') {
       this.state.appliedIndex = e.index;
+      const cc = decodeConfChange(e.data);
+      if (cc) this.deps.logger.info({ index: e.index, change: cc.type, node: cc.node, conf: this.raft.status().conf }, 'membership change applied');
       return false;
     }
     const before = this.state.master;
@@ -257,6 +292,9 @@ export class ClusterNode {
     const result: ApplyResult = applyEntry(this.state, e.data, e.index);
     if (d && d.ok) this.events.onApplied(d.command, result, e.index, before, this.state);
     if (d?.rid && this.proposals.has(d.rid)) this.proposals.settle(d.rid, { ...result, index: e.index });
+    if (d?.ok && d.command.op === 'node-remove' && d.command.node === this.settings.id && result.ok) {
+      this.deps.logger.warn({ index: e.index }, 'this node was removed from the cluster\'s node records');
+    }
     if (!result.ok) this.deps.logger.info({ index: e.index, code: result.code, msg: result.message }, 'command refused at apply');
     return e.data.length > 0;
   }
@@ -287,7 +325,9 @@ export class ClusterNode {
     const rid = this.ridPrefix + (++this.ridSeq).toString(36);
     const deadline = this.deps.clock.monoMs() + opts.timeoutMs;
     const waiting = this.proposals.wait(rid, opts.timeoutMs);
-    await this.submit(encodeCommand(cmd, rid), deadline, rid);
+    // Not awaited: submit() sleeps up to an election timeout between re-submissions, and the
+    // caller must get the outcome as soon as the entry is applied, not after that sleep.
+    void this.submit(encodeCommand(cmd, rid), deadline, rid).catch((e: unknown) => this.proposals.fail(rid, e instanceof Error ? e : new Error(String(e))));
     const outcome = await waiting;
     if (outcome.ok && opts.waitAll) await this.waitAllApplied(outcome.index, deadline);
     return outcome;
@@ -326,11 +366,25 @@ export class ClusterNode {
 
   private async waitAllApplied(index: number, deadline: number): Promise<void> {
     for (;;) {
-      const lagging = this.settings.peers.filter((p) => p.id !== this.settings.id && this.peerUp.get(p.id) === true && (this.peerApplied.get(p.id) ?? 0) < index);
+      const lagging = this.peers.ids().filter((id) => this.peerUp.get(id) === true && (this.peerApplied.get(id) ?? 0) < index);
       if (lagging.length === 0) return;
-      if (this.deps.clock.monoMs() > deadline) throw new OpError('E_TIMEOUT', `not applied on ${lagging.map((p) => p.id).join(', ')} in time`);
-      await new Promise<void>((res) => this.deps.timers.setTimeout(res, this.settings.tickMs));
+      if (this.deps.clock.monoMs() > deadline) throw new OpError('E_TIMEOUT', `not applied on ${lagging.join(', ')} in time`);
+      // Woken by the next applied-index gossip (or after a tick: links may go up or down).
+      await new Promise<void>((res) => {
+        const t = this.deps.timers.setTimeout(() => { this.gossipWaiters.delete(wake); res(); }, this.settings.tickMs);
+        const wake = (): void => { t.cancel(); res(); };
+        this.gossipWaiters.add(wake);
+      });
     }
+  }
+
+  /** waitAllApplied callers sleeping until the next gossip. Invariant: each removes itself when woken (size <= pending proposals). */
+  private readonly gossipWaiters = new Set<() => void>();
+
+  private wakeGossipWaiters(): void {
+    const ws = [...this.gossipWaiters];
+    this.gossipWaiters.clear();
+    for (const w of ws) w();
   }
 
   /** A linearizable read of the state (ReadIndex), or a local one. */
@@ -338,11 +392,36 @@ export class ClusterNode {
     if (opts.local) return this.state;
     const ctx = this.ridPrefix + 'r' + (++this.ridSeq).toString(36);
     const waiting = this.reads.wait(ctx, opts.timeoutMs);
-    this.raft.readIndex(ctx);
-    this.kick();
+    void this.submitRead(ctx, this.deps.clock.monoMs() + opts.timeoutMs).catch((e: unknown) => this.reads.fail(ctx, e instanceof Error ? e : new Error(String(e))));
     const index = await waiting;
     await this.appliedWaiters.waitFor(index, this.state.appliedIndex, opts.timeoutMs);
     return this.state;
+  }
+
+  /**
+   * Sends a ReadIndex request until it is answered (its waiter settled) or the deadline passes:
+   * without a leader it is retried every 2 ticks, and a request a follower forwarded to a leader
+   * that then lost leadership is lost, so it is re-sent after an election timeout. A duplicate
+   * answer is harmless (the first settles the waiter).
+   */
+  private async submitRead(ctx: string, deadline: number): Promise<void> {
+    const resendMs = this.settings.tickMs * this.settings.raft.electionTimeoutTicks;
+    while (this.reads.has(ctx)) {
+      const r = this.raft.readIndex(ctx);
+      this.kick();
+      if (!r.ok && r.code !== 'E_NO_LEADER') {
+        this.reads.fail(ctx, new OpError(r.code as ErrorCode, undefined, { leader: r.leader }));
+        return;
+      }
+      const waitMs = r.ok ? resendMs : this.settings.tickMs * 2;
+      if (this.deps.clock.monoMs() + waitMs > deadline) return; // the waiter's own timeout settles it
+      await new Promise<void>((res) => this.deps.timers.setTimeout(res, waitMs));
+    }
+  }
+
+  /** Resolves once this node applied `index` (E_TIMEOUT after timeoutMs). */
+  waitApplied(index: number, timeoutMs: number): Promise<void> {
+    return this.appliedWaiters.waitFor(index, this.state.appliedIndex, timeoutMs);
   }
 
   currentTerm(): Term {

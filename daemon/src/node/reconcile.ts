@@ -14,7 +14,7 @@ import { plan, type MdAction } from '../cluster/plan.js';
 import type { ArrayRecord, ClusterState } from '../cluster/types.js';
 import type { MdDriver } from '../md/driver.js';
 import type { ArrayState } from '../md/types.js';
-import type { Clock, Logger } from './deps.js';
+import type { Clock, Logger, Timers } from './deps.js';
 import type { WriterLog } from './writer-log.js';
 
 export interface ReconcileHooks {
@@ -43,6 +43,8 @@ export class Reconciler {
   /** device -> mono ms of the last standby re-assembly (rate bound). */
   private readonly lastReassembleMs = new Map<string, number>();
   private wasWriter = false;
+  /** The pass scheduled for when a rate-bounded re-assembly is allowed again (at most one). */
+  private retryTimer: { cancel(): void } | null = null;
   passes = 0;
   failures = 0;
 
@@ -53,6 +55,8 @@ export class Reconciler {
     private readonly writerLog: WriterLog,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Without timers a rate-bounded re-assembly waits for the next slow pass or request. */
+    private readonly timers: Timers | null = null,
   ) {}
 
   /** Schedules a pass; coalesces requests made while a pass runs. */
@@ -113,7 +117,11 @@ export class Reconciler {
     const now = this.clock.monoMs();
     const last = this.lastReassembleMs.get(device) ?? -Infinity;
     if (now - last < REASSEMBLE_MIN_INTERVAL_MS) {
-      this.again = true;
+      // Retry once the bound allows it. Not `again`: an immediate re-pass would spin (no await
+      // in it takes time) until the interval is over.
+      if (this.retryTimer === null && this.timers !== null) {
+        this.retryTimer = this.timers.setTimeout(() => { this.retryTimer = null; this.request(); }, REASSEMBLE_MIN_INTERVAL_MS - (now - last));
+      }
       return false;
     }
     this.lastReassembleMs.set(device, now);

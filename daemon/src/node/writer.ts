@@ -16,7 +16,7 @@ import { readOrNull } from './reconcile.js';
 export interface WriterSettings {
   demoteMarginTicks: number;
   fenceAction: 'stop-array' | 'reboot' | 'none';
-  /** argv of the fence command; the old master's node id is appended. Empty: no hook. */
+  /** argv of the fence command; "{node}" is replaced by the old master's id (else appended). Empty: no hook. */
   fenceCommand: string[];
   fenceTimeoutMs: number;
   fenceRequired: boolean;
@@ -149,7 +149,9 @@ export class WriterRole {
     this.fencing = true;
     const [cmd, ...args] = this.s.fenceCommand;
     return new Promise((resolve) => {
-      execFile(cmd, [...args, old], { timeout: this.s.fenceTimeoutMs }, (err) => {
+      // "{node}" in an argument is replaced by the fenced node's id; without one, the id is appended.
+      const argv = args.some((a) => a.includes('{node}')) ? args.map((a) => a.replaceAll('{node}', old)) : [...args, old];
+      execFile(cmd, argv, { timeout: this.s.fenceTimeoutMs }, (err) => {
         this.fencing = false;
         if (err) {
           this.deps.logger.error({ old, err: err.message }, 'fence command failed');
@@ -163,11 +165,18 @@ export class WriterRole {
     });
   }
 
-  /** The master records the configured members (id, address) in the replicated state. */
+  /**
+   * The master records the configured address of every Raft member that has no node record
+   * yet (the founding members). Once recorded, the replicated record is authoritative: it is
+   * changed by add-node/remove-node only, never overwritten from a local config file, and a
+   * removed node (no longer in the Raft membership) is not recorded again.
+   */
   private ensureNodes(): void {
-    const known = new Map(this.node.state.nodes.map((n) => [n.id as string, n.address]));
+    const known = new Set(this.node.state.nodes.map((n) => n.id as string));
+    const conf = this.node.raft.status().conf;
+    const members = new Set<string>([...conf.voters, ...conf.learners]);
     for (const p of this.node.settings.peers) {
-      if (known.get(p.id) !== p.address) this.node.proposeInternal({ op: 'node-add', node: p.id, address: p.address });
+      if (!known.has(p.id) && members.has(p.id)) this.node.proposeInternal({ op: 'node-add', node: p.id, address: p.address });
     }
   }
 

@@ -70,6 +70,16 @@ export class Conn {
     else this.ws.terminate();
   }
 
+  /**
+   * This process was stalled for stalledMs (the sweep ran late): silence during the stall says
+   * nothing about the peer, and its pongs may sit unread in the socket, so the stall is not
+   * counted as silence. Only running time counts, so even a process that keeps stalling still
+   * detects a dead peer, just later.
+   */
+  forgiveStall(stalledMs: number): void {
+    this.lastAliveMs = Math.min(this.ctx.nowMs(), this.lastAliveMs + Math.max(0, stalledMs));
+  }
+
   /** The socket accepted more of our data: the peer is reading, so the link is alive. */
   noteProgress(): void {
     this.alive();
@@ -89,7 +99,7 @@ export class Conn {
     this.alive();
     if (!isBinary) {
       c.droppedProtocol++;
-      this.ctx.log.warn('peer sent a text frame; closing', { peer: this.peer });
+      this.ctx.log.warn('peer sent a text frame; closing', { code: 'E_PEER_PROTOCOL', peer: this.peer });
       this.ws.close(CloseCode.UNSUPPORTED_DATA, 'binary frames only');
       return;
     }
@@ -99,10 +109,10 @@ export class Conn {
       c.droppedProtocol++;
       if (frame.fault === 'version') c.badVersionFrames++;
       if (faultClosesLink(frame.fault)) {
-        this.ctx.log.warn('peer frame with unknown magic or version; closing', { peer: this.peer, fault: frame.fault, version: frame.version });
+        this.ctx.log.warn('peer frame with unknown magic or version; closing', { code: frame.fault === 'version' ? 'E_UNSUPPORTED_VERSION' : 'E_PEER_PROTOCOL', peer: this.peer, fault: frame.fault, version: frame.version });
         this.ws.close(CloseCode.PROTOCOL_ERROR, frame.fault === 'version' ? 'unsupported protocol version' : 'bad frame');
       } else {
-        this.ctx.log.debug('dropped a malformed peer frame', { peer: this.peer, fault: frame.fault });
+        this.ctx.log.debug('dropped a malformed peer frame', { code: 'E_PEER_PROTOCOL', peer: this.peer, fault: frame.fault });
       }
       return;
     }

@@ -3,14 +3,15 @@
 // Owns: this node's sending side towards one peer and the "peer up/down" signal.
 // Invariants:
 // - At most one ws exists per link; events of a replaced ws are ignored.
-// - The queue holds at most PEER_MAX_QUEUED_FRAMES frames (oldest dropped, counted), and at
-//   most PEER_MAX_BUFFERED_BYTES sit in the socket beyond it: a slow peer costs bounded memory.
+// - The queue holds at most PEER_MAX_QUEUED_FRAMES frames and PEER_MAX_QUEUED_BYTES bytes
+//   (oldest dropped, counted), and about PEER_MAX_BUFFERED_BYTES (plus one frame) sit in the
+//   socket beyond it: a slow or absent peer costs bounded memory.
 // - The server must present a certificate from the cluster CA whose CN is this peer's id
 //   (checkServerIdentity), otherwise the link never opens.
 // - While stopped (blocked or closed) no dial is pending and no ws exists.
 import { WebSocket, type ClientOptions } from 'ws';
 import type { ConnectionOptions, PeerCertificate } from 'node:tls';
-import { PEER_MAX_BUFFERED_BYTES, PEER_MAX_FRAME_BYTES, PEER_MAX_QUEUED_FRAMES } from '../common/limits.js';
+import { PEER_MAX_BUFFERED_BYTES, PEER_MAX_FRAME_BYTES, PEER_MAX_QUEUED_BYTES, PEER_MAX_QUEUED_FRAMES } from '../common/limits.js';
 import type { NodeId } from '../common/types.js';
 import type { TransportConfig, HostPort } from '../config/config.js';
 import { formatHostPort } from '../config/hostport.js';
@@ -31,6 +32,8 @@ export interface OutboundContext extends ConnContext {
 
 export class OutboundLink {
   readonly queue = new BoundedQueue<Buffer>(PEER_MAX_QUEUED_FRAMES);
+  /** Invariant: the sum of the queued frames' lengths; <= PEER_MAX_QUEUED_BYTES unless one frame is queued. */
+  private queuedBytes = 0;
   /** The current ws (connecting or open). Invariant: null while stopped. */
   private ws: WebSocket | null = null;
   /** Set once the current ws is open. Invariant: conn !== null iff up. */
@@ -67,14 +70,30 @@ export class OutboundLink {
     this.ws = null;
     if (ws !== null) ws.terminate();
     this.markDown();
+    this.queuedBytes = 0;
     return this.queue.clear();
   }
 
-  /** Queues a frame and drains what the socket can take; returns 1 if the oldest was dropped. */
+  /** Queues a frame and drains what the socket can take; returns how many old frames were dropped. */
   enqueue(frame: Buffer): number {
-    const dropped = this.queue.push(frame);
+    let dropped = 0;
+    this.queuedBytes += frame.length;
+    const evicted = this.queue.push(frame);
+    if (evicted !== undefined) {
+      this.queuedBytes -= evicted.length;
+      dropped++;
+    }
+    while (this.queuedBytes > PEER_MAX_QUEUED_BYTES && this.queue.length > 1) {
+      this.queuedBytes -= this.queue.shift()!.length;
+      dropped++;
+    }
     this.flush();
     return dropped;
+  }
+
+  /** Bytes of the frames in the queue. */
+  get queuedByteCount(): number {
+    return this.queuedBytes;
   }
 
   private readonly onWritten = (err?: Error | null): void => {
@@ -89,6 +108,7 @@ export class OutboundLink {
     const c = this.ctx.counters(this.peer);
     while (this.queue.length > 0 && conn.ws.bufferedAmount < PEER_MAX_BUFFERED_BYTES) {
       const frame = this.queue.shift()!;
+      this.queuedBytes -= frame.length;
       c.sentFrames++;
       c.sentBytes += frame.length;
       conn.ws.send(frame, { binary: true }, this.onWritten);

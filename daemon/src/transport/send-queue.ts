@@ -1,7 +1,7 @@
 // A bounded FIFO of outgoing frames for one peer, dropping the oldest when full.
 // Owns: the per-peer memory bound while a link is down or slow.
 // Invariants: length <= capacity (PEER_MAX_QUEUED_FRAMES in production); push on a full queue
-// drops exactly the oldest frame and reports it; all operations are O(1) (ring buffer).
+// drops exactly the oldest item and returns it; all operations are O(1) (ring buffer).
 import { assert } from '../common/assert.js';
 
 export class BoundedQueue<T> {
@@ -19,16 +19,17 @@ export class BoundedQueue<T> {
     return this.count;
   }
 
-  /** Appends; returns 1 if the oldest item was dropped to make room, else 0. */
-  push(item: T): number {
+  /** Appends; returns the oldest item if it was dropped to make room, else undefined. */
+  push(item: T): T | undefined {
     if (this.count === this.capacity) {
+      const dropped = this.slots[this.head];
       this.slots[this.head] = item;
       this.head = (this.head + 1) % this.capacity;
-      return 1;
+      return dropped;
     }
     this.slots[(this.head + this.count) % this.capacity] = item;
     this.count++;
-    return 0;
+    return undefined;
   }
 
   shift(): T | undefined {

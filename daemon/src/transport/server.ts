@@ -20,6 +20,9 @@ import type { Logger } from '../log/logger.js';
 import { PEER_PATH } from './outbound.js';
 import { peerIdFromCertificate, type TlsMaterial } from './tls-material.js';
 
+/** How long a refused client gets to read its HTTP error before its socket is destroyed. */
+const REFUSE_GRACE_MS = 1000;
+
 export interface ServerContext {
   readonly self: NodeId;
   readonly peers: ReadonlySet<NodeId>;
@@ -111,8 +114,17 @@ export class PeerServer {
     const tlsSocket = socket as TLSSocket;
     const refuse = (status: number, reason: string, detail: Record<string, unknown>): void => {
       this.ctx.refused(reason, detail);
-      if (socket.writable) socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      socket.destroy();
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      // Let the status line reach the client (so it can log why), but never wait long for it.
+      const timer = setTimeout(() => socket.destroy(), REFUSE_GRACE_MS);
+      timer.unref();
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => {
+        clearTimeout(timer);
+        socket.destroy();
+      });
     };
     if (!tlsSocket.authorized) {
       refuse(401, 'Unauthorized', { reason: String(tlsSocket.authorizationError) });

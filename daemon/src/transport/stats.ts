@@ -11,7 +11,7 @@ export interface PeerCounters {
   /** Valid frames received from this peer (either link direction), and their bytes. */
   receivedFrames: number;
   receivedBytes: number;
-  /** Frames dropped because the send queue was full (the oldest is dropped). */
+  /** Frames dropped because the send queue was full, by count or bytes (the oldest go first). */
   droppedQueueFull: number;
   /** Frames dropped because the peer is blocked (blockPeer), in either direction. */
   droppedBlocked: number;
@@ -40,6 +40,7 @@ export interface PeerStats extends PeerCounters {
   /** An inbound link from this peer is open. */
   inbound: boolean;
   queuedFrames: number;
+  queuedBytes: number;
 }
 
 export interface TransportStats {
@@ -51,6 +52,8 @@ export interface TransportStats {
   tlsErrors: number;
   /** send() to an id that is not a configured peer (or to ourselves). */
   droppedUnknownDestination: number;
+  /** Heartbeat sweeps that ran over a ping interval late (this process was stalled). */
+  localStalls: number;
 }
 
 export function newPeerCounters(): PeerCounters {

@@ -1,7 +1,8 @@
 // The peer transport of the daemon: one outbound link per peer for sending, an inbound
 // listener for receiving, mutual TLS with the cluster CA, and a test switch to cut links.
 // Owns: the interface the node shell uses (start/send/onMessage/onPeerState/stats/close,
-// blockPeer/unblockPeer), the heartbeat sweep, and the counters.
+// blockPeer/unblockPeer, addPeer/removePeer for membership changes), the heartbeat sweep, and
+// the counters.
 // Invariants:
 // - Payloads are opaque bytes (raft/codec.ts messages): the transport never decodes them;
 //   they arrive in order per link, may be lost, and are never duplicated by the transport.
@@ -13,6 +14,7 @@ import { OpError } from '../common/errors.js';
 import type { NodeId } from '../common/types.js';
 import type { HostPort, TransportConfig } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
+import { formatHostPort } from '../config/hostport.js';
 import { CloseCode, Conn, type ConnContext } from './conn.js';
 import { encodeFrame, FrameKind, MAX_FRAME_PAYLOAD_BYTES } from './frame.js';
 import { OutboundLink, type OutboundContext } from './outbound.js';
@@ -55,11 +57,21 @@ export class Transport {
   private refusedConnections = 0;
   private tlsErrors = 0;
   private droppedUnknownDestination = 0;
+  private localStalls = 0;
+  /** Monotonic ms of the previous heartbeat sweep (or of start()). */
+  private lastSweepMs = 0;
+  private readonly nowMs: () => number;
+  /** Invariant: exactly the keys of `links` (the peers whose certificates the listener accepts). */
+  private readonly peerIds = new Set<NodeId>();
+  /** Invariant: the formatted address of every link in `links`. */
+  private readonly peerAddresses = new Map<NodeId, string>();
+  private readonly outCtx: OutboundContext;
 
   constructor(private readonly opts: TransportOptions) {
     this.log = opts.logger.child({ component: 'transport' });
     const random = opts.random ?? Math.random;
     const nowMs = opts.nowMs ?? (() => performance.now());
+    this.nowMs = nowMs;
     const connCtx: ConnContext = {
       log: this.log,
       counters: (p) => this.countersOf(p),
@@ -68,10 +80,12 @@ export class Transport {
       nowMs,
     };
     const outCtx: OutboundContext = { ...connCtx, tls: opts.tls, timing: opts.timing, random, peerState: (p, up) => this.emitPeerState(p, up) };
-    const peerIds = new Set<NodeId>();
+    this.outCtx = outCtx;
+    const peerIds = this.peerIds;
     for (const [id, addr] of opts.peers) {
       if (id === opts.self) continue;
       peerIds.add(id);
+      this.peerAddresses.set(id, formatHostPort(addr));
       this.counters.set(id, newPeerCounters());
       this.links.set(id, new OutboundLink(id, addr, outCtx));
     }
@@ -85,7 +99,7 @@ export class Transport {
       accept: (peer, ws) => this.acceptInbound(peer, ws, connCtx),
       refused: (reason, detail) => {
         this.refusedConnections++;
-        this.log.warn('refused a peer connection', { reason, ...detail });
+        this.log.warn('refused a peer connection', { code: 'E_PEER_REFUSED', reason, ...detail });
       },
       tlsError: (err) => {
         this.tlsErrors++;
@@ -101,6 +115,7 @@ export class Transport {
     this.boundAddress = await this.server.listen(this.opts.listen);
     if (this.state !== 'started') return;
     for (const [id, link] of this.links) if (!this.blocked.has(id)) link.start();
+    this.lastSweepMs = this.nowMs();
     this.sweepTimer = setInterval(() => this.sweep(), this.opts.timing.pingIntervalMs);
   }
 
@@ -127,6 +142,54 @@ export class Transport {
       return;
     }
     c.droppedQueueFull += link.enqueue(encodeFrame(FrameKind.RAFT, payload));
+  }
+
+  /**
+   * Adds a peer, or moves a known peer to a new address (a membership change applied from the
+   * replicated state): from now on its certificate is accepted and it is dialed. Returns true
+   * when anything changed. Ignores this node itself and a closed transport.
+   */
+  addPeer(id: NodeId, addr: HostPort): boolean {
+    const address = formatHostPort(addr);
+    if (id === this.opts.self || this.state === 'closed' || this.peerAddresses.get(id) === address) return false;
+    const old = this.links.get(id);
+    if (old !== undefined) {
+      old.closeGracefully();
+      this.countersOf(id).droppedBlocked += old.stop();
+    }
+    const link = new OutboundLink(id, addr, this.outCtx);
+    this.links.set(id, link);
+    this.peerIds.add(id);
+    this.peerAddresses.set(id, address);
+    this.countersOf(id);
+    if (this.state === 'started' && !this.blocked.has(id)) link.start();
+    this.log.info('peer added', { peer: id, address, moved: old !== undefined });
+    return true;
+  }
+
+  /**
+   * Forgets a peer (removed from the cluster): closes both links, drops its queued frames and
+   * refuses its connections from now on. Returns false when it was not a peer.
+   */
+  removePeer(id: NodeId): boolean {
+    const link = this.links.get(id);
+    if (link === undefined) return false;
+    this.links.delete(id);
+    this.peerIds.delete(id);
+    this.peerAddresses.delete(id);
+    this.blocked.delete(id);
+    link.closeGracefully();
+    link.stop();
+    this.inbound.get(id)?.ws.terminate();
+    this.inbound.delete(id);
+    this.counters.delete(id);
+    this.log.info('peer removed', { peer: id });
+    return true;
+  }
+
+  /** The current peers and their addresses ("host:port"). */
+  peerAddressMap(): ReadonlyMap<NodeId, string> {
+    return new Map(this.peerAddresses);
   }
 
   onMessage(handler: MessageHandler): void {
@@ -163,6 +226,7 @@ export class Transport {
         blocked: this.blocked.has(id),
         inbound: this.inbound.get(id)?.isOpen ?? false,
         queuedFrames: link.queue.length,
+        queuedBytes: link.queuedByteCount,
       };
     }
     return {
@@ -171,6 +235,7 @@ export class Transport {
       refusedConnections: this.refusedConnections,
       tlsErrors: this.tlsErrors,
       droppedUnknownDestination: this.droppedUnknownDestination,
+      localStalls: this.localStalls,
     };
   }
 
@@ -224,9 +289,23 @@ export class Transport {
     for (const h of this.peerStateHandlers) h(peer, up);
   }
 
+  /**
+   * Pings every open link and terminates silent ones. If this sweep itself ran late, the
+   * process (not the peers) was stalled: timers run before pending socket reads, so pongs that
+   * arrived during the stall are still unread; the stalled time is not counted as silence.
+   */
   private sweep(): void {
-    const deadAfterMs = this.opts.timing.deadAfterMs;
-    for (const link of this.links.values()) link.openConn?.sweep(deadAfterMs);
-    for (const conn of this.inbound.values()) conn.sweep(deadAfterMs);
+    const t = this.opts.timing;
+    const now = this.nowMs();
+    const lateMs = now - this.lastSweepMs - t.pingIntervalMs;
+    this.lastSweepMs = now;
+    const conns = [...this.inbound.values()];
+    for (const link of this.links.values()) if (link.openConn !== null) conns.push(link.openConn);
+    if (lateMs > t.pingIntervalMs) {
+      this.localStalls++;
+      this.log.warn('event loop stalled; peer liveness checks restarted', { stalledMs: Math.round(lateMs) });
+      for (const conn of conns) conn.forgiveStall(lateMs);
+    }
+    for (const conn of conns) conn.sweep(t.deadAfterMs);
   }
 }
