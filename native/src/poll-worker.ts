@@ -39,8 +39,9 @@ let wanted = new Set();
 const scratch = Buffer.alloc(readBytes);
 let stopping = false;
 
+/** Re-reads a file (re-arming its notification); returns the bytes read, or -1 on failure. */
 function rearm(fd) {
-  try { fs.readSync(fd, scratch, 0, scratch.length, 0); return true; } catch { return false; }
+  try { return fs.readSync(fd, scratch, 0, scratch.length, 0); } catch { return -1; }
 }
 function drainWake() {
   try { fs.readSync(wakeFd, Buffer.alloc(8), 0, 8, null); } catch { /* EAGAIN: already drained */ }
@@ -54,7 +55,7 @@ function openPath(path, armed) {
   let fd;
   try { fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK); } catch { return; }
   open.set(path, fd);
-  if (rearm(fd)) armed.push(path); else closePath(path);
+  if (rearm(fd) >= 0) armed.push(path); else closePath(path);
 }
 function setPaths(paths, armed) {
   wanted = new Set(paths.slice(0, maxFiles));
@@ -82,6 +83,7 @@ function pollOnce() {
   pfds.writeInt16LE(pollin, 4);
   entries.forEach(([, fd], i) => { pfds.writeInt32LE(fd, 8 * (i + 1)); pfds.writeInt16LE(watchMask, 8 * (i + 1) + 4); });
   const rc = poll(pfds, entries.length + 1, timeoutMs);
+  const wokeAtMs = performance.timeOrigin + performance.now();
   if (rc < 0) {
     const errno = koffi.errno();
     if (errno === eintr) return;
@@ -90,24 +92,27 @@ function pollOnce() {
   if (rc === 0) {
     const back = [];
     reopenMissing(back);
-    parentPort.postMessage({ type: 'wake', reason: 'timeout', paths: back });
+    parentPort.postMessage({ type: 'wake', reason: 'timeout', paths: back, wokeAtMs, contents: {} });
     return;
   }
   const fired = [];
+  const contents = {};
   entries.forEach(([path, fd], i) => {
     if (pfds.readInt16LE(8 * (i + 1) + 6) === 0) return;
     fired.push(path);
-    if (!rearm(fd)) closePath(path);
+    const n = rearm(fd);
+    if (n < 0) closePath(path);
+    else contents[path] = scratch.toString('utf8', 0, n);
   });
   if (pfds.readInt16LE(6) !== 0) { drainWake(); applyCommands(fired); }
   reopenMissing(fired);
-  if (fired.length > 0) parentPort.postMessage({ type: 'wake', reason: 'event', paths: fired });
+  if (fired.length > 0) parentPort.postMessage({ type: 'wake', reason: 'event', paths: fired, wokeAtMs, contents });
 }
 
 const initial = [];
 applyCommands(initial);
 parentPort.postMessage({ type: 'ready' });
-if (initial.length > 0) parentPort.postMessage({ type: 'wake', reason: 'event', paths: initial });
+if (initial.length > 0) parentPort.postMessage({ type: 'wake', reason: 'event', paths: initial, wokeAtMs: performance.timeOrigin + performance.now(), contents: {} });
 while (!stopping) pollOnce();
 for (const path of [...open.keys()]) closePath(path);
 `;
@@ -119,8 +124,12 @@ export interface PollerOptions {
   paths: string[];
   /** The fallback: a 'timeout' wake after this long without any notification. */
   timeoutMs: number;
-  /** Called on the main thread with the files md notified (or that were newly opened). */
-  onWake(paths: string[], reason: WakeReason): void;
+  /**
+   * Called on the main thread with the files md notified (or that were newly opened);
+   * `wokeAtMs` is when poll() returned in the worker (performance.timeOrigin-based epoch ms);
+   * `contents` holds the text of each notified file as re-read right after the notification.
+   */
+  onWake(paths: string[], reason: WakeReason, wokeAtMs: number, contents: Readonly<Record<string, string>>): void;
   /** The worker died (a bug or a failed poll): watching has stopped. */
   onError(err: Error): void;
 }
@@ -154,9 +163,9 @@ export class SysfsPoller {
     });
     this.ready = new Promise((resolve) => { this.markReady = resolve; });
     this.worker.postMessage({ type: 'paths', paths: opts.paths });
-    this.worker.on('message', (m: { type: string; reason: WakeReason; paths: string[] }) => {
+    this.worker.on('message', (m: { type: string; reason: WakeReason; paths: string[]; wokeAtMs: number; contents: Record<string, string> }) => {
       if (m.type === 'ready') this.markReady();
-      else if (m.type === 'wake') opts.onWake(m.paths, m.reason);
+      else if (m.type === 'wake') opts.onWake(m.paths, m.reason, m.wokeAtMs, m.contents);
     });
     this.worker.on('error', (err) => { if (this.closing === null) opts.onError(err); });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => { this.markReady(); resolve(); }));

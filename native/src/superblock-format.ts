@@ -95,6 +95,19 @@ function readSizes(buf: Buffer): Sizes | string {
   return { ...(fields as Omit<Sizes, 'resync'>), resync };
 }
 
+/** The fields only `mdadm --examine` prints (for mdctl --examine); the device size is the reader's. */
+function rawFacts(buf: Buffer, maxDev: number): NonNullable<SuperblockInfo['raw']> {
+  const reshape = safe(u64(buf, SB.reshapePosition));
+  return {
+    storedCsum: buf.readUInt32LE(SB.sbCsum), computedCsum: computeSbCsum(buf, maxDev), devFlags: buf.readUInt8(SB.devflags),
+    bitmapOffsetSectors: buf.readInt32LE(SB.bitmapOffset), pplOffsetSectors: buf.readInt16LE(SB.bitmapOffset),
+    pplSizeSectors: buf.readUInt16LE(SB.bitmapOffset + 2), bblogOffsetSectors: buf.readInt32LE(SB.bblogOffset),
+    bblogSizeSectors: buf.readUInt16LE(SB.bblogSize), reshapePositionSectors: reshape ?? Number.MAX_SAFE_INTEGER,
+    newLevel: buf.readInt32LE(SB.newLevel), newLayout: buf.readUInt32LE(SB.newLayout), newChunkSectors: buf.readUInt32LE(SB.newChunk),
+    deltaDisks: buf.readInt32LE(SB.deltaDisks), newOffsetSectors: buf.readInt32LE(SB.newOffset), deviceSectors: null,
+  };
+}
+
 /**
  * Parses a superblock read at `expectedSuperOffset` (sectors) for minor version `minor`.
  * `buf` must hold at least SB_READ_BYTES bytes.
@@ -136,6 +149,7 @@ export function parseSuperblockV1(buf: Buffer, minor: 0 | 1 | 2, expectedSuperOf
     superOffsetSectors: sectors(sizes.superOffset),
     sizeSectors: sectors(sizes.size),
     checksumValid: computeSbCsum(buf, maxDev) === buf.readUInt32LE(SB.sbCsum),
+    raw: rawFacts(buf, maxDev),
     devFlags: buf.readUInt8(SB.devflags),
     role: devNumber < maxDev ? devRoles[devNumber] : ROLE_SPARE,
   };

@@ -83,7 +83,8 @@ export async function readSuperblockV1(path: string, opts: ReadSuperblockOptions
       const buf = await readAt(handle, path, superOffset * SECTOR_BYTES);
       if (buf === null) { reasons.push(`1.${minor}: short read`); continue; }
       const parsed = parseSuperblockV1(buf, minor, superOffset);
-      if (parsed.ok) found.push(parsed.sb); else reasons.push(`1.${minor}: ${parsed.reason}`);
+      if (parsed.ok) found.push(parsed.sb.raw ? { ...parsed.sb, raw: { ...parsed.sb.raw, deviceSectors } } : parsed.sb);
+      else reasons.push(`1.${minor}: ${parsed.reason}`);
     }
     if (found.length === 0) {
       throw new OpError('E_NO_SUPERBLOCK', `no md v1.x superblock on ${path}`, { member: path, reasons });

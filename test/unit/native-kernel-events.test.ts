@@ -13,6 +13,8 @@ import { readLightSnapshots } from '../../daemon/src/md/kernel/snapshot.js';
 import { KernelMdDriver } from '../../daemon/src/md/kernel/driver.js';
 import type { KernelPaths } from '../../daemon/src/md/kernel/paths.js';
 import { SysfsPoller } from '../../native/src/poll-worker.js';
+import { AttrCache } from '../../daemon/src/md/kernel/attr-cache.js';
+import { patchSnapshots } from '../../daemon/src/md/kernel/snapshot-patch.js';
 import { buildTree } from './native-samples.js';
 
 const roots: string[] = [];
@@ -138,6 +140,54 @@ describe('poll worker', () => {
   });
 });
 
+describe('snapshot patch from notified file contents', () => {
+  const paths: KernelPaths = { sysRoot: '/sys', procRoot: '/proc', devRoot: '/dev' };
+  const md = '/sys/block/md0/md';
+  it('applies known files of known arrays and members, and nothing else', () => {
+    const cur = set(snap());
+    const next = patchSnapshots(paths, cur, {
+      [`${md}/dev-vdb/state`]: 'faulty\n', [`${md}/degraded`]: '1\n', [`${md}/sync_completed`]: '10 / 100\n',
+      [`${md}/dev-vdz/state`]: 'in_sync\n', '/sys/block/md9/md/degraded': '2\n', '/proc/mdstat': 'Personalities : \n',
+      [`${md}/level`]: 'raid5\n',
+    })!;
+    expect(diffSnapshots(cur, next)).toEqual([
+      { type: 'member-faulty', device: 'md0', member: '/dev/vdb' },
+      { type: 'degraded-changed', device: 'md0', degraded: 1 },
+    ]);
+    expect(next.get('md0')!.syncProgress).toEqual({ doneSectors: 10, totalSectors: 100 });
+    expect(next.get('md0')!.members.map((m) => m.name)).toEqual(['vda', 'vdb']);
+    expect(cur.get('md0')!.members[1].flags).toEqual(['in_sync']); // the input is not modified
+  });
+
+  it('returns null when nothing changed or nothing parses', () => {
+    const cur = set(snap());
+    expect(patchSnapshots(paths, cur, { [`${md}/dev-vdb/state`]: 'in_sync\n', [`${md}/array_state`]: 'clean' })).toBeNull();
+    expect(patchSnapshots(paths, cur, { [`${md}/array_state`]: 'bogus\n', [`${md}/degraded`]: 'x' })).toBeNull();
+    expect(patchSnapshots(paths, cur, {})).toBeNull();
+  });
+});
+
+describe('attribute cache', () => {
+  it('re-reads open files with pread, forgets missing ones, and closes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attrcache-'));
+    roots.push(dir);
+    const f = join(dir, 'array_state');
+    writeFileSync(f, 'clean\n');
+    const cache = new AttrCache();
+    const ctx = { syscall: 'md/array_state', device: 'md0' };
+    expect(cache.read(f, ctx)).toBe('clean');
+    writeFileSync(f, 'active\n');
+    expect(cache.read(f, ctx)).toBe('active');
+    expect(cache.read(join(dir, 'absent'), ctx)).toBeUndefined();
+    cache.retain(() => false);
+    writeFileSync(f, 'readonly\n');
+    expect(cache.read(f, ctx)).toBe('readonly');
+    cache.close();
+    writeFileSync(f, 'inactive\n');
+    expect(cache.read(f, ctx)).toBe('inactive');
+  });
+});
+
 describe('kernel watcher over a capture tree', () => {
   it('delivers typed events for changes and none after close', async () => {
     const paths = tree('01-raid1-clean');
@@ -175,6 +225,20 @@ describe('kernel watcher over a capture tree', () => {
     await new Promise((r) => setTimeout(r, 150));
     expect(events.length).toBe(n);
     await driver.close();
+  });
+
+  it('reports an unreadable array at start through onWatchError and picks it up once readable', async () => {
+    const paths = tree('01-raid1-clean');
+    const md = join(paths.sysRoot, 'block/md0/md');
+    writeFileSync(join(md, 'array_state'), 'weird\n');
+    const events: MdEvent[] = [];
+    const errors: Error[] = [];
+    const driver = new KernelMdDriver({ paths, watchFallbackMs: 30, onWatchError: (e) => errors.push(e) });
+    const handle = driver.watch((e) => events.push(e));
+    expect(errors[0]).toMatchObject({ code: 'E_KERNEL_FORMAT', details: { attribute: 'array_state' } });
+    writeFileSync(join(md, 'array_state'), 'clean\n');
+    await waitFor(() => events.find((e) => e.type === 'array-started'), 5000);
+    await handle.close();
   });
 
   it('rejects a fallback interval below the minimum', () => {

@@ -187,6 +187,21 @@ export const MEMBERSHIP_DEFAULT_TIMEOUT_MS = 60_000;
 export const MEMBERSHIP_MAX_TIMEOUT_MS = 600_000;
 /** Ticks between two attempts of a refused-for-now membership change (a learner still catching up). */
 export const MEMBERSHIP_PROMOTE_POLL_TICKS = 5;
+/** Election timeouts a peer that left the membership stays connected (its last acks, a removed
+ * leader's MsgTimeoutNow) before the transport forgets it. */
+export const MEMBERSHIP_PEER_LINGER_ELECTIONS = 2;
+
+// ---- mdctl (mdctl/src) ----
+/** Event keys one `mdctl --monitor` remembers for de-duplication (the oldest are forgotten first). */
+export const MONITOR_MAX_SEEN_KEYS = 10_000;
+/** Alerts waiting for their --program / sendmail / logger run; more are dropped with a notice. */
+export const MONITOR_MAX_QUEUED_ALERTS = 1024;
+/** Bound on one alert program, sendmail or logger run (it is killed after). */
+export const MONITOR_ALERT_TIMEOUT_MS = 60_000;
+/** Largest mdadm.conf `mdctl --monitor` reads for SparesMissing (spares= on ARRAY lines). */
+export const MONITOR_MAX_CONF_BYTES = 1024 * 1024;
+/** Arrays whose rebuild progress a monitor tracks (one entry per md device of the cluster). */
+export const MONITOR_MAX_TRACKED_ARRAYS = 256;
 
 // ---- deterministic simulator (test/sim) ----
 /** Most events (deliveries, ticks, faults) pending in one simulated run; more is a violation. */
@@ -204,6 +219,8 @@ export const SIM_DEFAULT_STEPS = 6000;
 export const SIM_MAX_STEPS = 10_000_000;
 /** Most client reads awaiting their read state in one run (older ones are forgotten). */
 export const SIM_MAX_PENDING_READS = 4096;
+/** Most client proposals awaiting their acknowledgement in one run (older ones are forgotten). */
+export const SIM_MAX_PENDING_PROPOSALS = 4096;
 /** Most Ready cycles one simulated node may run for one step; more means the core never quiesces. */
 export const SIM_MAX_READIES_PER_STEP = 1000;
 /** Most seeds one `npm run sim` invocation may be asked for (--seeds). */
@@ -263,4 +280,5 @@ assert(MD_WATCH_MIN_FALLBACK_INTERVAL_MS <= MD_WATCH_FALLBACK_INTERVAL_MS, 'the 
 assert(MD_KERNEL_MAX_DEVICES_PER_ARRAY >= MD_MAX_MEMBERS_PER_ARRAY, 'the kernel driver reads every member a managed array can have');
 assert(MD_WATCH_MAX_FILES >= 1 + 8 + MD_MAX_MEMBERS_PER_ARRAY, 'the watcher can poll at least one full array');
 assert(MEMBERSHIP_DEFAULT_TIMEOUT_MS <= MEMBERSHIP_MAX_TIMEOUT_MS, 'the default membership timeout is a valid timeout');
+assert(MONITOR_MAX_TRACKED_ARRAYS >= MD_MAX_ARRAYS, 'a monitor tracks every array a cluster can hold');
 assert(CLUSTER_LANE_MAX_EXEC_TIMEOUT_MS < LAB_MAX_GUEST_TIMEOUT_MS, 'a cluster-lane request ends before its guest is killed');

@@ -5,7 +5,10 @@
 // - Every method rejects with an OpError (common/errors.ts) for an operating failure: a
 //   missing array -> E_NO_SUCH_ARRAY, a missing component -> E_NO_SUCH_DEVICE, a refused
 //   ioctl/sysfs write -> E_KERNEL with details {errno, syscall, device, member?}.
-// - State changes other than create/assemble go through ioctls/sysfs, never through mdadm.
+// - State changes other than create/assemble go through ioctls/sysfs, never through mdadm, with
+//   one exception where mdadm is again the metadata writer: hot-adding a blank (or foreign)
+//   device to a v1.x array, because md accepts only devices that already carry a superblock
+//   (HOT_ADD_DISK is refused for 1.x) and writing a new v1 superblock is mdadm's job.
 // - Changes are idempotent where md allows it: set-faulty on a faulty member, stop on a
 //   stopped array, read-only on a read-only array succeed without effect.
 import type { Sectors } from '../common/types.js';

@@ -181,6 +181,35 @@ export interface SuperblockInfo {
   superOffsetSectors: Sectors;
   sizeSectors: Sectors;
   checksumValid: boolean;
+  /** Further raw fields `mdadm --examine` prints; absent from a driver that has none (the sim). */
+  raw?: SuperblockRawFacts;
+}
+
+/** Raw v1.x superblock fields only `mdadm --examine` needs (mdp_superblock_1 in md_p.h). */
+export interface SuperblockRawFacts {
+  /** sb_csum as stored, and calc_sb_1_csum() of the superblock as read. */
+  storedCsum: number;
+  computedCsum: number;
+  /** devflags: 1 write-mostly, 2 failfast. */
+  devFlags: number;
+  /** bitmap_offset: signed sectors from the superblock (meaningful with feature bit 0x1). */
+  bitmapOffsetSectors: number;
+  /** ppl.offset (signed) and ppl.size in sectors, sharing bitmap_offset's bytes (feature 0x400/0x800). */
+  pplOffsetSectors: number;
+  pplSizeSectors: number;
+  /** bblog_offset (signed, from the superblock) and bblog_size, in sectors; 0 when there is no log. */
+  bblogOffsetSectors: number;
+  bblogSizeSectors: number;
+  /** Reshape (feature bit 0x4): position in sectors, target level, layout, chunk (sectors), disk delta. */
+  reshapePositionSectors: number;
+  newLevel: number;
+  newLayout: number;
+  newChunkSectors: number;
+  deltaDisks: number;
+  /** new_offset: signed sectors relative to data_offset (feature bit 0x100). */
+  newOffsetSectors: number;
+  /** Size of the component device in sectors; null when the reader did not know it. */
+  deviceSectors: number | null;
 }
 
 export type MdEvent =

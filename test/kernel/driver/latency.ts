@@ -103,9 +103,6 @@ async function restore(d: KernelMdDriver, o: LatencyOptions, trial: number): Pro
   });
   if (trial % 2 === 1) await d.hotRemove(o.array, o.member);
   await d.reAdd(o.array, o.member);
-  await waitUntil('member back in sync', 60_000, async () => {
-    const s = await waitIdle(d, o.array);
-    const m = s.members.find((x) => x.devPath === o.member);
-    return m !== undefined && m.flags.includes('in_sync') && s.degraded === 0 ? true : undefined;
-  });
+  const s = await waitIdle(d, o.array, 60_000);
+  expectTrue(s.members.find((x) => x.devPath === o.member)?.flags.includes('in_sync'), 'member back in sync');
 }

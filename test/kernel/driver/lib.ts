@@ -85,11 +85,15 @@ export async function waitUntil<T>(what: string, ms: number, fn: () => Promise<T
   }
 }
 
-/** Waits until no sync runs and every member is in sync or spare (or faulty, if allowed). */
-export function waitIdle(d: KernelMdDriver, array: string, ms = 120_000): Promise<ArrayState> {
-  return waitUntil(`${array} idle`, ms, async () => {
+/**
+ * Waits until no sync runs and the array has `degraded` missing slots (default 0). Right after a
+ * create or an add, sync_action can read idle before md's thread has started the recovery, so
+ * idle alone is not enough.
+ */
+export function waitIdle(d: KernelMdDriver, array: string, ms = 120_000, degraded = 0): Promise<ArrayState> {
+  return waitUntil(`${array} idle with ${degraded} degraded`, ms, async () => {
     const s = await d.readArray(array);
-    return s.syncAction === 'idle' && s.syncCompleted === null ? s : undefined;
+    return s.syncAction === 'idle' && s.syncCompleted === null && s.degraded === degraded ? s : undefined;
   });
 }
 

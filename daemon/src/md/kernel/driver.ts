@@ -26,7 +26,8 @@ import * as memberControl from './member-control.js';
 import * as resync from './resync-control.js';
 import { assembleArgs, createArgs, newArrayName, realMdadm, type MdadmRunner } from './mdadm.js';
 import { validateMemberPath } from './members.js';
-import { KernelWatcher } from './watcher.js';
+import { KernelWatcher, type RefreshInfo } from './watcher.js';
+import { ArrayLocks } from './array-lock.js';
 
 export interface KernelDriverOptions {
   /** Roots of sysfs, procfs and /dev (tests point these at captured trees). */
@@ -39,6 +40,8 @@ export interface KernelDriverOptions {
   watchFallbackMs?: number;
   /** Watcher read failures (the watcher keeps running). */
   onWatchError?(err: Error): void;
+  /** Watcher timing after each wake (metrics). */
+  onWatchRefresh?(info: RefreshInfo): void;
 }
 
 export interface KernelWatchHandle extends WatchHandle {
@@ -54,6 +57,8 @@ export class KernelMdDriver implements MdDriver {
   private readonly memberDeps: memberControl.MemberDeps;
   /** Invariant: every open watcher, removed when it closes. */
   private readonly watchers = new Set<KernelWatcher>();
+  /** Invariant: every call that reads or changes one array runs under its lock (array-lock.ts). */
+  private readonly locks = new ArrayLocks();
 
   constructor(private readonly opts: KernelDriverOptions = {}) {
     this.paths = opts.paths ?? DEFAULT_KERNEL_PATHS;
@@ -66,12 +71,18 @@ export class KernelMdDriver implements MdDriver {
     return resolveArrayName(device, this.paths);
   }
 
+  /** Runs fn with the resolved array name, one call per array at a time (array-lock.ts). */
+  private async locked<T>(device: string, fn: (name: string) => Promise<T>): Promise<T> {
+    const name = await this.name(device);
+    return this.locks.run(name, () => fn(name));
+  }
+
   // ---- read ----
   async listArrays(): Promise<string[]> {
     return listArrayNames(this.paths);
   }
   async readArray(device: string): Promise<ArrayState> {
-    return readArrayState(this.paths, this.ports, await this.name(device));
+    return this.locked(device, async (name) => readArrayState(this.paths, this.ports, name));
   }
   async readMdstat(): Promise<string> {
     const text = readText(mdstatPath(this.paths), MD_FORMAT_MAX_TEXT_BYTES, { syscall: 'mdstat', device: 'mdstat' });
@@ -86,57 +97,61 @@ export class KernelMdDriver implements MdDriver {
 
   // ---- create / assemble ----
   async create(spec: CreateSpec): Promise<void> {
-    await this.mdadm.run(createArgs(spec, this.paths));
+    const args = createArgs(spec, this.paths);
+    await this.locks.run(newArrayName(spec.device, this.paths), async () => { await this.mdadm.run(args); });
   }
   async assemble(spec: AssembleSpec): Promise<void> {
-    await this.mdadm.run(assembleArgs(spec, this.paths));
-    if (spec.readOnly) return;
+    const args = assembleArgs(spec, this.paths);
     const name = newArrayName(spec.device, this.paths);
-    if (arrayControl.readRunState(this.paths, name) === 'read-auto') await arrayControl.setReadWrite(this.paths, name);
+    await this.locks.run(name, async () => {
+      await this.mdadm.run(args);
+      if (spec.readOnly) return;
+      if (arrayControl.readRunState(this.paths, name) === 'read-auto') await arrayControl.setReadWrite(this.paths, name);
+    });
   }
 
   // ---- array state ----
-  async run(device: string): Promise<void> { await arrayControl.runArray(this.paths, await this.name(device)); }
-  async stop(device: string): Promise<void> { await arrayControl.stopArray(this.paths, await this.name(device)); }
-  async setReadOnly(device: string): Promise<void> { await arrayControl.setReadOnly(this.paths, await this.name(device)); }
-  async setReadWrite(device: string): Promise<void> { await arrayControl.setReadWrite(this.paths, await this.name(device)); }
+  async run(device: string): Promise<void> { await this.locked(device, (n) => arrayControl.runArray(this.paths, n)); }
+  async stop(device: string): Promise<void> { await this.locked(device, (n) => arrayControl.stopArray(this.paths, n)); }
+  async setReadOnly(device: string): Promise<void> { await this.locked(device, (n) => arrayControl.setReadOnly(this.paths, n)); }
+  async setReadWrite(device: string): Promise<void> { await this.locked(device, (n) => arrayControl.setReadWrite(this.paths, n)); }
 
   // ---- members ----
   async setFaulty(device: string, member: string): Promise<void> {
-    await memberControl.setFaulty(this.memberDeps, await this.name(device), member);
+    await this.locked(device, (n) => memberControl.setFaulty(this.memberDeps, n, member));
   }
   async hotRemove(device: string, member: string): Promise<void> {
-    await memberControl.hotRemove(this.memberDeps, await this.name(device), member);
+    await this.locked(device, (n) => memberControl.hotRemove(this.memberDeps, n, member));
   }
   async hotAdd(device: string, member: string): Promise<void> {
-    await memberControl.hotAdd(this.memberDeps, await this.name(device), member);
+    await this.locked(device, (n) => memberControl.hotAdd(this.memberDeps, n, member));
   }
   async reAdd(device: string, member: string): Promise<void> {
-    await memberControl.reAdd(this.memberDeps, await this.name(device), member);
+    await this.locked(device, (n) => memberControl.reAdd(this.memberDeps, n, member));
   }
   async setWriteMostly(device: string, member: string, on: boolean): Promise<void> {
     if (typeof on !== 'boolean') throw new OpError('E_INVALID_ARGUMENT', 'on must be a boolean', { on });
-    await memberControl.setWriteMostly(this.memberDeps, await this.name(device), member, on);
+    await this.locked(device, (n) => memberControl.setWriteMostly(this.memberDeps, n, member, on));
   }
   async replace(device: string, member: string, withMember: string): Promise<void> {
-    await memberControl.replace(this.memberDeps, await this.name(device), member, withMember);
+    await this.locked(device, (n) => memberControl.replace(this.memberDeps, n, member, withMember));
   }
 
   // ---- resync control ----
   async setSyncAction(device: string, action: SyncAction): Promise<void> {
-    await resync.setSyncAction(this.paths, await this.name(device), action);
+    await this.locked(device, (n) => resync.setSyncAction(this.paths, n, action));
   }
   async setSyncMin(device: string, value: Sectors): Promise<void> {
-    await resync.setSyncMin(this.paths, await this.name(device), value);
+    await this.locked(device, (n) => resync.setSyncMin(this.paths, n, value));
   }
   async setSyncMax(device: string, value: Sectors | 'max'): Promise<void> {
-    await resync.setSyncMax(this.paths, await this.name(device), value);
+    await this.locked(device, (n) => resync.setSyncMax(this.paths, n, value));
   }
   async setResyncStart(device: string, value: Sectors | null): Promise<void> {
-    await resync.setResyncStart(this.paths, await this.name(device), value);
+    await this.locked(device, (n) => resync.setResyncStart(this.paths, n, value));
   }
   async setRecoveryStart(device: string, member: string, value: Sectors): Promise<void> {
-    await resync.setRecoveryStart(this.paths, await this.name(device), member, value);
+    await this.locked(device, (n) => resync.setRecoveryStart(this.paths, n, member, value));
   }
   async setSpeedLimits(limits: SpeedLimits): Promise<void> {
     await resync.setSpeedLimits(this.paths, limits);
@@ -147,6 +162,7 @@ export class KernelMdDriver implements MdDriver {
   watch(onEvent: (event: MdEvent) => void): KernelWatchHandle {
     const watcher = new KernelWatcher({
       paths: this.paths, onEvent, onError: this.opts.onWatchError, fallbackMs: this.opts.watchFallbackMs,
+      onRefresh: this.opts.onWatchRefresh,
     });
     this.watchers.add(watcher);
     return {

@@ -70,6 +70,11 @@ function intIn(value: unknown, min: number, max: number, what: string): number {
   return value;
 }
 
+function validUuid(uuid: unknown): string {
+  if (typeof uuid !== 'string' || !UUID_RE.test(uuid)) throw bad(`invalid uuid ${JSON.stringify(uuid)}`, { uuid });
+  return uuid;
+}
+
 /** "md0" or "<devRoot>/md0" -> "md0"; an array that need not exist yet. */
 export function newArrayName(device: unknown, paths: KernelPaths): string {
   const s = typeof device === 'string' ? device : '';
@@ -125,16 +130,16 @@ export function createArgs(spec: CreateSpec, paths: KernelPaths): string[] {
   const members = validateMembers(spec.members, raid + spares, true);
   const args = ['--create', `${paths.devRoot}/${name}`, '--run', `--level=${level}`, `--raid-devices=${raid}`];
   if (spares > 0) args.push(`--spare-devices=${spares}`);
+  // The cluster record names the array by the UUID its proposer chose; without --uuid mdadm
+  // picks a random one and every later `--assemble --uuid=` of that record fails ("wrong uuid").
+  if (spec.uuid !== undefined) args.push(`--uuid=${validUuid(spec.uuid)}`);
   return [...args, ...optionalArgs(spec), ...members];
 }
 
 export function assembleArgs(spec: AssembleSpec, paths: KernelPaths): string[] {
   const name = newArrayName(spec.device, paths);
   const args = ['--assemble', `${paths.devRoot}/${name}`];
-  if (spec.uuid !== undefined) {
-    if (typeof spec.uuid !== 'string' || !UUID_RE.test(spec.uuid)) throw bad(`invalid uuid ${JSON.stringify(spec.uuid)}`, { uuid: spec.uuid });
-    args.push(`--uuid=${spec.uuid}`);
-  }
+  if (spec.uuid !== undefined) args.push(`--uuid=${validUuid(spec.uuid)}`);
   if (spec.readOnly === true) args.push('--readonly');
   if (spec.run === true) args.push('--run');
   const count = Array.isArray(spec.members) ? spec.members.length : -1;

@@ -1,6 +1,10 @@
 // Member changes through md ioctls and sysfs: fail, remove, add, re-add, write-mostly, replace.
 // Owns: the choice of mechanism per metadata version, and idempotence.
 // Invariants:
+// - SET_DISK_FAULTY answers EBUSY when the failure would break the array (md sets MD_BROKEN: the
+//   last in-sync RAID1 member, more failures than RAID5/6 survive); RAID1 then leaves the member
+//   in place, RAID4/5/6 mark it faulty anyway and the array has failed. Callers refuse such
+//   failures first (E_LAST_IN_SYNC); here it is reported as E_KERNEL/EBUSY.
 // - set-faulty on a faulty member, hot-remove of a device not in the array, hot-add of a device
 //   already in the array and re-add of an in-sync member succeed without effect.
 // - Adding a component (hotAdd): 0.90 arrays use HOT_ADD_DISK. md refuses HOT_ADD_DISK for 1.x

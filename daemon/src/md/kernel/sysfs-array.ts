@@ -10,6 +10,7 @@ import { MD_KERNEL_MAX_DEVICES_PER_ARRAY } from '../../common/limits.js';
 import type { AttrMap } from './sysfs-parse.js';
 import { memberNameFromDir } from './sysfs-parse.js';
 import { listDir, readAttr } from './sysfs-io.js';
+import type { AttrReader } from './attr-cache.js';
 import { blockDir, mdDir, type KernelPaths } from './paths.js';
 
 /** Array attributes read from md/ (relative names). */
@@ -36,29 +37,39 @@ export interface RawArray {
   members: RawMember[];
 }
 
-export function readRawArray(paths: KernelPaths, device: string): RawArray {
+/** What readRawArray reads; the watcher's light snapshot needs only a few files. */
+export interface AttrSelection {
+  array: readonly string[];
+  member: readonly string[];
+  /** Whether to read /sys/block/mdX/size. */
+  size: boolean;
+}
+
+export const FULL_SELECTION: AttrSelection = { array: ARRAY_ATTRS, member: MEMBER_ATTRS, size: true };
+
+export function readRawArray(paths: KernelPaths, device: string, sel: AttrSelection = FULL_SELECTION, read: AttrReader = readAttr): RawArray {
   const dir = mdDir(paths, device);
   const ctx = { syscall: 'md', device };
   const entries = listDir(dir, ctx);
   if (entries === undefined) throw new OpError('E_NO_SUCH_ARRAY', `no such array: ${device}`, { device });
   const attrs: Record<string, string | undefined> = {};
-  for (const name of ARRAY_ATTRS) attrs[name] = readAttr(`${dir}/${name}`, { syscall: `md/${name}`, device });
+  for (const name of sel.array) attrs[name] = read(`${dir}/${name}`, { syscall: `md/${name}`, device });
   const members: RawMember[] = [];
   for (const entry of entries.sort()) {
     const name = memberNameFromDir(entry);
     if (name === null) continue;
     if (members.length >= MD_KERNEL_MAX_DEVICES_PER_ARRAY) break;
-    const member = readRawMember(dir, entry, name, device);
+    const member = readRawMember(dir, entry, name, device, sel.member, read);
     if (member !== null) members.push(member);
   }
-  const sizeSectors = readAttr(`${blockDir(paths, device)}/size`, { syscall: 'size', device });
+  const sizeSectors = sel.size ? readAttr(`${blockDir(paths, device)}/size`, { syscall: 'size', device }) : undefined;
   return { device, attrs, sizeSectors, members };
 }
 
-function readRawMember(dir: string, entry: string, name: string, device: string): RawMember | null {
+function readRawMember(dir: string, entry: string, name: string, device: string, names: readonly string[], read: AttrReader): RawMember | null {
   const attrs: Record<string, string | undefined> = {};
-  for (const attr of MEMBER_ATTRS) {
-    attrs[attr] = readAttr(`${dir}/${entry}/${attr}`, { syscall: `md/${entry}/${attr}`, device, member: name });
+  for (const attr of names) {
+    attrs[attr] = read(`${dir}/${entry}/${attr}`, { syscall: `md/${entry}/${attr}`, device, member: name });
   }
   // A member removed while we read it loses its whole directory: skip it.
   return attrs.state === undefined ? null : { name, attrs };
