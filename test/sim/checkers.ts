@@ -11,8 +11,9 @@
 // - durability: no acknowledged entry is lost (a later leader lacking it, or a live voter not
 //   applying it by the end, is a violation);
 // - lease: at no simulated instant do two nodes both report leaseValid().
-// Invariant: a check never mutates a node; a broken property throws SimViolation at once, so
-// the trace ends at the step that broke it.
+// Invariants: a check never mutates a node; a broken property throws SimViolation at once, so
+// the trace ends at the step that broke it; the history grows with the log and the terms of one
+// run, so it is bounded by the run's steps (SIM_MAX_STEPS).
 import { CHAIN_ORIGIN } from './hash.js';
 
 export class SimViolation extends Error {

@@ -5,7 +5,7 @@
 // which Raft allows); an ack is recorded only when the node the client talked to applies the
 // entry (so it is committed); a read answered with an index below what was committed when the
 // read began is a linearizability violation.
-import { SIM_MAX_PENDING_READS } from '../../daemon/src/common/limits.js';
+import { SIM_MAX_PENDING_PROPOSALS, SIM_MAX_PENDING_READS } from '../../daemon/src/common/limits.js';
 import type { Entry, ReadState } from '../../daemon/src/raft/types.js';
 import type { Checkers } from './checkers.js';
 import { SimViolation } from './checkers.js';
@@ -66,6 +66,7 @@ export class Clients {
       return;
     }
     const id = this.nextId++;
+    if (this.pending.size >= SIM_MAX_PENDING_PROPOSALS) this.pending.delete(this.pending.keys().next().value!);
     this.pending.set(id, at);
     this.proposed++;
     p.propose(at, payload(TAG_CLIENT, id), `p${id}`);

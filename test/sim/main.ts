@@ -1,23 +1,25 @@
 // CLI of the deterministic Raft simulator: `npm run sim -- --seeds N [--from K] [--steps M]`,
-// `npm run sim -- --seed S [--verbose]`. Owns: running the seeds and the report (flags: cli.ts).
+// `npm run sim -- --seed S [--verbose]`, plus `--profile mixed|churn` and `--fault NAME` (a
+// TEST-ONLY broken core, to watch the checkers bite). Owns: running the seeds and the report
+// (flags: cli.ts).
 // Invariants: bad flags print `sim: <message>` on stderr and exit 2; the output always ends with
 // exactly one line `sim: <N> seeds, <V> violations` (V = seeds that found a violation); a
 // violation prints `reproduce: npm run sim -- --seed=<S>` and the last trace events, and the
 // exit status is 1.
-import { SIM_TRACE_PRINT_EVENTS } from '../../daemon/src/common/limits.js';
+import { SIM_MAX_TRACES_PRINTED, SIM_TRACE_PRINT_EVENTS } from '../../daemon/src/common/limits.js';
 import { runSeed } from './sim.js';
 import type { RunResult } from './sim.js';
 import { formatEvent } from './trace.js';
 import { parseCli, UsageError } from './cli.js';
 import type { Cli } from './cli.js';
 
-/** Seeds whose trace is printed in full; later violating seeds print only their reproduce line. */
-const MAX_TRACES_PRINTED = 3;
-
-function report(r: RunResult, printTrace: boolean, out: (s: string) => void): void {
+function report(r: RunResult, cli: Cli, printTrace: boolean, out: (s: string) => void): void {
+  const extra = (cli.profile !== undefined ? ` --profile=${cli.profile}` : '')
+    + Object.keys(cli.faults ?? {}).map((f) => ` --fault=${f}`).join('')
+    + (cli.steps !== undefined ? ` --steps=${cli.steps}` : '');
   const v = r.violations[0];
   out(`seed ${r.seed}: VIOLATION ${v.message} (step ${v.step}, ${(v.atUs / 1000).toFixed(3)} ms, ${v.phase} phase)`);
-  out(`reproduce: npm run sim -- --seed=${r.seed}`);
+  out(`reproduce: npm run sim -- --seed=${r.seed}${extra}`);
   if (!printTrace) return;
   out(`last ${SIM_TRACE_PRINT_EVENTS} trace events of seed ${r.seed}:`);
   for (const e of r.trace.slice(-SIM_TRACE_PRINT_EVENTS)) out(`  ${formatEvent(e)}`);
@@ -39,11 +41,11 @@ function main(argv: string[]): number {
   let steps = 0;
   let simulatedMs = 0;
   for (const seed of cli.seeds) {
-    const r = runSeed(seed, { steps: cli.steps, sink });
+    const r = runSeed(seed, { steps: cli.steps, sink, profile: cli.profile, faults: cli.faults });
     steps += r.stats.steps;
     simulatedMs += r.stats.simulatedMs;
     if (r.violations.length > 0) {
-      report(r, violating < MAX_TRACES_PRINTED && !cli.verbose, out);
+      report(r, cli, violating < SIM_MAX_TRACES_PRINTED && !cli.verbose, out);
       violating++;
     } else if (cli.verbose) {
       out(`seed ${seed}: ok ${JSON.stringify(r.stats)}`);

@@ -157,16 +157,15 @@ export class SimNetwork<P> {
 
   private dispatch(nowUs: number, d: Delivery<P>): boolean {
     const p = this.params;
+    if (this.faultsEnabled && p.reorderRate > 0 && this.rand.chance(p.reorderRate)) {
+      return this.schedule(nowUs + this.rand.int(p.minDelayUs, p.maxDelayUs) + this.rand.int(0, p.reorderExtraUs), d);
+    }
     const maxDelayUs = this.faultsEnabled ? p.maxDelayUs : Math.min(p.maxDelayUs, p.minDelayUs + CALM_DELAY_SPREAD_US);
     let atUs = nowUs + this.rand.int(p.minDelayUs, maxDelayUs);
     const key = linkKey(d.from, d.to);
-    if (this.faultsEnabled && this.rand.chance(p.reorderRate)) {
-      atUs += this.rand.int(0, p.reorderExtraUs);
-    } else {
-      const floor = this.fifoFloorUs.get(key) ?? 0;
-      if (atUs < floor) atUs = floor;
-      this.fifoFloorUs.set(key, atUs);
-    }
+    const floor = this.fifoFloorUs.get(key) ?? 0;
+    if (atUs < floor) atUs = floor;
+    this.fifoFloorUs.set(key, atUs);
     return this.schedule(atUs, d);
   }
 }

@@ -7,6 +7,7 @@
 // Invariants: while crashed, raw is null and nothing of the node runs; a restarted node sees
 // only what its storage kept durably; the state machine's applied index only moves by
 // applying the next entry or restoring a snapshot.
+import { SIM_MAX_READIES_PER_STEP } from '../../daemon/src/common/limits.js';
 import { decodeConfChange } from '../../daemon/src/raft/codec.js';
 import { applyConfChange, cloneConf } from '../../daemon/src/raft/conf.js';
 import { createPrng } from '../../daemon/src/raft/prng.js';
@@ -61,8 +62,11 @@ export class SimNode {
   raw: RawNode | null = null;
   readonly storage = new SimStorage((s) => decodeAppSnapshot(s).chain);
   app: AppState;
-  /** Set by the fault schedule: the next Ready is written but the node dies before fsync. */
-  crashAtNextReady = false;
+  /** Set by the fault schedule: after this many more complete Ready cycles, the next Ready is
+   * written but the node dies before its fsync (null: not armed). */
+  crashInReadies: number | null = null;
+  /** Downtime after the next crash, then a restart (null: down until the liveness phase). */
+  restartAfterCrashUs: number | null = null;
   incarnation = 0;
   /** Last observed role (for the trace). */
   lastRole = 'follower';
@@ -103,7 +107,7 @@ export class SimNode {
   /** Power loss: the core's memory is gone, storage keeps durable + a prefix of pending. */
   crash(rand: Rand): CrashReport {
     this.raw = null;
-    this.crashAtNextReady = false;
+    this.crashInReadies = null;
     return this.storage.crash(rand);
   }
 
@@ -111,15 +115,17 @@ export class SimNode {
   drain(rand: Rand): boolean {
     const raw = this.raw;
     if (raw === null) return false;
-    while (raw.hasReady()) {
+    for (let cycles = 0; raw.hasReady(); cycles++) {
+      if (cycles >= SIM_MAX_READIES_PER_STEP) throw new SimViolation('ready-loop', `${this.id} still has a Ready after ${cycles} cycles in one step`);
       const rd = raw.ready();
       if (rd.softState !== null && rd.softState.role !== this.lastRole) {
         const ss = rd.softState;
         this.lastRole = ss.role;
-        this.hooks.trace('role', this.id, () => `${ss.role} lead=${ss.lead ?? '-'} term=${raw.status().term}`);
+        const t = raw.status().term;
+        this.hooks.trace('role', this.id, () => `${ss.role} lead=${ss.lead ?? '-'} term=${t}`);
       }
       this.persist(rd.snapshot, rd.entries, rd.hardState);
-      if (this.crashAtNextReady) {
+      if (this.crashInReadies !== null && this.crashInReadies-- <= 0) {
         const rep = this.crash(rand);
         this.hooks.trace('crash', this.id, `mid-ready before fsync: kept ${rep.keptOps}/${rep.pendingOps} ops${rep.tornEntries ? ', torn' : ''}`);
         return false;

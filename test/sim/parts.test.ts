@@ -11,6 +11,8 @@ import { maxDriftRate, NodeClock } from './clock.js';
 import { CHAIN_ORIGIN, chainHash } from './hash.js';
 import { SimNetwork } from './network.js';
 import type { Delivery, NetParams } from './network.js';
+import { Nemesis } from './nemesis.js';
+import type { NemesisPort } from './nemesis.js';
 import { EventQueue } from './queue.js';
 import { Rand } from './rand.js';
 import { SimStorage } from './storage.js';
@@ -181,8 +183,40 @@ describe('cli', () => {
     expect(parseCli(['--seeds', '2', '--from', '10']).seeds).toEqual([10, 11]);
     expect(parseCli(['--seed=7', '--verbose'])).toMatchObject({ seeds: [7], verbose: true });
     expect(parseCli(['--seeds', '1', '--steps', '50']).steps).toBe(50);
-    for (const bad of [['--seeds', 'x'], ['--seeds', '0'], ['--bogus'], ['--seed', '1', '--seeds', '2'], ['pos']]) {
+    expect(parseCli(['--seed=1', '--profile=churn', '--fault=ignoreLease'])).toMatchObject({ profile: 'churn', faults: { ignoreLease: true } });
+    for (const bad of [['--seeds', 'x'], ['--seeds', '0'], ['--bogus'], ['--seed', '1', '--seeds', '2'], ['pos'], ['--profile=x'], ['--fault=none']]) {
       expect(() => parseCli(bad)).toThrow(UsageError);
     }
+  });
+});
+
+describe('nemesis', () => {
+  function port(): NemesisPort & { log: string[] } {
+    const log: string[] = [];
+    return { log, crash: (id, torn, k) => void log.push(`crash ${id} ${torn} ${k}`), cutOff: (id) => void log.push(`cut ${id}`), note: () => undefined };
+  }
+  it('cuts an armed leader off at its first commit of a term, once', () => {
+    const n = new Nemesis(rand(1), 0);
+    const p = port();
+    n.armCutOnCommit();
+    n.onLeader(p, 'n1', 2, 5); // first sight of n1 leading term 2: the base
+    n.onLeader(p, 'n1', 2, 5);
+    expect(p.log).toEqual([]);
+    n.onLeader(p, 'n1', 2, 6);
+    n.onLeader(p, 'n1', 2, 7);
+    expect(p.log).toEqual(['cut n1']);
+  });
+  it('kills the next leader seen, and nothing once disarmed', () => {
+    const n = new Nemesis(rand(1), 1);
+    const p = port();
+    n.armLeaderCrash(2, null);
+    n.onLeader(p, 'n3', 4, 1);
+    n.onLeader(p, 'n3', 4, 2);
+    expect(p.log).toEqual(['crash n3 true 2', 'cut n3']);
+    n.disarm();
+    n.armLeaderCrash(0, null);
+    n.onLeader(p, 'n2', 5, 1);
+    n.onLeader(p, 'n2', 5, 3);
+    expect(p.log).toHaveLength(2);
   });
 });

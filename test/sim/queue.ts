@@ -59,17 +59,6 @@ export class EventQueue<B> {
     }
     return top;
   }
-
-  /** Removes every event matching pred (rare: used when a node crashes). */
-  removeWhere(pred: (e: Queued<B>) => boolean): number {
-    const kept = this.heap.filter((e) => !pred(e));
-    const removed = this.heap.length - kept.length;
-    if (removed === 0) return 0;
-    this.heap.length = 0;
-    kept.sort((a, b) => (less(a, b) ? -1 : 1));
-    for (const e of kept) this.heap.push(e);
-    return removed;
-  }
 }
 
 function less(a: Timed, b: Timed): boolean {

@@ -1,7 +1,9 @@
 // The seeded world and fault schedule of one simulated run. Owns: what one seed decides -
 // cluster size, Raft timing, network quality, clock drift per node, client load - and, during
 // the safety phase, which fault happens next (partitions of every shape, crashes with or without
-// torn writes, restarts, membership changes, leadership transfers, malformed input).
+// torn writes, restarts and restart storms, leader churn, membership changes, leadership
+// transfers, malformed input). Two profiles: 'mixed' (everything, seed-chosen rates) and
+// 'churn' (see Profile); event-triggered faults live in nemesis.ts.
 // Invariants: every draw comes from the scenario's own PRNG stream, so one seed is one run;
 // the schedule only acts through SimControl (it never touches a node directly); membership
 // changes keep at least MIN_VOTERS voters and at most RAFT_MAX_MEMBERS members.
@@ -25,6 +27,7 @@ export interface RaftTiming {
 }
 
 export interface World {
+  profile: Profile;
   /** Every node id that may ever run: initial voters first, then spares. */
   nodeIds: string[];
   initialVoters: string[];
@@ -42,35 +45,58 @@ export interface World {
   compactEveryEntries: number;
   /** Upper bound of a crashed node's downtime when it restarts during the safety phase. */
   restartMaxUs: number;
+  /** Probability that a leader is cut off at its first commit of a term (see SimControl). */
+  cutOnFirstCommitRate: number;
   /** Action weights (0 disables an action for this seed). */
   weights: Readonly<Record<Action, number>>;
 }
 
 export type Action = 'partition' | 'one-way' | 'isolate-leader' | 'heal' | 'crash' | 'crash-torn'
-  | 'membership' | 'transfer' | 'garbage';
+  | 'leader-churn' | 'cut-on-commit' | 'restart-all' | 'membership' | 'transfer' | 'garbage';
 
-/** Draws the world of one seed. */
-export function drawWorld(rand: Rand): World {
-  const size = rand.pick([3, 5, 7]);
-  const spares = rand.int(0, Math.min(2, RAFT_MAX_MEMBERS - size));
+/**
+ * How a seed's faults are mixed: 'mixed' draws every kind of fault at seed-chosen rates;
+ * 'churn' (small cluster, reliable network, leaders killed within a few Ready cycles of
+ * their election, one entry per append) breeds the multi-term log histories of Figure 8
+ * (§5.4.2) that only a correct commit rule survives.
+ */
+export type Profile = 'mixed' | 'churn';
+
+/** Draws the world of one seed; `force` pins the profile (the draw stays seeded). */
+export function drawWorld(rand: Rand, force?: Profile): World {
+  const drawn: Profile = rand.chance(0.25) ? 'churn' : 'mixed';
+  const profile = force ?? drawn;
+  const churn = profile === 'churn';
+  const size = churn ? rand.pick([3, 3, 5]) : rand.pick([3, 5, 7]);
+  const spares = churn ? 0 : rand.int(0, Math.min(2, RAFT_MAX_MEMBERS - size));
   const nodeIds = Array.from({ length: size + spares }, (_, i) => `n${i + 1}`);
   const raft = drawTiming(rand);
+  if (churn && rand.chance(0.8)) raft.maxEntriesPerAppend = 1;
   const maxRate = maxDriftRate(raft.electionTimeoutTicks, raft.clockDriftBoundTicks);
+  const net = drawNet(rand);
+  if (churn) Object.assign(net, { maxDelayUs: net.minDelayUs + rand.int(0, 3_000), lossRate: rand.pick([0, 0.01]), dupRate: 0, reorderRate: 0 });
   return {
+    profile,
     nodeIds,
     initialVoters: nodeIds.slice(0, size),
     raft,
-    net: drawNet(rand),
+    net,
     driftRates: nodeIds.map(() => drawDriftRate(rand, maxRate)),
     phasesUs: nodeIds.map(() => rand.int(0, NOMINAL_TICK_US - 1)),
-    chaosMeanUs: rand.pick([50_000, 150_000, 400_000]),
-    clientMeanUs: rand.pick([5_000, 20_000, 60_000]),
+    chaosMeanUs: churn ? rand.pick([20_000, 50_000]) : rand.pick([50_000, 150_000, 400_000]),
+    clientMeanUs: churn ? 15_000 : rand.pick([5_000, 20_000, 60_000]),
     readFraction: rand.pick([0, 0.1, 0.3]),
     compactEveryEntries: rand.pick([8, 32, 128]),
-    restartMaxUs: rand.pick([5_000, 100_000, 1_000_000]),
-    weights: drawWeights(rand),
+    restartMaxUs: churn ? rand.pick([300_000, 800_000]) : rand.pick([5_000, 100_000, 1_000_000]),
+    cutOnFirstCommitRate: churn ? 0.5 : 0,
+    weights: churn ? CHURN_WEIGHTS : drawWeights(rand),
   };
 }
+
+const CHURN_WEIGHTS: Readonly<Record<Action, number>> = {
+  'partition': 1, 'one-way': 1, 'isolate-leader': 1, 'heal': 2, 'crash': 1, 'crash-torn': 2,
+  'leader-churn': 5, 'cut-on-commit': 0, 'restart-all': 3, 'membership': 0, 'transfer': 0, 'garbage': 0,
+};
 
 function drawTiming(rand: Rand): RaftTiming {
   const electionTimeoutTicks = rand.pick([8, 10, 16]);
@@ -105,7 +131,7 @@ function drawWeights(rand: Rand): Record<Action, number> {
   const w = (p: number): number => (rand.chance(p) ? rand.int(1, 4) : 0);
   return {
     'partition': w(0.8), 'one-way': w(0.6), 'isolate-leader': w(0.7), 'heal': 3,
-    'crash': w(0.7), 'crash-torn': w(0.5), 'membership': w(0.6), 'transfer': w(0.5), 'garbage': w(0.5),
+    'crash': w(0.7), 'crash-torn': w(0.5), 'leader-churn': w(0.5), 'cut-on-commit': w(0.4), 'restart-all': w(0.3), 'membership': w(0.6), 'transfer': w(0.5), 'garbage': w(0.5),
   };
 }
 
@@ -119,8 +145,22 @@ export interface SimControl {
   conf(): ConfState | null;
   block(from: string, to: string): void;
   healAll(): void;
-  crash(id: string, tornWrites: boolean): void;
-  restartAfter(id: string, delayUs: number): void;
+  /**
+   * Crashes `id` now, or with tornWrites in a later Ready (after `afterReadies` complete ones)
+   * before its fsync; restartUs: downtime before it restarts (null: down until the liveness phase).
+   */
+  crash(id: string, tornWrites: boolean, afterReadies: number, restartUs: number | null): void;
+  /**
+   * The next leader to make the first commit of its term (catching followers up after an
+   * election) is cut off from every other node in the same step, so the appends and commit
+   * notices it just sent never arrive (drop) or arrive late (hold).
+   */
+  isolateLeaderOnCommit(): void;
+  /** Heals the network and restarts every crashed node at once (a restart storm: stale logs
+   * race for votes). */
+  restartAllNow(): void;
+  /** The next node seen leading dies (torn) after that many complete Readies. */
+  crashNextLeader(afterReadies: number, restartUs: number | null): void;
   proposeConfChange(at: string, cc: ConfChange): void;
   transferLeadership(at: string, to: string): void;
   injectGarbage(to: string, value: unknown): void;
@@ -128,7 +168,12 @@ export interface SimControl {
 
 /** The safety-phase fault schedule. */
 export class FaultSchedule {
-  constructor(private readonly world: World, private readonly rand: Rand) {}
+  /** The world's action weights as [action, weight] pairs, enabled ones only. */
+  private readonly actions: (readonly [Action, number])[];
+
+  constructor(private readonly world: World, private readonly rand: Rand) {
+    this.actions = (Object.entries(world.weights) as [Action, number][]).filter(([, w]) => w > 0);
+  }
 
   /** Delay until the next fault action (exponential around the seed's mean). */
   nextGapUs(): number {
@@ -137,8 +182,7 @@ export class FaultSchedule {
 
   /** Performs one fault action; returns its name (for the trace). */
   act(c: SimControl): Action {
-    const pairs = Object.entries(this.world.weights) as [Action, number][];
-    const a = this.rand.weighted(pairs);
+    const a = this.rand.weighted(this.actions);
     switch (a) {
       case 'partition': this.partition(c); break;
       case 'one-way': this.oneWay(c); break;
@@ -146,6 +190,9 @@ export class FaultSchedule {
       case 'heal': c.healAll(); break;
       case 'crash': this.crash(c, false); break;
       case 'crash-torn': this.crash(c, true); break;
+      case 'leader-churn': this.leaderChurn(c); break;
+      case 'cut-on-commit': c.isolateLeaderOnCommit(); break;
+      case 'restart-all': c.restartAllNow(); break;
       case 'membership': this.membership(c); break;
       case 'transfer': this.transfer(c); break;
       case 'garbage': this.garbage(c); break;
@@ -184,8 +231,26 @@ export class FaultSchedule {
     if (up.length === 0) return;
     const l = c.leader();
     const id = l !== null && this.rand.chance(0.4) ? l : this.rand.pick(up);
-    c.crash(id, torn);
-    if (this.rand.chance(0.9)) c.restartAfter(id, this.rand.int(1_000, this.world.restartMaxUs));
+    c.crash(id, torn, 0, this.downtimeUs());
+  }
+
+  /**
+   * Kills the current leader (or else the next one elected) within a few Ready cycles: short
+   * reigns leave entries of many terms on minorities, the raw material of Figure 8 (§5.4.2).
+   */
+  private leaderChurn(c: SimControl): void {
+    const k = this.rand.pick([0, 0, 1, 2, 4]);
+    // Down for a few election timeouts: long enough for others to elect a leader meanwhile.
+    const electionUs = this.world.raft.electionTimeoutTicks * NOMINAL_TICK_US;
+    const downUs = this.rand.int(2 * electionUs, 6 * electionUs);
+    const l = c.leader();
+    if (l === null) c.crashNextLeader(k, downUs);
+    else c.crash(l, true, k, downUs);
+  }
+
+  /** Mostly a restart after a random downtime; sometimes down until the liveness phase. */
+  private downtimeUs(): number | null {
+    return this.rand.chance(0.9) ? this.rand.int(1_000, this.world.restartMaxUs) : null;
   }
 
   /** One single-server change drawn from what the current membership allows. */

@@ -11,7 +11,7 @@ import { SIM_DEFAULT_STEPS, SIM_LIVENESS_BOUND_TICKS, SIM_MAX_PENDING_EVENTS, SI
   from '../../daemon/src/common/limits.js';
 import { nodeId } from '../../daemon/src/common/types.js';
 import { createPrng } from '../../daemon/src/raft/prng.js';
-import type { ConfChange, ConfState, Message, RaftConfig, RaftFaults } from '../../daemon/src/raft/types.js';
+import type { ConfChange, ConfState, Message, RaftConfig } from '../../daemon/src/raft/types.js';
 import { Checkers, SimViolation } from './checkers.js';
 import { Clients } from './client.js';
 import type { ClientPort } from './client.js';
@@ -21,52 +21,14 @@ import { SimNetwork } from './network.js';
 import { SimNode } from './node.js';
 import { EventQueue } from './queue.js';
 import { Rand, streamSeed } from './rand.js';
+import { Nemesis } from './nemesis.js';
+import type { NemesisPort } from './nemesis.js';
+import { describeWorld } from './result.js';
+import type { RunOptions, RunResult, RunStats, Violation } from './result.js';
 import type { SimControl, World } from './scenario.js';
 import { drawWorld, FaultSchedule } from './scenario.js';
 import { describeMessage, Trace } from './trace.js';
-import type { TraceEvent } from './trace.js';
 import { WireCodec } from './wire.js';
-
-export interface RunOptions {
-  /** Safety-phase steps (events). Default SIM_DEFAULT_STEPS. */
-  steps?: number;
-  /** TEST-ONLY broken core variants. */
-  faults?: RaftFaults;
-  /** Receives every trace line as it happens (--verbose). */
-  sink?: (line: string) => void;
-}
-
-export interface Violation {
-  property: string;
-  message: string;
-  atUs: number;
-  step: number;
-  phase: 'safety' | 'liveness';
-}
-
-export interface RunStats {
-  steps: number;
-  simulatedMs: number;
-  nodes: number;
-  sent: number;
-  delivered: number;
-  crashes: number;
-  restarts: number;
-  faultActions: number;
-  maxCommitted: number;
-  proposed: number;
-  acked: number;
-  readsDone: number;
-  livenessMs: number;
-}
-
-export interface RunResult {
-  seed: number;
-  violations: Violation[];
-  trace: TraceEvent[];
-  stats: RunStats;
-  world: World;
-}
 
 type SimEvent =
   | { kind: 'tick'; node: string }
@@ -76,11 +38,13 @@ type SimEvent =
   | { kind: 'restart'; node: string }
   | { kind: 'probe' };
 
+export type { RunOptions, RunResult, RunStats, Violation } from './result.js';
+
 export function runSeed(seed: number, options: RunOptions = {}): RunResult {
   return new Sim(seed, options).run();
 }
 
-class Sim implements SimControl, ClientPort {
+class Sim implements SimControl, ClientPort, NemesisPort {
   nowUs = 0;
   private step = 0;
   private phase: 'safety' | 'liveness' = 'safety';
@@ -94,17 +58,19 @@ class Sim implements SimControl, ClientPort {
   private readonly clients: Clients;
   private readonly crashRand: Rand;
   private readonly clientRand: Rand;
+  private readonly nemesis: Nemesis;
   private readonly wire = new WireCodec();
   private readonly stats = { crashes: 0, restarts: 0, faultActions: 0 };
 
   constructor(private readonly seed: number, private readonly options: RunOptions) {
     const rand = (name: string): Rand => new Rand(createPrng(streamSeed(seed, name)));
-    this.world = drawWorld(rand('world'));
+    this.world = drawWorld(rand('world'), options.profile);
     this.trace = new Trace(SIM_TRACE_RING_EVENTS, options.sink ?? null);
     this.net = new SimNetwork(this.world.net, rand('net'), (atUs, d) => this.push(atUs, { kind: 'deliver', d }));
     this.schedule = new FaultSchedule(this.world, rand('faults'));
     this.crashRand = rand('crash');
     this.clientRand = rand('client');
+    this.nemesis = new Nemesis(rand('nemesis'), this.world.cutOnFirstCommitRate);
     this.clients = new Clients(rand('client-choice'), this.checkers, this.world.readFraction);
     this.createNodes();
   }
@@ -142,11 +108,12 @@ class Sim implements SimControl, ClientPort {
 
   private livenessPhase(): void {
     this.phase = 'liveness';
+    this.nemesis.disarm();
     this.trace.record(this.nowUs, 'liveness', '-', 'heal network, restart crashed nodes, stop faults');
     this.net.setFaultsEnabled(false);
     this.healAll();
     for (const n of this.nodes.values()) {
-      n.crashAtNextReady = false;
+      n.crashInReadies = null;
       if (!n.running) this.restart(n);
     }
     const startUs = this.nowUs;
@@ -234,7 +201,7 @@ class Sim implements SimControl, ClientPort {
     if (this.phase !== 'safety') return;
     this.stats.faultActions++;
     const a = this.schedule.act(this);
-    this.trace.record(this.nowUs, 'fault', '-', () => `${a} blocked=[${this.net.blockedLinks().join(' ')}]`);
+    this.trace.record(this.nowUs, 'fault', '-', `${a} blocked=[${this.net.blockedLinks().join(' ')}]`);
     this.push(this.nowUs + this.schedule.nextGapUs(), { kind: 'chaos' });
   }
 
@@ -267,6 +234,7 @@ class Sim implements SimControl, ClientPort {
     this.checkers.onRole(n.id, st.role, st.term, n.storage);
     this.checkers.onCommit(n.id, st.role === 'leader' ? st.term : null, st.commit, n.storage);
     this.checkers.onLease(n.id, raw.leaseValid(), this.nowUs);
+    if (st.role === 'leader') this.nemesis.onLeader(this, n.id, st.term, st.commit);
   }
 
   private push(atUs: number, ev: SimEvent): boolean {
@@ -306,12 +274,11 @@ class Sim implements SimControl, ClientPort {
   }
 
   private restart(n: SimNode): void {
+    const hs = n.storage.hardState;
+    this.trace.record(this.nowUs, 'restart', n.id,
+      `from snapshot ${n.storage.snapshotIndex}, log to ${n.storage.lastIndex}, term ${hs?.term ?? 0}, commit ${hs?.commit ?? 0}`);
     n.start();
     this.stats.restarts++;
-    this.trace.record(this.nowUs, 'restart', n.id, () => {
-      const hs = n.storage.hardState;
-      return `from snapshot ${n.storage.snapshotIndex}, log to ${n.storage.lastIndex}, term ${hs?.term ?? 0}, commit ${hs?.commit ?? 0}`;
-    });
     this.after(n);
   }
 
@@ -319,6 +286,8 @@ class Sim implements SimControl, ClientPort {
     this.stats.crashes++;
     this.checkers.onStop(n.id);
     this.net.dropHeldFrom(n.id);
+    if (n.restartAfterCrashUs !== null && this.phase === 'safety') this.push(this.nowUs + n.restartAfterCrashUs, { kind: 'restart', node: n.id });
+    n.restartAfterCrashUs = null;
   }
 
   // ---- SimControl / ClientPort ----------------------------------------------------------------
@@ -358,12 +327,13 @@ class Sim implements SimControl, ClientPort {
     this.net.healAll(this.nowUs);
   }
 
-  crash(id: string, tornWrites: boolean): void {
+  crash(id: string, tornWrites: boolean, afterReadies: number, restartUs: number | null): void {
     const n = this.nodes.get(id)!;
     if (!n.running) return;
+    n.restartAfterCrashUs = restartUs;
     if (tornWrites) {
-      n.crashAtNextReady = true;
-      this.trace.record(this.nowUs, 'crash', id, 'armed: dies at its next Ready, before fsync');
+      n.crashInReadies = afterReadies;
+      this.trace.record(this.nowUs, 'crash', id, `armed: dies in Ready #${afterReadies + 1} from now, before its fsync`);
       return;
     }
     const rep = n.crash(this.crashRand);
@@ -371,8 +341,24 @@ class Sim implements SimControl, ClientPort {
     this.onCrashed(n);
   }
 
-  restartAfter(id: string, delayUs: number): void {
-    this.push(this.nowUs + delayUs, { kind: 'restart', node: id });
+  cutOff(id: string): void {
+    for (const o of this.world.nodeIds) {
+      this.net.block(id, o);
+      this.net.block(o, id);
+    }
+  }
+
+  restartAllNow(): void {
+    this.healAll();
+    for (const n of this.nodes.values()) if (!n.running) this.restart(n);
+  }
+
+  isolateLeaderOnCommit(): void {
+    this.nemesis.armCutOnCommit();
+  }
+
+  crashNextLeader(afterReadies: number, restartUs: number | null): void {
+    this.nemesis.armLeaderCrash(afterReadies, restartUs);
   }
 
   propose(at: string, data: Uint8Array, what: string): boolean {
@@ -447,14 +433,4 @@ class Sim implements SimControl, ClientPort {
       livenessMs: this.livenessMs,
     };
   }
-}
-
-function describeWorld(w: World): string {
-  const r = w.raft;
-  const n = w.net;
-  return `voters=${w.initialVoters.length} spares=${w.nodeIds.length - w.initialVoters.length} ` +
-    `election=${r.electionTimeoutTicks} hb=${r.heartbeatTicks} lease=${r.leaseTicks} drift=${r.clockDriftBoundTicks} ` +
-    `inflight=${r.maxInflightAppends} batch=${r.maxEntriesPerAppend} delay=${n.minDelayUs}-${n.maxDelayUs}us ` +
-    `loss=${n.lossRate} dup=${n.dupRate} reorder=${n.reorderRate} partitions=${n.partitionMode} ` +
-    `drifts=${w.driftRates.map((d) => d.toFixed(4)).join(',')}`;
 }

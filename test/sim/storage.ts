@@ -82,7 +82,7 @@ export class SimStorage {
     return k >= 0 && k < this.chain.length ? this.chain[k] : undefined;
   }
 
-  /** Appends/overwrites entries (Ready.entries); returns the first index written. */
+  /** Appends entries (Ready.entries), first overwriting the suffix from entries[0].index on. */
   writeEntries(entries: Entry[]): void {
     if (entries.length === 0) return;
     this.applyEntries(entries);
