@@ -2,10 +2,12 @@
 // shell, control socket, status endpoint, systemd notifications and signal handling.
 // Owns: start-up order and shutdown order. Invariants: nothing listens before the Raft state is
 // recovered; READY=1 is sent only once a leader is known and the first reconcile pass ran; on
-// SIGTERM a master hands leadership to another node before it stops.
+// SIGTERM a master hands leadership to another node before it stops; a node configured with
+// cluster.join starts without a founding membership (node/node.ts NodeSettings.join).
 import { statSync, writeFileSync, mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config/config.js';
+import { formatHostPort } from './config/hostport.js';
 import { ControlServer } from './control/server.js';
 import { makeHandler } from './control/handlers.js';
 import type { Logger } from './log/logger.js';
@@ -57,7 +59,8 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
   const seed = (Date.now() ^ (process.pid << 8)) >>> 0;
   const node = new ClusterNode({
     id: config.nodeId,
-    peers: [...config.peers].map(([id, hp]) => ({ id, address: `${hp.host}:${hp.port}` })),
+    peers: [...config.peers].map(([id, hp]) => ({ id, address: formatHostPort(hp) })),
+    join: config.cluster.join,
     tickMs: t.tickMs,
     raft: {
       electionTimeoutTicks: t.electionTicks, heartbeatTicks: t.heartbeatTicks, leaseTicks: t.leaseTicks, clockDriftBoundTicks: t.driftBoundTicks,
@@ -79,6 +82,7 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
   await control.start();
   await status.start();
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
+  if (config.cluster.join) logger.info({ node: config.nodeId, role: node.raft.status().role, conf: node.raft.status().conf }, 'cluster.join = true: waiting to be added by the master (mdctl --cluster add-node) unless the log already holds a membership');
   logger.info({ node: config.nodeId, peer: `${config.listen.peer.host}:${config.listen.peer.port}`, status: `${config.listen.status.host}:${config.listen.status.port}`, control: config.listen.controlSocketPath }, 'mdclusterd started');
 
   const notifier = new SdNotifier();

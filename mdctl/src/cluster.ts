@@ -1,6 +1,8 @@
 // Cluster operations: `mdctl --cluster status | step-down [--to NODE] | confirm DEVICE |
-// add-node ID=HOST:PORT | remove-node ID`. Owns: their output and exit codes.
-import { UsageError } from './args.js';
+// add-node ID=HOST:PORT | remove-node ID [--force]` (--timeout SECONDS for the last two).
+// Owns: their output and exit codes.
+import { MEMBERSHIP_MAX_TIMEOUT_MS } from '../../daemon/src/common/limits.js';
+import { intOption, UsageError } from './args.js';
 import { Ctx, describe, EXIT } from './context.js';
 import { readState } from './state.js';
 
@@ -26,12 +28,15 @@ export async function runCluster(ctx: Ctx): Promise<number> {
       case 'add-node': {
         const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*)=(.+:[0-9]+)$/.exec(ctx.args.positionals[0] ?? '');
         if (!m) throw new UsageError('--cluster add-node needs ID=HOST:PORT');
-        await c.request('add-node', { node: m[1], address: m[2] });
+        const r = await c.request<{ node: string; address: string; steps: string[]; catchUpMs: number; elapsedMs: number }>('add-node', { node: m[1], address: m[2], ...timeoutOf(ctx) });
+        ctx.io.out(r.steps.length === 0 ? `${r.node} already is a voting member at ${r.address}\n`
+          : `${r.node} (${r.address}) is a voting member: ${r.steps.join(', ')}; caught up in ${r.catchUpMs} ms, ${r.elapsedMs} ms in all\n`);
         return EXIT.OK;
       }
       case 'remove-node': {
         if (!ctx.args.positionals[0]) throw new UsageError('--cluster remove-node needs a node id');
-        await c.request('remove-node', { node: ctx.args.positionals[0] });
+        const r = await c.request<{ node: string; steps: string[]; handedOver: boolean; elapsedMs: number }>('remove-node', { node: ctx.args.positionals[0], force: ctx.args.values.force === true, ...timeoutOf(ctx) });
+        ctx.io.out(`${r.node} removed from the cluster (${r.steps.join(', ') || 'nothing left to do'}) in ${r.elapsedMs} ms${r.handedOver ? '; it was the master and handed leadership over: stop its daemon' : ''}\n`);
         return EXIT.OK;
       }
       default: throw new UsageError(`--cluster ${verb}: expected status, step-down, confirm, add-node or remove-node`);
@@ -41,6 +46,12 @@ export async function runCluster(ctx: Ctx): Promise<number> {
     ctx.note(describe(e, `--cluster ${verb}`));
     return EXIT.FAIL;
   }
+}
+
+/** --timeout SECONDS for add-node/remove-node (the daemon bounds it); absent: the daemon's default. */
+function timeoutOf(ctx: Ctx): { timeoutMs?: number } {
+  const seconds = intOption(ctx.args.values.timeout, 'timeout', 1, MEMBERSHIP_MAX_TIMEOUT_MS / 1000);
+  return seconds === undefined ? {} : { timeoutMs: seconds * 1000 };
 }
 
 async function status(ctx: Ctx): Promise<number> {

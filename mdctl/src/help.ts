@@ -11,7 +11,8 @@ Modes:
   --assemble  -A : assemble an array from its components  (mdctl --assemble --help)
   --monitor   -F : report cluster-wide md events, once each (mdctl --monitor --help)
   --detail    -D, --examine -E, --query -Q, --wait -W, --action=ACTION : misc (mdctl --misc --help)
-  --cluster VERB : status | step-down [--to NODE] | confirm DEVICE | add-node ID=HOST:PORT | remove-node ID
+  --cluster VERB : status | step-down [--to NODE] | confirm DEVICE | add-node ID=HOST:PORT | remove-node ID [--force]
+                   (add-node/remove-node run on the master; --timeout SECONDS bounds them, default 60)
   <raiddevice> --add/--fail/--remove/... : manage            (mdctl --manage --help)
 
 General options:
@@ -42,10 +43,19 @@ const HELP: Record<string, string> = {
        mdctl --action=check|repair|idle|frozen device
   --detail --test exits 0 (ok), 1 (degraded), 2 (unusable), 4 (no information).
 `,
-  monitor: `Usage: mdctl --monitor [--scan] [--mail=ADDR] [--program=PATH] [--syslog] [--delay=S]
-                    [--increment=N] [--oneshot] [--test] [--daemonise] [--pid-file=F]
-  Events are raised once per cluster, whichever node the monitor runs on. With nothing
-  configured, events are printed to stdout.
+  monitor: `Usage: mdctl --monitor [--scan | md devices...] [--mail=ADDR] [--program=PATH] [--syslog]
+                    [--delay=S] [--increment=N] [--oneshot -1] [--test -t] [--daemonise -f]
+                    [--pid-file=F -i] [--config=mdadm.conf]
+  Events: Fail FailSpare SpareActive DegradedArray SparesMissing NewArray DeviceDisappeared
+  RebuildStarted RebuildNN RebuildFinished TestMessage, and the cluster's MasterChanged
+  NodeDown NodeUp QuorumLost QuorumRegained FenceAction. Array events come from the
+  replicated log, so each is raised once per cluster whichever node the monitor watches.
+  --program (or --alert) is run as: PROGRAM EVENT DEVICE [COMPONENT] ("cluster" as DEVICE
+  for cluster events). --mail uses /usr/sbin/sendmail for Fail*, Degraded*, SparesMissing,
+  TestMessage, QuorumLost and FenceAction. --syslog uses logger(1). With nothing configured,
+  events are printed to stdout. --delay: seconds between reconnection attempts (default 60).
+  --increment: RebuildNN step in percent (default 20). SparesMissing uses spares= of the
+  ARRAY lines in --config (default /etc/mdadm/mdadm.conf).
 `,
 };
 

@@ -150,6 +150,10 @@ export const LAB_MAX_RESULT_BYTES = 64 * 1024 * 1024;
 export const LAB_MAX_QMP_REPLY_BYTES = 256 * 1024;
 /** Longest guest run a test may ask for (every guest is killed by then). */
 export const LAB_MAX_GUEST_TIMEOUT_MS = 20 * 60 * 1000;
+/** Differential lane: mdstat probes kept per kind (distinct matched states, mismatches) for the report. */
+export const DIFF_MAX_KEPT_PROBES = 200;
+/** Differential lane: re-probes of /proc/mdstat when the kernel's two reads around the driver's disagree. */
+export const DIFF_PROBE_MAX_RETRIES = 5;
 
 // ---- cluster lane (test/cluster: mdclusterd on 3 qemu guests, host <-> guest agent over 9p) ----
 /** Most argv words in one agent exec request. */

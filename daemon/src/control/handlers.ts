@@ -1,11 +1,14 @@
 // Dispatch of control requests to the node: propose, read state, mdstat, kernel views,
-// examine, subscribe, step-down, membership, device confirmation.
+// examine, subscribe, step-down, membership (add-node/remove-node: node/membership.ts), device
+// confirmation.
 // Owns: validation of each request's fields (with E_BAD_REQUEST naming the field) and the
 // translation of results and errors. Invariant: a request that fails validation reaches
 // neither Raft nor the md driver.
 import { OpError } from '../common/errors.js';
 import { isNodeId, type NodeId } from '../common/types.js';
 import { parseCommand } from '../cluster/commands.js';
+import { MEMBERSHIP_DEFAULT_TIMEOUT_MS, MEMBERSHIP_MAX_TIMEOUT_MS } from '../common/limits.js';
+import { parseHostPort } from '../config/hostport.js';
 import { clusterArrayView } from '../cluster/view.js';
 import type { ClusterNode } from '../node/node.js';
 import { readOrNull } from '../node/reconcile.js';
@@ -25,6 +28,13 @@ const isPath = (v: unknown): v is string => isString(v) && v.startsWith('/') && 
 const optional = <T>(ok: (v: unknown) => v is T) => (v: unknown): v is T | undefined => v === undefined || ok(v);
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 const isTimeout = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= MAX_TIMEOUT_MS;
+const isNodeIdValue = (v: unknown): v is NodeId => isNodeId(v);
+const isAddress = (v: unknown): v is string => isString(v) && parseHostPort(v) !== null;
+const isMembershipTimeout = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= MEMBERSHIP_MAX_TIMEOUT_MS;
+
+function membershipTimeout(req: Record<string, unknown>): number {
+  return field(req, 'timeoutMs', optional(isMembershipTimeout), `milliseconds up to ${MEMBERSHIP_MAX_TIMEOUT_MS}`) ?? MEMBERSHIP_DEFAULT_TIMEOUT_MS;
+}
 
 export interface HandlerDeps {
   node: ClusterNode;
@@ -62,8 +72,16 @@ export function makeHandler({ node, seesDevice }: HandlerDeps): Handler {
         if (!(await seesDevice(path))) throw new OpError('E_NO_SUCH_DEVICE', `${path} is not visible on node ${node.settings.id}`, { path });
         return proposeCommand(node, { op: 'device-seen', node: node.settings.id, path }, DEFAULT_TIMEOUT_MS, false);
       }
-      case 'add-node': case 'remove-node':
-        throw new OpError('E_NOT_SUPPORTED', `${req.type}: membership changes through mdctl are not built yet; edit the peers table and restart`);
+      case 'add-node': {
+        const id = field(req, 'node', isNodeIdValue, 'a node id');
+        const address = field(req, 'address', isAddress, 'a peer address "host:port"');
+        return node.membership.addNode(id, address, membershipTimeout(req));
+      }
+      case 'remove-node': {
+        const id = field(req, 'node', isNodeIdValue, 'a node id');
+        const force = field(req, 'force', optional(isBool), 'a boolean') ?? false;
+        return node.membership.removeNode(id, { timeoutMs: membershipTimeout(req), force });
+      }
       default: throw new OpError('E_BAD_REQUEST', `unknown request type ${JSON.stringify(req.type)}`);
     }
   };

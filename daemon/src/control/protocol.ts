@@ -21,8 +21,10 @@ export type ControlRequest =
   /** Stream cluster events until the connection closes. */
   | { v: 1; id: number; type: 'subscribe' }
   | { v: 1; id: number; type: 'step-down'; to?: string }
-  | { v: 1; id: number; type: 'add-node'; node: string; address: string }
-  | { v: 1; id: number; type: 'remove-node'; node: string }
+  /** Master only: adds a node as a learner, promotes it once caught up (node/membership.ts). */
+  | { v: 1; id: number; type: 'add-node'; node: string; address: string; timeoutMs?: number }
+  /** Master only: removes a node; force skips the quorum-after-removal check. */
+  | { v: 1; id: number; type: 'remove-node'; node: string; force?: boolean; timeoutMs?: number }
   /** This node confirms it sees the device (md-cluster's --cluster-confirm). */
   | { v: 1; id: number; type: 'confirm'; path: string };
 

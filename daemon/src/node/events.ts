@@ -1,16 +1,22 @@
-// Cluster events for monitors (mdctl --monitor, the websocket feed), derived from applied
-// commands. Owns: turning state transitions into mdadm-style events with stable keys.
-// Invariants: events come only from applied log entries, so every node derives the same events
-// with the same keys (the Raft index): a monitor raises each once, whichever node it watches.
-// History and subscribers are bounded (NODE_EVENT_HISTORY, NODE_MAX_SUBSCRIBERS).
+// Cluster events for monitors (mdctl --monitor, the websocket feed). Owns: turning applied
+// commands into mdadm-style events (through array-events.ts) with stable keys, this node's
+// view of peer health (NodeDown/NodeUp, QuorumLost/QuorumRegained), history and subscribers.
+// Invariants:
+// - Array and membership events come only from applied log entries, keyed by the Raft index:
+//   every node derives the same events with the same keys, so a monitor raises each once,
+//   whichever node it watches. node.ts calls capture() right before applying an entry, so an
+//   event compares the array exactly before and after that entry.
+// - Peer-health events are this node's own observation (a partition is seen differently on
+//   each side); their keys carry this node's id and a sequence number, so each occurrence is
+//   raised once by a monitor of this node. Only transitions between known states raise them.
+// - History and subscribers are bounded (NODE_EVENT_HISTORY, NODE_MAX_SUBSCRIBERS).
 import { NODE_EVENT_HISTORY, NODE_MAX_SUBSCRIBERS } from '../common/limits.js';
 import { OpError } from '../common/errors.js';
 import type { ApplyResult } from '../cluster/apply.js';
 import type { Command } from '../cluster/commands.js';
-import { degradedCount } from '../cluster/redundancy.js';
-import type { ArrayRecord, ClusterState } from '../cluster/types.js';
-import { inSyncSlots } from '../cluster/validate.js';
+import type { ClusterState } from '../cluster/types.js';
 import type { ClusterEvent } from '../control/protocol.js';
+import { arrayEvents, snapOf, type ArraySnap } from './array-events.js';
 import type { Clock } from './deps.js';
 
 type Listener = (e: ClusterEvent) => void;
@@ -19,8 +25,14 @@ export class ClusterEvents {
   /** Invariant: length <= NODE_EVENT_HISTORY. */
   readonly history: ClusterEvent[] = [];
   private readonly listeners = new Set<Listener>();
-  /** device -> degraded count and sync action before the last applied command. */
-  private readonly last = new Map<string, { degraded: number; action: string; spares: number }>();
+  /** The array an entry is about to change, as it was before (set by capture()). */
+  private captured: { device: string; snap: ArraySnap | null } | null = null;
+  /** Devices started but not yet looked at for DegradedArray (bounded by the arrays in the state). */
+  private readonly lookPending = new Set<string>();
+  /** Peer reachability as last reported; absent = not yet known. */
+  private readonly peerUp = new Map<string, boolean>();
+  private quorum = true;
+  private healthSeq = 0;
 
   constructor(private readonly node: string, private readonly clock: Clock) {}
 
@@ -39,42 +51,54 @@ export class ClusterEvents {
     }
   }
 
+  /** Called right before an entry carrying `cmd` is applied to `state`. */
+  capture(cmd: Command | null, state: ClusterState): void {
+    this.captured = cmd !== null && 'device' in cmd ? { device: cmd.device, snap: snapOf(state.arrays.find((a) => a.device === cmd.device)) } : null;
+  }
+
   onApplied(cmd: Command, result: ApplyResult, index: number, prevMaster: ClusterState['master'], state: ClusterState): void {
+    const captured = this.captured;
+    this.captured = null;
     if (!result.ok) return;
     const key = String(index);
     switch (cmd.op) {
       case 'master':
         if (prevMaster?.node !== cmd.node) this.emit({ key, name: 'MasterChanged', device: null, component: null, detail: `${prevMaster?.node ?? 'none'} -> ${cmd.node} (term ${cmd.term})` });
         return;
-      case 'node-add': this.emit({ key, name: 'NodeUp', device: null, component: null, detail: cmd.node }); return;
-      case 'node-remove': this.emit({ key, name: 'NodeDown', device: null, component: null, detail: cmd.node }); return;
-      case 'create': case 'assemble': this.emit({ key, name: 'NewArray', device: `/dev/${cmd.device}`, component: null }); break;
-      case 'stop': this.emit({ key, name: 'DeviceDisappeared', device: `/dev/${cmd.device}`, component: null }); break;
-      case 'set-faulty':
-        this.emit({ key, name: 'Fail', device: `/dev/${cmd.device}`, component: cmd.member });
-        break;
+      case 'node-add': this.emit({ key, name: 'NodeUp', device: null, component: null, detail: `${cmd.node} joined the cluster` }); return;
+      case 'node-remove': this.emit({ key, name: 'NodeDown', device: null, component: null, detail: `${cmd.node} left the cluster` }); return;
       default: break;
     }
-    if ('device' in cmd) {
-      const rec = state.arrays.find((a) => a.device === cmd.device);
-      if (rec) this.onArrayChanged(rec, key);
-    }
+    if (!('device' in cmd)) return;
+    const rec = state.arrays.find((a) => a.device === cmd.device);
+    const after = snapOf(rec);
+    if (!rec || !after) return;
+    const before = captured !== null && captured.device === cmd.device ? captured.snap : null;
+    const r = arrayEvents(rec.device, before, after, this.lookPending.has(rec.device), rec);
+    if (r.lookPending) this.lookPending.add(rec.device); else this.lookPending.delete(rec.device);
+    for (const e of r.events) this.emit({ key, ...e });
   }
 
-  private onArrayChanged(rec: ArrayRecord, key: string): void {
-    const dev = `/dev/${rec.device}`;
-    const degraded = degradedCount(rec.raidDisks, inSyncSlots(rec));
-    const spares = rec.members.filter((m) => m.role === 'spare').length;
-    const action = rec.sync.action;
-    const prev = this.last.get(rec.device) ?? { degraded: 0, action: 'idle', spares };
-    if (rec.materialized && degraded > 0 && prev.degraded === 0) this.emit({ key, name: 'DegradedArray', device: dev, component: null });
-    if (degraded < prev.degraded) this.emit({ key, name: 'SpareActive', device: dev, component: null });
-    const rebuilding = (a: string) => a === 'recover' || a === 'resync';
-    if (rebuilding(action) && !rebuilding(prev.action)) this.emit({ key, name: 'RebuildStarted', device: dev, component: null });
-    if (rebuilding(action) && rec.sync.totalSectors > 0) {
-      this.emit({ key, name: 'Rebuild', device: dev, component: null, percent: Math.floor((rec.sync.doneSectors * 100) / rec.sync.totalSectors) });
+  /**
+   * This node's link to `peer` went up or down. `voters` is the current configuration; the
+   * quorum is reachable while this node plus the voters it reaches are a majority.
+   */
+  onPeerState(peer: string, up: boolean, voters: readonly string[], reachable: (id: string) => boolean): void {
+    const was = this.peerUp.get(peer);
+    this.peerUp.set(peer, up);
+    if (was !== undefined && was !== up) {
+      this.emit({ key: `health:${this.node}:${++this.healthSeq}`, name: up ? 'NodeUp' : 'NodeDown', device: null, component: null, detail: `${peer} ${up ? 'reachable again' : 'unreachable'} from ${this.node}` });
     }
-    if (!rebuilding(action) && rebuilding(prev.action)) this.emit({ key, name: 'RebuildFinished', device: dev, component: null });
-    this.last.set(rec.device, { degraded, action, spares });
+    if (!voters.includes(this.node) || voters.length === 0) return;
+    const seen = voters.filter((v) => v === this.node || reachable(v)).length;
+    const has = seen * 2 > voters.length;
+    if (has === this.quorum) return;
+    this.quorum = has;
+    this.emit({ key: `health:${this.node}:${++this.healthSeq}`, name: has ? 'QuorumRegained' : 'QuorumLost', device: null, component: null, detail: `${this.node} reaches ${seen} of ${voters.length} voters` });
+  }
+
+  /** Drops what is known about a peer that left the membership (no event). */
+  forgetPeer(peer: string): void {
+    this.peerUp.delete(peer);
   }
 }

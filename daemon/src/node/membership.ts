@@ -7,8 +7,9 @@
 // - Runs only on the Raft leader (E_NOT_LEADER names the master otherwise); at most one change
 //   runs per node at a time (E_CONF_CHANGE_PENDING), and the core allows one pending conf entry.
 // - add-node: node-add (every transport learns the address when it applies it) -> add-learner
-//   (committed) -> promote once the core says the learner caught up. A step already done is
-//   skipped, so re-running add-node resumes a change that timed out.
+//   (committed) -> promote once the learner reports (gossip) an applied index close to the
+//   commit index and the core agrees it caught up. A step already done is skipped, so
+//   re-running add-node resumes a change that timed out.
 // - remove-node of another node: conf remove (committed) -> node-remove. Of the master itself:
 //   the writer role is given up first (arrays read-only, as for step-down), then node-remove,
 //   then the conf remove; once it commits, the core steps down and hands leadership to the
@@ -17,7 +18,7 @@
 //   unless forced.
 // - Every wait is bounded by the request's deadline.
 import { OpError, type ErrorCode } from '../common/errors.js';
-import { MEMBERSHIP_PROMOTE_POLL_TICKS } from '../common/limits.js';
+import { MEMBERSHIP_PROMOTE_POLL_TICKS, RAFT_PROMOTE_MAX_LAG_ENTRIES } from '../common/limits.js';
 import type { NodeId } from '../common/types.js';
 import type { Command } from '../cluster/commands.js';
 import { formatHostPort, parseHostPort } from '../config/hostport.js';
@@ -96,6 +97,7 @@ export class Membership {
       this.node.deps.logger.info({ node: id, address }, 'membership: learner added; waiting for it to catch up');
     }
     if (isLearner(this.conf(), id)) {
+      await this.waitCaughtUp(id, deadline);
       await this.confChange({ type: 'promote', node: id }, deadline);
       steps.push('promote');
       this.node.deps.logger.info({ node: id, catchUpMs: Math.round(this.nowMs() - learnerSinceMs) }, 'membership: learner promoted to voter');
@@ -150,6 +152,26 @@ export class Membership {
     }
     this.node.deps.logger.warn({ node: self }, 'membership: this node removed itself from the cluster and handed leadership over; stop it');
     return { node: self, steps, handedOver: true, elapsedMs: Math.round(this.nowMs() - startMs) };
+  }
+
+  /**
+   * Waits until the learner's link is up and the applied index it gossips is within
+   * RAFT_PROMOTE_MAX_LAG_ENTRIES of the commit index. The core's own promote check compares
+   * the leader's match index only, which a learner that never answered passes while the log
+   * is still short; a voter that cannot be reached would weaken the quorum at once.
+   */
+  private async waitCaughtUp(id: NodeId, deadline: number): Promise<void> {
+    for (;;) {
+      this.requireLeader();
+      const applied = this.node.peerApplied.get(id);
+      const commit = this.node.raft.status().commit;
+      if (this.node.peerUp.get(id) === true && applied !== undefined && applied + RAFT_PROMOTE_MAX_LAG_ENTRIES >= commit) return;
+      if (this.nowMs() + this.pollMs() > deadline) {
+        throw new OpError('E_LEARNER_BEHIND', `promote ${id}: ${id} has not caught up with the log in time (${this.node.peerUp.get(id) === true ? `applied ${applied ?? 'unknown'} of ${commit}` : 'its link is down'}); it stays a learner and keeps catching up: run add-node again to promote it, or remove-node to drop it`,
+          { node: id, change: 'promote', applied: applied ?? null, commit });
+      }
+      await this.sleepTicks(MEMBERSHIP_PROMOTE_POLL_TICKS);
+    }
   }
 
   /** Refuses a removal after which the reachable voters are not a majority of the voters left. */

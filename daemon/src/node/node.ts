@@ -22,7 +22,7 @@ import { AppliedWaiters, WaiterMap, proposalBound, type ProposalOutcome } from '
 import { WriterLog } from './writer-log.js';
 import { WriterRole, type WriterSettings } from './writer.js';
 import { ClusterEvents } from './events.js';
-import { NODE_MAX_PENDING_LOCAL_EVENTS, RAFT_MAX_CATCHUP_TICKS, RECONCILE_INTERVAL_MS } from '../common/limits.js';
+import { MEMBERSHIP_PEER_LINGER_ELECTIONS, NODE_MAX_PENDING_LOCAL_EVENTS, RAFT_MAX_CATCHUP_TICKS, RECONCILE_INTERVAL_MS } from '../common/limits.js';
 import type { MdEvent } from '../md/types.js';
 import { decodeConfChange } from '../raft/codec-conf.js';
 import { Membership } from './membership.js';
@@ -94,7 +94,8 @@ export class ClusterNode {
       this.restoreSnapshot(restored.snapshot.data);
       this.lastSnapshotIndex = restored.snapshot.meta.index;
     }
-    this.peers = new PeerDirectory(settings.id, new Map(settings.peers.map((p) => [p.id, p.address])), deps.transport, deps.logger);
+    const lingerMs = settings.tickMs * settings.raft.electionTimeoutTicks * MEMBERSHIP_PEER_LINGER_ELECTIONS;
+    this.peers = new PeerDirectory(settings.id, new Map(settings.peers.map((p) => [p.id, p.address])), deps.transport, deps.logger, lingerMs);
     this.membership = new Membership(this);
     this.ridPrefix = `${settings.id}:${Math.floor(deps.clock.wallMs()).toString(36)}:`;
     this.proposals = new WaiterMap(deps.timers, proposalBound, 'proposal');
@@ -114,6 +115,7 @@ export class ClusterNode {
     this.deps.transport.onMessage((from, payload) => this.onFrame(from, payload));
     this.deps.transport.onPeerState((peer, up) => {
       this.peerUp.set(peer, up);
+      this.events.onPeerState(peer, up, this.raft.status().conf.voters, (id) => this.peerUp.get(id) === true);
       if (!up) this.raft.reportUnreachable(peer);
     });
     this.watch = this.deps.driver.watch((ev) => this.onMdEvent(ev));
@@ -142,7 +144,12 @@ export class ClusterNode {
   /** "device member" pairs proposed faulty by this node and not yet applied. */
   private readonly localFaults = new Set<string>();
 
-  /** A member that fails on this node is proposed faulty for the whole cluster, once. */
+  /**
+   * A member that fails on this node is proposed faulty for the whole cluster, once. Without
+   * force: like md itself (which refuses to fail the last in-sync member and marks the array
+   * broken instead), the cluster must not record the last in-sync member as faulty - a forced
+   * fail there leaves a record no node can assemble from (cluster simulator seeds 35 and 42).
+   */
   private onMdEvent(ev: MdEvent): void {
     if (ev.type !== 'member-faulty') {
       this.reconciler.request();
@@ -155,7 +162,7 @@ export class ClusterNode {
     if (this.localFaults.has(key) || this.localFaults.size >= NODE_MAX_PENDING_LOCAL_EVENTS) return;
     this.localFaults.add(key);
     this.deps.logger.warn({ device: ev.device, member: m.path }, 'member failed on this node; proposing it faulty cluster-wide');
-    void this.propose({ op: 'set-faulty', device: ev.device, member: m.path, force: true } as Command, { timeoutMs: 10_000 })
+    void this.propose({ op: 'set-faulty', device: ev.device, member: m.path, force: false } as Command, { timeoutMs: 10_000 })
       .catch((e) => this.deps.logger.warn({ err: (e as Error).message }, 'faulty proposal failed'))
       .finally(() => this.localFaults.delete(key));
   }
@@ -165,6 +172,7 @@ export class ClusterNode {
     if (this.stopped) return;
     this.syncTicks();
     this.writer.onTick();
+    this.expirePeers();
     this.kick();
   }
 
@@ -253,6 +261,8 @@ export class ClusterNode {
       this.appliedWaiters.applied(applied);
       this.gossipApplied(applied);
       await this.maybeSnapshot();
+    } else if (rd.snapshot) {
+      this.gossipApplied(this.state.appliedIndex); // a learner that caught up by snapshot says so at once
     }
     if (appliedAny || rd.softState) this.reconciler.request();
   }
@@ -271,10 +281,15 @@ export class ClusterNode {
 
   /** Follows membership changes (applied node records, the log's conf) in the transport. */
   private syncPeers(): void {
-    const changes = this.peers.sync(this.state.nodes, this.raft.status().conf);
-    for (const id of changes.removed) {
+    this.peers.sync(this.state.nodes, this.raft.status().conf, this.deps.clock.monoMs());
+  }
+
+  /** Peers that left the membership and lingered long enough are forgotten. */
+  private expirePeers(): void {
+    for (const id of this.peers.expire(this.deps.clock.monoMs())) {
       this.peerUp.delete(id);
       this.peerApplied.delete(id);
+      this.events.forgetPeer(id);
     }
   }
 
@@ -289,6 +304,7 @@ export class ClusterNode {
     }
     const before = this.state.master;
     const d = e.data.length > 0 ? decodeCommand(e.data) : null;
+    this.events.capture(d && d.ok ? d.command : null, this.state);
     const result: ApplyResult = applyEntry(this.state, e.data, e.index);
     if (d && d.ok) this.events.onApplied(d.command, result, e.index, before, this.state);
     if (d?.rid && this.proposals.has(d.rid)) this.proposals.settle(d.rid, { ...result, index: e.index });
@@ -366,7 +382,9 @@ export class ClusterNode {
 
   private async waitAllApplied(index: number, deadline: number): Promise<void> {
     for (;;) {
-      const lagging = this.peers.ids().filter((id) => this.peerUp.get(id) === true && (this.peerApplied.get(id) ?? 0) < index);
+      // Voters only: a learner still catching up (perhaps by snapshot) does not hold callers up.
+      const voters = this.raft.status().conf.voters;
+      const lagging = this.peers.ids().filter((id) => voters.includes(id) && this.peerUp.get(id) === true && (this.peerApplied.get(id) ?? 0) < index);
       if (lagging.length === 0) return;
       if (this.deps.clock.monoMs() > deadline) throw new OpError('E_TIMEOUT', `not applied on ${lagging.join(', ')} in time`);
       // Woken by the next applied-index gossip (or after a tick: links may go up or down).
