@@ -1,7 +1,8 @@
 // CLI of the deterministic Raft simulator: `npm run sim -- --seeds N [--from K] [--steps M]`,
 // `npm run sim -- --seed S [--verbose]`, plus `--profile mixed|churn` and `--fault NAME` (a
 // TEST-ONLY broken core, to watch the checkers bite). Owns: running the seeds and the report
-// (flags: cli.ts).
+// (flags: cli.ts). `npm run sim -- --cluster ...` runs the cluster simulator instead
+// (test/sim/cluster: real node shells and simulated md kernels; its own flags and report).
 // Invariants: bad flags print `sim: <message>` on stderr and exit 2; the output always ends with
 // exactly one line `sim: <N> seeds, <V> violations` (V = seeds that found a violation); a
 // violation prints `reproduce: npm run sim -- --seed=<S>` and the last trace events, and the
@@ -12,6 +13,7 @@ import type { RunResult } from './sim.js';
 import { formatEvent } from './trace.js';
 import { parseCli, UsageError } from './cli.js';
 import type { Cli } from './cli.js';
+import { clusterMain } from './cluster/run-cli.js';
 
 function report(r: RunResult, cli: Cli, printTrace: boolean, out: (s: string) => void): void {
   const extra = (cli.profile !== undefined ? ` --profile=${cli.profile}` : '')
@@ -62,4 +64,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code !== 'EPIPE') throw e;
   process.exit(process.exitCode ?? 0);
 });
-process.exitCode = main(process.argv.slice(2));
+// `--cluster` first hands the rest of the command line to the cluster simulator (ClusterNode +
+// SimMdDriver per node; test/sim/cluster/run-cli.ts), which prints its own report.
+const args = process.argv.slice(2);
+if (args[0] === '--cluster') process.exitCode = await clusterMain(args.slice(1));
+else process.exitCode = main(args);

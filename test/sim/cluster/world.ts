@@ -1,0 +1,154 @@
+// The seeded world of one cluster-simulator run. Owns: everything a seed decides before the run
+// starts - cluster size, per-node clock drift and start offsets, network quality, fsync and md
+// ioctl latencies, the snapshot interval, the sync speed, the array's bitmap, how long the
+// fault phase lasts and which faults it mixes at which rates.
+// Invariants:
+// - Timing is the daemon's default (tick 10 ms, election 30, heartbeat 2, lease 20, drift bound
+//   2 ticks) and every drift rate is within maxDriftRate(30, 2): the drift the lease proof
+//   allows (see test/sim/clock.ts and daemon/src/raft/lease.ts).
+// - Every draw comes from the 'world' stream of the seed: one seed, one world.
+import { nodeId, type NodeId } from '../../../daemon/src/common/types.js';
+import { drawDriftRate, maxDriftRate } from '../clock.js';
+import type { NetParams } from '../network.js';
+import type { Rand } from '../rand.js';
+
+/** The daemon's default timing (config defaults, daemon/src/daemon.ts). */
+export const TICK_MS = 10;
+export const ELECTION_TICKS = 30;
+export const HEARTBEAT_TICKS = 2;
+export const LEASE_TICKS = 20;
+export const DRIFT_BOUND_TICKS = 2;
+
+/** The simulated shared disks: md0 starts on the first three, the rest are free for hot-add. */
+export const DISK_IDS = ['sda', 'sdb', 'sdc', 'sdd', 'sde', 'sdf'] as const;
+/** Size of each simulated disk in 512-byte sectors (128 MiB). */
+export const DISK_SIZE_SECTORS = 128 * 2048;
+export const ARRAY_DEVICE = 'md0';
+
+export type FaultKind =
+  | 'crash' | 'crash-master' | 'partition' | 'one-way' | 'isolate-master' | 'heal'
+  | 'disk-fault' | 'admin-fail' | 'admin-remove' | 'admin-add' | 'admin-re-add' | 'step-down' | 'stall';
+
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'crash', 'crash-master', 'partition', 'one-way', 'isolate-master', 'heal',
+  'disk-fault', 'admin-fail', 'admin-remove', 'admin-add', 'admin-re-add', 'step-down', 'stall',
+];
+
+/**
+ * Faults outside the default fault model, drawn only when asked for (`with`): 'stall' freezes a
+ * daemon (not its kernel) for up to 2 s. No lease can make a frozen daemon demote its array;
+ * only fencing can, which the simulator does not model (the fence hook runs a real command).
+ */
+export const OPT_IN_FAULTS: readonly FaultKind[] = ['stall'];
+
+/** An inclusive range of simulated microseconds. Invariant: 0 <= lo <= hi. */
+export interface RangeUs {
+  lo: number;
+  hi: number;
+}
+
+export interface ClusterWorld {
+  nodeIds: NodeId[];
+  /** Per node (nodeIds order). Invariant: |driftRate| <= maxDriftRate(ELECTION_TICKS, DRIFT_BOUND_TICKS). */
+  driftRates: number[];
+  /** Per node: when its daemon first starts, in simulated microseconds. */
+  startOffsetsUs: number[];
+  net: NetParams;
+  /** Latency of a Raft fsync (mustSync save), and of one md ioctl/sysfs write. */
+  fsyncUs: RangeUs;
+  mdCallUs: RangeUs;
+  /** Delay before a node's transport reports a peer up or down after the link changed. */
+  peerNoticeUs: RangeUs;
+  /** Applied entries between node snapshots (small values exercise snapshot transfer). */
+  snapshotEveryEntries: number;
+  /** The simulated kernels' speed_limit_max, KiB/s (a 128 MiB resync takes 0.6-3 s). */
+  syncSpeedKiBps: number;
+  bitmap: 'internal' | 'none';
+  /** The application mounts md0 wherever it is writable (demotion then needs the fence action). */
+  mounted: boolean;
+  /** The application writes to md0 this often (null: it never writes). */
+  appWriteEveryUs: number | null;
+  /** Length of the fault phase, in simulated microseconds. */
+  chaosUs: number;
+  /** Gap between two fault actions. */
+  faultGapUs: RangeUs;
+  /** Downtime of a crashed node that restarts during the fault phase. */
+  downtimeUs: RangeUs;
+  /** How long a partition lasts when it heals on its own. */
+  partitionUs: RangeUs;
+  /** How long a daemon stays frozen (opt-in 'stall' fault). */
+  stallUs: RangeUs;
+  /** Fault weights for this seed (0 disables a kind). */
+  weights: Readonly<Record<FaultKind, number>>;
+}
+
+export interface WorldOptions {
+  /** Force the cluster size (3 or 5); otherwise the seed picks. */
+  nodes?: number;
+  /** Force the fault-phase length in simulated ms; otherwise the seed picks. */
+  chaosMs?: number;
+  /** Fault kinds this run never draws (their weight is 0; the draws stay the same). */
+  without?: readonly FaultKind[];
+  /** Opt-in fault kinds (OPT_IN_FAULTS) this run draws too. */
+  with?: readonly FaultKind[];
+}
+
+export function drawWorld(rand: Rand, opts: WorldOptions = {}): ClusterWorld {
+  const size = opts.nodes ?? rand.pick([3, 3, 5]);
+  const nodeIds = Array.from({ length: size }, (_, i) => nodeId(`n${i + 1}`));
+  const maxRate = maxDriftRate(ELECTION_TICKS, DRIFT_BOUND_TICKS);
+  return {
+    nodeIds,
+    driftRates: nodeIds.map(() => drawDriftRate(rand, maxRate)),
+    startOffsetsUs: nodeIds.map(() => rand.int(0, 50_000)),
+    net: drawNet(rand),
+    fsyncUs: rand.pick([{ lo: 0, hi: 0 }, { lo: 50, hi: 2_000 }, { lo: 500, hi: 8_000 }]),
+    mdCallUs: rand.pick([{ lo: 0, hi: 0 }, { lo: 10, hi: 1_000 }, { lo: 500, hi: 5_000 }]),
+    peerNoticeUs: { lo: 1_000, hi: rand.pick([5_000, 50_000, 300_000]) },
+    snapshotEveryEntries: rand.pick([8, 32, 200, 10_000]),
+    syncSpeedKiBps: rand.pick([50_000, 200_000]),
+    bitmap: rand.chance(0.5) ? 'internal' : 'none',
+    mounted: rand.chance(0.25),
+    appWriteEveryUs: rand.pick([null, 20_000, 100_000]),
+    chaosUs: (opts.chaosMs ?? rand.pick([10_000, 15_000, 20_000])) * 1000,
+    faultGapUs: rand.pick([{ lo: 50_000, hi: 400_000 }, { lo: 100_000, hi: 1_000_000 }, { lo: 300_000, hi: 2_000_000 }]),
+    downtimeUs: rand.pick([{ lo: 10_000, hi: 300_000 }, { lo: 200_000, hi: 3_000_000 }]),
+    partitionUs: rand.pick([{ lo: 50_000, hi: 500_000 }, { lo: 300_000, hi: 3_000_000 }]),
+    weights: drawWeights(rand, opts.with ?? [], opts.without ?? []),
+    stallUs: { lo: 50_000, hi: 2_000_000 },
+  };
+}
+
+function drawNet(rand: Rand): NetParams {
+  const minDelayUs = rand.int(100, 2_000);
+  return {
+    minDelayUs,
+    maxDelayUs: minDelayUs + rand.pick([500, 5_000, 20_000, 60_000]),
+    lossRate: rand.pick([0, 0.01, 0.05]),
+    dupRate: rand.pick([0, 0.01, 0.03]),
+    reorderRate: rand.pick([0, 0.02, 0.1]),
+    reorderExtraUs: rand.pick([5_000, 30_000]),
+    partitionMode: rand.chance(0.5) ? 'drop' : 'hold',
+  };
+}
+
+function drawWeights(rand: Rand, withKinds: readonly FaultKind[], without: readonly FaultKind[]): Record<FaultKind, number> {
+  const w = {} as Record<FaultKind, number>;
+  for (const k of FAULT_KINDS) w[k] = rand.pick([0, 1, 1, 2, 3]);
+  // Every seed heals and isolates the master sometimes: the two faults the writer role is about.
+  w.heal = Math.max(w.heal, 2);
+  w['isolate-master'] = Math.max(w['isolate-master'], 1);
+  for (const k of OPT_IN_FAULTS) w[k] = withKinds.includes(k) ? Math.max(w[k], 1) : 0;
+  for (const k of without) w[k] = 0;
+  return w;
+}
+
+export function describeWorld(w: ClusterWorld): string {
+  const drift = w.driftRates.map((r) => `${(r * 100).toFixed(2)}%`).join(',');
+  const weights = Object.entries(w.weights).filter(([, v]) => v > 0).map(([k, v]) => `${k}:${v}`).join(' ');
+  return `nodes=${w.nodeIds.length} drift=[${drift}] net=${w.net.minDelayUs}-${w.net.maxDelayUs}us loss=${w.net.lossRate} dup=${w.net.dupRate} ` +
+    `reorder=${w.net.reorderRate} ${w.net.partitionMode} fsync=${w.fsyncUs.lo}-${w.fsyncUs.hi}us md=${w.mdCallUs.lo}-${w.mdCallUs.hi}us ` +
+    `snapEvery=${w.snapshotEveryEntries} speed=${w.syncSpeedKiBps}KiB/s bitmap=${w.bitmap} chaos=${w.chaosUs / 1000}ms ` +
+    `app=${w.mounted ? 'mounted' : 'unmounted'}/${w.appWriteEveryUs === null ? 'no-writes' : `writes-every-${w.appWriteEveryUs / 1000}ms`} ` +
+    `gap=${w.faultGapUs.lo / 1000}-${w.faultGapUs.hi / 1000}ms faults{${weights}}`;
+}
