@@ -2,9 +2,10 @@
 // normalized form for the differential test (simulated driver vs the real kernel).
 // Owns: the fixed operation sequence: create 2 + 1 spare (no bitmap), freeze the initial
 // resync, set sync_max, resume and park, finish; fail a member so md recovers onto the
-// spare; remove; add back as a spare; fail + remove it again and try a re-add (refused: no
-// bitmap, stale superblock); read-only, read-only again, add while read-only (refused),
-// read-write; stop; assemble the two in-sync members (auto-read-only); stop.
+// spare; remove; add back as a spare; fail + remove it again and try a re-add (refused before
+// any ioctl: its superblock now names it a spare, not a slot); read-only, read-only again, add
+// while read-only (refused), read-write; stop; assemble the two in-sync members (read-write:
+// the driver switches md's auto-read-only start to read-write); stop.
 // Invariants: exact values only where md is deterministic: states, slots, desc numbers,
 // flags, errors, the parked position (exactly sync_max) and the Events deltas of the
 // idle-array steps (remove/add +1, read-only 0, read-write +1).

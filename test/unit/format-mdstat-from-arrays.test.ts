@@ -112,6 +112,14 @@ describe('mdstatFromArrays unit rules', () => {
     const a = baseArray({ syncAction: 'frozen', lastSyncAction: 'check', syncCompleted: { doneSectors: sectors(1024), totalSectors: sectors(2048) } });
     expect(renderMdstat(mdstatFromArrays([a]))).toContain('  check = 33.3% (512/1024)');
   });
+  it('prints the live position (syncPositionSectors) when the state carries it, else the checkpoint', () => {
+    const a = baseArray({ syncAction: 'resync', syncCompleted: { doneSectors: sectors(8192), totalSectors: sectors(129024) } });
+    expect(renderMdstat(mdstatFromArrays([a]))).toContain('  resync =  6.2% (4096/64512)');
+    expect(renderMdstat(mdstatFromArrays([{ ...a, syncPositionSectors: sectors(9600 * 2) }]))).toContain('  resync = 14.1% (9600/64512)');
+    expect(renderMdstat(mdstatFromArrays([{ ...a, syncPositionSectors: undefined }]))).toContain('(4096/64512)');
+    // md's sync thread runs (sync_completed "0 / N") but has no position yet: no progress line.
+    expect(renderMdstat(mdstatFromArrays([{ ...a, syncPositionSectors: null }]))).not.toContain('resync =');
+  });
   it('prints repair as resync, and REMOTE with the action word', () => {
     const a = baseArray({ syncAction: 'repair', syncCompleted: { doneSectors: sectors(1024), totalSectors: sectors(2048) } });
     expect(renderMdstat(mdstatFromArrays([a]))).toContain('  resync = 33.3%');

@@ -106,7 +106,24 @@ describe('mdstat extract', () => {
     expect(waits).toBeGreaterThanOrEqual(5);
     const x = extractFromMdstat(readCaseFile('66-large-raid5-3x1TiB-check-midway', 'mdstat.txt')!, 'md0');
     expect(x.bitmap).toEqual({ pagesUsed: 8, pagesTotal: 8, pagesKiB: 32, chunkKiB: 65536, file: null });
-    expect(extractFromMdstat('garbage', 'md0')).toEqual({ bitmap: null, waiting: null });
+    expect(extractFromMdstat('garbage', 'md0')).toEqual({ bitmap: null, waiting: null, memberOrder: null, progressDoneKiB: null });
+  });
+
+  it('reads the members\' list order and the live progress position where mdstat shows them', () => {
+    let progress = 0;
+    for (const c of caseNames()) {
+      const text = readCaseFile(c, 'mdstat.txt') ?? '';
+      for (const a of caseArrays(c)) {
+        const x = extractFromMdstat(text, a);
+        const block = text.split(/\n(?=md)/).find((b) => b.startsWith(`${a} :`))!;
+        const header = block.split('\n', 1)[0];
+        expect(x.memberOrder, `${c} ${a}`).toEqual([...header.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1])));
+        const done = /\((\d+)\/\d+\) finish=/.exec(block);
+        expect(x.progressDoneKiB, `${c} ${a}`).toBe(done === null ? null : Number(done[1]));
+        if (done !== null) progress++;
+      }
+    }
+    expect(progress).toBeGreaterThanOrEqual(5);
   });
 });
 
@@ -183,7 +200,8 @@ describe('readArray input and failures', () => {
     await expect(driver.readArray('md7')).rejects.toMatchObject({ code: 'E_NO_SUCH_ARRAY' });
     expect(calls).toEqual([]);
     const s = await driver.readArray('md0');
-    expect(s.members.map((m) => m.name)).toEqual(['vda', 'vdb']);
+    // The kernel's list order, as /proc/mdstat prints it ("vdb[1] vda[0]"), not desc order.
+    expect(s.members.map((m) => m.name)).toEqual(['vdb', 'vda']);
   });
 
   it('turns an unparseable kernel value into E_KERNEL_FORMAT, and a vanished member into a skip', async () => {
@@ -195,7 +213,7 @@ describe('readArray input and failures', () => {
     writeFileSync(join(md, 'sync_action'), 'idle\n');
     mkdirSync(join(md, 'dev-vdz'));
     const s = await driver.readArray(`${paths.devRoot}/md0`);
-    expect(s.members.map((m) => m.name)).toEqual(['vda', 'vdb']);
+    expect(s.members.map((m) => m.name)).toEqual(['vdb', 'vda']);
     expect(snapshotFromRaw(paths, readRawArray(paths, 'md0')).members).toHaveLength(2);
   });
 

@@ -231,7 +231,7 @@ describe('sync control matches the captures', () => {
     f.time.advance(3000);
     d.crash();
     await d.setSpeedLimits({ minKiBps: 1000, maxKiBps: 200000 });
-    await d.assemble({ device: 'md0', members: ['/dev/vda', '/dev/vdb'], readOnly: false });
+    await d.assembleAsMdadm({ device: 'md0', members: ['/dev/vda', '/dev/vdb'], readOnly: false });
     f.time.advance(5000);
     expectLike(await d.readArray('md0'), '21-raid1-pending-after-crash', ['resyncStart']);
     expect(await d.readMdstat()).toBe(readSampleFile('21-raid1-pending-after-crash', 'mdstat.txt'));
@@ -245,7 +245,7 @@ describe('sync control matches the captures', () => {
     await d.create({ device: 'md0', level: 'raid1', raidDevices: 2, spareDevices: 0, members: ['/dev/vda', '/dev/vdb'] });
     await f.advanceUntil(d, 'md0', (x) => (x.syncCompleted?.doneSectors ?? 0) >= 40000, 60_000, 10);
     d.crash();
-    await d.assemble({ device: 'md0', members: ['/dev/vda', '/dev/vdb'], readOnly: false });
+    await d.assembleAsMdadm({ device: 'md0', members: ['/dev/vda', '/dev/vdb'], readOnly: false });
     // The wait saw sync_completed (a checkpoint) pass 40000: the superblocks hold 4 * 12288.
     expect((await d.readArray('md0')).resyncStartSectors).toBe(49152);
     await d.setSpeedLimits({ minKiBps: 1, maxKiBps: 800 });

@@ -73,7 +73,7 @@ describe('Events and array_state', () => {
   test('auto-read-only: a write switches to read-write and marks dirty', async () => {
     const { d } = await syncedPair();
     await d.stop('md0');
-    await d.assemble({ device: 'md0', members: ['/dev/vda', '/dev/vdb'], readOnly: false });
+    await d.assembleAsMdadm({ device: 'md0', members: ['/dev/vda', '/dev/vdb'], readOnly: false });
     expect((await d.readArray('md0')).arrayState).toBe('read-auto');
     await d.writeToArray('md0');
     expect((await d.readArray('md0')).arrayState).toBe('active');
@@ -82,7 +82,7 @@ describe('Events and array_state', () => {
   test('a failure on an auto-read-only array waits for read-write to reach the superblocks', async () => {
     const { d } = await syncedPair();
     await d.stop('md0');
-    await d.assemble({ device: 'md0', members: ['/dev/vda', '/dev/vdb'], readOnly: false });
+    await d.assembleAsMdadm({ device: 'md0', members: ['/dev/vda', '/dev/vdb'], readOnly: false });
     const e0 = (await d.readArray('md0')).events;
     await d.injectFault('md0', '/dev/vdb');
     let a = await d.readArray('md0');

@@ -154,16 +154,38 @@ describe('remove / add / re-add', () => {
     await d.setFaulty('md0', '/dev/vdb');
     await d.hotRemove('md0', '/dev/vdb');
     expect((await opError(d.reAdd('md0', '/dev/vdb'))).details.errno).toBe('EINVAL');
-    expect((await opError(d.reAdd('md0', '/dev/vdc'))).details.errno).toBe('EINVAL');
+    // No superblock of this array: the kernel driver refuses before any ioctl.
+    expect((await opError(d.reAdd('md0', '/dev/vdc'))).code).toBe('E_INVALID_STATE');
+    // A bound member that is not faulty: nothing to do.
+    await d.reAdd('md0', '/dev/vda');
     await d.hotAdd('md0', '/dev/vdb');
     const { f: f2, d: d2 } = await raid1();
     await d2.stop('md0');
-    await d2.assemble({ device: 'md0', members: ['/dev/vda'], readOnly: false, run: true });
+    // Auto-read-only (mdadm's own assembly): nothing written yet, so vdb is as fresh as vda.
+    await d2.assembleAsMdadm({ device: 'md0', members: ['/dev/vda'], readOnly: false, run: true });
     const e0 = (await d2.readArray('md0')).events;
     await d2.reAdd('md0', '/dev/vdb');
     const a = await d2.readArray('md0');
     expect([a.degraded, a.syncAction, member(a, '/dev/vdb').flags, member(a, '/dev/vdb').slot, a.events]).toEqual([0, 'idle', ['in_sync'], 1, e0 + 1]);
     f2.time.flush();
+  });
+
+  test('re-add of a failed member still bound: back to its slot (bitmap recovery); EBUSY while it holds the slot', async () => {
+    const f = new SimFixture();
+    f.addDisks(['vda', 'vdb'], 64);
+    const d = f.host();
+    await d.create({ device: 'md0', level: 'raid1', raidDevices: 2, spareDevices: 0, members: ['/dev/vda', '/dev/vdb'], bitmap: 'internal' });
+    await f.untilIdle(d, 'md0');
+    await d.setSyncAction('md0', 'frozen'); // md leaves the failed member in its slot meanwhile
+    await d.setFaulty('md0', '/dev/vdb');
+    expect(member(await d.readArray('md0'), '/dev/vdb')).toMatchObject({ slot: 1, flags: ['faulty'] });
+    expect((await opError(d.reAdd('md0', '/dev/vdb'))).details.errno).toBe('EBUSY');
+    await d.setSyncAction('md0', 'idle');
+    expect(member(await d.readArray('md0'), '/dev/vdb')).toMatchObject({ slot: null, flags: ['faulty'] });
+    await d.reAdd('md0', '/dev/vdb');
+    const a = await f.untilIdle(d, 'md0');
+    expect([a.degraded, a.lastSyncAction, member(a, '/dev/vdb').slot, member(a, '/dev/vdb').flags]).toEqual([0, 'recover', 1, ['in_sync']]);
+    await d.reAdd('md0', '/dev/vdb'); // in sync: nothing to do
   });
 
   test('re-add with a bitmap: same slot and number, only the regions written meanwhile are copied', async () => {

@@ -74,7 +74,7 @@ describe('assemble', () => {
 
   test('starts auto-read-only, or read-only on request; members in kernel order', async () => {
     const { d } = await stoppedPair();
-    await d.assemble({ device: '/dev/md0', members: PAIR, readOnly: false });
+    await d.assembleAsMdadm({ device: '/dev/md0', members: PAIR, readOnly: false });
     expect((await d.readArray('md0')).arrayState).toBe('read-auto');
     expect(await d.readMdstat()).toContain('md0 : active (auto-read-only) raid1 vda[0] vdb[1]');
     await d.stop('md0');
@@ -143,7 +143,7 @@ describe('crashes', () => {
     d.crash();
     expect(await d.listArrays()).toEqual([]);
     expect(f.time.pendingCount).toBe(0);
-    await d.assemble({ device: 'md0', members: PAIR, readOnly: false });
+    await d.assembleAsMdadm({ device: 'md0', members: PAIR, readOnly: false });
     const a = await d.readArray('md0');
     expect([a.arrayState, a.resyncStartSectors, a.syncWaiting]).toEqual(['read-auto', 0, 'PENDING']);
   });

@@ -201,7 +201,7 @@ describe('sync on read-only arrays', () => {
     const { f, d } = await resyncing(1000);
     f.time.advance(10_000);
     d.crash();
-    await d.assemble({ device: 'md0', members: PAIR, readOnly: false });
+    await d.assembleAsMdadm({ device: 'md0', members: PAIR, readOnly: false });
     let a = await d.readArray('md0');
     expect([a.arrayState, a.syncAction, a.syncWaiting, a.resyncStartSectors]).toEqual(['read-auto', 'idle', 'PENDING', 16384]);
     f.time.advance(10_000);

@@ -115,6 +115,7 @@ async function stepDown(node: ClusterNode, to: NodeId | undefined): Promise<unkn
   const target = to ?? pickTarget(node);
   if (!target) throw new OpError('E_TRANSFER_FAILED', 'no healthy standby to hand the master role to');
   if (!st.conf.voters.includes(target) || target === st.id) throw new OpError('E_UNKNOWN_NODE', `${target} is not another voting node`);
+  if (node.peerUp.get(target) !== true) throw new OpError('E_TRANSFER_FAILED', `${target} is not reachable from the master; hand over to a healthy standby`);
   const startMs = node.deps.clock.monoMs();
   await node.writer.suspendForStepDown();
   node.raft.transferLeadership(target);

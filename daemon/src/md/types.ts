@@ -87,6 +87,14 @@ export interface ArrayState {
   lastSyncAction: SyncAction | null;
   /** md/sync_completed; null when "none". "delayed"/"pending" are reported in syncWaiting. */
   syncCompleted: SyncProgress | null;
+  /**
+   * The live sync position /proc/mdstat prints (curr_resync less the I/O in flight), ahead of
+   * syncCompleted, which is md's last checkpoint. Even (mdstat prints KiB). null: mdstat shows
+   * no progress line (no sync, or md's sync thread has not started its pass yet although
+   * sync_completed already reads "0 / N"). Absent: the producer does not know (renderers
+   * then use syncCompleted.doneSectors).
+   */
+  syncPositionSectors?: Sectors | null;
   /** "DELAYED" / "PENDING" / "REMOTE" as mdstat would print resync=...; null otherwise. */
   syncWaiting: 'DELAYED' | 'PENDING' | 'REMOTE' | null;
   /** md/sync_speed in KiB/s (0 when idle). */

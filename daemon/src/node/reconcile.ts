@@ -10,7 +10,7 @@ import { OpError } from '../common/errors.js';
 import { REASSEMBLE_MIN_INTERVAL_MS, RECONCILE_MAX_ROUNDS } from '../common/limits.js';
 import type { Term } from '../common/types.js';
 import type { Command } from '../cluster/commands.js';
-import { plan, type MdAction } from '../cluster/plan.js';
+import { localPath as localPathOf, plan, type MdAction } from '../cluster/plan.js';
 import type { ArrayRecord, ClusterState } from '../cluster/types.js';
 import type { MdDriver } from '../md/driver.js';
 import type { ArrayState } from '../md/types.js';
@@ -113,6 +113,36 @@ export class Reconciler {
     this.logger.warn({ device, rounds: RECONCILE_MAX_ROUNDS }, 'array did not converge in one pass');
   }
 
+  /**
+   * Adds a member as mdadm --add does: a re-add the kernel refuses (EINVAL: no bitmap, or the
+   * device was a spare / is too stale) falls back to a plain add with full recovery. An add that
+   * still fails for good is withdrawn from the record (proposed hot-remove), so one bad device
+   * cannot block every later action and observation of the array.
+   */
+  private async add(rec: ArrayRecord, kind: 'hot-add' | 're-add', member: string, writer: boolean): Promise<void> {
+    try {
+      if (kind === 're-add') {
+        try {
+          await this.driver.reAdd(rec.device, member);
+          return;
+        } catch (e) {
+          if (!(e instanceof OpError) || e.details.errno !== 'EINVAL') throw e;
+          this.logger.warn({ device: rec.device, member }, 're-add refused by the kernel (EINVAL); adding with full recovery instead');
+        }
+      }
+      await this.driver.hotAdd(rec.device, member);
+    } catch (e) {
+      const permanent = e instanceof OpError && (e.code === 'E_NO_SUCH_DEVICE' || e.code === 'E_INVALID_ARGUMENT' ||
+        (e.code === 'E_KERNEL' && ['EINVAL', 'ENXIO', 'ENODEV', 'ENOSPC', 'EEXIST'].includes(String(e.details.errno))) || e.code === 'E_MDADM_FAILED');
+      const m = rec.members.find((x) => localPathOf(x, this.node) === member);
+      if (permanent && writer && m) {
+        this.logger.error({ device: rec.device, member, err: (e as Error).message }, 'adding the member failed for good; withdrawing it');
+        this.hooks.propose({ op: 'hot-remove', device: rec.device, member: m.path } as Command);
+      }
+      throw e;
+    }
+  }
+
   private mayReassemble(device: string): boolean {
     const now = this.clock.monoMs();
     const last = this.lastReassembleMs.get(device) ?? -Infinity;
@@ -158,8 +188,7 @@ export class Reconciler {
         return;
       case 'set-faulty': return this.driver.setFaulty(d, a.member);
       case 'hot-remove': return this.driver.hotRemove(d, a.member);
-      case 'hot-add': return this.driver.hotAdd(d, a.member);
-      case 're-add': return this.driver.reAdd(d, a.member);
+      case 'hot-add': case 're-add': return this.add(rec, a.kind, a.member, w.writer);
       case 'write-mostly': return this.driver.setWriteMostly(d, a.member, a.on);
       case 'replace': return this.driver.replace(d, a.member, a.with);
       case 'sync-action': return this.driver.setSyncAction(d, a.action);

@@ -1,7 +1,11 @@
 // Builds an MdstatDoc from md driver state (ArrayState). Owns: the mapping from one node's
 // kernel view to what md_seq_show would print, including status_resync's arithmetic.
 // Invariants:
-// - Arrays are emitted in the order given (callers pass the kernel's order: newest first).
+// - Arrays are emitted in the order given (callers pass the kernel's order: newest first), and
+//   members in the order of ArrayState.members (the kernel's list order: newest bound first).
+// - A progress line's done count is the live position (syncPositionSectors) when the state
+//   carries it, else the sysfs checkpoint (syncCompleted.doneSectors); a null live position
+//   (mdstat shows no progress line) prints none.
 // - Progress numbers follow the kernel exactly: per-mille = ((done>>10)*1000) /
 //   ((total>>10)+1) rounded down; the bar has perMille/50 '=' cells; the finish estimate is
 //   ((total-done) / (db/32+1)) * dt >> 5 seconds with db = 2*speed sectors over dt = 1 s.
@@ -156,10 +160,12 @@ function progressAction(action: SyncAction | null): MdstatProgressAction | null 
 
 function syncFromState(a: ArrayState): MdstatSync | null {
   if (a.syncWaiting === 'DELAYED') return { kind: 'waiting', word: 'resync', state: 'DELAYED' };
-  if (a.syncCompleted !== null && a.syncCompleted.totalSectors > 0) {
+  // syncPositionSectors null: md's thread runs but has no position yet (curr_resync 0): no line.
+  if (a.syncCompleted !== null && a.syncCompleted.totalSectors > 0 && a.syncPositionSectors !== null) {
     const action = progressAction(a.syncAction) ?? progressAction(a.lastSyncAction) ??
       (a.resyncStartSectors !== null ? 'resync' : 'recovery');
-    return syncProgress(action, a.syncCompleted.doneSectors, a.syncCompleted.totalSectors, a.syncSpeedKiBps);
+    const done = a.syncPositionSectors ?? a.syncCompleted.doneSectors;
+    return syncProgress(action, done, a.syncCompleted.totalSectors, a.syncSpeedKiBps);
   }
   if (a.syncWaiting === 'PENDING') return { kind: 'waiting', word: 'resync', state: 'PENDING' };
   if (a.syncWaiting === 'REMOTE') {

@@ -59,6 +59,12 @@ export class KernelMdDriver implements MdDriver {
   private readonly watchers = new Set<KernelWatcher>();
   /** Invariant: every call that reads or changes one array runs under its lock (array-lock.ts). */
   private readonly locks = new ArrayLocks();
+  /**
+   * Invariant: array name -> a readArray queued behind that array's lock and not started yet.
+   * A later readArray joins it instead of queueing another (its result is read after the join),
+   * so callers that poll faster than a read completes cannot grow the lock's queue.
+   */
+  private readonly queuedReads = new Map<string, Promise<ArrayState>>();
 
   constructor(private readonly opts: KernelDriverOptions = {}) {
     this.paths = opts.paths ?? DEFAULT_KERNEL_PATHS;
@@ -82,7 +88,15 @@ export class KernelMdDriver implements MdDriver {
     return listArrayNames(this.paths);
   }
   async readArray(device: string): Promise<ArrayState> {
-    return this.locked(device, async (name) => readArrayState(this.paths, this.ports, name));
+    const name = await this.name(device);
+    const queued = this.queuedReads.get(name);
+    if (queued !== undefined) return queued;
+    const read = this.locks.run(name, async () => {
+      this.queuedReads.delete(name);
+      return readArrayState(this.paths, this.ports, name);
+    });
+    this.queuedReads.set(name, read);
+    return read;
   }
   async readMdstat(): Promise<string> {
     const text = readText(mdstatPath(this.paths), MD_FORMAT_MAX_TEXT_BYTES, { syscall: 'mdstat', device: 'mdstat' });

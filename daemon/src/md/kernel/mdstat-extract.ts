@@ -1,6 +1,9 @@
-// The two facts the kernel driver takes from /proc/mdstat because sysfs does not show them: the
-// bitmap page counts and the resync=PENDING/DELAYED/REMOTE wait. Pure: text in, facts out.
-// Owns: locating one array's block in mdstat and reading those two lines, leniently.
+// The facts the kernel driver takes from /proc/mdstat because sysfs does not show them: the
+// bitmap page counts, the resync=PENDING/DELAYED/REMOTE wait, the members' kernel list order
+// (bind order, newest first: sysfs lists dev-* in no such order) and the live sync position
+// (curr_resync less the I/O in flight; sysfs sync_completed is only the last checkpoint).
+// Pure: text in, facts out.
+// Owns: locating one array's block in mdstat and reading those lines, leniently.
 // Invariants:
 // - Never throws; a missing or unrecognised line gives null (the caller falls back to sysfs),
 //   so a format change in an unrelated line cannot break readArray().
@@ -18,17 +21,34 @@ export interface MdstatBitmapLine {
 export interface MdstatExtract {
   bitmap: MdstatBitmapLine | null;
   waiting: 'DELAYED' | 'PENDING' | 'REMOTE' | null;
+  /** Desc numbers ([N]) of the members in the order the header line prints them; null if absent. */
+  memberOrder: number[] | null;
+  /** The progress line's done count in KiB (resync/2 as status_resync prints it); null if none. */
+  progressDoneKiB: number | null;
 }
 
 const BITMAP_RE = /^\s+bitmap: (\d+)\/(\d+) pages \[(\d+)KB\], (\d+)(KB|B) chunk(?:, file: (.*))?$/;
 const WAITING_RE = /^\s+(?:resync|recover|reshape)=(PENDING|DELAYED|REMOTE)$/;
+const PROGRESS_RE = /^\s+\[[=>.]+\]\s+(?:resync|recovery|check|reshape) =\s*\d+\.\d% \((\d+)\/\d+\)/;
+/** A member token of the header line: name[N] then flags such as (S)(F)(W). */
+const MEMBER_TOKEN_RE = /^\S+\[(\d+)\](?:\([A-Z]\))*$/;
 
-/** The lines of `device`'s block (its header line through the line before the next block). */
+/** The [N] of every member token on `device`'s header line, in printed order. */
+function memberOrder(headerLine: string): number[] {
+  const out: number[] = [];
+  for (const token of headerLine.split(' ')) {
+    const m = MEMBER_TOKEN_RE.exec(token);
+    if (m !== null) out.push(Number(m[1]));
+  }
+  return out;
+}
+
+/** The lines of `device`'s block: its header line first, through the line before the next block. */
 function blockLines(text: string, device: string): string[] | null {
   const lines = text.split('\n', MD_FORMAT_MAX_LINES);
   const start = lines.findIndex((l) => l.startsWith(`${device} : `));
   if (start < 0) return null;
-  const block: string[] = [];
+  const block: string[] = [lines[start]];
   for (let i = start + 1; i < lines.length; i++) {
     if (/^\S/.test(lines[i])) break; // next array header or "unused devices:"
     block.push(lines[i]);
@@ -51,12 +71,15 @@ function parseBitmap(line: string): MdstatBitmapLine | null {
 
 export function extractFromMdstat(text: string, device: string): MdstatExtract {
   const lines = blockLines(text, device);
-  const out: MdstatExtract = { bitmap: null, waiting: null };
+  const out: MdstatExtract = { bitmap: null, waiting: null, memberOrder: null, progressDoneKiB: null };
   if (lines === null) return out;
-  for (const line of lines) {
+  out.memberOrder = memberOrder(lines[0]);
+  for (const line of lines.slice(1)) {
     out.bitmap ??= parseBitmap(line);
     const w = WAITING_RE.exec(line);
     if (w !== null) out.waiting = w[1] as MdstatExtract['waiting'];
+    const p = PROGRESS_RE.exec(line);
+    if (p !== null) out.progressDoneKiB = Number(p[1]);
   }
   return out;
 }

@@ -3,14 +3,15 @@
 // Invariants:
 // - sysfs is the source for live state (array_state, sync_*, member flags/slots/offsets);
 //   GET_DISK_INFO for each member's desc number; GET_ARRAY_INFO for ctime/utime; superblocks
-//   for the array name, events and device UUIDs; /proc/mdstat for bitmap pages and resync waits.
+//   for the array name, events and device UUIDs; /proc/mdstat for bitmap pages, resync waits,
+//   the live sync position and the members' order (the kernel's list order, newest first).
 // - A member whose superblock cannot be read (failed disk, 0.90 or external metadata) keeps
 //   deviceUuid null; it does not fail the read. Events come from the freshest in-sync member.
 // - Level, raid_disks, layout and chunk of an inactive array (empty in sysfs) come from its
 //   superblocks; an array whose level is still unknown or unmanaged (external container,
 //   multipath) rejects with E_NOT_SUPPORTED.
 import { OpError } from '../../common/errors.js';
-import { sectors } from '../../common/types.js';
+import { sectors, type Sectors } from '../../common/types.js';
 import type { ArrayState, BitmapState, MdLevel, MemberState, ReshapeState } from '../types.js';
 import type { SuperblockV1 } from '../../../../native/src/superblock-format.js';
 import { MD_SB_CLUSTERED } from '../../../../native/src/ioctl.js';
@@ -125,8 +126,24 @@ function syncWaiting(raw: RawArray, mdstat: MdstatExtract): ArrayState['syncWait
   return completed.kind === 'delayed' ? 'DELAYED' : completed.kind === 'pending' ? 'PENDING' : null;
 }
 
-function sortMembers(members: MemberState[]): MemberState[] {
-  return members.sort((a, b) => (a.descNumber - b.descNumber) || a.name.localeCompare(b.name));
+/**
+ * The kernel's list order (as /proc/mdstat prints it: newest bound first); members mdstat did
+ * not show (read between two changes) follow in desc-number order.
+ */
+function sortMembers(members: MemberState[], mdstatOrder: readonly number[] | null): MemberState[] {
+  const rank = new Map<number, number>();
+  (mdstatOrder ?? []).forEach((desc, i) => { if (!rank.has(desc)) rank.set(desc, i); });
+  const pos = (m: MemberState): number => rank.get(m.descNumber) ?? Number.MAX_SAFE_INTEGER;
+  return members.sort((a, b) => (pos(a) - pos(b)) || (a.descNumber - b.descNumber) || a.name.localeCompare(b.name));
+}
+
+/**
+ * The live position from the progress line while sysfs also shows a sync; null when mdstat
+ * shows no progress line for the array; undefined when mdstat did not show the array at all.
+ */
+function syncPosition(mdstat: MdstatExtract, completed: ArrayState['syncCompleted']): Sectors | null | undefined {
+  if (mdstat.memberOrder === null) return undefined;
+  return mdstat.progressDoneKiB === null || completed === null ? null : sectors(mdstat.progressDoneKiB * 2);
 }
 
 /** Reads the full state of `device` (a validated kernel name). */
@@ -160,6 +177,7 @@ export async function readArrayState(paths: KernelPaths, ports: ReadPorts, devic
     syncAction: parseSyncAction(raw.attrs.sync_action),
     lastSyncAction: parseLastSyncAction(raw.attrs.last_sync_action),
     syncCompleted: completed.kind === 'progress' ? completed.progress : null,
+    syncPositionSectors: syncPosition(mdstat, completed.kind === 'progress' ? completed.progress : null),
     syncWaiting: syncWaiting(raw, mdstat),
     syncSpeedKiBps: parseSyncSpeed(raw.attrs.sync_speed),
     resyncStartSectors: raw.attrs.resync_start === undefined ? null : parseSectorsOrNone('resync_start', raw.attrs.resync_start),
@@ -171,7 +189,7 @@ export async function readArrayState(paths: KernelPaths, ports: ReadPorts, devic
     ctimeSec: facts.arrayInfo?.ctime || fresh?.ctimeSec || 0,
     utimeSec: facts.arrayInfo?.utime || fresh?.utimeSec || 0,
     mismatchCount: raw.attrs.mismatch_cnt === undefined ? 0 : parseCount('mismatch_cnt', raw.attrs.mismatch_cnt),
-    members: sortMembers(members),
+    members: sortMembers(members, mdstat.memberOrder),
     reshape: readReshape(raw, geometry),
   };
 }

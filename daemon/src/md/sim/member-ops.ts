@@ -10,7 +10,10 @@
 //   (array_state "broken") and the request fails with EBUSY.
 // - Every md_error interrupts a running sync (it restarts from its checkpoint afterwards).
 // - A member still holding a slot cannot be removed (EBUSY); a stale member without a
-//   bitmap cannot be re-added (EINVAL).
+//   bitmap cannot be re-added (EINVAL); a device whose superblock is not this array's or
+//   gives it no slot (a former spare) is refused before any ioctl (E_INVALID_STATE), as the
+//   kernel driver does.
+import { OpError } from '../../common/errors.js';
 import type { KernelCtx } from './context.js';
 import type { SimDiskRecord } from './disk-store.js';
 import { kernelError, noSuchDevice } from './errors.js';
@@ -111,15 +114,44 @@ export function hotAdd(ctx: KernelCtx, a: SimArray, path: string, inUse: (diskId
   ctx.emit({ type: 'member-added', device: a.device, member: path });
 }
 
-/** ADD_NEW_DISK with the in-sync flag (mdadm --re-add): back to its old slot if md allows. */
+/**
+ * dev-X/state "re-add" on a member still bound: nothing to do unless it is faulty; md accepts
+ * it only once it has left its slot (saved_raid_disk set), clears Faulty and lets
+ * md_check_recovery put it back in that slot (bitmap-based recovery when there is a bitmap),
+ * else EBUSY. A sysfs write: no read-only gate.
+ */
+function reAddBound(ctx: KernelCtx, a: SimArray, m: SimMember): void {
+  if (!m.faulty) return;
+  if (m.slot !== null || m.savedSlot === null) throw kernelError('EBUSY', 'write(dev/state)', a.device, m.devPath);
+  m.faulty = false;
+  m.inSync = false;
+  m.bitmapRecovery = a.bitmapChunkKiB !== null;
+  m.recoveryOffsetSectors = 0;
+  updateSuperblocks(ctx, a, false);
+}
+
+/**
+ * The kernel driver's re-add: a bound member that is not faulty is left alone; a removed one
+ * must carry this array's superblock with a slot as its own role (the driver reads it before
+ * any ioctl), else E_INVALID_STATE; then ADD_NEW_DISK with the in-sync flag (mdadm --re-add)
+ * puts it back in its old slot if md allows.
+ */
 export function reAdd(ctx: KernelCtx, a: SimArray, path: string, inUse: (diskId: string) => boolean): void {
   const syscall = 'ioctl(ADD_NEW_DISK)';
   const rec = resolveDisk(ctx, path);
+  const bound = findMemberByDisk(a, rec.diskId);
+  if (bound !== undefined) {
+    reAddBound(ctx, a, bound);
+    return;
+  }
+  const sb = rec.superblock;
+  if (bound === undefined && (sb === null || sb.setUuid !== a.uuid || !isSlotRole(ownRole(sb)))) {
+    throw new OpError('E_INVALID_STATE', `${path} was not an active member of ${a.device}`, { device: a.device, member: path });
+  }
   ioctlWritable(a, syscall, path);
   if (a.level === 'raid0' || a.level === 'linear') throw kernelError('EINVAL', syscall, a.device, path);
   checkJoinable(a, rec, path, syscall, inUse);
-  const sb = rec.superblock;
-  if (sb === null || sb.setUuid !== a.uuid || !isSlotRole(ownRole(sb))) throw kernelError('EINVAL', syscall, a.device, path);
+  if (sb === null) throw kernelError('EINVAL', syscall, a.device, path);
   const fresh = sb.events >= a.events;
   if (!fresh && a.bitmapChunkKiB === null) throw kernelError('EINVAL', syscall, a.device, path);
   if (a.members.some((m) => m.descNumber === sb.devNumber)) throw kernelError('EBUSY', syscall, a.device, path);

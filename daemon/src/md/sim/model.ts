@@ -36,7 +36,7 @@ export interface SimMember {
   wantReplacement: boolean;
   /** rdev->recovery_offset; meaningful while not in sync (checkpointed recovery progress). */
   recoveryOffsetSectors: number;
-  /** The slot a re-added member held before (md's saved_raid_disk); null otherwise. */
+  /** md's saved_raid_disk: the slot a re-added member held before, or a faulty member held until md took it out; null otherwise. */
   savedSlot: number | null;
   /** Recovery of this member only needs the bitmap's dirty regions (re-add with a bitmap). */
   bitmapRecovery: boolean;

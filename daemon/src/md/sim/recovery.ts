@@ -39,6 +39,7 @@ function dropFailedFromSlots(a: SimArray): boolean {
     if (!m.faulty || m.slot === null) continue;
     const slot = m.slot;
     const wasReplacement = m.replacement;
+    m.savedSlot = slot; // saved_raid_disk: where a "re-add" of the still-bound member goes back
     m.slot = null;
     m.replacement = false;
     removed = true;

@@ -2,7 +2,8 @@
 // per simulated host, all hosts sharing one DiskStore (shared disks).
 // Owns: this host's in-memory "kernel" (its arrays, newest first like /proc/mdstat), the
 // orchestration after every change (settle syncs, md_check_recovery, wake-up timers, change
-// events) and the sim-only controls (injectFault, writeToArray, crash, setOpenCount).
+// events) and the sim-only controls (injectFault, writeToArray, crash, setOpenCount,
+// assembleAsMdadm).
 // Invariants:
 // - Every state change happens synchronously inside one call or one timer callback, so a run
 //   driven by ManualTime is deterministic; methods return already-settled promises.
@@ -115,7 +116,17 @@ export class SimMdDriver implements MdDriver {
     this.register(a);
   }
 
+  /**
+   * As the kernel driver: mdadm assembles (md_mod start_ro=1 starts the array auto-read-only),
+   * then, unless readOnly was asked, RESTART_ARRAY_RW makes it read-write at once.
+   */
   async assemble(spec: AssembleSpec): Promise<void> {
+    await this.assembleAsMdadm(spec);
+    if (spec.readOnly !== true) await this.setReadWrite(normalizeDevice(spec.device));
+  }
+
+  /** Sim-only: `mdadm --assemble` run outside the driver (e.g. at boot): readOnly false leaves it auto-read-only. */
+  async assembleAsMdadm(spec: AssembleSpec): Promise<void> {
     this.live();
     this.admitNew(spec?.device);
     const a = assembleArray(this.ctx, spec, (id) => this.inUse(id));

@@ -4,7 +4,8 @@
 // dev-X/state token order, "none" values, the mdstat live position).
 // Invariants:
 // - syncCompleted is md/sync_completed: the last checkpoint, not the live position; only the
-//   mdstat view (live = true) carries curr_resync, as /proc/mdstat does.
+//   mdstat view (live = true) carries curr_resync there, as /proc/mdstat does. Both views carry
+//   the live position in syncPositionSectors (as the kernel driver reads it from mdstat).
 // - resyncStartSectors is md/resync_start (recovery_cp): it follows resync checkpoints and
 //   reads null ("none") while the array needs no resync, e.g. during a recovery.
 // - Member flags follow the kernel's state_show order: faulty, in_sync, write_mostly, spare,
@@ -90,6 +91,7 @@ export function arrayState(ctx: KernelCtx, a: SimArray, live = false): ArrayStat
     syncAction: redundant ? syncActionOf(a) : 'idle',
     lastSyncAction: a.lastSyncAction,
     syncCompleted: run === null ? null : { doneSectors: sectors(Math.min(done, run.totalSectors)), totalSectors: sectors(run.totalSectors) },
+    syncPositionSectors: run === null ? null : sectors(Math.min(livePosition(ctx, a), run.totalSectors)),
     syncWaiting: run === null && redundant && a.recoveryCpSectors !== null ? 'PENDING' : null,
     syncSpeedKiBps: run === null || run.parked ? 0 : syncSpeedKiBps(ctx),
     resyncStartSectors: a.recoveryCpSectors === null ? null : sectors(a.recoveryCpSectors),
