@@ -32,6 +32,9 @@ export function createCommand(s: Raid1Spec): Record<string, unknown> {
 /** Confirms the members on every running node, then proposes the create through `via` (waitAll). */
 export async function createRaid1(c: Cluster, via: string, s: Raid1Spec): Promise<{ index: number }> {
   await c.confirmEverywhere(s.members);
+  // Each confirmation returned when applied on the node that made it; a linearizable read on
+  // `via` makes it apply them all before it validates the create.
+  await c.control(via, 'state', {});
   return c.control<{ index: number }>(via, 'propose', { command: createCommand(s), waitAll: true, timeoutMs: 15_000 });
 }
 

@@ -7,7 +7,7 @@
 // - Each incarnation records the writer-log byte offset at its start and the wall time its
 //   exit was observed (>= the real death), so writer intervals can be cut per incarnation.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INTEG_LOG_TAIL_BYTES, INTEG_MAX_INCARNATIONS } from '../../../daemon/src/common/limits.js';
@@ -68,6 +68,10 @@ export class DaemonProc {
     readonly logFile: string,
     readonly pidFile: string,
     readonly writerLogFile: string,
+    /** Extra environment for the daemon (test knobs such as MDCLUSTERD_SNAPSHOT_EVERY_ENTRIES). */
+    private readonly extraEnv: Readonly<Record<string, string>> = {},
+    /** Extra node options (before the script), e.g. --cpu-prof for profiling. */
+    private readonly nodeArgs: readonly string[] = [],
   ) {}
 
   get running(): boolean {
@@ -82,12 +86,12 @@ export class DaemonProc {
     if (this.child) throw new Error(`${this.id} is already running (pid ${this.child.pid})`);
     if (this.incarnations.length >= INTEG_MAX_INCARNATIONS) throw new Error(`${this.id}: more than ${INTEG_MAX_INCARNATIONS} starts`);
     installExitHook();
-    const env = { ...process.env };
+    const env = { ...process.env, ...this.extraEnv };
     for (const k of ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'JOURNAL_STREAM', 'LISTEN_FDS', 'LISTEN_PID']) delete env[k];
     const fd = openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [daemonMainJs(), '--config', this.configFile, '--pid-file', this.pidFile], { stdio: ['ignore', fd, fd], env });
+      child = spawn(process.execPath, [...this.nodeArgs, daemonMainJs(), '--config', this.configFile, '--pid-file', this.pidFile], { stdio: ['ignore', fd, fd], env });
     } finally {
       closeSync(fd);
     }
@@ -116,6 +120,16 @@ export class DaemonProc {
     await withTimeout(this.exited, KILL_REAP_TIMEOUT_MS, `reaping ${this.id} after SIGKILL`);
   }
 
+  /** SIGSTOP: the process is frozen (a long GC pause, a descheduled VM) until resume(). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** SIGTERM (the daemon hands over and stops); SIGKILL if it does not exit in time. Returns the exit code. */
   async terminate(): Promise<number | null> {
     const c = this.child;
@@ -138,8 +152,12 @@ export class DaemonProc {
   /** The last INTEG_LOG_TAIL_BYTES of the log, for failure reports. */
   logTail(bytes = INTEG_LOG_TAIL_BYTES): string {
     if (!existsSync(this.logFile)) return '(no log)';
-    const buf = readFileSync(this.logFile);
-    return buf.subarray(Math.max(0, buf.length - bytes)).toString('utf8');
+    const size = statSync(this.logFile).size;
+    const len = Math.min(size, bytes);
+    const buf = Buffer.alloc(len);
+    const fd = openSync(this.logFile, 'r');
+    try { readSync(fd, buf, 0, len, size - len); } finally { closeSync(fd); }
+    return buf.toString('utf8');
   }
 
   logText(): string {

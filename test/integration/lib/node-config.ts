@@ -13,6 +13,12 @@ export interface TestTiming {
 /** The daemon's shipped defaults (etc/mdclusterd.toml). */
 export const DEFAULT_TEST_TIMING: TestTiming = { tickMs: 10, heartbeatTicks: 2, electionTicks: 30, leaseTicks: 20, driftBoundTicks: 2 };
 
+/**
+ * Elections 1-2 s instead of 300-600 ms: for tests that are not about failover, so that the
+ * event-loop stalls of a heavily shared CI machine (hundreds of ms) do not depose masters.
+ */
+export const CALM_TEST_TIMING: TestTiming = { tickMs: 10, heartbeatTicks: 5, electionTicks: 100, leaseTicks: 80, driftBoundTicks: 2 };
+
 export interface TestTransportTiming {
   pingIntervalMs: number;
   deadAfterMs: number;
@@ -23,6 +29,9 @@ export interface TestTransportTiming {
 
 /** Faster link-failure detection than production, so partition tests stay short. */
 export const DEFAULT_TEST_TRANSPORT: TestTransportTiming = { pingIntervalMs: 100, deadAfterMs: 400, reconnectMinMs: 10, reconnectMaxMs: 200, connectTimeoutMs: 1000 };
+
+/** Link-death detection matching CALM_TEST_TIMING. */
+export const CALM_TEST_TRANSPORT: TestTransportTiming = { pingIntervalMs: 250, deadAfterMs: 1500, reconnectMinMs: 10, reconnectMaxMs: 200, connectTimeoutMs: 2000 };
 
 export interface NodeConfigSpec {
   id: string;
@@ -37,6 +46,8 @@ export interface NodeConfigSpec {
   timing: TestTiming;
   transport: TestTransportTiming;
   checkpointIntervalMs: number;
+  /** [master] fence settings; default: no fence command, not required. */
+  fence?: { command: string[]; required: boolean; timeoutMs: number };
   logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
 
@@ -75,6 +86,9 @@ export function renderNodeConfig(s: NodeConfigSpec): string {
     '',
     '[master]',
     'fence-action = "stop-array"',
+    `fence-command = ${JSON.stringify(s.fence?.command ?? [])}`,
+    `fence-required = ${s.fence?.required ?? false}`,
+    `fence-timeout-ms = ${s.fence?.timeoutMs ?? 10_000}`,
     `checkpoint-interval-ms = ${s.checkpointIntervalMs}`,
     '',
     '[transport]',

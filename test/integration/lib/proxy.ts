@@ -1,41 +1,51 @@
-// A cuttable TCP forwarder for one directed peer link between two daemon processes (the
-// daemons' transport can only block peers in-process). The harness points node A's [peers]
-// entry for B at the proxy A->B, which forwards to B's real peer listener; TLS passes through
-// untouched, so certificates and identities are the real ones.
-// Owns: the sockets of its link. Invariants:
-// - While cut, no byte crosses the link in either direction and no close is passed on: the
-//   peers see silence (a partition), exactly like a dead network, until their own timeouts.
-// - New connections made while cut are accepted and held silent (like SYNs into a black hole
-//   that happen to complete), never forwarded; at most INTEG_PROXY_MAX_HELD_SOCKETS are held.
-// - heal() destroys every socket that saw the cut, so both sides redial a clean link.
+// A cuttable TCP forwarder in front of one daemon's peer listener. Every node's [peers] table
+// (and so the replicated node records) names a node by its proxy's address, so all traffic
+// INTO a node passes its proxy; TLS passes through untouched (real certificates, real
+// identities). The proxy learns which daemon dialed each connection from /proc (see
+// socket-owner.ts), so it can cut the directed link "from -> this node" alone.
+// Owns: the sockets of the links into its node. Invariants:
+// - A cut connection carries no byte in either direction and no close is passed on: both
+//   sides see silence, exactly like a partitioned network, until their own timeouts fire.
+// - While a source is cut, its new connections are accepted and held silent, never forwarded;
+//   a connection whose source cannot be identified is held silent whenever any cut is in force
+//   (a partition must never leak), and counted in `unidentified`.
+// - Healing destroys the connections that saw the cut, so both sides redial a clean link.
+// - At most INTEG_PROXY_MAX_HELD_SOCKETS connections are held (the oldest is dropped).
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { INTEG_PROXY_MAX_HELD_SOCKETS } from '../../../daemon/src/common/limits.js';
+import { pidHoldingSocket, socketInode } from './socket-owner.js';
 
 interface Pair {
   client: Socket;
   upstream: Socket | null;
+  /** The node that dialed, or null if unknown. */
+  source: string | null;
+  /** Set once the pair was silenced by a cut; such a pair is destroyed on heal. */
+  silenced: boolean;
 }
 
-export class LinkProxy {
-  private readonly server: Server;
-  /** Invariant: pairs.size <= INTEG_PROXY_MAX_HELD_SOCKETS (the oldest is destroyed beyond). */
-  private readonly pairs = new Set<Pair>();
-  private cut = false;
-  private listenPort = 0;
-  /** Connections forwarded since creation (tests check links were really used). */
-  forwarded = 0;
+/** The daemons that may dial this proxy: pid -> node id. */
+export type PidDirectory = () => ReadonlyMap<number, string>;
 
-  constructor(readonly name: string, private readonly targetHost: string, private readonly targetPort: number) {
+export class PeerProxy {
+  private readonly server: Server;
+  /** Invariant: size <= INTEG_PROXY_MAX_HELD_SOCKETS. */
+  private readonly pairs = new Set<Pair>();
+  /** Sources whose links into this node are cut; '*' cuts every source. */
+  private readonly cut = new Set<string>();
+  private listenPort = 0;
+  /** Connections forwarded / held silent since creation, and those whose dialer was not found. */
+  forwarded = 0;
+  held = 0;
+  unidentified = 0;
+
+  constructor(readonly node: string, private readonly targetPort: number, private readonly pids: PidDirectory) {
     this.server = createServer((client) => this.onClient(client));
-    this.server.on('error', () => { /* listener errors surface through listen() */ });
+    this.server.on('error', () => { /* surfaces through listen() */ });
   }
 
   get port(): number {
     return this.listenPort;
-  }
-
-  get isCut(): boolean {
-    return this.cut;
   }
 
   async listen(): Promise<number> {
@@ -48,17 +58,20 @@ export class LinkProxy {
     return this.listenPort;
   }
 
-  /** Stops all traffic on the link, silently, in both directions. */
-  cutLink(): void {
-    this.cut = true;
-    for (const p of this.pairs) this.silence(p);
+  /** Cuts the link from `source` ('*': from everyone) into this node. */
+  cutFrom(source: string): void {
+    this.cut.add(source);
+    for (const p of this.pairs) if (this.isCut(p.source)) this.silence(p);
   }
 
-  /** Ends the partition: sockets that saw the cut are destroyed so the peers redial. */
-  heal(): void {
-    if (!this.cut) return;
-    this.cut = false;
-    for (const p of [...this.pairs]) this.destroy(p);
+  /** Heals the link from `source` ('*': the all-sources cut; named cuts stay). */
+  healFrom(source: string): void {
+    if (!this.cut.delete(source)) return;
+    for (const p of [...this.pairs]) if (p.silenced && !this.isCut(p.source)) this.destroy(p);
+  }
+
+  healAll(): void {
+    for (const s of [...this.cut]) this.healFrom(s);
   }
 
   async close(): Promise<void> {
@@ -66,16 +79,34 @@ export class LinkProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  private isCut(source: string | null): boolean {
+    if (this.cut.size === 0) return false;
+    return this.cut.has('*') || source === null || this.cut.has(source);
+  }
+
+  private identify(client: Socket): string | null {
+    const inode = client.remotePort === undefined ? null : socketInode(client.remotePort, this.listenPort);
+    if (inode === null) return null;
+    const dir = this.pids();
+    const pid = pidHoldingSocket(inode, dir.keys());
+    return pid === null ? null : dir.get(pid) ?? null;
+  }
+
   private onClient(client: Socket): void {
-    const pair: Pair = { client, upstream: null };
+    const pair: Pair = { client, upstream: null, source: this.identify(client), silenced: false };
+    if (pair.source === null) this.unidentified++;
     client.on('error', () => this.destroy(pair));
-    client.on('close', () => { if (!this.cut) this.destroy(pair); });
+    client.on('close', () => { if (!pair.silenced) this.destroy(pair); });
     this.track(pair);
-    if (this.cut) { client.pause(); return; }
-    const upstream = connect(this.targetPort, this.targetHost);
+    if (this.isCut(pair.source)) {
+      this.held++;
+      this.silence(pair);
+      return;
+    }
+    const upstream = connect(this.targetPort, '127.0.0.1');
     pair.upstream = upstream;
     upstream.on('error', () => this.destroy(pair));
-    upstream.on('close', () => { if (!this.cut) this.destroy(pair); });
+    upstream.on('close', () => { if (!pair.silenced) this.destroy(pair); });
     client.pipe(upstream);
     upstream.pipe(client);
     this.forwarded++;
@@ -90,6 +121,7 @@ export class LinkProxy {
   }
 
   private silence(p: Pair): void {
+    p.silenced = true;
     p.client.unpipe();
     p.upstream?.unpipe();
     p.client.pause();

@@ -4,9 +4,10 @@
 // cluster whose file had a failure is kept (its path is printed) for post-mortems.
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { Cluster, type ClusterOptions } from '../harness.js';
+import { LOCK_WAIT_TIMEOUT_MS } from './cluster-lock.js';
 
-/** Cluster start-up budget: certificates, N processes, an election. */
-export const CLUSTER_START_TIMEOUT_MS = 60_000;
+/** Cluster start-up budget: waiting for another cluster's lock, certificates, N processes, an election. */
+export const CLUSTER_START_TIMEOUT_MS = LOCK_WAIT_TIMEOUT_MS + 60_000;
 
 export function useCluster(opts: ClusterOptions, setup?: (c: Cluster) => Promise<void>): () => Cluster {
   let cluster: Cluster | null = null;

@@ -8,9 +8,15 @@ export class WaitTimeout extends Error {
   override name = 'WaitTimeout';
 }
 
+/** Thrown by a probe to stop waiting at once: the awaited condition can no longer come true. */
+export class GiveUp extends Error {
+  override name = 'GiveUp';
+}
+
 /**
  * Polls `probe` every `everyMs` until it returns a value other than undefined, or fails after
- * `timeoutMs`. A probe that throws counts as "not yet" (its last error is reported).
+ * `timeoutMs`. A probe that throws counts as "not yet" (its last error is reported), except a
+ * GiveUp, which ends the wait at once.
  */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 20): Promise<T> {
   const deadlineMs = performance.now() + timeoutMs;
@@ -21,6 +27,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       if (v !== undefined) return v;
       last = 'condition false';
     } catch (e) {
+      if (e instanceof GiveUp) throw e;
       last = e instanceof Error ? e.message : String(e);
     }
     if (performance.now() >= deadlineMs) throw new WaitTimeout(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last).slice(0, 500)})`);

@@ -1,0 +1,80 @@
+// The `idle` benchmark: resident memory and idle CPU of real daemons managing many arrays.
+// Starts 3 daemons on loopback, creates N small raid1 arrays (2 simulated 8 MiB disks each,
+// --assume-clean so no resync runs), waits until every node shows all of them in /mdstat and
+// the cluster is quiet, then samples each daemon's /proc/<pid>/stat CPU time over a window
+// and its VmRSS at the end. Targets per daemon: RSS <= 60 MB, CPU <= 0.5 % of one core. Also
+// records how quiet the window really was: term changes and arrays switched read-only/writable
+// (writer-role flaps make an "idle" master re-promote every array).
+// Writes bench/results/idle.json. Args: --arrays N --window-s N --settle-s N
+import { join } from 'node:path';
+import { Cluster, sleep } from '../test/integration/harness.js';
+import { WriterWatch } from '../test/integration/lib/writer-watch.js';
+import { createCommand } from '../test/integration/lib/arrays.js';
+import { mib, parseIntFlags, procSample } from '../test/integration/lib/bench-util.js';
+import { MD_MAX_ARRAYS } from '../daemon/src/common/limits.js';
+import { machineFacts, writeResult } from './report.js';
+
+const TARGET_RSS_MB = 60;
+const TARGET_CPU_PCT = 0.5;
+const DISK_SECTORS = 16_384;
+
+const diskId = (i: number): string => `d${String(i).padStart(3, '0')}`;
+
+export async function main(args: string[]): Promise<void> {
+  const o = parseIntFlags(args, { arrays: 100, windowS: 20, settleS: 5 }, { arrays: [1, MD_MAX_ARRAYS], windowS: [1, 3600], settleS: [0, 600] });
+  const machine = machineFacts();
+  const disks = Array.from({ length: 2 * o.arrays }, (_, i) => ({ id: diskId(i), sizeSectors: DISK_SECTORS }));
+  const c = await Cluster.start({ name: 'bench-idle', proxies: false, logLevel: 'warn', disks });
+  try {
+    const m = await c.waitForMaster();
+    const watch = new WriterWatch(new Map(c.ids.map((id) => [id, join(c.dataDir(id), 'writer.log')])));
+    const t0 = performance.now();
+    await c.confirmEverywhere(disks.map((d) => `/dev/${d.id}`));
+    await c.control(m.id, 'state', {}); // a linearizable read: the master applied every confirmation
+    for (let a = 0; a < o.arrays; a++) {
+      const members = [`/dev/${diskId(2 * a)}`, `/dev/${diskId(2 * a + 1)}`];
+      await c.control(m.id, 'propose', { command: createCommand({ device: `md${a}`, members, raidDevices: 2, spares: 0, assumeClean: true }), waitAll: true });
+    }
+    const createMs = performance.now() - t0;
+    await c.waitSame(`/mdstat with ${o.arrays} arrays`, async (id) => {
+      const t = await c.mdstat(id);
+      const n = t.split('\n').filter((l) => /^md[0-9]+ : active/.test(l)).length;
+      return n === o.arrays ? t : `${id}: ${n} arrays`;
+    }, c.ids, 120_000);
+    await sleep(o.settleS * 1000);
+    const termBefore = (await c.waitForMaster()).term;
+    watch.mark();
+    const before = new Map(c.ids.map((id) => [id, procSample(c.proc(id).pid!)]));
+    const w0 = performance.now();
+    await sleep(o.windowS * 1000);
+    const elapsedS = (performance.now() - w0) / 1000;
+    const writerEvents = watch.newEvents();
+    const after = await c.waitForMaster();
+    const quiet = { termChanges: after.term - termBefore, arraysMadeWritable: writerEvents.filter((e) => e.ev.event === 'writable').length,
+      arraysMadeReadOnly: writerEvents.filter((e) => e.ev.event === 'read-only').length };
+    const nodes = c.ids.map((id) => {
+      const a = before.get(id);
+      const b = procSample(c.proc(id).pid!);
+      if (!a || !b) throw new Error(`${id} exited during the measurement`);
+      return { node: id, role: id === after.id ? 'master' : 'standby', rssMB: mib(b.rssBytes), cpuPct: Math.round(((b.cpuSeconds - a.cpuSeconds) / elapsedS) * 10_000) / 100 };
+    });
+    const maxRss = Math.max(...nodes.map((n) => n.rssMB));
+    const maxCpu = Math.max(...nodes.map((n) => n.cpuPct));
+    const result = {
+      benchmark: 'idle', at: new Date().toISOString(), machine, loadAverageAfter: machineFacts().loadAverage,
+      setup: { nodes: 3, arrays: o.arrays, array: 'raid1 of 2 x 8 MiB simulated disks, assume-clean', options: o, createAllMs: Math.round(createMs),
+        cpuResolution: 'utime+stime in 10 ms ticks over the window', masterChangedDuringRun: after.id !== m.id || after.term !== m.term },
+      quiet, nodes, maxRssMB: maxRss, maxCpuPct: maxCpu,
+      targets: { rssMB: TARGET_RSS_MB, cpuPct: TARGET_CPU_PCT }, meets: { rss: maxRss <= TARGET_RSS_MB, cpu: maxCpu <= TARGET_CPU_PCT },
+    };
+    const path = await writeResult('idle', result);
+    process.stdout.write(`idle: ${o.arrays} arrays, ${elapsedS.toFixed(0)} s window: ${nodes.map((n) => `${n.node}(${n.role}) ${n.rssMB} MB ${n.cpuPct} %`).join(', ')}`
+      + ` (targets <= ${TARGET_RSS_MB} MB, <= ${TARGET_CPU_PCT} % of a core); during the window: ${quiet.termChanges} term changes,`
+      + ` ${quiet.arraysMadeReadOnly} arrays switched read-only and ${quiet.arraysMadeWritable} writable (0 when truly idle) | load ${machine.loadAverage[0].toFixed(1)} | ${path}\n`);
+  } catch (e) {
+    process.stderr.write(c.failureReport() + '\n');
+    throw e;
+  } finally {
+    await c.destroy();
+  }
+}
