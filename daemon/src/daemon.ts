@@ -12,17 +12,14 @@ import { ControlServer } from './control/server.js';
 import { makeHandler } from './control/handlers.js';
 import type { Logger } from './log/logger.js';
 import type { MdDriver } from './md/driver.js';
-import { KernelMdDriver } from './md/kernel/driver.js';
 import { systemClock, systemTimers, type RaftStorage } from './node/deps.js';
 import { ClusterNode } from './node/node.js';
-import { SdNotifier, watchdogIntervalMs } from './node/sdnotify.js';
 import { createPrng } from './raft/prng.js';
 import { StatusServer } from './status/server.js';
 import { makeStatusSource } from './status/source.js';
 import { DiskStorage } from './storage/disk-storage.js';
 import { createTransportFromConfig } from './transport/from-config.js';
 import { RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_INFLIGHT_APPENDS, SNAPSHOT_EVERY_ENTRIES } from './common/limits.js';
-import { createSimDriver } from './md/sim/driver.js';
 
 const STEP_DOWN_ON_TERM_MS = 3000;
 
@@ -32,7 +29,12 @@ export interface RunningDaemon {
 }
 
 async function makeDriver(config: Config, logger: Logger): Promise<MdDriver> {
-  if (config.md.driver === 'kernel') return new KernelMdDriver({ onWatchError: (e) => logger.warn({ err: e.message }, 'md watcher read failed') });
+  // Loaded on demand: the kernel driver pulls in koffi and native/, the sim driver its model.
+  if (config.md.driver === 'kernel') {
+    const { KernelMdDriver } = await import('./md/kernel/driver.js');
+    return new KernelMdDriver({ onWatchError: (e) => logger.warn({ err: e.message }, 'md watcher read failed') });
+  }
+  const { createSimDriver } = await import('./md/sim/driver.js');
   return createSimDriver({ diskDir: config.md.simDiskDir!, node: config.nodeId, logger });
 }
 
@@ -69,7 +71,7 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
     writer: {
       demoteMarginTicks: Math.max(1, Math.floor(t.leaseTicks / 5)), fenceAction: config.master.fenceAction,
       fenceCommand: config.master.fenceCommand, fenceTimeoutMs: config.master.fenceTimeoutMs, fenceRequired: config.master.fenceRequired,
-      checkpointIntervalMs: config.master.checkpointIntervalMs,
+      checkpointIntervalMs: config.master.checkpointIntervalMs, unconfirmedGraceMs: config.master.unconfirmedGraceMs,
       reboot: () => { logger.error({}, 'FENCE: rebooting this node'); rebootNow(config.md.driver); },
     },
     writerLogFile: join(config.dataDir, 'writer.log'),
@@ -85,24 +87,26 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
   if (config.cluster.join) logger.info({ node: config.nodeId, role: node.raft.status().role, conf: node.raft.status().conf }, 'cluster.join = true: waiting to be added by the master (mdctl --cluster add-node) unless the log already holds a membership');
   logger.info({ node: config.nodeId, peer: `${config.listen.peer.host}:${config.listen.peer.port}`, status: `${config.listen.status.host}:${config.listen.status.port}`, control: config.listen.controlSocketPath }, 'mdclusterd started');
 
-  const notifier = new SdNotifier();
+  // sd_notify goes through koffi: loaded only under systemd (NOTIFY_SOCKET set).
+  const notifier = process.env.NOTIFY_SOCKET ? new (await import('./node/sdnotify.js')).SdNotifier() : null;
+  const { watchdogIntervalMs } = notifier ? await import('./node/sdnotify.js') : { watchdogIntervalMs: () => null };
   const readyTimer = systemTimers.setInterval(() => {
     if (node.raft.status().lead !== null && node.reconciler.passes > 0) {
       readyTimer.cancel();
-      notifier.ready(`joined: leader ${node.raft.status().lead}, term ${node.raft.status().term}`);
+      notifier?.ready(`joined: leader ${node.raft.status().lead}, term ${node.raft.status().term}`);
     }
   }, t.tickMs * 5);
   const wdMs = watchdogIntervalMs(process.env, process.pid);
-  const wdTimer = wdMs ? systemTimers.setInterval(() => notifier.watchdog(), wdMs) : null;
+  const wdTimer = wdMs ? systemTimers.setInterval(() => notifier?.watchdog(), wdMs) : null;
   const statusTimer = systemTimers.setInterval(() => {
     const st = node.raft.status();
-    notifier.status(`${st.role}, term ${st.term}, master ${node.state.master?.node ?? 'none'}, ${node.state.arrays.length} arrays`);
+    notifier?.status(`${st.role}, term ${st.term}, master ${node.state.master?.node ?? 'none'}, ${node.state.arrays.length} arrays`);
   }, 5000);
 
   let stopping: Promise<void> | null = null;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
-      notifier.stopping(reason);
+      notifier?.stopping(reason);
       readyTimer.cancel(); wdTimer?.cancel(); statusTimer.cancel();
       await handOver(node, logger);
       await node.writer.demote('shutdown');
@@ -110,7 +114,7 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
       await control.close();
       await status.close();
       await driver.close();
-      notifier.close();
+      notifier?.close();
       if (opts.pidFile) { try { unlinkSync(opts.pidFile); } catch { /* gone */ } }
       logger.info({ reason }, 'mdclusterd stopped');
     })();

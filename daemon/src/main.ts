@@ -6,7 +6,6 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG_PATH, loadConfig } from './config/load.js';
 import { OpError } from './common/errors.js';
 import { createPinoLogger } from './log/pino-logger.js';
-import { runGenCerts } from './transport/gen-certs-cli.js';
 
 const USAGE = `usage: mdclusterd [--config PATH] [--pid-file PATH]
        mdclusterd gen-certs --dir DIR --nodes ID,ID,... [--hosts ...]
@@ -16,7 +15,7 @@ Runs the cluster-aware md state daemon for one node (default config ${DEFAULT_CO
 `;
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'gen-certs') return runGenCerts(argv.slice(1), (l) => process.stdout.write(l + '\n'), (l) => process.stderr.write(l + '\n'));
+  if (argv[0] === 'gen-certs') return (await import('./transport/gen-certs-cli.js')).runGenCerts(argv.slice(1), (l) => process.stdout.write(l + '\n'), (l) => process.stderr.write(l + '\n'));
   if (argv[0] === 'demote-all') return (await import('./demote-all.js')).demoteAll(argv.slice(1));
   let values: { config?: string; 'pid-file'?: string; version?: boolean; help?: boolean };
   try {

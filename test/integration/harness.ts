@@ -51,6 +51,10 @@ function writeFenceScript(dir: string): void {
     // Only that node's daemon: a stale pid file must never kill a process that reused the pid.
     `tr '\\0' ' ' < /proc/"$pid"/cmdline 2>/dev/null | grep -qF '${dir}/'"$1"'/mdclusterd.toml' || exit 0`,
     'kill -9 "$pid" 2>/dev/null',
+    // Like a power switch that confirms "off": return once the process is dead (gone or a
+    // zombie: a zombie runs no code), and log when that was confirmed (never before the death).
+    'i=0; while [ $i -lt 500 ] && [ -e /proc/"$pid" ] && ! grep -q "^[0-9]* ([^)]*) Z" /proc/"$pid"/stat 2>/dev/null; do sleep 0.01; i=$((i+1)); done',
+    `echo "$(date +%s%3N) dead $1" >> '${join(dir, 'fence.log')}'`,
     'exit 0',
     '',
   ].join('\n');
@@ -85,6 +89,8 @@ export interface ClusterOptions {
    * <dir>/fence.log; `required` makes a new master wait for it (master.fence-required).
    */
   fence?: { required: boolean };
+  /** master.unconfirmed-grace-ms for every node. */
+  unconfirmedGraceMs?: number;
   /** Extra node options for every daemon, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
   nodeArgs?: string[];
 }
@@ -173,6 +179,7 @@ export class Cluster {
         simDiskDir: this.diskDir, timing: { ...DEFAULT_TEST_TIMING, ...opts.timing }, transport: { ...DEFAULT_TEST_TRANSPORT, ...opts.transport },
         checkpointIntervalMs: opts.checkpointIntervalMs ?? 1000, logLevel: opts.logLevel ?? 'info',
         fence: opts.fence ? { command: ['/bin/sh', join(this.dir, 'fence.sh'), '{node}'], required: opts.fence.required, timeoutMs: FENCE_TIMEOUT_MS } : undefined,
+        unconfirmedGraceMs: opts.unconfirmedGraceMs,
       }));
       const proc = new DaemonProc(id, configFile, join(nodeDir, 'daemon.log'), join(nodeDir, 'daemon.pid'), join(dataDir, 'writer.log'), opts.env, opts.nodeArgs);
       this.nodes.set(id, { id, peerPort: ports.get(id)!.peer, statusPort: ports.get(id)!.status, controlSocket, dataDir, proc, conn: new ControlConn(controlSocket) });
@@ -310,7 +317,14 @@ export class Cluster {
 
   // ------------------------------------------------------------------ writer logs
   writerIntervals(): WriterInterval[] {
-    return mergeWriterLogs(this.ids.map((id) => ({ node: id, file: join(this.dataDir(id), 'writer.log'), incarnations: this.proc(id).incarnations })), Date.now());
+    // A fenced incarnation ends when the fence confirmed its death (logged after it), which
+    // can be earlier than this process noticing the child's exit.
+    const deaths = new Map<string, number[]>();
+    for (const l of this.fenceCalls()) {
+      const m = /^([0-9]+) dead (\S+)$/.exec(l);
+      if (m) deaths.set(m[2], [...(deaths.get(m[2]) ?? []), Number(m[1])]);
+    }
+    return mergeWriterLogs(this.ids.map((id) => ({ node: id, file: join(this.dataDir(id), 'writer.log'), incarnations: this.proc(id).incarnations, confirmedDeathsWallMs: deaths.get(id) ?? [] })), Date.now());
   }
 
   writerOverlaps(): Overlap[] {

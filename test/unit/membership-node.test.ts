@@ -96,7 +96,7 @@ class World {
       id: nid, peers, join, tickMs: TICK_MS,
       raft: { electionTimeoutTicks: ELECTION_TICKS, heartbeatTicks: 2, leaseTicks: 20, clockDriftBoundTicks: 2,
         maxInflightAppends: RAFT_MAX_INFLIGHT_APPENDS, maxEntriesPerAppend: RAFT_MAX_ENTRIES_PER_APPEND, checkQuorum: true, preVote: true },
-      writer: { demoteMarginTicks: 4, fenceAction: 'none', fenceCommand: [], fenceTimeoutMs: 1000, fenceRequired: false, checkpointIntervalMs: 1000, reboot: () => {} },
+      writer: { demoteMarginTicks: 4, fenceAction: 'none', fenceCommand: [], fenceTimeoutMs: 1000, fenceRequired: false, checkpointIntervalMs: 1000, unconfirmedGraceMs: 0, reboot: () => {} },
       writerLogFile: null, snapshotEveryEntries: 50,
     }, { clock: time, timers: time, logger: silentLogger, transport, driver, prng: createPrng(seed),
       storage: new SimRaftStorage(newRaftDisk(), time, new Rand(createPrng(seed)), { lo: 0, hi: 0 }, (m) => { throw new Error(m); }) });

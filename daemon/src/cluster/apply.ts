@@ -159,6 +159,7 @@ function applyObserve(a: ArrayRecord, cmd: CommandOf<'observe'>): void {
   a.componentSizeKiB = cmd.componentSizeKiB;
   a.arraySizeKiB = cmd.arraySizeKiB;
   if (cmd.ctimeSec !== undefined) a.ctimeSec = cmd.ctimeSec;
+  if (cmd.bitmapChunkKiB !== undefined) a.bitmapChunkKiB = cmd.bitmapChunkKiB;
   a.materialized = true;
 }
 

@@ -54,6 +54,8 @@ const schema = z.discriminatedUnion('op', [
   z.object({
     op: z.literal('observe'), device: devName, term: count, componentSizeKiB: count, arraySizeKiB: count,
     ctimeSec: count.optional(),
+    /** The internal bitmap's chunk (md/bitmap/chunksize) as the master's kernel reports it. */
+    bitmapChunkKiB: count.optional(),
     members: z.array(z.object({
       path, deviceUuid: z.string().max(64).nullable(), role: z.enum(['active', 'spare', 'faulty']),
       slot: z.number().int().min(0).max(MD_MAX_MEMBERS_PER_ARRAY).nullable(), inSync: z.boolean(),

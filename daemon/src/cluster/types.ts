@@ -71,6 +71,8 @@ export interface ArrayRecord {
   arraySizeKiB: number | null;
   /** Creation time from the superblock (seconds since the epoch), once observed; 0 before. */
   ctimeSec: number;
+  /** The internal bitmap's chunk in KiB as the master observed it; absent/null until observed. */
+  bitmapChunkKiB?: number | null;
   /** 'running' arrays are assembled on every node (writable on the master only). */
   run: 'running' | 'stopped';
   /** The admin asked for the array to be read-only everywhere (mdadm --readonly). */

@@ -3,7 +3,8 @@
 // Invariants: the result depends only on the record (identical on every node); progress comes
 // from the master's last checkpoint; member kernel names are the canonical paths' basenames.
 import type { Sectors } from '../common/types.js';
-import type { ArrayState, MemberFlag, MemberState, SyncAction } from '../md/types.js';
+import { bitmapPagesTotal } from '../md/format/mdstat-from-arrays.js';
+import type { ArrayState, BitmapState, MemberFlag, MemberState, SyncAction } from '../md/types.js';
 import { degradedCount } from './redundancy.js';
 import type { ArrayRecord, MemberRecord } from './types.js';
 import { inSyncSlots } from './validate.js';
@@ -38,6 +39,24 @@ function memberView(m: MemberRecord, index: number, sizeKiB: number, recovering:
   };
 }
 
+/**
+ * The internal bitmap as every node shows it: present once the master observed its chunk.
+ * Pages in use change with every write on the master alone, so the view shows an idle
+ * array's "0/N pages"; the total follows from the sync size and the chunk, as md sizes it.
+ */
+function bitmapView(rec: ArrayRecord): BitmapState | null {
+  const chunkKiB = rec.bitmapChunkKiB ?? null;
+  if (rec.bitmap !== 'internal' || chunkKiB === null) return null;
+  const syncKiB = rec.level === 'raid10' ? (rec.arraySizeKiB ?? 0) : (rec.componentSizeKiB ?? 0);
+  return { location: 'internal', pagesUsed: 0, pagesTotal: bitmapPagesTotal(syncKiB * 2, chunkKiB), pagesKiB: 0, chunkKiB, file: null };
+}
+
+/** md/consistency_policy: none without redundancy, bitmap with an internal bitmap, else resync. */
+function consistencyPolicy(rec: ArrayRecord): string {
+  if (rec.level === 'raid0' || rec.level === 'linear') return 'none';
+  return rec.bitmap === 'internal' ? 'bitmap' : 'resync';
+}
+
 export function clusterArrayView(rec: ArrayRecord): ArrayState {
   const slots = inSyncSlots(rec);
   const cp = rec.sync;
@@ -55,7 +74,7 @@ export function clusterArrayView(rec: ArrayRecord): ArrayState {
     syncAction: action, lastSyncAction: null, syncCompleted: syncing ? { doneSectors: cp.doneSectors, totalSectors: cp.totalSectors } : null,
     syncWaiting: null, syncSpeedKiBps: syncing ? cp.speedKiBps : 0,
     resyncStartSectors: syncing && cp.action === 'resync' ? cp.doneSectors : null, syncMinSectors: 0 as Sectors, syncMaxSectors: 'max',
-    consistencyPolicy: rec.bitmap === 'internal' ? 'bitmap' : 'resync', bitmap: null, events: 0, ctimeSec: rec.ctimeSec, utimeSec: rec.ctimeSec,
+    consistencyPolicy: consistencyPolicy(rec), bitmap: bitmapView(rec), events: 0, ctimeSec: rec.ctimeSec, utimeSec: rec.ctimeSec,
     mismatchCount: 0, members,
   };
 }

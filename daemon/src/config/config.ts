@@ -38,6 +38,9 @@ export interface MasterConfig {
   /** Invariant: true implies fenceCommand.length > 0. */
   fenceRequired: boolean;
   checkpointIntervalMs: number;
+  /** How long a new master waits for an old master that neither confirmed it holds no writable
+   * array nor was fenced, before promoting anyway (0: promote at once, trusting the lease). */
+  unconfirmedGraceMs: number;
 }
 
 export interface TransportConfig {
@@ -196,6 +199,7 @@ function buildMaster(raw: RawConfig, issues: ConfigIssue[]): MasterConfig {
     fenceTimeoutMs: m['fence-timeout-ms'],
     fenceRequired: m['fence-required'],
     checkpointIntervalMs: m['checkpoint-interval-ms'],
+    unconfirmedGraceMs: m['unconfirmed-grace-ms'],
   };
 }
 

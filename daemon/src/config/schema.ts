@@ -18,6 +18,7 @@ export const DRIFT_BOUND_TICKS_RANGE = [0, 1000] as const;
 export const CLOCK_DRIFT_PPM_RANGE = [0, 100_000] as const;
 export const FENCE_TIMEOUT_MS_RANGE = [100, 600_000] as const;
 export const CHECKPOINT_INTERVAL_MS_RANGE = [100, 3_600_000] as const;
+export const UNCONFIRMED_GRACE_MS_RANGE = [0, 600_000] as const;
 export const PING_INTERVAL_MS_RANGE = [50, 60_000] as const;
 export const DEAD_AFTER_MS_RANGE = [100, 300_000] as const;
 export const RECONNECT_MS_RANGE = [10, 60_000] as const;
@@ -86,7 +87,8 @@ const master = table({
   'fence-command': argv.default([]),
   'fence-timeout-ms': intIn(FENCE_TIMEOUT_MS_RANGE, 'milliseconds').default(10_000),
   'fence-required': z.boolean({ error: 'expected true or false' }).default(false),
-  'checkpoint-interval-ms': intIn(CHECKPOINT_INTERVAL_MS_RANGE, 'milliseconds').default(5000),
+  'checkpoint-interval-ms': intIn(CHECKPOINT_INTERVAL_MS_RANGE, 'milliseconds').default(1000),
+  'unconfirmed-grace-ms': intIn(UNCONFIRMED_GRACE_MS_RANGE, 'milliseconds').default(0),
 });
 
 const alerts = table({

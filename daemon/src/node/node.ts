@@ -30,6 +30,8 @@ import { PeerDirectory } from './peers.js';
 
 const FRAME_RAFT = 1;
 const FRAME_GOSSIP = 2;
+/** Ticks between two unsolicited gossip frames (applied index, term, writable arrays). */
+const GOSSIP_INTERVAL_TICKS = 5;
 
 export interface NodeSettings {
   id: NodeId;
@@ -173,8 +175,12 @@ export class ClusterNode {
     this.syncTicks();
     this.writer.onTick();
     this.expirePeers();
+    if (++this.tickCallbacks % GOSSIP_INTERVAL_TICKS === 0) this.gossipApplied();
     this.kick();
   }
+  private tickCallbacks = 0;
+  /** Peer id -> what it last said about its writable arrays (gossip), with its term. */
+  readonly peerWritable = new Map<string, { term: number; writableCount: number; atMonoMs: number }>();
 
   /**
    * Raft time follows the monotonic clock, not the number of timer callbacks: after the event
@@ -207,9 +213,12 @@ export class ClusterNode {
 
   private onGossip(from: NodeId, body: Uint8Array): void {
     try {
-      const g = JSON.parse(new TextDecoder().decode(body)) as { applied?: unknown };
+      const g = JSON.parse(new TextDecoder().decode(body)) as { applied?: unknown; term?: unknown; writable?: unknown };
       if (typeof g.applied === 'number' && Number.isSafeInteger(g.applied) && g.applied >= 0) {
         this.peerApplied.set(from, g.applied);
+        if (typeof g.term === 'number' && Number.isSafeInteger(g.term) && Array.isArray(g.writable) && g.writable.length <= 4096) {
+          this.peerWritable.set(from, { term: g.term, writableCount: g.writable.length, atMonoMs: this.deps.clock.monoMs() });
+        }
         this.wakeGossipWaiters();
       } else this.droppedFrames++;
     } catch {
@@ -274,8 +283,13 @@ export class ClusterNode {
     this.deps.transport.send(to, frame);
   }
 
-  private gossipApplied(applied: number): void {
-    const body = new TextEncoder().encode(JSON.stringify({ applied }));
+  /**
+   * Tells every peer this node's applied index, its term and the arrays it holds writable (its
+   * open writer-log intervals): a new master promotes only once the old one said "none" in the
+   * new term (or was fenced). Sent after applying and every GOSSIP_INTERVAL_TICKS.
+   */
+  gossipApplied(applied: number = this.state.appliedIndex): void {
+    const body = new TextEncoder().encode(JSON.stringify({ applied, term: this.raft.status().term, writable: this.writerLog.openDevices() }));
     for (const id of this.peers.ids()) this.sendFrame(id, FRAME_GOSSIP, body);
   }
 

@@ -42,7 +42,8 @@ export class Reconciler {
   private readonly fresh = new Set<string>();
   /** device -> mono ms of the last standby re-assembly (rate bound). */
   private readonly lastReassembleMs = new Map<string, number>();
-  private wasWriter = false;
+  /** The term in which `fresh` was filled. */
+  private freshTerm = -1;
   /** The pass scheduled for when a rate-bounded re-assembly is allowed again (at most one). */
   private retryTimer: { cancel(): void } | null = null;
   passes = 0;
@@ -83,9 +84,13 @@ export class Reconciler {
   private async pass(): Promise<void> {
     this.passes++;
     const w = this.hooks.writer();
-    if (w.writer !== this.wasWriter) {
+    // A new term means another node may have been master in between: re-read everything. A lapse
+    // and return of the writer role within one term needs no re-read (no other node can hold
+    // the role in this term: the master entry is term-stamped), which avoids re-assembling every
+    // array each time a loaded master's lease briefly lapses.
+    if (w.writer && w.term !== this.freshTerm) {
       this.fresh.clear();
-      this.wasWriter = w.writer;
+      this.freshTerm = w.term;
     }
     for (const rec of this.hooks.state().arrays) {
       try {

@@ -21,16 +21,23 @@ export interface WriterSettings {
   fenceTimeoutMs: number;
   fenceRequired: boolean;
   checkpointIntervalMs: number;
+  /** Wait for an old master that neither confirmed nor was fenced (0: trust the lease). */
+  unconfirmedGraceMs: number;
   /** Production: sync + sysrq reboot; tests: exit the process. */
   reboot: () => void;
 }
 
 const CHECKPOINT_MIN_INTERVAL_MS = 100;
+/** Ticks a new master waits for the old one's "no writable arrays" before fencing it. */
+const FENCE_AFTER_TICKS = 10;
 
 export class WriterRole {
   private writerNow = false;
   private claimedTerm = -1;
   private claimTick = 0;
+  /** The master recorded before this node's claim in claimedTerm, and when the claim was made. */
+  private previousMaster: string | null = null;
+  private claimMonoMs = 0;
   private fencing = false;
   private fencedFor = '';
   private lastSampleMs = 0;
@@ -50,7 +57,24 @@ export class WriterRole {
     if (st.leaseEndTick - st.nowTick < this.s.demoteMarginTicks) return false;
     if (this.suspendedTerm === st.term) return false;
     const m = this.node.state.master;
-    return m !== null && m.node === st.id && m.term === st.term;
+    if (m === null || m.node !== st.id || m.term !== st.term) return false;
+    return this.previousMasterClear(st.term);
+  }
+
+  /**
+   * The previous master (from before this node's claim) holds no writable array: it said so in
+   * this term over the peer link, or it was fenced, or fencing is not required and the
+   * configured grace for an unconfirmed master has passed. A frozen old master cannot demote
+   * itself; this gate (with fencing) is what keeps it from overlapping with this node.
+   */
+  private previousMasterClear(term: number): boolean {
+    const old = this.previousMaster;
+    if (old === null || old === this.node.settings.id) return true;
+    const said = this.node.peerWritable.get(old);
+    if (said && said.term >= term && said.writableCount === 0) return true;
+    if (this.fencedFor === `${old}:${term}`) return true;
+    if (this.s.fenceRequired) return false;
+    return this.deps.clock.monoMs() - this.claimMonoMs >= this.s.unconfirmedGraceMs;
   }
 
   onSoftState(ss: SoftState): void {
@@ -69,7 +93,24 @@ export class WriterRole {
     }
   }
 
+  /**
+   * Fences the previous master when it has not confirmed, within FENCE_AFTER_TICKS of this
+   * node's claim, that it holds no writable array - whatever its link looks like (a frozen
+   * process keeps its TCP connections up).
+   */
+  private maybeFence(): void {
+    const st = this.node.raft.status();
+    const old = this.previousMaster;
+    if (st.role !== 'leader' || this.claimedTerm !== st.term || old === null || old === st.id || this.fencing) return;
+    if (this.s.fenceCommand.length === 0 || this.fencedFor === `${old}:${st.term}`) return;
+    const said = this.node.peerWritable.get(old);
+    if (said && said.term >= st.term && said.writableCount === 0) return;
+    if (st.nowTick - this.claimTick < FENCE_AFTER_TICKS) return;
+    void this.runFence(old, st.term);
+  }
+
   private check(): void {
+    this.maybeFence();
     const w = this.isWriter();
     if (w === this.writerNow) {
       if (!w && this.node.writerLog.openDevices().length > 0 && !this.demoting) void this.demote('not writer');
@@ -135,10 +176,9 @@ export class WriterRole {
     const m = this.node.state.master;
     if (m && m.node === st.id && m.term === st.term) return;
     if (this.claimedTerm === st.term && st.nowTick - this.claimTick < 20) return;
-    const old = m?.node;
-    if (old && old !== st.id && this.s.fenceCommand.length > 0 && this.node.peerUp.get(old) !== true && this.fencedFor !== `${old}:${st.term}`) {
-      if (!this.fencing) void this.runFence(old, st.term);
-      if (this.s.fenceRequired) return;
+    if (this.claimedTerm !== st.term) {
+      this.previousMaster = m?.node ?? null;
+      this.claimMonoMs = this.deps.clock.monoMs();
     }
     this.claimedTerm = st.term;
     this.claimTick = st.nowTick;

@@ -48,6 +48,8 @@ export interface NodeConfigSpec {
   checkpointIntervalMs: number;
   /** [master] fence settings; default: no fence command, not required. */
   fence?: { command: string[]; required: boolean; timeoutMs: number };
+  /** [master] unconfirmed-grace-ms; default 0 (the shipped default). */
+  unconfirmedGraceMs?: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
 
@@ -89,6 +91,7 @@ export function renderNodeConfig(s: NodeConfigSpec): string {
     `fence-command = ${JSON.stringify(s.fence?.command ?? [])}`,
     `fence-required = ${s.fence?.required ?? false}`,
     `fence-timeout-ms = ${s.fence?.timeoutMs ?? 10_000}`,
+    `unconfirmed-grace-ms = ${s.unconfirmedGraceMs ?? 0}`,
     `checkpoint-interval-ms = ${s.checkpointIntervalMs}`,
     '',
     '[transport]',

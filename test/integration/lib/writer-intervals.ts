@@ -20,6 +20,8 @@ export interface NodeWriterLog {
   node: string;
   file: string;
   incarnations: readonly Incarnation[];
+  /** Wall times at which a fence confirmed this node's daemon dead (logged after the death). */
+  confirmedDeathsWallMs?: readonly number[];
 }
 
 /** Every interval of every node, per incarnation, sorted by start. */
@@ -31,7 +33,9 @@ export function mergeWriterLogs(logs: readonly NodeWriterLog[], nowWallMs: numbe
     l.incarnations.forEach((inc, i) => {
       const end = i + 1 < l.incarnations.length ? l.incarnations[i + 1].writerLogOffset : bytes.length;
       const text = bytes.subarray(inc.writerLogOffset, end).toString('utf8');
-      out.push(...parseWriterLog(text, l.node, inc.endWallMs ?? nowWallMs));
+      const observedEnd = inc.endWallMs ?? nowWallMs;
+      const fenced = (l.confirmedDeathsWallMs ?? []).filter((t) => t >= inc.startWallMs && t <= observedEnd);
+      out.push(...parseWriterLog(text, l.node, fenced.length > 0 ? Math.min(...fenced) : observedEnd));
     });
   }
   return out.sort((a, b) => a.startWallMs - b.startWallMs || a.endWallMs - b.endWallMs);

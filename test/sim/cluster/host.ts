@@ -148,7 +148,7 @@ export class SimHost {
       },
       writer: {
         demoteMarginTicks: Math.max(1, Math.floor(LEASE_TICKS / 5)), fenceAction: 'stop-array', fenceCommand: [],
-        fenceTimeoutMs: 10_000, fenceRequired: false, checkpointIntervalMs: 5000,
+        fenceTimeoutMs: 10_000, fenceRequired: false, checkpointIntervalMs: 5000, unconfirmedGraceMs: 0,
         // The fence of last resort: the machine reboots at once (its kernel state is lost).
         reboot: () => this.crash('fence reboot'),
       },
