@@ -151,6 +151,8 @@ function memberActions(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState): 
     const kFaulty = km?.flags.includes('faulty') ?? false;
     if ((m.role === 'faulty' || m.role === 'removed') && km && !kFaulty) out.push({ kind: 'set-faulty', member: p });
     if (m.role === 'removed' && km) out.push({ kind: 'hot-remove', member: p });
+    // A pending (re-)add of a device md still holds as faulty: md needs it removed first.
+    if (m.pendingAdd !== null && km && kFaulty) out.push({ kind: 'hot-remove', member: p });
     if (m.pendingAdd !== null && !km) out.push({ kind: m.pendingAdd === 're-add' ? 're-add' : 'hot-add', member: p });
     if (km && !kFaulty && m.role !== 'removed' && m.role !== 'faulty' && m.writeMostly !== km.flags.includes('write_mostly')) {
       out.push({ kind: 'write-mostly', member: p, on: m.writeMostly });

@@ -131,13 +131,13 @@ export class Reconciler {
           await this.driver.reAdd(rec.device, member);
           return;
         } catch (e) {
-          if (!(e instanceof OpError) || e.details.errno !== 'EINVAL') throw e;
-          this.logger.warn({ device: rec.device, member }, 're-add refused by the kernel (EINVAL); adding with full recovery instead');
+          if (!(e instanceof OpError) || !(e.details.errno === 'EINVAL' || e.code === 'E_INVALID_STATE')) throw e;
+          this.logger.warn({ device: rec.device, member, code: e.code }, 're-add refused (no bitmap, a former spare, or too stale); adding with full recovery instead');
         }
       }
       await this.driver.hotAdd(rec.device, member);
     } catch (e) {
-      const permanent = e instanceof OpError && (e.code === 'E_NO_SUCH_DEVICE' || e.code === 'E_INVALID_ARGUMENT' ||
+      const permanent = e instanceof OpError && (e.code === 'E_NO_SUCH_DEVICE' || e.code === 'E_INVALID_ARGUMENT' || e.code === 'E_INVALID_STATE' ||
         (e.code === 'E_KERNEL' && ['EINVAL', 'ENXIO', 'ENODEV', 'ENOSPC', 'EEXIST'].includes(String(e.details.errno))) || e.code === 'E_MDADM_FAILED');
       const m = rec.members.find((x) => localPathOf(x, this.node) === member);
       if (permanent && writer && m) {
