@@ -98,7 +98,10 @@ export class OutboundLink {
 
   private readonly onWritten = (err?: Error | null): void => {
     if (err) return;
-    this.conn?.noteProgress();
+    // Only a write that completes while more of our data is still waiting shows that the peer
+    // reads: the kernel's socket buffer was full and drained. A small write into an empty buffer
+    // completes even on a partitioned link, so it proves nothing.
+    if (this.conn && this.conn.ws.bufferedAmount > 0) this.conn.noteProgress();
     if (this.queue.length > 0) this.flush();
   };
 
