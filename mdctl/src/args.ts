@@ -33,7 +33,7 @@ export const OPTIONS: Record<string, Opt> = {
   // monitor
   mail: { type: 'string', short: 'm' }, program: { type: 'string' }, alert: { type: 'string' }, syslog: { type: 'boolean', short: 'y' },
   delay: { type: 'string', short: 'd' }, increment: { type: 'string', short: 'k' }, oneshot: { type: 'boolean', short: '1' },
-  daemonise: { type: 'boolean' }, daemonize: { type: 'boolean' }, 'pid-file': { type: 'string', short: 'i' },
+  daemonise: { type: 'boolean' }, daemonize: { type: 'boolean' }, 'pid-file': { type: 'string', short: 'i' }, config: { type: 'string' },
   // cluster / general
   to: { type: 'string' }, socket: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' },
   timeout: { type: 'string' }, 'wait-all': { type: 'boolean' }, local: { type: 'boolean' },

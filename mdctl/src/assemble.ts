@@ -6,7 +6,7 @@ import { mdName, UsageError } from './args.js';
 import { Ctx, describe, EXIT } from './context.js';
 import { readState } from './state.js';
 
-interface Sb { setUuid: string; setName: string; level: number; layout: number; raidDisks: number; chunkSectors: number; minorVersion: number; featureMap: number }
+interface Sb { setUuid: string; setName: string; level: number; layout: number; raidDisks: number; chunkSectors: number; minorVersion: number; featureMap: number; devNumber: number; devRoles: number[] }
 const LEVEL_NAMES: Record<number, string> = { [-1]: 'linear', 0: 'raid0', 1: 'raid1', 4: 'raid4', 5: 'raid5', 6: 'raid6', 10: 'raid10' };
 
 export async function runAssemble(ctx: Ctx): Promise<number> {
@@ -44,6 +44,16 @@ export async function runAssemble(ctx: Ctx): Promise<number> {
     ctx.note(describe(e, `assemble /dev/${device} failed`));
     return EXIT.FAIL;
   }
-  ctx.note(`/dev/${device} has been started with ${members.length} drive${members.length === 1 ? '' : 's'}.`);
+  ctx.note(startedNotice(device, sbs));
   return EXIT.OK;
+}
+
+/** mdadm's "has been started with N drives (out of R) and S spares." from the members' own roles. */
+export function startedNotice(device: string, sbs: readonly Pick<Sb, 'raidDisks' | 'devNumber' | 'devRoles'>[]): string {
+  const raidDisks = sbs[0]?.raidDisks ?? 0;
+  const active = sbs.filter((s) => (s.devRoles[s.devNumber] ?? 0xffff) < raidDisks).length;
+  const spares = sbs.length - active;
+  const s = (n: number) => (n === 1 ? '' : 's');
+  return `/dev/${device} has been started with ${active} drive${s(active)}${active < raidDisks ? ` (out of ${raidDisks})` : ''}` +
+    `${spares > 0 ? ` and ${spares} spare${s(spares)}` : ''}.`;
 }

@@ -25,6 +25,7 @@ export class Client {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private eventHandler: ((e: ClusterEvent) => void) | null = null;
+  private closeHandler: ((err: Error) => void) | null = null;
   private closedErr: Error | null = null;
 
   constructor(private readonly path: string) {}
@@ -47,7 +48,9 @@ export class Client {
   }
 
   private fail(err: Error): void {
+    const first = this.closedErr === null;
     this.closedErr ??= err;
+    if (first) this.closeHandler?.(err);
     for (const w of this.waiting.values()) w.reject(err);
     this.waiting.clear();
   }
@@ -80,6 +83,12 @@ export class Client {
 
   onEvent(fn: (e: ClusterEvent) => void): void {
     this.eventHandler = fn;
+  }
+
+  /** Called once when the connection ends (the daemon went away or the reply was too large). */
+  onClose(fn: (err: Error) => void): void {
+    this.closeHandler = fn;
+    if (this.closedErr) fn(this.closedErr);
   }
 
   close(): void {

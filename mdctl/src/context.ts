@@ -1,5 +1,6 @@
 // What every mdctl mode gets: parsed arguments, output streams, the daemon client, and the
 // mdadm-style error type. Owns: message formatting (`mdctl: ...`) and exit codes.
+import { hostname } from 'node:os';
 import type { ParsedArgs } from './args.js';
 import { Client, ClientError, socketPath } from './client.js';
 
@@ -35,6 +36,11 @@ export class Ctx {
     const v = this.args.values.verbose;
     return Array.isArray(v) ? v.length > 0 : v === true;
   }
+}
+
+/** mdadm's HOMEHOST default: this host's name ("Name : host:0  (local to host host)"). */
+export function homeHost(): string {
+  return hostname();
 }
 
 /** Formats a daemon error as mdadm would: what failed, on which device, and why (with the code). */

@@ -3,9 +3,8 @@
 // chooses the array UUID, as `mdadm --uuid` would) and mdadm's notices.
 // Invariant: every option is checked before anything is sent.
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { intOption, mdName, UsageError } from './args.js';
-import { Ctx, describe, EXIT } from './context.js';
+import { Ctx, describe, EXIT, homeHost } from './context.js';
 
 const LEVELS: Record<string, string> = {
   linear: 'linear', '-1': 'linear', raid0: 'raid0', '0': 'raid0', stripe: 'raid0', raid1: 'raid1', '1': 'raid1', mirror: 'raid1',
@@ -62,7 +61,7 @@ export function buildCreate(args: Ctx['args'], host: string): Record<string, unk
 }
 
 export async function runCreate(ctx: Ctx): Promise<number> {
-  const cmd = buildCreate(ctx.args, hostname().split('.')[0]);
+  const cmd = buildCreate(ctx.args, homeHost());
   const c = await ctx.daemon();
   for (const m of cmd.members as string[]) {
     if (m === 'missing') continue;

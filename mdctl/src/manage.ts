@@ -1,10 +1,12 @@
 // mdadm's manage mode: `mdctl /dev/md0 --fail /dev/sdb1 --remove /dev/sdb1 --add /dev/sdc1`,
 // applied left to right, each operation a replicated command that the daemon commits and
 // applies before the next one starts. Owns: resolving the words `failed` and `detached`,
-// choosing add vs re-add as mdadm does, and mdadm's notices.
+// choosing add vs re-add as mdadm does (re-add only for a device whose superblock says it was
+// an active member of this array), refusing an impossible --re-add, and mdadm's notices.
 // Invariant: an operation is sent only after the whole command line parsed; the first failure
 // stops the sequence (exit 1) with a message naming the device, the reason and the code.
 import type { ManageOp } from './args.js';
+import type { SuperblockInfo } from '../../daemon/src/md/types.js';
 import { mdName, UsageError } from './args.js';
 import { Ctx, describe, EXIT } from './context.js';
 import { findRecord, readState, type StateReply } from './state.js';
@@ -28,7 +30,17 @@ export async function runManage(ctx: Ctx): Promise<number> {
       ctx.note(`/dev/${device} is not an array managed by this cluster [E_NO_SUCH_ARRAY]`);
       return EXIT.FAIL;
     }
-    for (const [cmd, done] of commandsFor(op, device, expand(op, devices, state, device), withDevices, ctx.args.values.force === true, state)) {
+    const targets = expand(op, devices, state, device);
+    const readdable = op === 'add' || op === 're-add' ? await readdableMembers(ctx, found.rec, targets) : new Set<string>();
+    if (op === 're-add') {
+      const refused = targets.find((m) => !readdable.has(m));
+      if (refused !== undefined) {
+        const why = found.rec.bitmap === 'internal' ? 'it was not an active member of this array' : 'the array has no write-intent bitmap (use --add)';
+        ctx.note(`--re-add for ${refused} to /dev/${device} is not possible: ${why}`);
+        return EXIT.FAIL;
+      }
+    }
+    for (const [cmd, done] of commandsFor(op, device, targets, withDevices, ctx.args.values.force === true, state, readdable)) {
       try {
         if (cmd.op === 'hot-add' || cmd.op === 'add-spare' || cmd.op === 're-add') await confirmLocally(ctx, String(cmd.member));
         await client.request('propose', { command: cmd, waitAll: ctx.args.values['wait-all'] === true });
@@ -74,17 +86,35 @@ function expand(op: ManageOp, devices: string[], state: StateReply, device: stri
   return out;
 }
 
-function commandsFor(op: ManageOp, device: string, devices: string[], withDevices: string[], force: boolean, state: StateReply): [Cmd, string | null][] {
+/**
+ * The devices md would take back with a re-add (mdadm Manage_add's test): the cluster remembers
+ * them as members that left (removed or faulty, superblock known), their superblock says they
+ * were an active member of this array, and the array has a write-intent bitmap (without one md
+ * refuses a member whose events fell behind; mdadm then falls back to a fresh add, which the
+ * cluster cannot do after the command committed). Any other device is added fresh.
+ */
+async function readdableMembers(ctx: Ctx, rec: StateReply['state']['arrays'][number], devices: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  const c = await ctx.daemon();
+  for (const d of devices) {
+    const old = rec.members.find((x) => x.path === d);
+    if (rec.bitmap !== 'internal' || !old || (old.role !== 'removed' && old.role !== 'faulty') || old.deviceUuid === null) continue;
+    try {
+      const { superblock: sb } = await c.request<{ superblock: SuperblockInfo }>('examine', { path: d });
+      const role = sb.devNumber < sb.devRoles.length ? sb.devRoles[sb.devNumber] : 0xffff;
+      if (sb.setUuid === rec.uuid && role < rec.raidDisks) out.add(d);
+    } catch { /* no readable superblock: a fresh add */ }
+  }
+  return out;
+}
+
+function commandsFor(op: ManageOp, device: string, devices: string[], withDevices: string[], force: boolean, state: StateReply, readdable: ReadonlySet<string>): [Cmd, string | null][] {
   const rec = findRecord(state, device)!.rec;
   const md = `/dev/${device}`;
   switch (op) {
     case 'fail': case 'set-faulty': return devices.map((m) => [{ op: 'set-faulty', device, member: m, force }, `set ${m} faulty in ${md}`]);
     case 'remove': return devices.map((m) => [{ op: 'hot-remove', device, member: m }, `hot removed ${m} from ${md}`]);
-    case 'add': return devices.map((m) => {
-      const old = rec.members.find((x) => x.path === m);
-      return old && (old.role === 'removed' || old.role === 'faulty') && old.deviceUuid !== null
-        ? [{ op: 're-add', device, member: m }, `re-added ${m}`] : [{ op: 'hot-add', device, member: m }, `added ${m}`];
-    });
+    case 'add': return devices.map((m) => (readdable.has(m) ? [{ op: 're-add', device, member: m }, `re-added ${m}`] : [{ op: 'hot-add', device, member: m }, `added ${m}`]));
     case 're-add': return devices.map((m) => [{ op: 're-add', device, member: m }, `re-added ${m}`]);
     case 'add-spare': return devices.map((m) => [{ op: 'add-spare', device, member: m }, `added ${m}`]);
     case 'write-mostly': return devices.map((m) => [{ op: 'write-mostly', device, member: m, on: true }, null]);

@@ -3,13 +3,13 @@
 // (--detail --test: 0 ok, 1 degraded, 2 unusable, 4 cannot get information).
 // The cluster-wide view is used for arrays (the same text on every node); the mdadm fields come
 // first, then a "Cluster" section that a script parsing mdadm's fields can ignore.
-import { hostname } from 'node:os';
 import { renderDetail } from '../../daemon/src/md/format/detail.js';
 import { renderExport } from '../../daemon/src/md/format/export.js';
 import { renderScan } from '../../daemon/src/md/format/scan.js';
 import type { ArrayState } from '../../daemon/src/md/types.js';
 import { mdName, UsageError } from './args.js';
-import { Ctx, describe, EXIT } from './context.js';
+import { Ctx, describe, EXIT, homeHost } from './context.js';
+import { examine, query } from './inspect.js';
 import { findRecord, readState, type StateReply } from './state.js';
 
 export async function runMisc(ctx: Ctx): Promise<number> {
@@ -58,7 +58,9 @@ async function detail(ctx: Ctx): Promise<number> {
   let worst = EXIT.OK as number;
   const brief = v.brief === true || (v.scan === true && v.export !== true);
   if (brief) {
-    const views = targets.filter((t) => t.found).map((t) => t.found!.view);
+    // renderScan takes /proc/mdstat order (newest first) and prints it reversed; the cluster's
+    // arrays are in name order, which for arrays made md0, md1, ... is creation order.
+    const views = targets.filter((t) => t.found && t.found.rec.run === 'running').map((t) => t.found!.view).reverse();
     ctx.io.out(renderScan(views, { verbose: ctx.verbose }));
   }
   for (const t of targets) {
@@ -68,54 +70,17 @@ async function detail(ctx: Ctx): Promise<number> {
       continue;
     }
     const { rec, view } = t.found;
+    if (rec.run !== 'running') {
+      // mdadm cannot open a stopped array's device: nothing on stdout, exit 1 (4 with --test).
+      ctx.note(`cannot open /dev/${t.name}: the array is stopped in this cluster (mdctl --assemble /dev/${t.name} starts it)`);
+      worst = Math.max(worst, v.test ? EXIT.NO_INFO : EXIT.FAIL);
+      continue;
+    }
     if (v.export === true) ctx.io.out(renderExport(view));
-    else if (!brief) ctx.io.out(renderDetail(view, { homehost: hostname().split('.')[0] }) + clusterSection(s, rec));
+    else if (!brief) ctx.io.out(renderDetail(view, { homehost: homeHost() }) + clusterSection(s, rec));
     if (v.test === true) worst = Math.max(worst, testStatus(view, rec));
   }
   return worst;
-}
-
-async function examine(ctx: Ctx): Promise<number> {
-  if (ctx.args.positionals.length === 0) throw new UsageError('--examine needs a component device');
-  const c = await ctx.daemon();
-  let rc = EXIT.OK as number;
-  for (const p of ctx.args.positionals) {
-    try {
-      const { superblock: sb } = await c.request<{ superblock: Record<string, unknown> }>('examine', { path: p });
-      const role = (sb.devRoles as number[])[sb.devNumber as number];
-      ctx.io.out([
-        `${p}:`, `          Magic : a92b4efc`, `        Version : 1.${String(sb.minorVersion)}`, `    Feature Map : 0x${Number(sb.featureMap).toString(16)}`,
-        `     Array UUID : ${String(sb.setUuid)}`, `           Name : ${String(sb.setName)}`, `     Raid Level : ${levelName(Number(sb.level))}`,
-        `   Raid Devices : ${String(sb.raidDisks)}`, '', `    Data Offset : ${String(sb.dataOffsetSectors)} sectors`, `   Super Offset : ${String(sb.superOffsetSectors)} sectors`,
-        `    Device UUID : ${String(sb.deviceUuid)}`, `       Checksum : ${sb.checksumValid ? 'correct' : 'WRONG'}`, `         Events : ${String(sb.events)}`, '',
-        `   Device Role : ${role === 0xffff ? 'spare' : role === 0xfffe ? 'faulty' : `Active device ${String(role)}`}`, '',
-      ].join('\n'));
-    } catch (e) {
-      ctx.note(describe(e, `No md superblock detected on ${p}`));
-      rc = EXIT.FAIL;
-    }
-  }
-  return rc;
-}
-
-const levelName = (n: number): string => (({ [-1]: 'linear', 0: 'raid0', 1: 'raid1', 4: 'raid4', 5: 'raid5', 6: 'raid6', 10: 'raid10' }) as Record<number, string>)[n] ?? `level ${n}`;
-
-async function query(ctx: Ctx): Promise<number> {
-  const s = await readState(ctx);
-  let rc = EXIT.OK as number;
-  for (const p of ctx.args.positionals) {
-    const found = mdName(p) ? findRecord(s, mdName(p)!) : null;
-    if (found) {
-      const mib = ((found.view.arraySizeKiB ?? 0) / 1024).toFixed(2);
-      const spares = found.rec.members.filter((m) => m.role === 'spare').length;
-      ctx.io.out(`${p}: ${mib}MiB ${found.rec.level} ${found.rec.raidDisks} devices, ${spares} spare${spares === 1 ? '' : 's'}. Use mdctl --detail for more detail.\n`);
-      continue;
-    }
-    const member = s.state.arrays.find((a) => a.members.some((m) => m.path === p && m.role !== 'removed'));
-    if (member) ctx.io.out(`${p}: device ${member.members.findIndex((m) => m.path === p)} in ${member.raidDisks} device ${member.run === 'running' ? 'active' : 'inactive'} ${member.level} /dev/${member.device}.  Use mdctl --examine for more detail.\n`);
-    else { ctx.io.out(`${p}: is not an md array or member known to this cluster\n`); rc = EXIT.FAIL; }
-  }
-  return rc;
 }
 
 async function waitSync(ctx: Ctx): Promise<number> {

@@ -1,0 +1,142 @@
+// The monitor's alert logic, in mdadm's terms: which cluster events become which alerts
+// (RebuildNN at any --increment), de-duplication by the event's stable key, and what each
+// alert channel gets (--program argv, --mail text, --syslog priority and message, stdout
+// line). Owns: that mapping and the per-array rebuild progress; it performs no I/O (the
+// channels are an injected AlertSinks), so it is unit-tested directly.
+// Invariants:
+// - An event key is raised at most once per (key, name, device, component) while remembered
+//   (MONITOR_MAX_SEEN_KEYS, oldest forgotten first): a replayed or repeated event is silent.
+// - RebuildNN follows mdadm: NN = floor(percent / increment) * increment, two digits, raised
+//   when it grows past the last raised (or first seen) value, never for 0 or 100.
+// - Mail goes only for the events mdadm mails (Fail*, Degraded*, SparesMissing, TestMessage)
+//   and the cluster's QuorumLost / FenceAction; --program and syslog get every alert.
+import { MONITOR_MAX_SEEN_KEYS, MONITOR_MAX_TRACKED_ARRAYS } from '../../daemon/src/common/limits.js';
+import type { ClusterEvent } from '../../daemon/src/control/protocol.js';
+
+export interface Alert {
+  event: string;
+  /** The md device ("/dev/md0"), or "cluster" for an event about the cluster itself. */
+  device: string;
+  component: string | null;
+}
+
+export type SyslogPriority = 'crit' | 'warning' | 'info';
+
+/** Where alerts go; the real ones run programs (sinks.ts), tests record. */
+export interface AlertSinks {
+  program(argv: string[]): void;
+  mail(to: string, subject: string, body: string): void;
+  syslog(priority: SyslogPriority, message: string): void;
+  stdout(line: string): void;
+}
+
+export interface AlerterOptions {
+  program: string | null;
+  mail: string | null;
+  syslog: boolean;
+  /** Percent step of RebuildNN alerts (mdadm --increment, 1..99). */
+  incrementPercent: number;
+  host: string;
+  /** Wall clock in ms (the stdout line's time). */
+  nowMs(): number;
+  /** The cluster-wide /mdstat for the mail's P.S. (may be empty). */
+  mdstat(): string;
+}
+
+const MAILED = /^(Fail|Degrade|SparesMissing|TestMessage|QuorumLost|FenceAction)/;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** mdadm's syslog priority: crit for failures and lost arrays, warning for rebuilds, else info. */
+export function syslogPriority(event: string): SyslogPriority {
+  if (/^(Fail|Degrade|DeviceDisappeared|QuorumLost|FenceAction)/.test(event)) return 'crit';
+  if (event.startsWith('Rebuild')) return 'warning';
+  return 'info';
+}
+
+/** "Nov 21 23:09:35" (ctime's month, day and time, as mdadm prints with %1.15s). */
+function shortTime(ms: number): string {
+  const d = new Date(ms);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
+}
+
+export function rebuildEventName(bucket: number): string {
+  return `Rebuild${String(bucket).padStart(2, '0')}`;
+}
+
+export class Alerter {
+  /** Keys already raised; Map keeps insertion order, so the oldest is evicted first. */
+  private readonly seen = new Map<string, true>();
+  /** device -> last RebuildNN bucket raised (or the progress found at start). Invariant: size <= MONITOR_MAX_TRACKED_ARRAYS. */
+  private readonly rebuildBucket = new Map<string, number>();
+  raised = 0;
+
+  constructor(private readonly opts: AlerterOptions, private readonly sinks: AlertSinks) {}
+
+  get configured(): boolean {
+    return this.opts.program !== null || this.opts.mail !== null || this.opts.syslog;
+  }
+
+  /** Progress already made when the monitor started: no RebuildNN for what happened before. */
+  noteProgress(device: string, percent: number): void {
+    this.trackBucket(device, Math.floor(percent / this.opts.incrementPercent) * this.opts.incrementPercent);
+  }
+
+  private trackBucket(device: string, bucket: number): void {
+    if (!this.rebuildBucket.has(device) && this.rebuildBucket.size >= MONITOR_MAX_TRACKED_ARRAYS) {
+      this.rebuildBucket.delete(this.rebuildBucket.keys().next().value!);
+    }
+    this.rebuildBucket.set(device, bucket);
+  }
+
+  /** True the first time (key, alert) is seen: the monitor's own first-look alerts dedup here too. */
+  once(key: string, a: Alert): boolean {
+    const id = `${key}\u0000${a.event}\u0000${a.device}\u0000${a.component ?? ''}`;
+    if (this.seen.has(id)) return false;
+    if (this.seen.size >= MONITOR_MAX_SEEN_KEYS) this.seen.delete(this.seen.keys().next().value!);
+    this.seen.set(id, true);
+    return true;
+  }
+
+  /** The alerts one cluster event gives (none when its key was already raised). */
+  onEvent(e: ClusterEvent): Alert[] {
+    if (!this.once(e.key, { event: e.name, device: e.device ?? 'cluster', component: e.component })) return [];
+    const device = e.device ?? 'cluster';
+    if (e.name === 'Rebuild') return this.rebuildAlert(device, e.percent ?? 0);
+    if (e.name === 'RebuildStarted') this.trackBucket(device, 0);
+    if (e.name === 'RebuildFinished') this.rebuildBucket.delete(device);
+    return [{ event: e.name, device, component: e.component ?? e.detail ?? null }];
+  }
+
+  private rebuildAlert(device: string, percent: number): Alert[] {
+    const step = this.opts.incrementPercent;
+    const bucket = Math.floor(percent / step) * step;
+    const last = this.rebuildBucket.get(device) ?? 0;
+    if (bucket <= last || bucket <= 0 || bucket >= 100) return [];
+    this.trackBucket(device, bucket);
+    return [{ event: rebuildEventName(bucket), device, component: null }];
+  }
+
+  /** Sends one alert to every configured channel (stdout when none is configured). */
+  raise(a: Alert): void {
+    this.raised++;
+    const o = this.opts;
+    if (o.program !== null) this.sinks.program(a.component === null ? [o.program, a.event, a.device] : [o.program, a.event, a.device, a.component]);
+    if (o.mail !== null && MAILED.test(a.event)) this.sinks.mail(o.mail, `${a.event} event on ${a.device}:${o.host}`, this.mailBody(a));
+    if (o.syslog) {
+      this.sinks.syslog(syslogPriority(a.event), `${a.event} event detected on md device ${a.device}${a.component === null ? '' : `, component device ${a.component}`}`);
+    }
+    if (!this.configured) this.sinks.stdout(`${shortTime(o.nowMs())}: ${a.event} on ${a.device} ${a.component ?? 'unknown device'}\n`);
+  }
+
+  private mailBody(a: Alert): string {
+    const o = this.opts;
+    const lines = [
+      'This is an automatically generated mail message from mdctl', `running on ${o.host}`, '',
+      `A ${a.event} event had been detected on md device ${a.device}.`, '',
+    ];
+    if (a.component !== null) lines.push(`It could be related to component device ${a.component}.`, '');
+    lines.push('Faithfully yours, etc.', '', 'P.S. The cluster-wide /mdstat currently contains the following:', '', o.mdstat());
+    return lines.join('\n');
+  }
+}

@@ -1,0 +1,79 @@
+// mdadm's --examine and --query for mdctl: components are read through the local daemon's md
+// driver (so the simulated driver works too), arrays come from the cluster-wide view. Owns:
+// choosing what to print per device and mdadm's exit codes for these two modes.
+// Invariants: every device named is answered (a failure is a "mdctl: ..." note and exit 1,
+// never a crash); text goes through the format modules (examine-format.ts, query-format.ts).
+import type { SuperblockInfo } from '../../daemon/src/md/types.js';
+import { mdName, UsageError } from './args.js';
+import { ClientError } from './client.js';
+import { Ctx, describe, EXIT, homeHost } from './context.js';
+import { levelName, renderExamine } from './examine-format.js';
+import { queryArrayLine, queryMemberLines, queryNothingLine, type QueryActivity } from './query-format.js';
+import { findRecord, readState, type StateReply } from './state.js';
+
+const TOOL = 'mdctl';
+
+async function superblockOf(ctx: Ctx, path: string): Promise<SuperblockInfo> {
+  const c = await ctx.daemon();
+  return (await c.request<{ superblock: SuperblockInfo }>('examine', { path })).superblock;
+}
+
+export async function examine(ctx: Ctx): Promise<number> {
+  if (ctx.args.positionals.length === 0) throw new UsageError('--examine needs a component device');
+  let rc = EXIT.OK as number;
+  for (const p of ctx.args.positionals) {
+    try {
+      ctx.io.out(renderExamine(p, await superblockOf(ctx, p), { homehost: homeHost() }));
+    } catch (e) {
+      if (e instanceof ClientError && e.code === 'E_NO_SUPERBLOCK') ctx.note(`No md superblock detected on ${p}.`);
+      else ctx.note(describe(e, `cannot examine ${p}`));
+      rc = EXIT.FAIL;
+    }
+  }
+  return rc;
+}
+
+function queryArray(ctx: Ctx, s: StateReply, dev: string, name: string): number {
+  const found = findRecord(s, name);
+  if (!found || found.rec.run !== 'running') {
+    ctx.note(`cannot open ${dev}: ${found ? 'the array is stopped in this cluster' : 'no such array in this cluster'}`);
+    return EXIT.FAIL;
+  }
+  const { rec, view } = found;
+  const spares = view.members.filter((m) => !m.flags.includes('faulty') && !m.flags.includes('in_sync')).length;
+  ctx.io.out(queryArrayLine({ device: dev, arraySizeKiB: view.arraySizeKiB, level: rec.level, raidDisks: rec.raidDisks, spares, tool: TOOL }));
+  return EXIT.OK;
+}
+
+/** What mdadm calls the component's state in its array: found at its number, elsewhere, or not running. */
+function activityOf(s: StateReply, path: string, sb: SuperblockInfo): { activity: QueryActivity; arrayPath: string | null } {
+  const i = s.state.arrays.findIndex((a) => a.uuid === sb.setUuid && a.run === 'running');
+  if (i < 0) return { activity: 'inactive', arrayPath: null };
+  const held = s.views[i].members.some((m) => m.devPath === path && m.descNumber === sb.devNumber);
+  return { activity: held ? 'active' : 'mismatch', arrayPath: `/dev/${s.state.arrays[i].device}` };
+}
+
+async function queryComponent(ctx: Ctx, s: StateReply, dev: string): Promise<number> {
+  let sb: SuperblockInfo;
+  try {
+    sb = await superblockOf(ctx, dev);
+  } catch (e) {
+    if (e instanceof ClientError && e.code === 'E_NO_SUPERBLOCK') { ctx.io.out(queryNothingLine(dev)); return EXIT.OK; }
+    ctx.note(describe(e, `cannot open ${dev}`));
+    return EXIT.FAIL;
+  }
+  ctx.io.out(queryMemberLines({ device: dev, devNumber: sb.devNumber, raidDisks: sb.raidDisks, level: levelName(sb.level), ...activityOf(s, dev, sb), tool: TOOL }));
+  return EXIT.OK;
+}
+
+export async function query(ctx: Ctx): Promise<number> {
+  if (ctx.args.positionals.length === 0) throw new UsageError('--query needs a device');
+  let s: StateReply;
+  try { s = await readState(ctx); } catch (e) { ctx.note(describe(e, 'cannot get the cluster state')); return EXIT.FAIL; }
+  let rc = EXIT.OK as number;
+  for (const p of ctx.args.positionals) {
+    const name = mdName(p);
+    rc = Math.max(rc, name ? queryArray(ctx, s, p, name) : await queryComponent(ctx, s, p));
+  }
+  return rc;
+}
