@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: lint, build (typecheck), the vitest lanes (unit, paper, sim checks, integration)
+# `npm test`: lint, build (typecheck), the vitest lanes (unit, paper, sim checks; then integration)
 # and 300 fixed simulation seeds. Every step runs even if an earlier one failed, so one run shows
 # everything that is broken; the exit status is non-zero if any step failed. A failed build
 # stops the steps that need dist/.
@@ -9,6 +9,9 @@ rc=0
 npm run -s lint || rc=1
 if npm run -s build; then
   npm run -s test:unit || rc=1
+  # Real daemon processes with leases and timeouts: one file at a time, after the CPU-heavy
+  # unit lanes, so the machine's own load does not stall their event loops.
+  npm run -s test:integration || rc=1
   npm run -s sim -- --seeds "${SIM_SEEDS:-300}" || rc=1
 else
   rc=1
