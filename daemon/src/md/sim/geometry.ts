@@ -20,17 +20,7 @@ export const SUPER_OFFSET_V12_SECTORS = 8;
 const ONE_MIB_SECTORS = 2048;
 const MAX_HEADROOM_SECTORS = 128 * 1024 * 2;
 
-export function levelNumber(level: MdLevel): number {
-  switch (level) {
-    case 'linear': return -1;
-    case 'raid0': return 0;
-    case 'raid1': return 1;
-    case 'raid4': return 4;
-    case 'raid5': return 5;
-    case 'raid6': return 6;
-    case 'raid10': return 10;
-  }
-}
+export { levelNumber } from '../format/levels.js';
 
 export function levelFromNumber(n: number): MdLevel | null {
   switch (n) {
