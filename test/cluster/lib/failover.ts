@@ -1,0 +1,64 @@
+// Crashing the master guest and timing the failover on real kernels. Owns: the crash (sysrq b
+// through the agent, which first reports its wall clock), the long polls armed on every
+// standby before the crash, and the failover sample: crash -> another guest's kernel shows the
+// array writable, both ends on the host clock (clock.ts).
+// Invariants: the polls are armed before the crash (so the first writable state is seen within
+// the poll interval, not a status round trip later); the standby that did not win has its poll
+// cancelled; a sample carries its own uncertainty (both clock estimates).
+import type { ClockOffset } from './clock.js';
+import { estimateOffset } from './clock.js';
+import type { LaneCluster } from './cluster.js';
+import { WRITABLE_PATTERN } from './node-ops.js';
+import { withTimeout } from '../../integration/lib/wait.js';
+
+/** Bound on qemu ending after sysrq b (an emulated reset is quick). */
+const CRASH_EXIT_TIMEOUT_MS = 30_000;
+/** How often each standby's agent reads array_state during a failover (ms). */
+const FAILOVER_POLL_MS = 5;
+
+export interface CrashInfo {
+  index: number;
+  /** Host wall time of the crash (the guest's last clock reading, mapped to the host). */
+  crashHostMs: number;
+  errMs: number;
+}
+
+/** Crashes node i (echo b > /proc/sysrq-trigger) and waits for its qemu to end. */
+export async function crashNode(c: LaneCluster, i: number, clock?: ClockOffset): Promise<CrashInfo> {
+  const g = c.guest(i);
+  const clk = clock ?? await estimateOffset(g.rpc);
+  const { guestWallMs } = await g.rpc.crash();
+  await withTimeout(g.done, CRASH_EXIT_TIMEOUT_MS, `node${i} to go down after sysrq b`);
+  return { index: i, crashHostMs: guestWallMs - clk.offsetMs, errMs: clk.uncertaintyMs };
+}
+
+export interface FailoverSample {
+  crashed: number;
+  newMaster: number;
+  /** Crash -> the new master's kernel array_state writable, on the host clock. */
+  failoverMs: number;
+  /** Bound on the error of failoverMs from the clock estimates. */
+  errMs: number;
+  /** The writable state the new master's kernel reported. */
+  arrayState: string;
+}
+
+/** Crashes node `victim` and times until another live node's `md` is writable. */
+export async function crashAndTimeFailover(c: LaneCluster, victim: number, md: string, timeoutMs: number): Promise<FailoverSample> {
+  const standbys = c.indexes.filter((i) => i !== victim && c.alive(i));
+  const clocks = new Map<number, ClockOffset>();
+  for (const i of [victim, ...standbys]) clocks.set(i, await estimateOffset(c.guest(i).rpc));
+  const polls = standbys.map((i) => {
+    const p = c.guest(i).rpc.beginWaitFile(`/sys/block/${md}/md/array_state`, WRITABLE_PATTERN, timeoutMs, FAILOVER_POLL_MS);
+    return { i, id: p.id, result: p.result.then((r) => ({ i, r })) };
+  });
+  polls.forEach((p) => p.result.catch(() => undefined));
+  const crash = await crashNode(c, victim, clocks.get(victim));
+  const first = await Promise.any(polls.map((p) => p.result));
+  for (const p of polls) if (p.i !== first.i) await c.guest(p.i).rpc.cancel(p.id).catch(() => false);
+  const clk = clocks.get(first.i)!;
+  return {
+    crashed: victim, newMaster: first.i, arrayState: first.r.value,
+    failoverMs: first.r.matchedGuestWallMs - clk.offsetMs - crash.crashHostMs, errMs: clk.uncertaintyMs + crash.errMs,
+  };
+}

@@ -1,0 +1,23 @@
+// Vitest configuration of the cluster lane (npm run test:cluster -> test/cluster/run.sh).
+// Owns: which files the lane runs (*.ctest.ts: 3-guest mdclusterd clusters on real kernels,
+// and the lane's own pure unit tests *.test.ts under test/cluster) and its timeouts.
+// Invariants: test files run one at a time (three TCG guests already load a 2-core machine);
+// tests inside a file run in order (each file is one cluster's story); no retries (a flaky
+// kernel-cluster test must fail visibly).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    root: new URL('../..', import.meta.url).pathname,
+    include: ['test/cluster/**/*.ctest.ts', 'test/cluster/**/*.test.ts'],
+    exclude: ['node_modules/**', 'dist/**', 'test/cluster/.cache/**'],
+    testTimeout: 900_000,
+    hookTimeout: 900_000,
+    pool: 'forks',
+    fileParallelism: false,
+    maxWorkers: 1,
+    sequence: { concurrent: false, shuffle: false },
+    retry: 0,
+    reporters: ['default'],
+  },
+});
