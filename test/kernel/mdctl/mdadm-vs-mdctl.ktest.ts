@@ -55,7 +55,7 @@ const startedMs = performance.now();
 
 beforeAll(async () => {
   const { repoRoot, cacheDir } = labPaths();
-  if (/^\/(tmp|run)(\/|$)/.test(cacheDir)) throw new Error(`lab cache ${cacheDir} is not visible inside a guest (its /tmp and /run are private)`);
+  if (/^\/run(\/|$)/.test(cacheDir)) throw new Error(`lab cache ${cacheDir} is not visible inside a guest (its /run is private; /tmp is kept for a checkout under /tmp)`);
   setupDir = join(cacheDir, `mdctl-setup-${process.pid}`);
   rmSync(setupDir, { recursive: true, force: true });
   mkdirSync(setupDir, { recursive: true });
