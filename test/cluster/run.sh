@@ -11,7 +11,8 @@
 #   6. runs vitest with test/cluster/vitest.config.ts, bounded by CLUSTER_LANE_TIMEOUT_S.
 # Verdict: 0 all passed; 1 a test failed or the lane timed out; 2 the lane could NOT RUN
 # (banner "CLUSTER LANE NOT RUN: <why>"; counted as a failure unless CLUSTER_LANE_OPTIONAL=1).
-# Environment: CLUSTER_LANE_TIMEOUT_S (default 1200), LAB_ACCEL=kvm|tcg, LAB_KEEP_RUNS=1.
+# Environment: CLUSTER_LANE_TIMEOUT_S (default 1200), CLUSTER_LANE_RAID10=1 (also run the raid10
+# twins, scenario g), CLUSTER_FAILOVER_RUNS (default 5), LAB_ACCEL=kvm|tcg, LAB_KEEP_RUNS=1.
 # Failed tests leave per-node logs, /proc/mdstat and /mdstat in test/cluster/.cache/artifacts/.
 set -uo pipefail
 

@@ -23,6 +23,7 @@ import type { DiskSpec, GuestSpec } from '../../kernel/lab/types.js';
 import { waitFor } from '../../integration/lib/wait.js';
 import { busLayout } from '../guest/protocol.js';
 import { saveArtifacts } from './artifacts.js';
+import { estimateOffset, type ClockOffset } from './clock.js';
 import { AgentClient } from './rpc.js';
 import { makeDataDisk, TCG_TIMING, STATUS_PORT, writeSetup, type LaneTiming } from './setup.js';
 
@@ -54,6 +55,8 @@ export interface LaneGuest {
   result: GuestResult | null;
   /** Done: the guest's GuestResult once qemu exited (never rejects). */
   done: Promise<GuestResult>;
+  /** This incarnation's clock against the host's, estimated when its agent became ready. */
+  clock: ClockOffset | null;
 }
 
 export class LaneCluster {
@@ -124,7 +127,7 @@ export class LaneCluster {
 
   private track(i: number, incarnation: number, guest: GuestHandle): LaneGuest {
     const lg: LaneGuest = {
-      index: i, incarnation, guest, endedWallMs: null, result: null, done: guest.done,
+      index: i, incarnation, guest, endedWallMs: null, result: null, done: guest.done, clock: null,
       rpc: new AgentClient(this.busDir, i, incarnation, () => lg.endedWallMs === null),
     };
     void guest.done.then((r) => { lg.endedWallMs = Date.now(); lg.result = r; });
@@ -159,6 +162,7 @@ export class LaneCluster {
       if (g.endedWallMs !== null) throw new Error(`node${g.index} guest ended: ${g.result?.outcome} ${g.result?.stderr.slice(-2000)}`);
       return existsSync(ready) ? true : undefined;
     }, AGENT_READY_TIMEOUT_MS, 100);
+    g.clock = await estimateOffset(g.rpc);
   }
 
   /** Boots node i again (after a crash) as a new incarnation on the same disks and address. */

@@ -1,8 +1,8 @@
 // Every node's writer logs (one file per guest incarnation, on the bus) merged on the host
 // clock. Owns: reading them with each incarnation's clock estimate and the end time of open
 // intervals (a crashed incarnation's ends at its crash, a live one's at now).
-// Invariant: an incarnation whose clock was never estimated is estimated now when it is alive;
-// a dead one without an estimate makes the merge fail loudly (its times cannot be placed).
+// Invariant: every incarnation has at least the estimate taken when its agent became ready
+// (cluster.ts); a later estimate (taken just before a crash or a measurement) replaces it.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { busLayout } from '../guest/protocol.js';
@@ -25,7 +25,7 @@ export class LaneClocks {
   }
 
   get(g: LaneGuest): ClockOffset | undefined {
-    return this.byGuest.get(g);
+    return this.byGuest.get(g) ?? g.clock ?? undefined;
   }
 }
 
