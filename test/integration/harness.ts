@@ -16,7 +16,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { RAFT_MAX_MEMBERS } from '../../daemon/src/common/limits.js';
 import { nodeId } from '../../daemon/src/common/types.js';
 import { ensureSimDisks } from '../../daemon/src/md/sim/driver.js';
@@ -105,17 +104,8 @@ interface NodeInfo {
   conn: ControlConn;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './lib/ports.js';
+export { freePort };
 
 export class Cluster {
   readonly ids: string[];

@@ -29,17 +29,8 @@ export async function makeCerts(nodes: string[]): Promise<CertSet> {
   return { dir, material: (id) => ({ caPem: read('ca.crt'), certPem: read(`${id}.crt`), keyPem: read(`${id}.key`) }) };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './lib/ports.js';
+export { freePort };
 
 export interface Node {
   id: NodeId;

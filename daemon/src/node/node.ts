@@ -250,13 +250,14 @@ export class ClusterNode {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
+    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      await this.deps.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync: rd.mustSync });
+    }
+    // Restored only once durable: an applied index reported by this node is on its disk.
     if (rd.snapshot) {
       this.restoreSnapshot(rd.snapshot.data);
       this.lastSnapshotIndex = rd.snapshot.meta.index; // counts as a snapshot here: no immediate re-snapshot
       this.deps.logger.info({ index: rd.snapshot.meta.index, term: rd.snapshot.meta.term }, 'installed a snapshot from the leader');
-    }
-    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
-      await this.deps.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync: rd.mustSync });
     }
     for (const m of rd.messages) this.sendFrame(m.to, FRAME_RAFT, encodeMessage(m));
     let appliedAny = false;
@@ -271,9 +272,10 @@ export class ClusterNode {
       this.gossipApplied(applied);
       await this.maybeSnapshot();
     } else if (rd.snapshot) {
+      this.appliedWaiters.applied(this.state.appliedIndex);
       this.gossipApplied(this.state.appliedIndex); // a learner that caught up by snapshot says so at once
     }
-    if (appliedAny || rd.softState) this.reconciler.request();
+    if (appliedAny || rd.softState || rd.snapshot) this.reconciler.request();
   }
 
   private sendFrame(to: NodeId, kind: number, body: Uint8Array): void {
