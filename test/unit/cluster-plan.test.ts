@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { applyCommand } from '../../daemon/src/cluster/apply.js';
 import { parseCommand, type Command } from '../../daemon/src/cluster/commands.js';
 import { plan, observeCommand, type PlanContext } from '../../daemon/src/cluster/plan.js';
+import { clusterArrayView } from '../../daemon/src/cluster/view.js';
 import { emptyClusterState, type ArrayRecord } from '../../daemon/src/cluster/types.js';
 import type { Sectors, Term } from '../../daemon/src/common/types.js';
 import type { ArrayState, MemberState, MemberFlag } from '../../daemon/src/md/types.js';
@@ -51,6 +52,28 @@ describe('plan', () => {
     expect(rec.materialized).toBe(true);
     expect(plan(rec, writer, k)).toEqual([]);
     expect(observeCommand(rec, k, writer)).toBeNull();
+  });
+  it('the cluster view lists members in the master kernel\'s order, re-observed after a new master', () => {
+    const rec = record();
+    const s = emptyClusterState();
+    s.master = { node: 'node1' as never, term: 3 as Term };
+    s.arrays = [rec];
+    const names = () => clusterArrayView(rec).members.map((m) => m.name);
+    // The creator bound sda, sdb, sdc in role order: its kernel lists the newest first.
+    const created = [member('/dev/sdc', null, ['spare'], 2), member('/dev/sdb', 1, ['in_sync'], 1), member('/dev/sda', 0, ['in_sync'], 0)];
+    applyCommand(s, observeCommand(rec, kernel('clean', created), writer)!);
+    expect(names()).toEqual(['sdc', 'sdb', 'sda']);
+    // A new master assembled with mdadm (freshest device bound last: at the head).
+    const assembled = [member('/dev/sda', 0, ['in_sync'], 0), member('/dev/sdc', null, ['spare'], 2), member('/dev/sdb', 1, ['in_sync'], 1)];
+    const obs = observeCommand(rec, kernel('clean', assembled), { ...writer, node: 'node2', term: 4 as Term });
+    expect(obs).not.toBeNull();
+    s.master = { node: 'node2' as never, term: 4 as Term };
+    applyCommand(s, obs!);
+    expect(names()).toEqual(['sda', 'sdc', 'sdb']);
+    expect(observeCommand(rec, kernel('clean', assembled), { ...writer, node: 'node2', term: 4 as Term })).toBeNull();
+    // A member added in the record but not yet bound by the master shows first (md binds at the head).
+    applyCommand(s, cmd({ op: 'hot-add', device: 'md0', member: '/dev/sdd' }));
+    expect(names()[0]).toBe('sdd');
   });
   it('a standby switches a writable array read-only first, and re-assembles a stale view', () => {
     const rec = record();

@@ -49,7 +49,11 @@ export function applyCommand(state: ClusterState, cmd: Command): ApplyResult {
       for (const p of Object.keys(state.deviceSeen)) state.deviceSeen[p] = state.deviceSeen[p].filter((n) => n !== cmd.node);
       break;
     }
-    default: applyOnArray(findArray(state, cmd.device)!, cmd);
+    default: {
+      const a = findArray(state, cmd.device)!;
+      if (cmd.op === 'run' && a.run !== 'running') a.startedIndex = state.appliedIndex;
+      applyOnArray(a, cmd);
+    }
   }
   return { ok: true };
 }
@@ -63,7 +67,7 @@ function applyCreate(state: ClusterState, cmd: CommandOf<'create'>): void {
   insertArray(state, {
     device: cmd.device, uuid: cmd.uuid, name: cmd.name, level: cmd.level, raidDisks: cmd.raidDevices,
     layout: cmd.layout, chunkKiB: cmd.chunkKiB, metadata: cmd.metadata, bitmap: cmd.bitmap, assumeClean: cmd.assumeClean,
-    componentSizeKiB: cmd.sizeKiB, arraySizeKiB: null, ctimeSec: 0, run: 'running', adminReadOnly: false, materialized: false, members,
+    componentSizeKiB: cmd.sizeKiB, arraySizeKiB: null, ctimeSec: 0, run: 'running', startedIndex: state.appliedIndex, adminReadOnly: false, materialized: false, members,
     sync: { action: cmd.assumeClean || cmd.level === 'raid0' || cmd.level === 'linear' ? 'idle' : 'resync', doneSectors: 0 as Sectors, totalSectors: 0 as Sectors, term: currentTerm(state), speedKiBps: 0 },
     requestedAction: null, origin: 'create',
   });
@@ -72,13 +76,14 @@ function applyCreate(state: ClusterState, cmd: CommandOf<'create'>): void {
 function applyAssemble(state: ClusterState, cmd: CommandOf<'assemble'>): void {
   const existing = findArray(state, cmd.device);
   if (existing) {
+    if (existing.run !== 'running') existing.startedIndex = state.appliedIndex;
     existing.run = 'running';
     return;
   }
   insertArray(state, {
     device: cmd.device, uuid: cmd.uuid, name: cmd.name, level: cmd.level, raidDisks: cmd.raidDisks, layout: cmd.layout,
     chunkKiB: cmd.chunkKiB, metadata: cmd.metadata, bitmap: cmd.bitmap, assumeClean: false, componentSizeKiB: null,
-    arraySizeKiB: null, ctimeSec: 0, run: 'running', adminReadOnly: false, materialized: false,
+    arraySizeKiB: null, ctimeSec: 0, run: 'running', startedIndex: state.appliedIndex, adminReadOnly: false, materialized: false,
     members: cmd.members.map((p) => newMember(p, 'spare', null, false)),
     sync: { action: 'idle', doneSectors: 0 as Sectors, totalSectors: 0 as Sectors, term: currentTerm(state), speedKiBps: 0 },
     requestedAction: null, origin: 'assemble',
@@ -160,6 +165,7 @@ function applyObserve(a: ArrayRecord, cmd: CommandOf<'observe'>): void {
   a.arraySizeKiB = cmd.arraySizeKiB;
   if (cmd.ctimeSec !== undefined) a.ctimeSec = cmd.ctimeSec;
   if (cmd.bitmapChunkKiB !== undefined) a.bitmapChunkKiB = cmd.bitmapChunkKiB;
+  if (cmd.order !== undefined) a.memberOrder = [...cmd.order];
   a.materialized = true;
 }
 

@@ -56,6 +56,8 @@ const schema = z.discriminatedUnion('op', [
     ctimeSec: count.optional(),
     /** The internal bitmap's chunk (md/bitmap/chunksize) as the master's kernel reports it. */
     bitmapChunkKiB: count.optional(),
+    /** Member paths in the master kernel's list order (as /proc/mdstat prints them: newest bound first). */
+    order: z.array(path).max(MD_MAX_MEMBERS_PER_ARRAY).optional(),
     members: z.array(z.object({
       path, deviceUuid: z.string().max(64).nullable(), role: z.enum(['active', 'spare', 'faulty']),
       slot: z.number().int().min(0).max(MD_MAX_MEMBERS_PER_ARRAY).nullable(), inSync: z.boolean(),

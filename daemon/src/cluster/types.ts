@@ -71,10 +71,23 @@ export interface ArrayRecord {
   arraySizeKiB: number | null;
   /** Creation time from the superblock (seconds since the epoch), once observed; 0 before. */
   ctimeSec: number;
+  /**
+   * Member paths in the master kernel's list order (newest bound first), as last observed;
+   * absent until observed. Each node's kernel binds members in its own order (a creator in
+   * role order, mdadm --assemble the freshest last, hot-adds at the head), so the cluster
+   * view follows the writable copy: /mdstat on every node equals the master's /proc/mdstat.
+   */
+  memberOrder?: string[];
   /** The internal bitmap's chunk in KiB as the master observed it; absent/null until observed. */
   bitmapChunkKiB?: number | null;
   /** 'running' arrays are assembled on every node (writable on the master only). */
   run: 'running' | 'stopped';
+  /**
+   * Log index of the entry that last started the array (create, assemble, run); absent in
+   * snapshots written before it existed (read as 0). The cluster-wide /proc/mdstat lists
+   * arrays newest-started first, as the kernel lists its md devices newest first.
+   */
+  startedIndex?: number;
   /** The admin asked for the array to be read-only everywhere (mdadm --readonly). */
   adminReadOnly: boolean;
   /** True once the array exists on disk (the master created or assembled it and observed it). */

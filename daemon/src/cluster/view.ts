@@ -57,6 +57,17 @@ function consistencyPolicy(rec: ArrayRecord): string {
   return rec.bitmap === 'internal' ? 'bitmap' : 'resync';
 }
 
+/**
+ * In the master kernel's observed list order; members it has not shown yet (pending adds)
+ * first, as the kernel binds new ones at the head; without an observed order, the newest
+ * desc number first (the order of a freshly created array).
+ */
+function sortLikeMasterKernel(members: MemberState[], order: readonly string[] | undefined): void {
+  const pos = new Map((order ?? []).map((p, i) => [p, i]));
+  const rank = (m: MemberState): number => pos.get(m.devPath) ?? -1;
+  members.sort((a, b) => rank(a) - rank(b) || b.descNumber - a.descNumber);
+}
+
 export function clusterArrayView(rec: ArrayRecord): ArrayState {
   const slots = inSyncSlots(rec);
   const cp = rec.sync;
@@ -64,8 +75,8 @@ export function clusterArrayView(rec: ArrayRecord): ArrayState {
   const comp = rec.componentSizeKiB ?? 0;
   const members = rec.members
     .filter((m) => m.role !== 'removed')
-    .map((m, i) => memberView(m, i, comp, syncing && cp.action === 'recover' ? cp.doneSectors : null))
-    .sort((a, b) => b.descNumber - a.descNumber); // the kernel lists the newest rdev first
+    .map((m, i) => memberView(m, i, comp, syncing && cp.action === 'recover' ? cp.doneSectors : null));
+  sortLikeMasterKernel(members, rec.memberOrder);
   const action: SyncAction = syncing ? (cp.action === 'recover' ? 'recover' : cp.action) : 'idle';
   return {
     device: rec.device, uuid: rec.uuid, name: rec.name, level: rec.level, raidDisks: rec.raidDisks, layout: layoutNumber(rec),

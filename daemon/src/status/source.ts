@@ -13,7 +13,10 @@ import type { ClusterNode } from '../node/node.js';
 import type { StatusSource } from './server.js';
 
 export function clusterMdstat(node: ClusterNode): string {
-  const views = node.state.arrays.filter((a) => a.run === 'running' && a.materialized).map(clusterArrayView);
+  // Newest-started first, as the kernel lists md devices (ties: the later name first).
+  const running = node.state.arrays.filter((a) => a.run === 'running' && a.materialized);
+  const ordered = running.map((a, i) => ({ a, i })).sort((x, y) => (y.a.startedIndex ?? 0) - (x.a.startedIndex ?? 0) || y.i - x.i);
+  const views = ordered.map(({ a }) => clusterArrayView(a));
   return renderMdstat(mdstatFromArrays(views));
 }
 
