@@ -8,7 +8,7 @@ import { ArrayLocks } from '../../daemon/src/md/kernel/array-lock.js';
 import { createArgs } from '../../daemon/src/md/kernel/mdadm.js';
 import { hostIntervals, minWriterGapMs, writerOverlaps, type HostInterval } from './lib/clock.js';
 import { parseRequest, parseResponse, requestIdOf } from './guest/protocol.js';
-import { renderGuestConfig, SHIPPED_TIMING, TCG_TIMING } from './lib/setup.js';
+import { FAST_TCG_TIMING, renderGuestConfig, SHIPPED_TIMING, TCG_TIMING } from './lib/setup.js';
 import { patternBytes, sha256 } from './lib/pattern.js';
 import { withSortedMembers } from './lib/md-checks.js';
 
@@ -72,7 +72,7 @@ describe('writer intervals across guest clocks', () => {
 
 describe('guest config', () => {
   it('is accepted by the daemon\'s own loader, for the shipped and the TCG timing', () => {
-    for (const timing of [SHIPPED_TIMING, TCG_TIMING]) {
+    for (const timing of [SHIPPED_TIMING, TCG_TIMING, FAST_TCG_TIMING]) {
       const cfg = parseConfigText(renderGuestConfig({ node: 2, nodes: 3, timing, checkpointIntervalMs: 1000, logLevel: 'info' }), '/etc/mdclusterd/mdclusterd.toml');
       expect(cfg.nodeId).toBe('node2');
       expect(cfg.md.driver).toBe('kernel');

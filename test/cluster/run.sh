@@ -6,12 +6,14 @@
 #   2. installs the Debian packages when missing (test/kernel/lab/install-deps.sh);
 #   3. checks the machine (qemu, mdadm, busybox, mkfs.ext4, netns) and picks the accelerator;
 #   4. builds/reuses the guest vmlinux + initramfs (test/kernel/lab/build-guest.sh);
-#   5. compiles the project to dist/ when a source is newer (guests run dist/ over 9p: the
-#      daemon, mdctl and the guest agent dist/test/cluster/guest/agent.js);
+#   5. compiles the project to dist/, always (incremental: seconds when nothing changed; a
+#      `tsc --noEmit` refreshes tsbuildinfo without emitting, so mtimes cannot tell staleness;
+#      guests run dist/ over 9p: the daemon, mdctl and dist/test/cluster/guest/agent.js);
 #   6. runs vitest with test/cluster/vitest.config.ts, bounded by CLUSTER_LANE_TIMEOUT_S.
 # Verdict: 0 all passed; 1 a test failed or the lane timed out; 2 the lane could NOT RUN
 # (banner "CLUSTER LANE NOT RUN: <why>"; counted as a failure unless CLUSTER_LANE_OPTIONAL=1).
-# Environment: CLUSTER_LANE_TIMEOUT_S (default 1200), CLUSTER_LANE_RAID10=1 (also run the raid10
+# Environment: CLUSTER_RESULTS=FILE (vitest's JSON report; .ci/run counts tests from it),
+# CLUSTER_LANE_TIMEOUT_S (default 1200), CLUSTER_LANE_RAID10=1 (also run the raid10
 # twins, scenario g), CLUSTER_FAILOVER_RUNS (default 5), LAB_ACCEL=kvm|tcg, LAB_KEEP_RUNS=1.
 # Failed tests leave per-node logs, /proc/mdstat and /mdstat in test/cluster/.cache/artifacts/.
 set -uo pipefail
@@ -72,16 +74,10 @@ check_machine() {
   echo "cluster lane: accelerator $LAB_ACCEL; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-dist_is_stale() {
-  [ -f dist/test/cluster/guest/agent.js ] && [ -f dist/daemon/src/main.js ] && [ -f dist/.tsbuildinfo ] || return 0
-  [ -n "$(find daemon mdctl native test bench tsconfig.json package.json -newer dist/.tsbuildinfo \
-      \( -name '*.ts' -o -name '*.json' \) -not -path '*/.cache/*' -print -quit 2>/dev/null)" ]
-}
-
 # Type errors in files other lanes are still editing must not stop this lane: tsc emits anyway,
 # and the lane checks that what the guests run was emitted.
 build_dist() {
-  echo "cluster lane: dist/ is stale, compiling"
+  echo "cluster lane: compiling to dist/ (incremental)"
   npx tsc -p tsconfig.json > "${TMPDIR:-/tmp}/cluster-lane-tsc.$$" 2>&1 || {
     echo "cluster lane: WARNING: tsc reported errors (first lines below); running with what it emitted" >&2
     head -n 20 "${TMPDIR:-/tmp}/cluster-lane-tsc.$$" >&2
@@ -101,8 +97,13 @@ main() {
   guest_dir=$(bash "$LAB_DIR/build-guest.sh" test/kernel/.cache | tail -n1) || not_run "building the guest kernel/initramfs failed"
   [ -f "$guest_dir/vmlinux" ] || not_run "no guest vmlinux in '$guest_dir'"
   export LAB_GUEST_DIR=$guest_dir
-  if dist_is_stale; then build_dist; fi
-  timeout --kill-after=30 "$LANE_TIMEOUT_S" npx vitest run --config test/cluster/vitest.config.ts "$@"
+  build_dist
+  local report=()
+  if [ -n "${CLUSTER_RESULTS:-}" ]; then
+    rm -f "$CLUSTER_RESULTS"
+    report=(--reporter=default --reporter=json "--outputFile.json=$CLUSTER_RESULTS")
+  fi
+  timeout --kill-after=30 "$LANE_TIMEOUT_S" npx vitest run --config test/cluster/vitest.config.ts "${report[@]}" "$@"
   status=$?
   [ "$status" -ne 124 ] || echo "cluster lane: TIMED OUT after ${LANE_TIMEOUT_S}s" >&2
   echo "cluster lane: finished with status $status in $(( $(date +%s) - started ))s (bound ${LANE_TIMEOUT_S}s)"

@@ -25,7 +25,7 @@ import { busLayout } from '../guest/protocol.js';
 import { saveArtifacts } from './artifacts.js';
 import { estimateOffset, type ClockOffset } from './clock.js';
 import { AgentClient } from './rpc.js';
-import { makeDataDisk, TCG_TIMING, STATUS_PORT, writeSetup, type LaneTiming } from './setup.js';
+import { makeDataDisk, laneTiming, STATUS_PORT, writeSetup, type LaneTiming } from './setup.js';
 
 /** Guest RAM: the daemon, the agent and an mdctl run at once stay well under this. */
 const GUEST_MEM_MIB = 448;
@@ -144,7 +144,7 @@ export class LaneCluster {
     this.netnsName = await createNetns();
     for (const i of this.indexes) await this.startIncarnation(i, 0);
     await writeSetup(this.busDir, join(this.runDir, 'tls'), {
-      nodes: this.spec.nodes, timing: this.spec.timing ?? TCG_TIMING,
+      nodes: this.spec.nodes, timing: this.spec.timing ?? laneTiming(),
       checkpointIntervalMs: this.spec.checkpointIntervalMs ?? 1000, logLevel: 'info',
     });
     await Promise.all(this.indexes.map((i) => this.waitAgent(this.guest(i))));

@@ -13,7 +13,7 @@ import type { LaneCluster } from './cluster.js';
 import { crashAndTimeFailover, type FailoverSample } from './failover.js';
 import { CONVERGE_MS, waitReadOnly, waitWritable } from './md-checks.js';
 import { status, waitMaster } from './node-ops.js';
-import { TCG_TIMING } from './setup.js';
+import { failoverTargetMs, laneTiming } from './setup.js';
 import { LaneClocks, mergedWriterIntervals } from './writer-logs.js';
 
 function summary(xs: number[]): Record<string, number> {
@@ -69,7 +69,9 @@ export async function failoverBench(c: LaneCluster, md: string, runs: number, re
       guests: 'qemu TCG (the nested KVM here cannot run a stock kernel), Debian 6.1 kernel, one vCPU and 448 MiB per guest, 3 guests on a shared 2-core host',
       md: `raid1 ${md} on two shared raw files (cache=none, file.locking=off, share-rw=on), no bitmap`,
       transport: 'mutual TLS over a qemu multicast L2 segment in a private netns',
-      timing: TCG_TIMING,
+      timingProfile: process.env.CLUSTER_TIMING ?? 'tcg',
+      timing: laneTiming(),
+      failoverTargetMs: failoverTargetMs(laneTiming()),
       measuredFrom: 'the crashed guest\'s wall clock just before its agent writes b to /proc/sysrq-trigger, mapped to the host clock',
       measuredTo: `the first survivor whose /sys/block/${md}/md/array_state reads writable (its agent polls every 5 ms), mapped to the host clock`,
       clockMapping: 'per guest incarnation, the min-RTT sample of 7 host<->agent clock exchanges over 9p; errMs = both half-RTTs',

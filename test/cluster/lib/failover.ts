@@ -9,7 +9,9 @@ import type { ClockOffset } from './clock.js';
 import { estimateOffset } from './clock.js';
 import type { LaneCluster } from './cluster.js';
 import { WRITABLE_PATTERN } from './node-ops.js';
+import { expect } from 'vitest';
 import { withTimeout } from '../../integration/lib/wait.js';
+import { failoverTargetMs, laneTiming } from './setup.js';
 
 /** Bound on qemu ending after sysrq b (an emulated reset is quick). */
 const CRASH_EXIT_TIMEOUT_MS = 30_000;
@@ -57,8 +59,11 @@ export async function crashAndTimeFailover(c: LaneCluster, victim: number, md: s
   const first = await Promise.any(polls.map((p) => p.result));
   for (const p of polls) if (p.i !== first.i) await c.guest(p.i).rpc.cancel(p.id).catch(() => false);
   const clk = clocks.get(first.i)!;
+  const failoverMs = first.r.matchedGuestWallMs - clk.offsetMs - crash.crashHostMs;
+  const targetMs = failoverTargetMs(laneTiming());
+  expect(failoverMs, `failover within the lane's target (${targetMs} ms for CLUSTER_TIMING=${process.env.CLUSTER_TIMING ?? 'tcg'})`).toBeLessThanOrEqual(targetMs);
   return {
     crashed: victim, newMaster: first.i, arrayState: first.r.value,
-    failoverMs: first.r.matchedGuestWallMs - clk.offsetMs - crash.crashHostMs, errMs: clk.uncertaintyMs + crash.errMs,
+    failoverMs, errMs: clk.uncertaintyMs + crash.errMs,
   };
 }

@@ -11,10 +11,10 @@ import { writerOverlaps } from './clock.js';
 import type { LaneCluster } from './cluster.js';
 import { CONVERGE_MS, READ_ONLY_PATTERN, waitReadOnly, waitWritable } from './md-checks.js';
 import { mustSh, status, waitMaster, WRITABLE_PATTERN } from './node-ops.js';
-import { TCG_TIMING } from './setup.js';
+import { laneTiming } from './setup.js';
 import { LaneClocks, mergedWriterIntervals } from './writer-logs.js';
 
-const LEASE_MS = TCG_TIMING.leaseTicks * TCG_TIMING.tickMs;
+const LEASE_MS = laneTiming().leaseTicks * laneTiming().tickMs;
 /** Beyond the lease: the failed STOP_ARRAY_RO/STOP_ARRAY calls, the reboot and TCG delays. */
 const STOP_SLACK_MS = 2000;
 

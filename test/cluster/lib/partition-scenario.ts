@@ -11,10 +11,10 @@ import { minWriterGapMs, writerOverlaps } from './clock.js';
 import type { LaneCluster } from './cluster.js';
 import { CONVERGE_MS, VIEW_CONVERGE_MS, READ_ONLY_PATTERN, expectMdstatsEqualMaster, waitReadOnly, waitWritable, withSortedMembers } from './md-checks.js';
 import { clusterMdstat, mustSh, procMdstat, status, waitMaster, WRITABLE_PATTERN } from './node-ops.js';
-import { TCG_TIMING } from './setup.js';
+import { laneTiming } from './setup.js';
 import { LaneClocks, mergedWriterIntervals } from './writer-logs.js';
 
-const LEASE_MS = TCG_TIMING.leaseTicks * TCG_TIMING.tickMs;
+const LEASE_MS = laneTiming().leaseTicks * laneTiming().tickMs;
 /** What the demotion may take beyond the lease: the STOP_ARRAY_RO call and a TCG scheduling delay. */
 const DEMOTE_SLACK_MS = 1000;
 

@@ -44,6 +44,31 @@ export const SHIPPED_TIMING: LaneTiming = { tickMs: 10, heartbeatTicks: 2, elect
  */
 export const TCG_TIMING: LaneTiming = { tickMs: 50, heartbeatTicks: 4, electionTicks: 160, leaseTicks: 100, driftBoundTicks: 8, pingIntervalMs: 1000, deadAfterMs: 15_000 };
 
+/**
+ * A shorter profile for a quiet host (CLUSTER_TIMING=fast): 1-2 s election timeout, 600 ms
+ * lease. Same ratios as the shipped timing, scaled for TCG's slower event loop.
+ */
+export const FAST_TCG_TIMING: LaneTiming = { tickMs: 20, heartbeatTicks: 5, electionTicks: 50, leaseTicks: 30, driftBoundTicks: 3, pingIntervalMs: 500, deadAfterMs: 4000 };
+
+/**
+ * The lane's failover target for a timing: a crash of the master guest -> another guest's
+ * kernel writable. A follower notices the silence after one randomized election timeout (at
+ * most 2x election ticks); a split vote costs one more; promotion (lease already over by then,
+ * md switched read-write) adds well under a second, plus 2 s of slack for a TCG vCPU.
+ */
+export function failoverTargetMs(t: LaneTiming): number {
+  return 2 * (2 * t.electionTicks * t.tickMs) + 2000;
+}
+
+/** The timing this lane run uses: CLUSTER_TIMING=tcg (default) | fast | shipped. */
+export function laneTiming(): LaneTiming {
+  const name = process.env.CLUSTER_TIMING ?? 'tcg';
+  const profiles: Record<string, LaneTiming> = { tcg: TCG_TIMING, fast: FAST_TCG_TIMING, shipped: SHIPPED_TIMING };
+  const t = profiles[name];
+  if (t === undefined) throw new Error(`CLUSTER_TIMING=${name}: expected one of ${Object.keys(profiles).join(', ')}`);
+  return t;
+}
+
 export interface GuestConfigSpec {
   node: number;
   nodes: number;
