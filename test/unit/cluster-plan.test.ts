@@ -75,6 +75,18 @@ describe('plan', () => {
     applyCommand(s, cmd({ op: 'hot-add', device: 'md0', member: '/dev/sdd' }));
     expect(names()[0]).toBe('sdd');
   });
+  it('a striped array created without --chunk shows the chunk the master\'s kernel chose', () => {
+    const s = emptyClusterState();
+    applyCommand(s, cmd({ op: 'master', node: 'node1', term: 3 }));
+    applyCommand(s, cmd({ op: 'create', device: 'md10', uuid: '93a5f505:69825d0d:413c4afa:010d8c5a', name: 'x:10', level: 'raid10', raidDevices: 2, members: ['/dev/sda', '/dev/sdb'], spares: 0, metadata: '1.2', bitmap: 'none', chunkKiB: null, layout: null, assumeClean: true, sizeKiB: null }));
+    const rec = s.arrays[0];
+    const k = { ...kernel('clean', healthy().slice(0, 2)), device: 'md10', uuid: rec.uuid, level: 'raid10' as const, chunkSizeBytes: 512 * 1024 };
+    expect(clusterArrayView(rec).chunkSizeBytes).toBe(0);
+    applyCommand(s, observeCommand(rec, k, writer)!);
+    expect(rec.chunkKiB).toBe(512);
+    expect(clusterArrayView(rec).chunkSizeBytes).toBe(512 * 1024);
+    expect(observeCommand(rec, k, writer)).toBeNull();
+  });
   it('a standby switches a writable array read-only first, and re-assembles a stale view', () => {
     const rec = record();
     rec.materialized = true;

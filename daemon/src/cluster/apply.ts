@@ -166,6 +166,7 @@ function applyObserve(a: ArrayRecord, cmd: CommandOf<'observe'>): void {
   if (cmd.ctimeSec !== undefined) a.ctimeSec = cmd.ctimeSec;
   if (cmd.bitmapChunkKiB !== undefined) a.bitmapChunkKiB = cmd.bitmapChunkKiB;
   if (cmd.order !== undefined) a.memberOrder = [...cmd.order];
+  if (cmd.chunkKiB !== undefined) a.chunkKiB = cmd.chunkKiB;
   a.materialized = true;
 }
 

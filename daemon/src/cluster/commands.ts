@@ -56,6 +56,8 @@ const schema = z.discriminatedUnion('op', [
     ctimeSec: count.optional(),
     /** The internal bitmap's chunk (md/bitmap/chunksize) as the master's kernel reports it. */
     bitmapChunkKiB: count.optional(),
+    /** The chunk size (md/chunk_size) of a striped level as the master's kernel reports it (mdadm's default when none was given). */
+    chunkKiB: z.number().int().min(4).max(1 << 20).optional(),
     /** Member paths in the master kernel's list order (as /proc/mdstat prints them: newest bound first). */
     order: z.array(path).max(MD_MAX_MEMBERS_PER_ARRAY).optional(),
     members: z.array(z.object({

@@ -185,6 +185,7 @@ export function observeCommand(rec: ArrayRecord, actual: ArrayState, ctx: { node
     op: 'observe', device: rec.device, term: ctx.term, componentSizeKiB: actual.componentSizeKiB, arraySizeKiB: actual.arraySizeKiB,
     ctimeSec: actual.ctimeSec, members, order: actual.members.map((km) => pathOf.get(km.devPath) ?? km.devPath),
     ...(actual.bitmap !== null && actual.bitmap.location !== 'none' && actual.bitmap.chunkKiB > 0 ? { bitmapChunkKiB: actual.bitmap.chunkKiB } : {}),
+    ...(actual.chunkSizeBytes >= 4096 && rec.level !== 'raid1' ? { chunkKiB: actual.chunkSizeBytes / 1024 } : {}),
   };
   return observeMatches(rec, cmd) ? null : cmd;
 }
@@ -193,6 +194,7 @@ function observeMatches(rec: ArrayRecord, cmd: CommandOf<'observe'>): boolean {
   if (!rec.materialized || rec.componentSizeKiB !== cmd.componentSizeKiB || rec.arraySizeKiB !== cmd.arraySizeKiB) return false;
   if (cmd.ctimeSec !== undefined && rec.ctimeSec !== cmd.ctimeSec) return false;
   if (cmd.bitmapChunkKiB !== undefined && rec.bitmapChunkKiB !== cmd.bitmapChunkKiB) return false;
+  if (cmd.chunkKiB !== undefined && rec.chunkKiB !== cmd.chunkKiB) return false;
   if (cmd.order !== undefined && (rec.memberOrder === undefined || rec.memberOrder.join('\n') !== cmd.order.join('\n'))) return false;
   const live = rec.members.filter((m) => m.role !== 'removed');
   if (live.length !== cmd.members.length || live.some((m) => m.pendingAdd !== null)) return false;

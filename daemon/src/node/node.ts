@@ -263,7 +263,10 @@ export class ClusterNode {
     let appliedAny = false;
     for (const e of rd.committedEntries) appliedAny = this.applyOne(e) || appliedAny;
     for (const rs of rd.readStates) this.reads.settle(rs.requestCtx, rs.index);
-    if (rd.softState) this.writer.onSoftState(rd.softState);
+    if (rd.softState) {
+      this.deps.logger.info({ role: rd.softState.role, lead: rd.softState.lead, term: this.raft.status().term }, 'raft role changed');
+      this.writer.onSoftState(rd.softState);
+    }
     if (rd.snapshot || rd.entries.length > 0 || rd.committedEntries.length > 0) this.syncPeers();
     this.raft.advance(rd);
     if (rd.committedEntries.length > 0) {
