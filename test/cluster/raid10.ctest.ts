@@ -1,4 +1,4 @@
-// Cluster lane, g. the raid10 twins of scenarios a-c on 3 real kernels (lib/standby-ops.ts):
+// Cluster lane, the raid10 twins of scenarios a-c on 3 real kernels (lib/standby-ops.ts):
 // a 4-disk raid10 (near=2) with a spare created on a standby, a disk failed on a standby's
 // kernel, then --remove/--add/--add-spare, `--fail X --remove X` and --re-add from a standby.
 import { describe } from 'vitest';

@@ -22,6 +22,20 @@ function summary(xs: number[]): Record<string, number> {
   return { samples: s.length, minMs: s[0]!, p50Ms: q(0.5), maxMs: s[s.length - 1]!, meanMs: Math.round(s.reduce((a, b) => a + b, 0) / s.length) };
 }
 
+const roundOrNull = (x: number | null): number | null => (x === null ? null : Math.round(x));
+
+function summaryOrNull(xs: (number | null)[]): Record<string, number> | null {
+  const known = xs.filter((x): x is number => x !== null).map(Math.round);
+  return known.length === 0 ? null : summary(known);
+}
+
+function sampleJson(s: FailoverSample): Record<string, unknown> {
+  return {
+    crashed: `node${s.crashed}`, newMaster: `node${s.newMaster}`, failoverMs: Math.round(s.failoverMs),
+    electedMs: roundOrNull(s.electedMs), promoteMs: roundOrNull(s.promoteMs), errMs: Math.round(s.errMs),
+  };
+}
+
 /** Reboots every node whose guest is down and waits until it follows `master`. */
 export async function rebootDownNodes(c: LaneCluster): Promise<void> {
   for (const i of c.indexes.filter((x) => !c.alive(x))) {
@@ -50,7 +64,7 @@ export async function failoverBench(c: LaneCluster, md: string, runs: number, re
     await clocks.estimateAll(c);
     const s = await crashAndTimeFailover(c, m.index, md, CONVERGE_MS);
     samples.push(s);
-    console.log(`[failover] run ${run + 1}/${runs}: node${s.crashed} crashed -> node${s.newMaster} writable in ${Math.round(s.failoverMs)} ms (+/- ${Math.round(s.errMs)})`);
+    console.log(`[failover] run ${run + 1}/${runs}: node${s.crashed} crashed -> node${s.newMaster} writable in ${Math.round(s.failoverMs)} ms (+/- ${Math.round(s.errMs)}; leader after ${String(s.electedMs === null ? '?' : Math.round(s.electedMs))} ms, then writable in ${String(s.promoteMs === null ? '?' : Math.round(s.promoteMs))} ms)`);
     const next = await waitMaster(c, { candidates: [s.newMaster], minTerm: m.term + 1 });
     const survivor = c.indexes.find((i) => i !== m.index && i !== next.index)!;
     expect((await status(c, survivor)).writer, `run ${run + 1}: the other survivor does not write`).toBe(false);
@@ -77,8 +91,10 @@ export async function failoverBench(c: LaneCluster, md: string, runs: number, re
       clockMapping: 'per guest incarnation, the min-RTT sample of 7 host<->agent clock exchanges over 9p; errMs = both half-RTTs',
     },
     failover: summary(samples.map((s) => Math.round(s.failoverMs))),
-    runs: samples.map((s) => ({ crashed: `node${s.crashed}`, newMaster: `node${s.newMaster}`, failoverMs: Math.round(s.failoverMs), errMs: Math.round(s.errMs) })),
-    otherScenarios: Object.fromEntries(Object.entries(extras.other).map(([k, v]) => [k, v.map((s) => ({ failoverMs: Math.round(s.failoverMs), errMs: Math.round(s.errMs) }))])),
+    electedMs: summaryOrNull(samples.map((s) => s.electedMs)),
+    promoteMs: summaryOrNull(samples.map((s) => s.promoteMs)),
+    runs: samples.map(sampleJson),
+    otherScenarios: Object.fromEntries(Object.entries(extras.other).map(([k, v]) => [k, v.map(sampleJson)])),
     writerLog: { intervals: intervals.filter((iv) => iv.device === md).length, overlaps: overlaps.length, minGapMs: minWriterGapMs(intervals, md) },
   };
   writeFileSync(resultPath, JSON.stringify(result, null, 2) + '\n');

@@ -9,8 +9,11 @@ import type { ClockOffset } from './clock.js';
 import { estimateOffset } from './clock.js';
 import type { LaneCluster } from './cluster.js';
 import { WRITABLE_PATTERN } from './node-ops.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'vitest';
-import { withTimeout } from '../../integration/lib/wait.js';
+import { sleep, withTimeout } from '../../integration/lib/wait.js';
+import { busLayout } from '../guest/protocol.js';
 import { failoverTargetMs, laneTiming } from './setup.js';
 
 /** Bound on qemu ending after sysrq b (an emulated reset is quick). */
@@ -39,10 +42,40 @@ export interface FailoverSample {
   newMaster: number;
   /** Crash -> the new master's kernel array_state writable, on the host clock. */
   failoverMs: number;
+  /**
+   * Crash -> the new master's daemon logged becoming Raft leader (detection + election: set
+   * by the election timeout), and leader -> its kernel writable (lease wait, promotion, md
+   * switched read-write); null when its log line was not found in time.
+   */
+  electedMs: number | null;
+  promoteMs: number | null;
   /** Bound on the error of failoverMs from the clock estimates. */
   errMs: number;
   /** The writable state the new master's kernel reported. */
   arrayState: string;
+}
+
+/** Bound on the new master's "raft role changed" log line reaching the bus dir (9p). */
+const LEADER_LOG_WAIT_MS = 5_000;
+
+/**
+ * Host time at which node i's daemon logged becoming Raft leader after `afterHostMs` (its
+ * log's guest wall times mapped with `clk`), or null if no such line appears in time.
+ */
+async function leaderSinceHostMs(c: LaneCluster, i: number, clk: ClockOffset, afterHostMs: number): Promise<number | null> {
+  const path = join(c.busDir, busLayout.daemonLog(i));
+  for (const deadline = Date.now() + LEADER_LOG_WAIT_MS; Date.now() < deadline; await sleep(200)) {
+    let text = '';
+    try { text = readFileSync(path, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n')) {
+      if (!line.includes('"raft role changed"') || !line.includes('"role":"leader"')) continue;
+      let rec: { time?: string };
+      try { rec = JSON.parse(line) as { time?: string }; } catch { continue; }
+      const hostMs = rec.time === undefined ? NaN : Date.parse(rec.time) - clk.offsetMs;
+      if (hostMs > afterHostMs) return hostMs;
+    }
+  }
+  return null;
 }
 
 /** Crashes node `victim` and times until another live node's `md` is writable. */
@@ -62,8 +95,12 @@ export async function crashAndTimeFailover(c: LaneCluster, victim: number, md: s
   const failoverMs = first.r.matchedGuestWallMs - clk.offsetMs - crash.crashHostMs;
   const targetMs = failoverTargetMs(laneTiming());
   expect(failoverMs, `failover within the lane's target (${targetMs} ms for CLUSTER_TIMING=${process.env.CLUSTER_TIMING ?? 'tcg'})`).toBeLessThanOrEqual(targetMs);
+  const electedHostMs = await leaderSinceHostMs(c, first.i, clk, crash.crashHostMs);
+  const writableHostMs = first.r.matchedGuestWallMs - clk.offsetMs;
   return {
     crashed: victim, newMaster: first.i, arrayState: first.r.value,
+    electedMs: electedHostMs === null ? null : electedHostMs - crash.crashHostMs,
+    promoteMs: electedHostMs === null ? null : writableHostMs - electedHostMs,
     failoverMs, errMs: clk.uncertaintyMs + crash.errMs,
   };
 }
