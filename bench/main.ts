@@ -1,8 +1,8 @@
-// Benchmark dispatcher: `npm run bench -- <name> [args...]` (after `npm run build`).
+// Benchmark dispatcher: `npm run bench` (all) or `npm run bench -- <name> [args...]`.
 // Owns: the registry of benchmarks. Adding one is one line in BENCHMARKS: a name, a summary
 // and a lazy import of a module exporting `main(args: string[]): Promise<void>`.
 // Invariants: each benchmark writes bench/results/<name>.json (see report.ts) and prints one
-// summary line; an unknown name lists the registry and exits with status 2.
+// summary line; an unknown name lists the registry and exits with status 2; no name runs all.
 import { OpError } from '../daemon/src/common/errors.js';
 
 export type BenchMain = (args: string[]) => Promise<void>;
@@ -21,10 +21,18 @@ const BENCHMARKS: Record<string, BenchEntry> = {
 
 function usage(): string {
   const lines = Object.entries(BENCHMARKS).map(([name, b]) => `  ${name.padEnd(16)} ${b.summary}`);
-  return ['usage: npm run bench -- <name> [args...]', 'benchmarks:', ...lines].join('\n');
+  return ['usage: npm run bench [-- <name> [args...]]   (no name: all of them)', 'benchmarks:', ...lines].join('\n');
 }
 
 async function run(argv: string[]): Promise<number> {
+  if (argv.length === 0) {
+    // `npm run bench`: every benchmark, one after another (each writes its own result file).
+    for (const [name, b] of Object.entries(BENCHMARKS)) {
+      process.stdout.write(`=== bench ${name}: ${b.summary}\n`);
+      await (await b.load()).main([]);
+    }
+    return 0;
+  }
   const [name, ...args] = argv;
   const entry = name === undefined ? undefined : BENCHMARKS[name];
   if (entry === undefined) {
