@@ -24,7 +24,9 @@ export async function main(args: string[]): Promise<void> {
   const o = parseIntFlags(args, { arrays: 100, windowS: 20, settleS: 5 }, { arrays: [1, MD_MAX_ARRAYS], windowS: [1, 3600], settleS: [0, 600] });
   const machine = machineFacts();
   const disks = Array.from({ length: 2 * o.arrays }, (_, i) => ({ id: diskId(i), sizeSectors: DISK_SECTORS }));
-  const c = await Cluster.start({ name: 'bench-idle', proxies: false, logLevel: 'warn', disks });
+  // BENCH_DAEMON_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): node flags for the daemons.
+  const nodeArgs = (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const c = await Cluster.start({ name: 'bench-idle', proxies: false, logLevel: 'warn', disks, nodeArgs });
   try {
     const m = await c.waitForMaster();
     const watch = new WriterWatch(new Map(c.ids.map((id) => [id, join(c.dataDir(id), 'writer.log')])));
@@ -75,6 +77,8 @@ export async function main(args: string[]): Promise<void> {
     process.stderr.write(c.failureReport() + '\n');
     throw e;
   } finally {
+    // With node flags (profiling), stop the daemons gracefully so they can write their output.
+    if (nodeArgs.length > 0) for (const id of c.ids) await c.terminate(id).catch(() => null);
     await c.destroy();
   }
 }
