@@ -25,7 +25,10 @@ export async function runMisc(ctx: Ctx): Promise<number> {
 function arraysNamed(ctx: Ctx, s: StateReply): { name: string; found: ReturnType<typeof findRecord> }[] {
   if (ctx.args.positionals.length === 0) {
     if (ctx.args.values.scan !== true) throw new UsageError('--detail needs an md device or --scan');
-    return s.state.arrays.filter((a) => a.run === 'running').map((a) => ({ name: a.device, found: findRecord(s, a.device) }));
+    // /proc/mdstat order (newest started first), as the daemon's cluster /mdstat lists them.
+    const running = s.state.arrays.map((a, i) => ({ a, i })).filter(({ a }) => a.run === 'running')
+      .sort((x, y) => (y.a.startedIndex ?? 0) - (x.a.startedIndex ?? 0) || y.i - x.i);
+    return running.map(({ a }) => ({ name: a.device, found: findRecord(s, a.device) }));
   }
   return ctx.args.positionals.map((p) => {
     const name = mdName(p);
@@ -58,9 +61,10 @@ async function detail(ctx: Ctx): Promise<number> {
   let worst = EXIT.OK as number;
   const brief = v.brief === true || (v.scan === true && v.export !== true);
   if (brief) {
-    // renderScan takes /proc/mdstat order (newest first) and prints it reversed; the cluster's
-    // arrays are in name order, which for arrays made md0, md1, ... is creation order.
-    const views = targets.filter((t) => t.found && t.found.rec.run === 'running').map((t) => t.found!.view).reverse();
+    // renderScan takes /proc/mdstat order (newest first) and prints it reversed (oldest first);
+    // named arrays print in the order given, as mdadm handles them one by one.
+    const views = targets.filter((t) => t.found && t.found.rec.run === 'running').map((t) => t.found!.view);
+    if (ctx.args.positionals.length > 0) views.reverse();
     ctx.io.out(renderScan(views, { verbose: ctx.verbose }));
   }
   for (const t of targets) {

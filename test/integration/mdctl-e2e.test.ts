@@ -9,7 +9,7 @@ import { runMdctl, type MdctlResult } from './lib/mdctl-run.js';
 import { CALM_TEST_TIMING, CALM_TEST_TRANSPORT } from './lib/node-config.js';
 import { useCluster } from './lib/vitest-cluster.js';
 
-const DISKS = ['sda', 'sdb', 'sdc'].map((id) => ({ id, sizeSectors: 131_072 }));
+const DISKS = ['sda', 'sdb', 'sdc', 'sdd', 'sde', 'sdf', 'sdg'].map((id) => ({ id, sizeSectors: 131_072 }));
 const cluster = useCluster({ name: 'mdctl', disks: DISKS, timing: CALM_TEST_TIMING, transport: CALM_TEST_TRANSPORT });
 
 async function mdctl(c: Cluster, node: string, args: string[]): Promise<MdctlResult> {
@@ -96,5 +96,18 @@ describe('mdctl against the running cluster', () => {
     await sameMdstat(c, (t) => t.includes('md0 :'));
     c.assertNoWriterOverlap();
     await waitFor('the old master to follow', async () => ((await c.status(old.id)).leader === next.id ? true : undefined), 5000);
+  });
+
+  test('arrays list as the kernel lists them: /mdstat newest first, --detail --scan oldest first', async () => {
+    const c = cluster();
+    for (const id of c.ids) ok(await mdctl(c, id, ['--cluster', 'confirm', '/dev/sdd', '/dev/sde', '/dev/sdf', '/dev/sdg']));
+    ok(await mdctl(c, 'n1', ['--create', '/dev/md7', '--level=1', '--raid-devices=2', '--assume-clean', '/dev/sdd', '/dev/sde', '--wait-all']));
+    ok(await mdctl(c, 'n3', ['--create', '/dev/md2', '--level=1', '--raid-devices=2', '--assume-clean', '/dev/sdf', '/dev/sdg', '--wait-all']));
+    const text = await sameMdstat(c, (t) => t.includes('md2 :') && t.includes('md7 :'));
+    expect([...text.matchAll(/^(md\d+) :/gm)].map((m) => m[1])).toEqual(['md2', 'md7', 'md0']);
+    const scan = ok(await mdctl(c, 'n2', ['--detail', '--scan']));
+    expect([...scan.stdout.matchAll(/^ARRAY \/dev\/(md\d+)/gm)].map((m) => m[1])).toEqual(['md0', 'md7', 'md2']);
+    const named = ok(await mdctl(c, 'n2', ['--detail', '--brief', '/dev/md2', '/dev/md0']));
+    expect([...named.stdout.matchAll(/^ARRAY \/dev\/(md\d+)/gm)].map((m) => m[1])).toEqual(['md2', 'md0']);
   });
 });
