@@ -26,7 +26,9 @@ export async function main(args: string[]): Promise<void> {
   const disks = Array.from({ length: 2 * o.arrays }, (_, i) => ({ id: diskId(i), sizeSectors: DISK_SECTORS }));
   // BENCH_DAEMON_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): node flags for the daemons.
   const nodeArgs = (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const c = await Cluster.start({ name: 'bench-idle', proxies: false, logLevel: 'warn', disks, nodeArgs });
+  // BENCH_TIMING (JSON, e.g. {"heartbeatTicks":5}): timing overrides, to measure what idle costs.
+  const timing = JSON.parse(process.env.BENCH_TIMING ?? '{}') as Record<string, number>;
+  const c = await Cluster.start({ name: 'bench-idle', proxies: false, logLevel: 'warn', disks, nodeArgs, timing });
   try {
     const m = await c.waitForMaster();
     const watch = new WriterWatch(new Map(c.ids.map((id) => [id, join(c.dataDir(id), 'writer.log')])));
@@ -64,7 +66,7 @@ export async function main(args: string[]): Promise<void> {
     const maxCpu = Math.max(...nodes.map((n) => n.cpuPct));
     const result = {
       benchmark: 'idle', at: new Date().toISOString(), machine, loadAverageAfter: machineFacts().loadAverage,
-      setup: { nodes: 3, arrays: o.arrays, array: 'raid1 of 2 x 8 MiB simulated disks, assume-clean', options: o, createAllMs: Math.round(createMs),
+      setup: { nodes: 3, arrays: o.arrays, timingOverrides: timing, array: 'raid1 of 2 x 8 MiB simulated disks, assume-clean', options: o, createAllMs: Math.round(createMs),
         cpuResolution: 'utime+stime in 10 ms ticks over the window', masterChangedDuringRun: after.id !== m.id || after.term !== m.term },
       quiet, nodes, maxRssMB: maxRss, maxCpuPct: maxCpu,
       targets: { rssMB: TARGET_RSS_MB, cpuPct: TARGET_CPU_PCT }, meets: { rss: maxRss <= TARGET_RSS_MB, cpu: maxCpu <= TARGET_CPU_PCT },
