@@ -74,34 +74,45 @@ describe('peer port', () => {
     const port = c.peerPort(target);
     const me = identity(c.tlsDir(), peer); // a real member's identity: the frames pass authentication
     const droppedBefore = await droppedFrames(c, target);
-
-    const a = peerConnect(port, me);
-    expect(await a.opened).toBe(true);
-    a.ws.send(Buffer.from([0x6d])); // shorter than a header: dropped
-    a.ws.send(frame(1, Buffer.from([1, 0xff, 0xfe, 0x00, 0x13, 0x37]))); // raft frame, undecodable message
-    a.ws.send(frame(1, Buffer.from([2, ...Buffer.from('{"applied":"lots"}')]))); // gossip with a bad field
-    a.ws.send(frame(1, Buffer.from([9, 1, 2, 3]))); // unknown node frame kind
-    a.ws.send(frame(7, Buffer.from([1, 2, 3]))); // unknown transport frame kind: dropped
-    await waitFor('the undecodable frames to be counted', async () => ((await droppedFrames(c, target)) >= droppedBefore + 3 ? true : undefined), 5000);
-    a.ws.send(frame(1, Buffer.from([1]), 0x00)); // bad magic: the link is closed
-    const closedA = await a.result;
-    expect(closedA.closeCode).toBe(1002);
-
-    const b = peerConnect(port, me);
-    expect(await b.opened).toBe(true);
-    b.ws.send('a text frame');
-    expect((await b.result).closeCode).toBe(1003);
-
-    const big = peerConnect(port, me);
-    expect(await big.opened).toBe(true);
-    big.ws.send(Buffer.alloc(PEER_MAX_FRAME_BYTES + 1, 0x6d));
-    expect((await big.result).closeCode).toBe(1009);
-
+    // Our connections replace `peer`'s own link to the target; frozen, it cannot redial and in
+    // turn replace ours (close code 4000) before the target judged our frames. Master and
+    // target keep the quorum meanwhile.
+    c.pause(peer);
+    try {
+      await hostileFrames(c, target, port, me, droppedBefore);
+    } finally {
+      c.resume(peer);
+    }
     await expectAlive(c, target, pid);
     const after = await c.waitForMaster();
     expect(after.term).toBeGreaterThanOrEqual(term);
   });
 });
+
+async function hostileFrames(c: Cluster, target: string, port: number, me: PeerIdentity, droppedBefore: number): Promise<void> {
+  // Malformed frames are dropped and counted; bad magic, text and oversized frames close the link.
+  const a = peerConnect(port, me);
+  expect(await a.opened).toBe(true);
+  a.ws.send(Buffer.from([0x6d])); // shorter than a header: dropped
+  a.ws.send(frame(1, Buffer.from([1, 0xff, 0xfe, 0x00, 0x13, 0x37]))); // raft frame, undecodable message
+  a.ws.send(frame(1, Buffer.from([2, ...Buffer.from('{"applied":"lots"}')]))); // gossip with a bad field
+  a.ws.send(frame(1, Buffer.from([9, 1, 2, 3]))); // unknown node frame kind
+  a.ws.send(frame(7, Buffer.from([1, 2, 3]))); // unknown transport frame kind: dropped
+  await waitFor('the undecodable frames to be counted', async () => ((await droppedFrames(c, target)) >= droppedBefore + 3 ? true : undefined), 5000);
+  a.ws.send(frame(1, Buffer.from([1]), 0x00)); // bad magic: the link is closed
+  const closedA = await a.result;
+  expect(closedA.closeCode).toBe(1002);
+
+  const b = peerConnect(port, me);
+  expect(await b.opened).toBe(true);
+  b.ws.send('a text frame');
+  expect((await b.result).closeCode).toBe(1003);
+
+  const big = peerConnect(port, me);
+  expect(await big.opened).toBe(true);
+  big.ws.send(Buffer.alloc(PEER_MAX_FRAME_BYTES + 1, 0x6d));
+  expect((await big.result).closeCode).toBe(1009);
+}
 
 describe('control socket', () => {
   const cases: [string, string | Buffer, string][] = [
