@@ -7,6 +7,7 @@ import { renderDetail } from '../../daemon/src/md/format/detail.js';
 import { renderExport } from '../../daemon/src/md/format/export.js';
 import { renderScan } from '../../daemon/src/md/format/scan.js';
 import type { ArrayState } from '../../daemon/src/md/types.js';
+import { newestStartedFirst } from '../../daemon/src/cluster/types.js';
 import { mdName, UsageError } from './args.js';
 import { Ctx, describe, EXIT, homeHost } from './context.js';
 import { examine, query } from './inspect.js';
@@ -26,9 +27,8 @@ function arraysNamed(ctx: Ctx, s: StateReply): { name: string; found: ReturnType
   if (ctx.args.positionals.length === 0) {
     if (ctx.args.values.scan !== true) throw new UsageError('--detail needs an md device or --scan');
     // /proc/mdstat order (newest started first), as the daemon's cluster /mdstat lists them.
-    const running = s.state.arrays.map((a, i) => ({ a, i })).filter(({ a }) => a.run === 'running')
-      .sort((x, y) => (y.a.startedIndex ?? 0) - (x.a.startedIndex ?? 0) || y.i - x.i);
-    return running.map(({ a }) => ({ name: a.device, found: findRecord(s, a.device) }));
+    const running = newestStartedFirst(s.state.arrays.filter((a) => a.run === 'running'));
+    return running.map((a) => ({ name: a.device, found: findRecord(s, a.device) }));
   }
   return ctx.args.positionals.map((p) => {
     const name = mdName(p);

@@ -121,3 +121,11 @@ export interface ClusterState {
 export function emptyClusterState(): ClusterState {
   return { arrays: [], nodes: [], master: null, deviceSeen: {}, appliedIndex: 0 as LogIndex };
 }
+
+/**
+ * Arrays in the order the kernel lists md devices: newest started first (ties, e.g. records
+ * from before startedIndex existed: the later in the given order first). Does not modify `arrays`.
+ */
+export function newestStartedFirst<T extends Pick<ArrayRecord, 'startedIndex'>>(arrays: readonly T[]): T[] {
+  return arrays.map((a, i) => ({ a, i })).sort((x, y) => (y.a.startedIndex ?? 0) - (x.a.startedIndex ?? 0) || y.i - x.i).map(({ a }) => a);
+}

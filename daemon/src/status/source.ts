@@ -6,6 +6,7 @@
 import { Gauge, Registry } from 'prom-client';
 import { degradedCount } from '../cluster/redundancy.js';
 import { inSyncSlots } from '../cluster/validate.js';
+import { newestStartedFirst } from '../cluster/types.js';
 import { clusterArrayView } from '../cluster/view.js';
 import { mdstatFromArrays } from '../md/format/mdstat-from-arrays.js';
 import { renderMdstat } from '../md/format/mdstat-render.js';
@@ -13,10 +14,8 @@ import type { ClusterNode } from '../node/node.js';
 import type { StatusSource } from './server.js';
 
 export function clusterMdstat(node: ClusterNode): string {
-  // Newest-started first, as the kernel lists md devices (ties: the later name first).
   const running = node.state.arrays.filter((a) => a.run === 'running' && a.materialized);
-  const ordered = running.map((a, i) => ({ a, i })).sort((x, y) => (y.a.startedIndex ?? 0) - (x.a.startedIndex ?? 0) || y.i - x.i);
-  const views = ordered.map(({ a }) => clusterArrayView(a));
+  const views = newestStartedFirst(running).map(clusterArrayView);
   return renderMdstat(mdstatFromArrays(views));
 }
 

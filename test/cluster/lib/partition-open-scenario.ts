@@ -14,7 +14,8 @@ import { mustSh, status, waitMaster, WRITABLE_PATTERN } from './node-ops.js';
 import { laneTiming } from './setup.js';
 import { LaneClocks, mergedWriterIntervals } from './writer-logs.js';
 
-const LEASE_MS = laneTiming().leaseTicks * laneTiming().tickMs;
+const { leaseTicks, tickMs } = laneTiming();
+const LEASE_MS = leaseTicks * tickMs;
 /** Beyond the lease: the failed STOP_ARRAY_RO/STOP_ARRAY calls, the reboot and TCG delays. */
 const STOP_SLACK_MS = 2000;
 

@@ -14,7 +14,8 @@ import { clusterMdstat, mustSh, procMdstat, status, waitMaster, WRITABLE_PATTERN
 import { laneTiming } from './setup.js';
 import { LaneClocks, mergedWriterIntervals } from './writer-logs.js';
 
-const LEASE_MS = laneTiming().leaseTicks * laneTiming().tickMs;
+const { leaseTicks, tickMs } = laneTiming();
+const LEASE_MS = leaseTicks * tickMs;
 /** What the demotion may take beyond the lease: the STOP_ARRAY_RO call and a TCG scheduling delay. */
 const DEMOTE_SLACK_MS = 1000;
 
