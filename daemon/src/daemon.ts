@@ -88,15 +88,15 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
   logger.info({ node: config.nodeId, peer: `${config.listen.peer.host}:${config.listen.peer.port}`, status: `${config.listen.status.host}:${config.listen.status.port}`, control: config.listen.controlSocketPath }, 'mdclusterd started');
 
   // sd_notify goes through koffi: loaded only under systemd (NOTIFY_SOCKET set).
-  const notifier = process.env.NOTIFY_SOCKET ? new (await import('./node/sdnotify.js')).SdNotifier() : null;
-  const { watchdogIntervalMs } = notifier ? await import('./node/sdnotify.js') : { watchdogIntervalMs: () => null };
+  const sd = process.env.NOTIFY_SOCKET ? await import('./node/sdnotify.js') : null;
+  const notifier = sd ? new sd.SdNotifier() : null;
   const readyTimer = systemTimers.setInterval(() => {
     if (node.raft.status().lead !== null && node.reconciler.passes > 0) {
       readyTimer.cancel();
       notifier?.ready(`joined: leader ${node.raft.status().lead}, term ${node.raft.status().term}`);
     }
   }, t.tickMs * 5);
-  const wdMs = watchdogIntervalMs(process.env, process.pid);
+  const wdMs = sd ? sd.watchdogIntervalMs(process.env, process.pid) : null;
   const wdTimer = wdMs ? systemTimers.setInterval(() => notifier?.watchdog(), wdMs) : null;
   const statusTimer = systemTimers.setInterval(() => {
     const st = node.raft.status();

@@ -70,11 +70,16 @@ export class WriterRole {
   private previousMasterClear(term: number): boolean {
     const old = this.previousMaster;
     if (old === null || old === this.node.settings.id) return true;
-    const said = this.node.peerWritable.get(old);
-    if (said && said.term >= term && said.writableCount === 0) return true;
+    if (this.saidNoneWritable(old, term)) return true;
     if (this.fencedFor === `${old}:${term}`) return true;
     if (this.s.fenceRequired) return false;
     return this.deps.clock.monoMs() - this.claimMonoMs >= this.s.unconfirmedGraceMs;
+  }
+
+  /** `node` told us (gossip) in `term` or later that it holds no writable array. */
+  private saidNoneWritable(node: string, term: number): boolean {
+    const said = this.node.peerWritable.get(node);
+    return said !== undefined && said.term >= term && said.writableCount === 0;
   }
 
   onSoftState(ss: SoftState): void {
@@ -103,8 +108,7 @@ export class WriterRole {
     const old = this.previousMaster;
     if (st.role !== 'leader' || this.claimedTerm !== st.term || old === null || old === st.id || this.fencing) return;
     if (this.s.fenceCommand.length === 0 || this.fencedFor === `${old}:${st.term}`) return;
-    const said = this.node.peerWritable.get(old);
-    if (said && said.term >= st.term && said.writableCount === 0) return;
+    if (this.saidNoneWritable(old, st.term)) return;
     if (st.nowTick - this.claimTick < FENCE_AFTER_TICKS) return;
     void this.runFence(old, st.term);
   }
