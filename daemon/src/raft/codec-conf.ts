@@ -3,7 +3,7 @@
 // Invariants: decodeConfChange never throws; it returns null for any byte string that
 // encodeConfChange could not have produced.
 import { isNodeId } from '../common/types.js';
-import { ByteReader, ByteWriter } from './bytes.js';
+import { ByteReader, ByteWriter } from '../common/bytes.js';
 import type { ConfChange, ConfChangeType } from './types.js';
 
 const CONF_FORMAT_VERSION = 1;
@@ -11,7 +11,7 @@ const NODE_ID_MAX_BYTES = 64;
 const CC_TYPES: readonly ConfChangeType[] = ['add-learner', 'promote', 'remove'];
 
 export function encodeConfChange(cc: ConfChange): Uint8Array {
-  const w = new ByteWriter();
+  const w = new ByteWriter('big-endian');
   w.u8(CONF_FORMAT_VERSION);
   w.u8(CC_TYPES.indexOf(cc.type));
   w.str(cc.node);
@@ -20,7 +20,7 @@ export function encodeConfChange(cc: ConfChange): Uint8Array {
 
 export function decodeConfChange(bytes: Uint8Array): ConfChange | null {
   try {
-    const r = new ByteReader(bytes);
+    const r = new ByteReader(bytes, 'big-endian', 'throw');
     if (r.u8() !== CONF_FORMAT_VERSION) return null;
     const type = CC_TYPES[r.u8()];
     const node = r.str(NODE_ID_MAX_BYTES);

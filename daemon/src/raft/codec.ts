@@ -7,7 +7,7 @@
 import { RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_ENTRY_BYTES, RAFT_MAX_READ_CTX_CHARS, SNAPSHOT_CHUNK_BYTES }
   from '../common/limits.js';
 import { unreachable } from '../common/assert.js';
-import { ByteReader, ByteWriter, DecodeFailure } from './bytes.js';
+import { ByteReader, ByteWriter, DecodeFailure } from '../common/bytes.js';
 import { validateEntry, validateMessage, validateSnapshotMeta } from './validate.js';
 import type { ConfState, Entry, EntryType, Message, MessageType, SnapshotMeta } from './types.js';
 
@@ -32,7 +32,7 @@ function writeEntry(w: ByteWriter, e: Entry): void {
   w.u64(e.term);
   w.u64(e.index);
   w.u8(ENTRY_TYPES.indexOf(e.type));
-  w.bytes(e.data);
+  w.bytesField(e.data);
 }
 
 function readEntry(r: ByteReader): Record<string, unknown> {
@@ -90,7 +90,7 @@ function readEntries(r: ByteReader): Record<string, unknown>[] {
 }
 
 export function encodeMessage(m: Message): Uint8Array {
-  const w = new ByteWriter();
+  const w = new ByteWriter('big-endian');
   w.u8(WIRE_FORMAT_VERSION);
   w.u8(TYPE_CODES[m.type]);
   w.str(m.from);
@@ -124,7 +124,7 @@ function writeBody(w: ByteWriter, m: Message): void {
       w.bool(m.reject);
       return;
     case 'snap':
-      writeMeta(w, m.meta); w.u64(m.offsetBytes); w.u64(m.totalBytes); w.bytes(m.chunk);
+      writeMeta(w, m.meta); w.u64(m.offsetBytes); w.u64(m.totalBytes); w.bytesField(m.chunk);
       return;
     case 'snap-resp':
       w.u64(m.index); w.u64(m.nextOffsetBytes); w.bool(m.reject);
@@ -181,7 +181,7 @@ function readBody(r: ByteReader, type: MessageType): Record<string, unknown> {
 /** The validated message in bytes, or null when bytes are not a valid message. Never throws. */
 export function decodeMessage(bytes: Uint8Array): Message | null {
   try {
-    const r = new ByteReader(bytes);
+    const r = new ByteReader(bytes, 'big-endian', 'throw');
     if (r.u8() !== WIRE_FORMAT_VERSION) return null;
     const type = CODE_TYPES.get(r.u8());
     if (type === undefined) return null;
@@ -197,7 +197,7 @@ export function decodeMessage(bytes: Uint8Array): Message | null {
 }
 
 export function encodeEntry(e: Entry): Uint8Array {
-  const w = new ByteWriter();
+  const w = new ByteWriter('big-endian');
   writeEntry(w, e);
   return w.finish();
 }
@@ -205,7 +205,7 @@ export function encodeEntry(e: Entry): Uint8Array {
 /** The validated entry in bytes, or null. Never throws. */
 export function decodeEntry(bytes: Uint8Array): Entry | null {
   try {
-    const r = new ByteReader(bytes);
+    const r = new ByteReader(bytes, 'big-endian', 'throw');
     const e = readEntry(r);
     r.end();
     return validateEntry(e);
@@ -216,7 +216,7 @@ export function decodeEntry(bytes: Uint8Array): Entry | null {
 
 /** Snapshot metadata alone (used by storage next to the snapshot data). */
 export function encodeSnapshotMeta(m: SnapshotMeta): Uint8Array {
-  const w = new ByteWriter();
+  const w = new ByteWriter('big-endian');
   writeMeta(w, m);
   return w.finish();
 }
@@ -224,7 +224,7 @@ export function encodeSnapshotMeta(m: SnapshotMeta): Uint8Array {
 /** Snapshot metadata from bytes, validated, or null. Never throws. */
 export function decodeSnapshotMeta(bytes: Uint8Array): SnapshotMeta | null {
   try {
-    const r = new ByteReader(bytes);
+    const r = new ByteReader(bytes, 'big-endian', 'throw');
     const m = readMeta(r);
     r.end();
     return validateSnapshotMeta(m);

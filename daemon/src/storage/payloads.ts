@@ -12,7 +12,7 @@
 import { RAFT_MAX_MEMBERS } from '../common/limits.js';
 import { isNodeId, logIndex, term, type LogIndex, type NodeId, type Term } from '../common/types.js';
 import type { ConfState, Entry, HardState, SnapshotMeta } from '../raft/types.js';
-import { ByteReader, type ByteWriter } from './bytes.js';
+import { ByteReader, type ByteWriter } from '../common/bytes.js';
 
 const ENTRY_KIND_NORMAL = 1;
 const ENTRY_KIND_CONF = 2;
@@ -22,12 +22,12 @@ export function writeEntry(w: ByteWriter, e: Entry): void {
   w.u8(e.type === 'conf' ? ENTRY_KIND_CONF : ENTRY_KIND_NORMAL);
   w.u64(e.term);
   w.u64(e.index);
-  w.bytes(e.data);
+  w.raw(e.data);
 }
 
 /** Decodes an entry payload; data is copied out of `bytes`. */
 export function readEntry(bytes: Uint8Array, start: number, end: number): Entry | null {
-  const r = new ByteReader(bytes, start, end);
+  const r = new ByteReader(bytes, 'little-endian', 'flag', start, end);
   const kind = r.u8();
   const t = r.u64();
   const i = r.u64();
@@ -43,7 +43,7 @@ export function writeHardState(w: ByteWriter, hs: HardState): void {
 }
 
 export function readHardState(bytes: Uint8Array, start: number, end: number): HardState | null {
-  const r = new ByteReader(bytes, start, end);
+  const r = new ByteReader(bytes, 'little-endian', 'flag', start, end);
   const t = r.u64();
   const commit = r.u64();
   const vote = r.shortString();
@@ -63,7 +63,7 @@ export function writeSnapshotReset(w: ByteWriter, p: SnapshotResetPoint): void {
 }
 
 export function readSnapshotReset(bytes: Uint8Array, start: number, end: number): SnapshotResetPoint | null {
-  const r = new ByteReader(bytes, start, end);
+  const r = new ByteReader(bytes, 'little-endian', 'flag', start, end);
   const i = r.u64();
   const t = r.u64();
   if (!r.ok || r.remaining !== 0) return null;
@@ -97,7 +97,7 @@ export function writeSnapshotMeta(w: ByteWriter, meta: SnapshotMeta): void {
 
 /** Decodes snapshot meta that must fill bytes[start, end) exactly. */
 export function readSnapshotMeta(bytes: Uint8Array, start: number, end: number): SnapshotMeta | null {
-  const r = new ByteReader(bytes, start, end);
+  const r = new ByteReader(bytes, 'little-endian', 'flag', start, end);
   const i = r.u64();
   const t = r.u64();
   const seen = new Set<string>();
