@@ -5,9 +5,10 @@
 import { mdName, UsageError } from './args.js';
 import { Ctx, describe, EXIT } from './context.js';
 import { readState } from './state.js';
+import { isMetadataVersion, propose, type CommandOf, type RaidLevel } from './propose.js';
 
 interface Sb { setUuid: string; setName: string; level: number; layout: number; raidDisks: number; chunkSectors: number; minorVersion: number; featureMap: number; devNumber: number; devRoles: number[] }
-const LEVEL_NAMES: Record<number, string> = { [-1]: 'linear', 0: 'raid0', 1: 'raid1', 4: 'raid4', 5: 'raid5', 6: 'raid6', 10: 'raid10' };
+const LEVEL_NAMES: Record<number, RaidLevel> = { [-1]: 'linear', 0: 'raid0', 1: 'raid1', 4: 'raid4', 5: 'raid5', 6: 'raid6', 10: 'raid10' };
 
 export async function runAssemble(ctx: Ctx): Promise<number> {
   const v = ctx.args.values;
@@ -17,7 +18,7 @@ export async function runAssemble(ctx: Ctx): Promise<number> {
     const wanted = s.state.arrays.filter((a) => a.run === 'stopped' && (v.uuid === undefined || a.uuid === v.uuid));
     if (wanted.length === 0) { ctx.note(v.uuid ? `no stopped array with UUID ${String(v.uuid)}` : 'no stopped arrays to assemble'); return v.uuid ? EXIT.FAIL : EXIT.OK; }
     for (const a of wanted) {
-      try { await c.request('propose', { command: { op: 'run', device: a.device } }); ctx.note(`/dev/${a.device} has been started.`); } catch (e) { ctx.note(describe(e, `/dev/${a.device}`)); return EXIT.FAIL; }
+      try { await propose(c, { op: 'run', device: a.device }); ctx.note(`/dev/${a.device} has been started.`); } catch (e) { ctx.note(describe(e, `/dev/${a.device}`)); return EXIT.FAIL; }
     }
     return EXIT.OK;
   }
@@ -33,13 +34,15 @@ export async function runAssemble(ctx: Ctx): Promise<number> {
   if (uuids.size > 1) { ctx.note(`the devices belong to different arrays (${[...uuids].join(', ')})`); return EXIT.FAIL; }
   if (v.uuid !== undefined && !uuids.has(String(v.uuid))) { ctx.note(`the devices do not belong to array ${String(v.uuid)}`); return EXIT.FAIL; }
   const sb = sbs[0];
-  const cmd = {
+  const metadata = `1.${sb.minorVersion}`;
+  if (!isMetadataVersion(metadata)) { ctx.note(`/dev/${device}: metadata ${metadata} is not supported on a cluster`); return EXIT.FAIL; }
+  const cmd: CommandOf<'assemble'> = {
     op: 'assemble', device, uuid: sb.setUuid, name: sb.setName, level: LEVEL_NAMES[sb.level] ?? 'raid1', raidDisks: sb.raidDisks, members,
-    metadata: `1.${sb.minorVersion}`, bitmap: (sb.featureMap & 1) !== 0 ? 'internal' : 'none',
+    metadata, bitmap: (sb.featureMap & 1) !== 0 ? 'internal' : 'none',
     chunkKiB: sb.chunkSectors > 0 ? sb.chunkSectors / 2 : null, layout: null,
   };
   try {
-    await c.request('propose', { command: cmd, timeoutMs: 60_000 });
+    await propose(c, cmd, { timeoutMs: 60_000 });
   } catch (e) {
     ctx.note(describe(e, `assemble /dev/${device} failed`));
     return EXIT.FAIL;
