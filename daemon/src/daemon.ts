@@ -18,10 +18,8 @@ import { StatusServer } from './status/server.js';
 import { makeStatusSource } from './status/source.js';
 import { DiskStorage } from './storage/disk-storage.js';
 import { createTransportFromConfig } from './transport/from-config.js';
-import { SNAPSHOT_EVERY_ENTRIES } from './common/limits.js';
+import { DAEMON_STOP_STEP_DOWN_MS, SNAPSHOT_EVERY_ENTRIES } from './common/limits.js';
 import { nodeSettingsFromConfig } from './node-settings.js';
-
-const STEP_DOWN_ON_TERM_MS = 3000;
 
 export interface RunningDaemon {
   node: ClusterNode;
@@ -121,7 +119,7 @@ async function handOver(node: ClusterNode, logger: Logger): Promise<void> {
   node.raft.transferLeadership(target);
   node.kick();
   const start = performance.now();
-  while (performance.now() - start < STEP_DOWN_ON_TERM_MS && node.raft.status().role === 'leader') {
+  while (performance.now() - start < DAEMON_STOP_STEP_DOWN_MS && node.raft.status().role === 'leader') {
     await new Promise((r) => setTimeout(r, node.settings.tickMs));
   }
   logger.info({ target, handedOver: node.raft.status().role !== 'leader' }, 'leadership handed over for shutdown');

@@ -6,6 +6,7 @@
 // and the peer list. Invariants: nothing here reads the environment, the clock or the disk;
 // the caller supplies what differs per process (reboot hook, writer log file, snapshot period).
 // Lives above config/ and node/ (it needs both types): see LAYERS in .dependency-cruiser.cjs.
+import { assert } from './common/assert.js';
 import { RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_INFLIGHT_APPENDS } from './common/limits.js';
 import type { Config } from './config/config.js';
 import { formatHostPort } from './config/hostport.js';
@@ -28,6 +29,9 @@ const DEMOTE_MARGIN_LEASE_FRACTION = 5;
 export function nodeSettingsFromConfig(config: NodeConfig, hooks: NodeHooks): NodeSettings {
   const t = config.timing;
   const m = config.master;
+  const demoteMarginTicks = Math.max(1, Math.floor(t.leaseTicks / DEMOTE_MARGIN_LEASE_FRACTION));
+  // The writer demotes while the lease still runs: config.ts guarantees leaseTicks > heartbeatTicks >= 1.
+  assert(demoteMarginTicks < t.leaseTicks, 'the demote margin must be shorter than the lease');
   return {
     id: config.nodeId,
     peers: [...config.peers].map(([id, hp]) => ({ id, address: formatHostPort(hp) })),
@@ -39,7 +43,7 @@ export function nodeSettingsFromConfig(config: NodeConfig, hooks: NodeHooks): No
       maxEntriesPerAppend: RAFT_MAX_ENTRIES_PER_APPEND, checkQuorum: true, preVote: true,
     },
     writer: {
-      demoteMarginTicks: Math.max(1, Math.floor(t.leaseTicks / DEMOTE_MARGIN_LEASE_FRACTION)),
+      demoteMarginTicks,
       fenceAction: m.fenceAction, fenceCommand: m.fenceCommand, fenceTimeoutMs: m.fenceTimeoutMs,
       fenceRequired: m.fenceRequired, checkpointIntervalMs: m.checkpointIntervalMs,
       unconfirmedGraceMs: m.unconfirmedGraceMs, reboot: hooks.reboot,

@@ -31,3 +31,9 @@ describe('nodeSettingsFromConfig', () => {
     expect(nodeSettingsFromConfig(config(3), { reboot: () => {}, writerLogFile: null, snapshotEveryEntries: 2 }).writer.demoteMarginTicks).toBe(1);
   });
 });
+
+describe('nodeSettingsFromConfig relations', () => {
+  it('refuses a lease too short to leave a demote margin inside it', () => {
+    expect(() => nodeSettingsFromConfig(config(1), { reboot: () => {}, writerLogFile: null, snapshotEveryEntries: 2 })).toThrow(/demote margin/);
+  });
+});

@@ -4,8 +4,10 @@
 // strings u16-length-prefixed UTF-8. Entry layout: [term u64][index u64][type u8][data bytes].
 // Invariants: decodeMessage/decodeEntry never throw (malformed input -> null) and every
 // decoded message has passed validateMessage; encode(decode(b)) round-trips.
-import { RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_ENTRY_BYTES, RAFT_MAX_READ_CTX_CHARS, SNAPSHOT_CHUNK_BYTES }
-  from '../common/limits.js';
+import {
+  RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_ENTRY_BYTES, RAFT_MAX_READ_CTX_CHARS, RAFT_WIRE_MAX_CONF_IDS, RAFT_WIRE_MAX_NODE_ID_BYTES,
+  SNAPSHOT_CHUNK_BYTES,
+} from '../common/limits.js';
 import { unreachable } from '../common/assert.js';
 import { ByteReader, ByteWriter, DecodeFailure } from '../common/bytes.js';
 import { validateEntry, validateMessage, validateSnapshotMeta } from './validate.js';
@@ -14,9 +16,7 @@ import type { ConfState, Entry, EntryType, Message, MessageType, SnapshotMeta } 
 export { encodeConfChange, decodeConfChange } from './codec-conf.js';
 
 const WIRE_FORMAT_VERSION = 1;
-const NODE_ID_MAX_BYTES = 64;
 const CTX_MAX_BYTES = RAFT_MAX_READ_CTX_CHARS * 3;
-const MAX_CONF_IDS = 64;
 
 /** Stable wire codes. Never renumber; append new types at the end. */
 const TYPE_CODES: Record<MessageType, number> = {
@@ -51,9 +51,9 @@ function writeIds(w: ByteWriter, ids: readonly string[]): void {
 
 function readIds(r: ByteReader): string[] {
   const n = r.u8();
-  if (n > MAX_CONF_IDS) throw new DecodeFailure('too many ids');
+  if (n > RAFT_WIRE_MAX_CONF_IDS) throw new DecodeFailure('too many ids');
   const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(r.str(NODE_ID_MAX_BYTES));
+  for (let i = 0; i < n; i++) out.push(r.str(RAFT_WIRE_MAX_NODE_ID_BYTES));
   return out;
 }
 
@@ -174,7 +174,7 @@ function readBody(r: ByteReader, type: MessageType): Record<string, unknown> {
     case 'read-index': return { requestCtx: r.str(CTX_MAX_BYTES) };
     case 'read-index-resp': return { requestCtx: r.str(CTX_MAX_BYTES), index: r.u64() };
     case 'timeout-now': return {};
-    case 'transfer-leader': return { target: r.str(NODE_ID_MAX_BYTES) };
+    case 'transfer-leader': return { target: r.str(RAFT_WIRE_MAX_NODE_ID_BYTES) };
   }
 }
 
@@ -185,8 +185,8 @@ export function decodeMessage(bytes: Uint8Array): Message | null {
     if (r.u8() !== WIRE_FORMAT_VERSION) return null;
     const type = CODE_TYPES.get(r.u8());
     if (type === undefined) return null;
-    const from = r.str(NODE_ID_MAX_BYTES);
-    const to = r.str(NODE_ID_MAX_BYTES);
+    const from = r.str(RAFT_WIRE_MAX_NODE_ID_BYTES);
+    const to = r.str(RAFT_WIRE_MAX_NODE_ID_BYTES);
     const term = r.u64();
     const body = readBody(r, type);
     r.end();
