@@ -261,3 +261,25 @@ export class ByteReader {
     }
   }
 }
+
+/** The bytes `write` produces, in the given order. */
+export function encodeWith(order: ByteOrder, write: (w: ByteWriter) => void): Uint8Array {
+  const w = new ByteWriter(order);
+  write(w);
+  return w.finish();
+}
+
+/**
+ * Decodes one whole value: `read` it in throw mode, require every byte consumed, then `check`
+ * it. Null for any bad read or exception (malformed input); never throws.
+ */
+export function decodeWhole<R, T>(bytes: Uint8Array, order: ByteOrder, read: (r: ByteReader) => R, check: (v: R) => T | null): T | null {
+  try {
+    const r = new ByteReader(bytes, order, 'throw');
+    const v = read(r);
+    r.end();
+    return check(v);
+  } catch {
+    return null;
+  }
+}

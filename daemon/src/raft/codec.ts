@@ -9,13 +9,15 @@ import {
   SNAPSHOT_CHUNK_BYTES,
 } from '../common/limits.js';
 import { unreachable } from '../common/assert.js';
-import { ByteReader, ByteWriter, DecodeFailure } from '../common/bytes.js';
+import { ByteReader, ByteWriter, DecodeFailure, decodeWhole, encodeWith } from '../common/bytes.js';
 import { validateEntry, validateMessage, validateSnapshotMeta } from './validate.js';
 import type { ConfState, Entry, EntryType, Message, MessageType, SnapshotMeta } from './types.js';
 
 export { encodeConfChange, decodeConfChange } from './codec-conf.js';
 
 const WIRE_FORMAT_VERSION = 1;
+/** The Raft wire is big-endian. */
+const ORDER = 'big-endian';
 const CTX_MAX_BYTES = RAFT_MAX_READ_CTX_CHARS * 3;
 
 /** Stable wire codes. Never renumber; append new types at the end. */
@@ -90,14 +92,14 @@ function readEntries(r: ByteReader): Record<string, unknown>[] {
 }
 
 export function encodeMessage(m: Message): Uint8Array {
-  const w = new ByteWriter('big-endian');
-  w.u8(WIRE_FORMAT_VERSION);
-  w.u8(TYPE_CODES[m.type]);
-  w.str(m.from);
-  w.str(m.to);
-  w.u64(m.term);
-  writeBody(w, m);
-  return w.finish();
+  return encodeWith(ORDER, (w) => {
+    w.u8(WIRE_FORMAT_VERSION);
+    w.u8(TYPE_CODES[m.type]);
+    w.str(m.from);
+    w.str(m.to);
+    w.u64(m.term);
+    writeBody(w, m);
+  });
 }
 
 function writeBody(w: ByteWriter, m: Message): void {
@@ -180,55 +182,32 @@ function readBody(r: ByteReader, type: MessageType): Record<string, unknown> {
 
 /** The validated message in bytes, or null when bytes are not a valid message. Never throws. */
 export function decodeMessage(bytes: Uint8Array): Message | null {
-  try {
-    const r = new ByteReader(bytes, 'big-endian', 'throw');
-    if (r.u8() !== WIRE_FORMAT_VERSION) return null;
+  return decodeWhole(bytes, ORDER, (r) => {
+    if (r.u8() !== WIRE_FORMAT_VERSION) throw new DecodeFailure('unknown wire format version');
     const type = CODE_TYPES.get(r.u8());
-    if (type === undefined) return null;
+    if (type === undefined) throw new DecodeFailure('unknown message type');
     const from = r.str(RAFT_WIRE_MAX_NODE_ID_BYTES);
     const to = r.str(RAFT_WIRE_MAX_NODE_ID_BYTES);
     const term = r.u64();
-    const body = readBody(r, type);
-    r.end();
-    return validateMessage({ type, from, to, term, ...body });
-  } catch {
-    return null;
-  }
+    return { type, from, to, term, ...readBody(r, type) };
+  }, validateMessage);
 }
 
 export function encodeEntry(e: Entry): Uint8Array {
-  const w = new ByteWriter('big-endian');
-  writeEntry(w, e);
-  return w.finish();
+  return encodeWith(ORDER, (w) => writeEntry(w, e));
 }
 
 /** The validated entry in bytes, or null. Never throws. */
 export function decodeEntry(bytes: Uint8Array): Entry | null {
-  try {
-    const r = new ByteReader(bytes, 'big-endian', 'throw');
-    const e = readEntry(r);
-    r.end();
-    return validateEntry(e);
-  } catch {
-    return null;
-  }
+  return decodeWhole(bytes, ORDER, readEntry, (e) => validateEntry(e));
 }
 
 /** Snapshot metadata alone (used by storage next to the snapshot data). */
 export function encodeSnapshotMeta(m: SnapshotMeta): Uint8Array {
-  const w = new ByteWriter('big-endian');
-  writeMeta(w, m);
-  return w.finish();
+  return encodeWith(ORDER, (w) => writeMeta(w, m));
 }
 
 /** Snapshot metadata from bytes, validated, or null. Never throws. */
 export function decodeSnapshotMeta(bytes: Uint8Array): SnapshotMeta | null {
-  try {
-    const r = new ByteReader(bytes, 'big-endian', 'throw');
-    const m = readMeta(r);
-    r.end();
-    return validateSnapshotMeta(m);
-  } catch {
-    return null;
-  }
+  return decodeWhole(bytes, ORDER, readMeta, validateSnapshotMeta);
 }
