@@ -46,42 +46,6 @@ const KNOWN_CYCLE_EDGES = [
   ['daemon/src/node/writer.ts', 'daemon/src/node/node.ts'],
   ['daemon/src/node/node.ts', 'daemon/src/node/membership.ts'],
   ['daemon/src/node/membership.ts', 'daemon/src/node/node.ts'],
-  // The raft core: raft.ts owns the Raft object and dispatches to per-concern modules, which take
-  // `r: Raft` (a type import back to raft.ts) and call each other (mutual recursion: a commit
-  // releases reads and steps a removed leader down, which replicates, which commits). Not part of
-  // the node split; found while making this fence (issue #14). Removing them needs the Raft state
-  // type moved out of raft.ts and the cross-concern calls dispatched through it.
-  ['daemon/src/raft/election.ts', 'daemon/src/raft/raft.ts'],
-  ['daemon/src/raft/leader-state.ts', 'daemon/src/raft/raft.ts'],
-  ['daemon/src/raft/leader-state.ts', 'daemon/src/raft/readindex.ts'],
-  ['daemon/src/raft/leader-state.ts', 'daemon/src/raft/replication.ts'],
-  ['daemon/src/raft/lease.ts', 'daemon/src/raft/raft.ts'],
-  ['daemon/src/raft/lease.ts', 'daemon/src/raft/readindex.ts'],
-  ['daemon/src/raft/proposals.ts', 'daemon/src/raft/raft.ts'],
-  ['daemon/src/raft/proposals.ts', 'daemon/src/raft/replication.ts'],
-  ['daemon/src/raft/raft.ts', 'daemon/src/raft/election.ts'],
-  ['daemon/src/raft/raft.ts', 'daemon/src/raft/leader-state.ts'],
-  ['daemon/src/raft/raft.ts', 'daemon/src/raft/readindex.ts'],
-  ['daemon/src/raft/raft.ts', 'daemon/src/raft/roles.ts'],
-  ['daemon/src/raft/raft.ts', 'daemon/src/raft/snapshot-transfer.ts'],
-  ['daemon/src/raft/readindex.ts', 'daemon/src/raft/raft.ts'],
-  ['daemon/src/raft/readindex.ts', 'daemon/src/raft/replication.ts'],
-  ['daemon/src/raft/replication.ts', 'daemon/src/raft/leader-state.ts'],
-  ['daemon/src/raft/replication.ts', 'daemon/src/raft/lease.ts'],
-  ['daemon/src/raft/replication.ts', 'daemon/src/raft/raft.ts'],
-  ['daemon/src/raft/replication.ts', 'daemon/src/raft/snapshot-transfer.ts'],
-  ['daemon/src/raft/replication.ts', 'daemon/src/raft/transfer.ts'],
-  ['daemon/src/raft/roles.ts', 'daemon/src/raft/election.ts'],
-  ['daemon/src/raft/roles.ts', 'daemon/src/raft/lease.ts'],
-  ['daemon/src/raft/roles.ts', 'daemon/src/raft/proposals.ts'],
-  ['daemon/src/raft/roles.ts', 'daemon/src/raft/raft.ts'],
-  ['daemon/src/raft/roles.ts', 'daemon/src/raft/readindex.ts'],
-  ['daemon/src/raft/roles.ts', 'daemon/src/raft/replication.ts'],
-  ['daemon/src/raft/roles.ts', 'daemon/src/raft/snapshot-transfer.ts'],
-  ['daemon/src/raft/roles.ts', 'daemon/src/raft/transfer.ts'],
-  ['daemon/src/raft/snapshot-transfer.ts', 'daemon/src/raft/raft.ts'],
-  ['daemon/src/raft/transfer.ts', 'daemon/src/raft/raft.ts'],
-  ['daemon/src/raft/transfer.ts', 'daemon/src/raft/replication.ts'],
 ];
 
 const regexEscape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
