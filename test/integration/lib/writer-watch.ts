@@ -3,7 +3,7 @@
 // read-write). Owns: per-file read offsets. Invariant: only bytes appended after mark() are
 // looked at, so events of earlier rounds are never mistaken for this one.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { INTEG_MAX_REPLY_BYTES } from '../../../daemon/src/common/limits.js';
+import { INTEG_MAX_REPLY_BYTES } from '../../lib/limits.js';
 import { sleep } from './wait.js';
 import type { WriterEvent } from './writer-events.js';
 

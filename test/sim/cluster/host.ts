@@ -10,8 +10,8 @@
 //   exactly like a rebooted machine running a fresh daemon.
 // - A freeze stops the daemon's code (timers, frames, md events, control requests) but not its
 //   kernel: an array the daemon left writable stays writable (see node-time.ts).
-// - Settings are the daemon's (daemon/src/daemon.ts) with the default timing.
-import { RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_INFLIGHT_APPENDS } from '../../../daemon/src/common/limits.js';
+// - Settings come from the daemon's own derivation (daemon/src/node-settings.ts) of a config
+//   with the world's timing.
 import type { NodeId } from '../../../daemon/src/common/types.js';
 import { makeHandler } from '../../../daemon/src/control/handlers.js';
 import type { ControlConnection, Handler } from '../../../daemon/src/control/server.js';
@@ -20,6 +20,7 @@ import type { MemoryDisks } from '../../../daemon/src/md/sim/disk-store.js';
 import { MemoryDiskStore } from '../../../daemon/src/md/sim/disk-store.js';
 import { SimMdDriver } from '../../../daemon/src/md/sim/sim-driver.js';
 import { ClusterNode, type NodeSettings } from '../../../daemon/src/node/node.js';
+import { nodeSettingsFromConfig, type NodeConfig } from '../../../daemon/src/node-settings.js';
 import { createPrng } from '../../../daemon/src/raft/prng.js';
 import { Rand, streamSeed } from '../rand.js';
 import type { SimStorage } from '../storage.js';
@@ -135,25 +136,27 @@ export class SimHost {
     this.live?.time.freeze(us);
   }
 
+  /** The daemon's own derivation (daemon/src/node-settings.ts) from this host's configuration. */
   private settings(): NodeSettings {
     const w = this.env.world;
-    return {
-      id: this.id,
-      peers: w.nodeIds.map((id, i) => ({ id, address: `10.0.0.${i + 1}:7001` })),
-      tickMs: TICK_MS,
-      raft: {
-        electionTimeoutTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, leaseTicks: LEASE_TICKS,
-        clockDriftBoundTicks: DRIFT_BOUND_TICKS, maxInflightAppends: RAFT_MAX_INFLIGHT_APPENDS,
-        maxEntriesPerAppend: RAFT_MAX_ENTRIES_PER_APPEND, checkQuorum: true, preVote: true,
+    const config: NodeConfig = {
+      nodeId: this.id,
+      peers: new Map(w.nodeIds.map((id, i) => [id, { host: `10.0.0.${i + 1}`, port: 7001 }])),
+      cluster: { join: false },
+      timing: {
+        tickMs: TICK_MS, heartbeatTicks: HEARTBEAT_TICKS, electionTicks: ELECTION_TICKS, leaseTicks: LEASE_TICKS,
+        driftBoundTicks: DRIFT_BOUND_TICKS, clockDriftPpm: null,
       },
-      writer: {
-        demoteMarginTicks: Math.max(1, Math.floor(LEASE_TICKS / 5)), fenceAction: 'stop-array', fenceCommand: [],
-        fenceTimeoutMs: 10_000, fenceRequired: false, checkpointIntervalMs: 5000, unconfirmedGraceMs: 0,
-        // The fence of last resort: the machine reboots at once (its kernel state is lost).
-        reboot: () => this.crash('fence reboot'),
+      master: {
+        fenceAction: 'stop-array', fenceCommand: [], fenceTimeoutMs: 10_000, fenceRequired: false,
+        checkpointIntervalMs: 5000, unconfirmedGraceMs: 0,
       },
+    };
+    return nodeSettingsFromConfig(config, {
+      // The fence of last resort: the machine reboots at once (its kernel state is lost).
+      reboot: () => this.crash('fence reboot'),
       writerLogFile: null,
       snapshotEveryEntries: w.snapshotEveryEntries,
-    };
+    });
   }
 }
