@@ -1,14 +1,21 @@
 // Property test: random sequences of save / snapshot / compact / reopen / crash against an
-// in-memory model of what storage must return. A crash cuts the active segment anywhere in its
-// unsynced tail (and may add a zero or garbage tail); recovery must then return one of the
-// states the model passed through since the last fdatasync (commit may be anywhere between that
-// state's and the newest, since the hard-state checkpoint can carry a newer commit).
+// in-memory model of what storage must return. What is durable is decided by the test alone,
+// from what storage acknowledged: a save with mustSync whose promise resolved makes every state
+// before it durable (and close(), which the contract says syncs). Never from the storage's own
+// counters. A crash cuts the newest segment anywhere after the size the test itself measured on
+// disk at the last acknowledgement (anywhere after its header if the segment is newer than
+// that; segment.ts writes headers durably), and may add a zero or garbage tail; recovery must
+// then return one of the states the model passed through since that acknowledgement (commit may
+// be anywhere between that state's and the newest, since the hard-state checkpoint can carry a
+// newer commit).
+import { stat } from 'node:fs/promises';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { logIndex, nodeId, term } from '../../daemon/src/common/types.js';
 import type { Entry, HardState, Snapshot } from '../../daemon/src/raft/types.js';
 import { DiskStorage, type DiskStorageOptions, type RecoveredState } from '../../daemon/src/storage/disk-storage.js';
-import { appendBytes, CaptureLogger, cleanupTempDirs, cutFile, ent, snap, tempDir } from './storage-fixtures.js';
+import { SEGMENT_HEADER_BYTES } from '../../daemon/src/storage/segment.js';
+import { appendBytes, CaptureLogger, cleanupTempDirs, cutFile, ent, segmentFiles, snap, tempDir } from './storage-fixtures.js';
 
 afterAll(cleanupTempDirs);
 
@@ -77,7 +84,8 @@ function hsOf(t: number, commit: number, vote: string | null): HardState {
   return { term: term(t), commit: logIndex(commit), vote: vote === null ? null : nodeId(vote) };
 }
 
-async function applyAppend(s: DiskStorage, m: Model, op: Extract<Op, { kind: 'append' }>): Promise<void> {
+/** Each op returns true when storage acknowledged durability (a mustSync save resolved). */
+async function applyAppend(s: DiskStorage, m: Model, op: Extract<Op, { kind: 'append' }>): Promise<boolean> {
   let hs = m.hs;
   if (hs === null || hs.term === 0) hs = hsOf(1, m.commit(), null);
   const floor = Math.max(m.commit(), m.snapIndex());
@@ -85,7 +93,8 @@ async function applyAppend(s: DiskStorage, m: Model, op: Extract<Op, { kind: 'ap
   const start = m.lastIndex() + 1 - back;
   const entries = Array.from({ length: op.count }, (_, k) => ent(start + k, hs.term, `p${start + k}-${hs.term}-${k}`));
   const termChanged = hs !== m.hs;
-  await s.save({ hardState: termChanged ? hs : null, entries, snapshot: null, mustSync: op.sync || termChanged });
+  const mustSync = op.sync || termChanged;
+  await s.save({ hardState: termChanged ? hs : null, entries, snapshot: null, mustSync });
   for (const e of entries) {
     m.log = m.log.filter((x) => x.index < e.index);
     m.log.push(e);
@@ -95,31 +104,32 @@ async function applyAppend(s: DiskStorage, m: Model, op: Extract<Op, { kind: 'ap
     m.hs = hs;
     m.record();
   }
+  return mustSync;
 }
 
-async function applyOp(s: DiskStorage, m: Model, op: Op): Promise<void> {
+async function applyOp(s: DiskStorage, m: Model, op: Op): Promise<boolean> {
   switch (op.kind) {
     case 'append':
       return applyAppend(s, m, op);
     case 'commit': {
-      if (m.hs === null) return;
+      if (m.hs === null) return false;
       const commit = Math.min(m.commit() + op.advance, m.safeCommitMax());
-      if (commit <= m.commit()) return;
+      if (commit <= m.commit()) return false;
       m.hs = { ...m.hs, commit: logIndex(commit) };
       await s.save({ hardState: m.hs, entries: [], snapshot: null, mustSync: op.sync });
       m.record();
-      return;
+      return op.sync;
     }
     case 'term': {
       m.hs = hsOf((m.hs?.term ?? 0) + 1, m.commit(), VOTES[op.vote]);
       await s.save({ hardState: m.hs, entries: [], snapshot: null, mustSync: true });
       m.record();
-      return;
+      return true;
     }
     case 'localSnap': {
       const lo = m.snapIndex() + 1;
       const hi = m.commit();
-      if (hi < lo) return;
+      if (hi < lo) return false;
       const at = lo + (op.pick % (hi - lo + 1));
       const t = m.log.find((e) => e.index === at)!.term;
       const sn = snap(at, t, `local@${at}`);
@@ -127,10 +137,10 @@ async function applyOp(s: DiskStorage, m: Model, op: Op): Promise<void> {
       await s.compact(at);
       m.snapshot = sn;
       m.log = m.log.filter((e) => e.index > at);
-      return;
+      return false; // the snapshot file is durable; the log's unsynced tail is not acknowledged
     }
     case 'recvSnap': {
-      if (m.hs === null) return;
+      if (m.hs === null) return false;
       const at = Math.max(m.commit(), m.snapIndex()) + op.ahead;
       const sn = snap(at, m.hs.term, `received@${at}`);
       m.hs = { ...m.hs, commit: logIndex(at) };
@@ -138,11 +148,11 @@ async function applyOp(s: DiskStorage, m: Model, op: Op): Promise<void> {
       m.snapshot = sn;
       m.log = [];
       m.record();
-      return;
+      return true;
     }
     case 'reopen':
     case 'crash':
-      return; // handled by the runner (they replace the instance)
+      return false; // handled by the runner (they replace the instance)
   }
 }
 
@@ -178,13 +188,28 @@ function checkExact(m: Model, r: RecoveredState): void {
   expect(r.hardState).toEqual(m.hs === null ? null : { ...m.hs, commit: Math.max(m.hs.commit, si) });
 }
 
-async function crash(s: DiskStorage, dir: string, opts: DiskStorageOptions, op: Extract<Op, { kind: 'crash' }>): Promise<RecoveredState & { storage: DiskStorage }> {
-  const st = s.stats();
-  await s.close();
-  const cut = st.activeSyncedBytes + (op.cutSeed % (st.activeSegmentBytes - st.activeSyncedBytes + 1));
-  await cutFile(st.activeSegmentPath, cut);
-  if (op.tail === 1) await appendBytes(st.activeSegmentPath, new Uint8Array(64));
-  if (op.tail === 2) await appendBytes(st.activeSegmentPath, Uint8Array.from({ length: 64 }, (_, i) => (op.cutSeed * 31 + i * 17) & 0xff));
+/** The newest WAL segment on disk and its size, as the test measures them (not storage's stats). */
+async function newestSegment(dir: string): Promise<{ path: string; bytes: number }> {
+  const files = await segmentFiles(dir);
+  if (files.length === 0) throw new Error(`no WAL segment in ${dir}`);
+  const path = files[files.length - 1];
+  return { path, bytes: (await stat(path)).size };
+}
+
+/**
+ * Crash: the newest segment keeps what it held at the last acknowledgement (`acked`, measured
+ * by the test), and any part of what was written after it.
+ */
+async function crash(s: DiskStorage, dir: string, opts: DiskStorageOptions, op: Extract<Op, { kind: 'crash' }>,
+  acked: { path: string; bytes: number }): Promise<RecoveredState & { storage: DiskStorage }> {
+  await s.close(); // writes nothing new: the cut below takes back what was not acknowledged
+  const now = await newestSegment(dir);
+  const keep = now.path === acked.path ? acked.bytes : SEGMENT_HEADER_BYTES;
+  expect(now.bytes).toBeGreaterThanOrEqual(keep);
+  const cut = keep + (op.cutSeed % (now.bytes - keep + 1));
+  await cutFile(now.path, cut);
+  if (op.tail === 1) await appendBytes(now.path, new Uint8Array(64));
+  if (op.tail === 2) await appendBytes(now.path, Uint8Array.from({ length: 64 }, (_, i) => (op.cutSeed * 31 + i * 17) & 0xff));
   const { storage, recovered } = await DiskStorage.open(dir, new CaptureLogger(), opts);
   return { storage, ...recovered };
 }
@@ -200,6 +225,8 @@ describe('DiskStorage against an in-memory model', () => {
         const opts = { segmentBytes, keepTrailingEntries };
         let { storage } = await DiskStorage.open(dir, new CaptureLogger(), opts);
         const m = new Model();
+        /** The newest segment and its size when durability was last acknowledged (or at open). */
+        let acked = await newestSegment(dir);
         for (const op of ops) {
           if (op.kind === 'reopen') {
             await storage.close();
@@ -207,15 +234,16 @@ describe('DiskStorage against an in-memory model', () => {
             checkExact(m, opened.recovered);
             storage = opened.storage;
             m.adopt(opened.recovered);
+            acked = await newestSegment(dir);
           } else if (op.kind === 'crash') {
-            const r = await crash(storage, dir, opts, op);
+            const r = await crash(storage, dir, opts, op, acked);
             checkCrashRecovery(m, r);
             storage = r.storage;
             m.adopt(r);
-          } else {
-            await applyOp(storage, m, op);
-            const st = storage.stats();
-            if (st.activeSyncedBytes === st.activeSegmentBytes) m.durable();
+            acked = await newestSegment(dir);
+          } else if (await applyOp(storage, m, op)) {
+            m.durable();
+            acked = await newestSegment(dir);
           }
         }
         await storage.close();
