@@ -1,23 +1,55 @@
 // Property test: random sequences of save / snapshot / compact / reopen / crash against an
-// in-memory model of what storage must return. What is durable is decided by the test alone,
-// from what storage acknowledged: a save with mustSync whose promise resolved makes every state
-// before it durable (and close(), which the contract says syncs). Never from the storage's own
-// counters. A crash cuts the newest segment anywhere after the size the test itself measured on
-// disk at the last acknowledgement (anywhere after its header if the segment is newer than
-// that; segment.ts writes headers durably), and may add a zero or garbage tail; recovery must
-// then return one of the states the model passed through since that acknowledgement (commit may
-// be anywhere between that state's and the newest, since the hard-state checkpoint can carry a
-// newer commit).
-import { stat } from 'node:fs/promises';
+// in-memory model of what storage must return. Neither what must survive nor what may be lost
+// comes from the storage's own counters:
+// - what must survive (the oracle) is decided from what storage acknowledged: a save with
+//   mustSync whose promise resolved makes every state before it durable (and close(), which
+//   the contract says syncs);
+// - what a crash may lose is decided by the test from the file system calls themselves: every
+//   fdatasync/fsync is intercepted (FileHandle.prototype) and records the file's size at that
+//   moment; a crash cuts every WAL segment anywhere after the size of its last sync (a segment
+//   never synced, anywhere at all), and may add a zero or garbage tail to the newest.
+// Recovery must then return one of the states the model passed through since the last
+// acknowledgement (commit may be anywhere between that state's and the newest, since the
+// hard-state checkpoint can carry a newer commit). A save acknowledged without its fdatasync
+// fails here.
+import { readlinkSync } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { logIndex, nodeId, term } from '../../daemon/src/common/types.js';
 import type { Entry, HardState, Snapshot } from '../../daemon/src/raft/types.js';
 import { DiskStorage, type DiskStorageOptions, type RecoveredState } from '../../daemon/src/storage/disk-storage.js';
-import { SEGMENT_HEADER_BYTES } from '../../daemon/src/storage/segment.js';
+import { join } from 'node:path';
 import { appendBytes, CaptureLogger, cleanupTempDirs, cutFile, ent, segmentFiles, snap, tempDir } from './storage-fixtures.js';
 
 afterAll(cleanupTempDirs);
+
+/** Path -> file size at its last fdatasync/fsync (what a crash cannot take back). */
+const syncedBytes = new Map<string, number>();
+let restoreSyncs: (() => void) | null = null;
+
+/** Intercepts FileHandle.datasync/sync to record what each call made durable. */
+async function interceptSyncs(dir: string): Promise<void> {
+  const probe = await open(join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as FileHandle;
+  await probe.close();
+  const orig = { datasync: proto.datasync, sync: proto.sync };
+  const wrap = (f: () => Promise<void>) => async function (this: FileHandle): Promise<void> {
+    const path = readlinkSync(`/proc/self/fd/${this.fd}`);
+    const size = (await this.stat()).size;
+    await f.call(this);
+    syncedBytes.set(path, size);
+  };
+  proto.datasync = wrap(orig.datasync);
+  proto.sync = wrap(orig.sync);
+  restoreSyncs = () => { proto.datasync = orig.datasync; proto.sync = orig.sync; };
+}
+afterAll(() => restoreSyncs?.());
+
+/** After a (re)open the files as they are are the durable starting point. */
+async function markAllDurable(dir: string): Promise<void> {
+  for (const f of await segmentFiles(dir)) syncedBytes.set(f, (await stat(f)).size);
+}
 
 type Op =
   | { kind: 'append'; count: number; back: number; sync: boolean }
@@ -188,34 +220,32 @@ function checkExact(m: Model, r: RecoveredState): void {
   expect(r.hardState).toEqual(m.hs === null ? null : { ...m.hs, commit: Math.max(m.hs.commit, si) });
 }
 
-/** The newest WAL segment on disk and its size, as the test measures them (not storage's stats). */
-async function newestSegment(dir: string): Promise<{ path: string; bytes: number }> {
-  const files = await segmentFiles(dir);
-  if (files.length === 0) throw new Error(`no WAL segment in ${dir}`);
-  const path = files[files.length - 1];
-  return { path, bytes: (await stat(path)).size };
-}
-
 /**
- * Crash: the newest segment keeps what it held at the last acknowledgement (`acked`, measured
- * by the test), and any part of what was written after it.
+ * Crash: every segment keeps what its last sync made durable (recorded by the interception,
+ * taken before the instance is dropped) and any part of what was written after it.
  */
-async function crash(s: DiskStorage, dir: string, opts: DiskStorageOptions, op: Extract<Op, { kind: 'crash' }>,
-  acked: { path: string; bytes: number }): Promise<RecoveredState & { storage: DiskStorage }> {
-  await s.close(); // writes nothing new: the cut below takes back what was not acknowledged
-  const now = await newestSegment(dir);
-  const keep = now.path === acked.path ? acked.bytes : SEGMENT_HEADER_BYTES;
-  expect(now.bytes).toBeGreaterThanOrEqual(keep);
-  const cut = keep + (op.cutSeed % (now.bytes - keep + 1));
-  await cutFile(now.path, cut);
-  if (op.tail === 1) await appendBytes(now.path, new Uint8Array(64));
-  if (op.tail === 2) await appendBytes(now.path, Uint8Array.from({ length: 64 }, (_, i) => (op.cutSeed * 31 + i * 17) & 0xff));
+async function crash(s: DiskStorage, dir: string, opts: DiskStorageOptions, op: Extract<Op, { kind: 'crash' }>): Promise<RecoveredState & { storage: DiskStorage }> {
+  const durable = new Map(syncedBytes);
+  const sizes = new Map<string, number>();
+  for (const f of await segmentFiles(dir)) sizes.set(f, (await stat(f)).size);
+  await s.close(); // its syncs are not counted: the sizes before it are cut back below
+  const files = [...sizes.keys()];
+  for (const [k, f] of files.entries()) {
+    const size = sizes.get(f)!;
+    const keep = Math.min(durable.get(f) ?? 0, size);
+    await cutFile(f, keep + ((op.cutSeed + k * 7919) % (size - keep + 1)));
+  }
+  const newest = files[files.length - 1];
+  if (op.tail === 1) await appendBytes(newest, new Uint8Array(64));
+  if (op.tail === 2) await appendBytes(newest, Uint8Array.from({ length: 64 }, (_, i) => (op.cutSeed * 31 + i * 17) & 0xff));
   const { storage, recovered } = await DiskStorage.open(dir, new CaptureLogger(), opts);
+  await markAllDurable(dir);
   return { storage, ...recovered };
 }
 
 describe('DiskStorage against an in-memory model', () => {
-  it('recovers what was written (exactly after close, a state since the last sync after a crash)', async () => {
+  it('recovers what was written (exactly after close, a state since the last acknowledged sync after a crash)', async () => {
+    await interceptSyncs(await tempDir('sync-probe'));
     await fc.assert(fc.asyncProperty(
       fc.array(opArb, { minLength: 1, maxLength: 60, size: 'large' }),
       fc.integer({ min: 128, max: 1024 }),
@@ -224,9 +254,8 @@ describe('DiskStorage against an in-memory model', () => {
         const dir = await tempDir('prop');
         const opts = { segmentBytes, keepTrailingEntries };
         let { storage } = await DiskStorage.open(dir, new CaptureLogger(), opts);
+        await markAllDurable(dir);
         const m = new Model();
-        /** The newest segment and its size when durability was last acknowledged (or at open). */
-        let acked = await newestSegment(dir);
         for (const op of ops) {
           if (op.kind === 'reopen') {
             await storage.close();
@@ -234,16 +263,14 @@ describe('DiskStorage against an in-memory model', () => {
             checkExact(m, opened.recovered);
             storage = opened.storage;
             m.adopt(opened.recovered);
-            acked = await newestSegment(dir);
+            await markAllDurable(dir);
           } else if (op.kind === 'crash') {
-            const r = await crash(storage, dir, opts, op, acked);
+            const r = await crash(storage, dir, opts, op);
             checkCrashRecovery(m, r);
             storage = r.storage;
             m.adopt(r);
-            acked = await newestSegment(dir);
           } else if (await applyOp(storage, m, op)) {
-            m.durable();
-            acked = await newestSegment(dir);
+            m.durable(); // acknowledged: every state so far must survive a crash
           }
         }
         await storage.close();
