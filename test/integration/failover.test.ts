@@ -144,20 +144,25 @@ describe('kill -9 of the master mid-resync', () => {
   test('the new master resumes between the last replicated checkpoint and where the old master really was', async () => {
     const c = cluster();
     await createRaid1(c, 'n1', { device: 'md0', members: ['/dev/sda', '/dev/sdb'], raidDevices: 2, spares: 0 });
-    const old = await c.waitForMaster();
-    const others = c.ids.filter((id) => id !== old.id);
-    // Wait until a standby has applied a checkpoint past 25 %: that one is committed.
-    const before = await waitFor('a replicated resync checkpoint past 25 %', async () => {
-      const s = (await c.status(others[0])).arrays.find((a) => a.device === '/dev/md0');
-      return s && s.sync.action === 'resync' && s.sync.totalSectors > 0 && s.sync.doneSectors >= s.sync.totalSectors / 4 ? s.sync : undefined;
+    // Wait until every standby has applied a checkpoint past 25 %: that one is committed.
+    const before = await waitFor('a replicated resync checkpoint past 25 % on every standby', async () => {
+      const m = await c.waitForMaster();
+      const syncs = await Promise.all(c.ids.filter((id) => id !== m.id).map(async (id) => (await c.status(id)).arrays.find((a) => a.device === '/dev/md0')?.sync));
+      const ok = syncs.every((s) => s && s.action === 'resync' && s.totalSectors > 0 && s.doneSectors >= s.totalSectors / 4);
+      return ok ? syncs.reduce((hi, s) => (s!.doneSectors > hi!.doneSectors ? s : hi))! : undefined; // the newest committed one
     }, 20_000, 10);
     expect(before.doneSectors).toBeLessThan(before.totalSectors);
-    // The old master's live position just before the kill, and how long the kill took after
-    // that reading: its real progress at the kill is at most position + max speed * elapsed.
-    const tReadMs = performance.now();
-    const oldK = await kernelArray(c, old.id, 'md0');
-    expect(oldK?.syncAction).toBe('resync');
-    const oldPos = oldK!.syncPositionSectors ?? oldK!.syncCompleted!.doneSectors;
+    // The master now (a loaded machine can move it) and its live position just before the kill,
+    // and how long the kill took after that reading: its real progress at the kill is at most
+    // position + max speed * elapsed.
+    const { old, oldK, tReadMs } = await waitFor('the master\'s kernel resyncing md0', async () => {
+      const m = await c.waitForMaster();
+      const t = performance.now();
+      const k = await kernelArray(c, m.id, 'md0');
+      return k && kernelWritable(k) && k.syncAction === 'resync' ? { old: m, oldK: k, tReadMs: t } : undefined;
+    }, 10_000, 5);
+    const others = c.ids.filter((id) => id !== old.id);
+    const oldPos = oldK.syncPositionSectors ?? oldK.syncCompleted!.doneSectors;
     await c.kill(old.id);
     const reachedAtKill = oldPos + Math.ceil(MAX_SYNC_SECTORS_PER_MS * (performance.now() - tReadMs));
     const next = await c.waitForMaster({ among: others, minTerm: old.term + 1 });
