@@ -38,7 +38,7 @@ async function stoppedArray(): Promise<{ fx: SimFixture; sim: SimMdDriver; state
   for (const p of ['/dev/sda', '/dev/sdb', '/dev/sdc']) for (const n of ['node1', 'node2']) applyCommand(state, cmd({ op: 'device-seen', node: n, path: p }));
   const created = applyCommand(state, cmd({ op: 'create', device: 'md0', uuid: '93a5f505:69825d0d:413c4afa:010d8c59', name: 'r:0', level: 'raid1', raidDevices: 2,
     members: ['/dev/sda', '/dev/sdb', '/dev/sdc'], spares: 1, metadata: '1.2', bitmap: 'internal', chunkKiB: null, layout: null, assumeClean: true, sizeKiB: null }));
-  expect(created).toEqual({ ok: true });
+  expect(created).toMatchObject({ ok: true });
   await sim.create(createSpec(state.arrays[0], NODE));
   const obs = observeCommand(state.arrays[0], await sim.readArray('md0'), { node: NODE, term: TERM });
   expect(obs).not.toBeNull();
@@ -108,6 +108,6 @@ describe('reconcile rounds plan from the present', () => {
     const k = await sim.readArray('md0');
     expect(['readonly', 'read-auto', 'inactive', 'clear']).not.toContain(k.arrayState);
     // The pass ends on the truth: nothing it would still observe differs from the kernel.
-    expect(observeCommand(state.arrays[0], k, { node: NODE, term: TERM })).toEqual(r.proposed.at(-1) ?? null);
+    expect(observeCommand(state.arrays[0], k, { node: NODE, term: TERM, base: state.appliedIndex })).toEqual(r.proposed.at(-1) ?? null);
   });
 });
