@@ -139,6 +139,11 @@ export const CONTROL_MAX_LINE_BYTES = 64 * 1024;
 export const CONTROL_MAX_CONNECTIONS = 64;
 /** Most live websocket watchers: dashboards and monitors, not clients at scale. */
 export const STATUS_MAX_WATCHERS = 64;
+/**
+ * How long a linearizable status read (/mdstat, /api/v1/status) waits for the master's read
+ * index before answering 503: longer than a failover, short enough for a scraper's timeout.
+ */
+export const STATUS_READ_TIMEOUT_MS = 5_000;
 /** Largest HTTP request head/body accepted by the status endpoint: its requests are GETs. */
 export const STATUS_MAX_REQUEST_BYTES = 16 * 1024;
 
