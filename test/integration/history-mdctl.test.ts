@@ -47,11 +47,9 @@ describe('an mdctl command issued at the moment the master is killed', () => {
     });
     process.stdout.write(`mdctl at kill: ${JSON.stringify(seen)}\n`);
     // SAFETY (issue 12): one outcome, exit 0, applied exactly once and not undone.
-    // KNOWN FAILING (reported to the lead, 2026-12-07): `mdctl --manage` reads the state through
-    // the FIRST socket only (mdctl/src/context.ts daemon(), used by state.ts readState) before it
-    // proposes; when that daemon was just killed, mdctl exits 1 with E_NO_DAEMON instead of asking
-    // the next daemon in MDCTL_SOCKET. Nothing is applied then (no lie), but the command does not
-    // complete. Do not weaken this assertion: it must pass once mdctl retries the read as well.
+    // Found failing (2026-12-07): `mdctl --manage` read the state through the first socket only,
+    // so a kill before the proposal made it exit 1 (E_NO_DAEMON). Fixed in mdctl/src/context.ts
+    // (daemon(): the first listed daemon that answers); reverting that fix fails this test.
     expect(seen).toEqual(runs.map((r) => ({ delayMs: r.delayMs, code: 0, stderr: '', requests: 1, applied: [1], applyOk: [true], undone: 0 })));
     expect(state.state.arrays.find((a) => a.device === 'md1')?.adminReadOnly).toBe(runs.at(-1)!.readOnly);
   }, 60_000 + KILL_DELAYS_MS.length * 70_000);
