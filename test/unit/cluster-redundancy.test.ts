@@ -25,6 +25,7 @@ describe('raid10Copies', () => {
     expect(raid10Copies('n1')).toBe(2); // one copy is no raid10 layout
     expect(raid10Copies('n10')).toBe(2); // the whole string must match
     expect(raid10Copies('an3')).toBe(2);
+    expect(raid10Copies('n3x')).toBe(2);
   });
 });
 

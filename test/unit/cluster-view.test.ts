@@ -92,13 +92,19 @@ describe('clusterArrayView', () => {
   });
 
   it('a recovery shows recovery_start on the recovering member only, and the array as degraded', () => {
-    const v = clusterArrayView(rec({ members: [mem('/dev/sda', { slot: 0, descNumber: 0 }), mem('/dev/sdb', { slot: 1, inSync: false, descNumber: 1 })],
-      sync: { action: 'recover', doneSectors: 300 as Sectors, totalSectors: 2000 as Sectors, term: 1 as Term, speedKiBps: 10 } }));
+    const members = [mem('/dev/sda', { slot: 0, descNumber: 0 }), mem('/dev/sdb', { slot: 1, inSync: false, descNumber: 1 }),
+      mem('/dev/sdc', { role: 'spare', slot: null, inSync: false, descNumber: 2 }), mem('/dev/sdd', { role: 'faulty', slot: null, inSync: false, descNumber: 3 })];
+    const at = (action: 'recover' | 'resync', doneSectors: number) => clusterArrayView(rec({ members,
+      sync: { action, doneSectors: doneSectors as Sectors, totalSectors: 2000 as Sectors, term: 1 as Term, speedKiBps: 10 } }));
+    const recoveryStart = (v: ReturnType<typeof at>) => Object.fromEntries(v.members.map((m) => [m.devPath, m.recoveryStartSectors]));
+    const v = at('recover', 300);
     expect(v.syncAction).toBe('recover');
     expect(v.resyncStartSectors).toBeNull();
     expect(v.degraded).toBe(1);
-    const rs = Object.fromEntries(v.members.map((m) => [m.devPath, m.recoveryStartSectors]));
-    expect(rs).toEqual({ '/dev/sda': null, '/dev/sdb': 300 });
+    expect(recoveryStart(v)).toEqual({ '/dev/sda': null, '/dev/sdb': 300, '/dev/sdc': null, '/dev/sdd': null });
+    // a resync is no recovery, and a finished recovery shows no position
+    expect(Object.values(recoveryStart(at('resync', 300))).every((x) => x === null)).toBe(true);
+    expect(Object.values(recoveryStart(at('recover', 2000))).every((x) => x === null)).toBe(true);
   });
 
   it('a check in progress keeps its action; a finished or empty checkpoint shows an idle array', () => {
@@ -119,7 +125,7 @@ describe('clusterArrayView', () => {
     expect(v.chunkSizeBytes).toBe(512 * 1024);
     expect(v.arraySizeKiB).toBe(2000);
     expect(v.componentSizeKiB).toBe(1000);
-    expect(clusterArrayView(rec()).arrayState).toBe('clean');
+    expect(clusterArrayView(rec())).toMatchObject({ arrayState: 'clean', syncMaxSectors: 'max', syncMinSectors: 0 });
     expect(clusterArrayView(rec({ componentSizeKiB: null, arraySizeKiB: null }))).toMatchObject({ componentSizeKiB: 0, arraySizeKiB: 0 });
   });
 
