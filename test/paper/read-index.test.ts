@@ -87,4 +87,28 @@ describe('§8 ReadIndex', () => {
     net.tickAll(5);
     expect(net.node('a').readStates.map((s) => s.requestCtx)).toEqual(['fresh']);
   });
+
+  it('§8 after its first commit a leader answers only the reads it was asked: later commits produce no answers', () => {
+    for (const voters of [['a'], ['a', 'b', 'c']]) {
+      const net = new Net({ voters });
+      net.elect('a');
+      for (let i = 0; i < 3; i++) {
+        net.rn('a').propose(bytes(`w${i}`));
+        net.stabilize();
+      }
+      expect(net.node('a').readStates).toEqual([]);
+      expect(net.sent.filter((m) => m.type === 'read-index-resp')).toEqual([]);
+    }
+  });
+
+  it('§8 a follower holds at most RAFT_MAX_PENDING_READS unread answers', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    const t = net.rn('c').status().term;
+    const rn = net.rn('c');
+    for (let i = 0; i <= RAFT_MAX_PENDING_READS; i++) {
+      rn.step({ type: 'read-index-resp', from: nodeId('a'), to: nodeId('c'), term: term(t), requestCtx: `r${i}`, index: logIndex(1) });
+    }
+    expect(rn.ready().readStates).toHaveLength(RAFT_MAX_PENDING_READS);
+  });
 });
