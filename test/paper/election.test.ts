@@ -270,3 +270,14 @@ describe('PreVote and CheckQuorum (Ongaro §9.6)', () => {
     expect(net.flush().find((m) => m.from === 'c' && m.type === 'vote-resp')).toMatchObject({ reject: false });
   });
 });
+
+describe('§5.2 campaign requests', () => {
+  it('§5.2 asking the leader to campaign is a no-op that succeeds: it keeps its term and role', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    const t = net.rn('a').status().term;
+    expect(net.rn('a').campaign()).toEqual({ ok: true });
+    net.stabilize();
+    expect(net.rn('a').status()).toMatchObject({ role: 'leader', term: t });
+  });
+});

@@ -63,4 +63,14 @@ describe('quorum', () => {
     expect(quorumActive([], () => true)).toBe(false);
     expect(committedIndex([])).toBe(0);
   });
+
+  it('with no voters an election is lost, never pending (a node outside the conf cannot win)', () => {
+    expect(voteResult([], new Map([['a', true]]))).toBe('lost');
+  });
+
+  it('quorumValue is pure: the caller\'s array keeps its order (leader match indexes are read again)', () => {
+    const ms = [3, 9, 1, 7, 5];
+    expect(quorumValue(ms)).toBe(5);
+    expect(ms).toEqual([3, 9, 1, 7, 5]);
+  });
 });

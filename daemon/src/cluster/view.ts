@@ -12,7 +12,7 @@ import { inSyncSlots } from './validate.js';
 const LAYOUT_NUMBERS: Record<string, number> = { 'left-asymmetric': 0, 'right-asymmetric': 1, 'left-symmetric': 2, 'right-symmetric': 3, la: 0, ra: 1, ls: 2, rs: 3, n2: 0x102, n3: 0x103, f2: 0x201, o2: 0x10201 };
 
 function layoutNumber(rec: ArrayRecord): number {
-  if (rec.layout !== null && rec.layout in LAYOUT_NUMBERS) return LAYOUT_NUMBERS[rec.layout];
+  if (rec.layout !== null && Object.hasOwn(LAYOUT_NUMBERS, rec.layout)) return LAYOUT_NUMBERS[rec.layout];
   if (rec.level === 'raid5' || rec.level === 'raid6') return 2;
   if (rec.level === 'raid10') return 0x102;
   return 0;

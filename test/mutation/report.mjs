@@ -1,0 +1,101 @@
+// Per-folder mutation score table for `npm run mutation` (issue #13 item 5). Owns: reading
+// Stryker's JSON reports (reports/mutation/<scope>.json, mutation-testing-report-schema) and
+// test/mutation/EQUIVALENT.md, printing one row per folder (raft/, cluster/, node/) and the
+// survivors that EQUIVALENT.md does not explain.
+// Invariants: the score is Stryker's own, (killed + timeout) / (killed + timeout + survived +
+// no coverage); compile/runtime errors and ignored mutants count in no score. A folder with a
+// target (raft/, cluster/) below it makes the exit status 1; node/ is measured only.
+// Usage: node test/mutation/report.mjs [--survivors] [--equivalent path] [report.json...]
+// (default: every reports/mutation/{raft,cluster,node}.json that exists)
+import { readFileSync, existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+/** Folder → target score in percent (null: reported, no target). */
+const FOLDERS = [
+  { name: 'raft/', prefix: 'daemon/src/raft/', targetPct: 85 },
+  { name: 'cluster/', prefix: 'daemon/src/cluster/', targetPct: 85 },
+  { name: 'node/', prefix: 'daemon/src/node/', targetPct: null },
+];
+const UNDETECTED = new Set(['Survived', 'NoCoverage']);
+
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    survivors: { type: 'boolean', default: false },
+    equivalent: { type: 'string', default: 'test/mutation/EQUIVALENT.md' },
+  },
+});
+const reportPaths = positionals.length > 0 ? positionals
+  : ['raft', 'cluster', 'node'].map((s) => `reports/mutation/${s}.json`).filter((p) => existsSync(p));
+
+/**
+ * EQUIVALENT.md rows look like `| daemon/src/raft/log.ts:42 | ConditionalExpression | why |`.
+ * Returns a set of `file:line:mutator` keys; a survivor matching one is explained.
+ */
+function readEquivalents(path) {
+  const keys = new Set();
+  if (!existsSync(path)) return keys;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const m = /^\|\s*`?(daemon\/src\/[^\s:`|]+):(\d+)`?\s*\|\s*([A-Za-z]+)\s*\|/.exec(line);
+    if (m) keys.add(`${m[1]}:${m[2]}:${m[3]}`);
+  }
+  return keys;
+}
+
+function pct(n, d) {
+  return d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(2)} %`;
+}
+
+if (reportPaths.length === 0) throw new Error('no report: run `npm run mutation` first');
+/** file → its report entry; a file in several reports keeps the last one given. */
+const files = {};
+for (const p of reportPaths) Object.assign(files, JSON.parse(readFileSync(p, 'utf8')).files);
+const equivalents = readEquivalents(opts.equivalent);
+const rows = [];
+const unexplained = [];
+let belowTarget = false;
+
+for (const folder of FOLDERS) {
+  const c = { total: 0, Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, other: 0, equivalent: 0 };
+  for (const [file, entry] of Object.entries(files)) {
+    if (!file.startsWith(folder.prefix)) continue;
+    for (const m of entry.mutants) {
+      c.total++;
+      if (m.status in c) c[m.status]++;
+      else c.other++;
+      if (!UNDETECTED.has(m.status)) continue;
+      const key = `${file}:${m.location.start.line}:${m.mutatorName}`;
+      if (equivalents.has(key)) c.equivalent++;
+      else unexplained.push({ folder: folder.name, file, m });
+    }
+  }
+  if (c.total === 0) continue;
+  const detected = c.Killed + c.Timeout;
+  const valid = detected + c.Survived + c.NoCoverage;
+  const scorePct = valid === 0 ? 100 : (100 * detected) / valid;
+  const ok = folder.targetPct === null || scorePct >= folder.targetPct;
+  if (!ok) belowTarget = true;
+  rows.push([folder.name, c.total, c.Killed, c.Timeout, c.Survived, c.NoCoverage, c.other,
+    pct(detected, valid), pct(detected, valid - c.equivalent), c.equivalent,
+    folder.targetPct === null ? '-' : `${folder.targetPct} % ${ok ? 'met' : 'MISSED'}`]);
+}
+
+const header = ['folder', 'mutants', 'killed', 'timeout', 'survived', 'no cov', 'errors/ignored',
+  'score', 'score excl. equiv.', 'equiv.', 'target'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+const fmt = (r) => r.map((v, i) => String(v).padStart(widths[i])).join(' | ');
+console.log(fmt(header));
+console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+for (const r of rows) console.log(fmt(r));
+console.log(`(score = (killed + timeout) / (killed + timeout + survived + no cov); 'score excl. equiv.' leaves out the survivors listed in ${opts.equivalent})`);
+
+const byFolder = new Map();
+for (const u of unexplained) byFolder.set(u.folder, (byFolder.get(u.folder) ?? 0) + 1);
+for (const [folder, n] of byFolder) console.log(`${folder}: ${n} surviving/uncovered mutant(s) not listed in ${opts.equivalent}`);
+if (opts.survivors) {
+  for (const { file, m } of unexplained) {
+    const loc = `${file}:${m.location.start.line}:${m.location.start.column}`;
+    console.log(`${m.status.padEnd(10)} ${loc} ${m.mutatorName} -> ${JSON.stringify(m.replacement ?? '')}`);
+  }
+}
+process.exitCode = belowTarget ? 1 : 0;

@@ -1,0 +1,71 @@
+// Paper tests: leadership transfer (Ongaro §3.10) edge cases beyond transfer-lease.test.ts:
+// requests without a leader, repeated and competing requests, cancelling by transferring to
+// self, catching up a lagging target at once, and the abort deadline of one election timeout.
+import { describe, expect, it } from 'vitest';
+import { nodeId } from '../../daemon/src/common/types.js';
+import { E, Net, bytes } from './harness.js';
+
+describe('leadership transfer: edge cases', () => {
+  it('a node that knows no leader answers E_NO_LEADER and sends nothing', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    expect(net.rn('b').transferLeadership(nodeId('c'))).toEqual({ ok: false, code: 'E_NO_LEADER', leader: null });
+    expect(net.flush().filter((m) => m.type === 'transfer-leader')).toEqual([]);
+  });
+
+  it('repeating a transfer under way is accepted; another target is refused once MsgTimeoutNow went out', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    net.crash('c');
+    net.rn('a').propose(bytes('x'));
+    net.stabilize();
+    expect(net.rn('a').transferLeadership(nodeId('c'))).toEqual({ ok: true }); // c is down: catching up
+    expect(net.rn('a').transferLeadership(nodeId('c'))).toEqual({ ok: true });
+    expect(net.flush().filter((m) => m.type === 'timeout-now')).toEqual([]);
+    // b is caught up: the transfer switches to b, MsgTimeoutNow goes out (lost here)
+    net.filter = (m) => m.type !== 'timeout-now';
+    expect(net.rn('a').transferLeadership(nodeId('b'))).toEqual({ ok: true });
+    net.stabilize();
+    expect(net.sent.filter((m) => m.type === 'timeout-now').map((m) => m.to)).toEqual(['b']);
+    expect(net.rn('a').transferLeadership(nodeId('c'))).toEqual({ ok: false, code: 'E_TRANSFER_FAILED', leader: 'a' });
+    expect(net.rn('a').transferLeadership(nodeId('a'))).toEqual({ ok: false, code: 'E_TRANSFER_FAILED', leader: 'a' });
+  });
+
+  it('transferring to self cancels a transfer still catching up: proposals are accepted again', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    net.crash('c');
+    net.rn('a').propose(bytes('x')); // c misses it: it lags and never catches up while down
+    net.stabilize();
+    net.rn('a').transferLeadership(nodeId('c'));
+    expect(net.rn('a').propose(bytes('refused'))).toMatchObject({ ok: false, code: 'E_PROPOSAL_DROPPED' });
+    expect(net.rn('a').transferLeadership(nodeId('a'))).toEqual({ ok: true });
+    expect(net.rn('a').propose(bytes('accepted'))).toEqual({ ok: true });
+  });
+
+  it('a lagging target gets an append at once, not only at the next heartbeat', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    net.crash('c');
+    for (let i = 0; i < 5; i++) net.rn('a').propose(bytes(`v${i}`));
+    net.stabilize();
+    net.restart('c');
+    net.rn('a').reportUnreachable(nodeId('c')); // probe c again from its match
+    const out = (net.rn('a').transferLeadership(nodeId('c')), net.flush());
+    expect(out.some((m) => m.type === 'app' && m.to === 'c')).toBe(true);
+    expect(out.some((m) => m.type === 'timeout-now')).toBe(false);
+  });
+
+  it('a transfer that cannot complete holds for a whole election timeout, then is abandoned', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    net.crash('c');
+    net.rn('a').propose(bytes('x')); // c misses it: it lags and never catches up while down
+    net.stabilize();
+    net.rn('a').transferLeadership(nodeId('c'));
+    net.tickAll(E - 1);
+    expect(net.rn('a').propose(bytes('still-refused'))).toMatchObject({ ok: false, code: 'E_PROPOSAL_DROPPED' });
+    net.tickAll(1);
+    expect(net.rn('a').propose(bytes('accepted'))).toEqual({ ok: true });
+    expect(net.leaders()).toEqual(['a']);
+  });
+});
