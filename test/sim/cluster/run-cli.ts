@@ -58,9 +58,10 @@ export async function clusterMain(argv: string[]): Promise<number> {
       report(r, cli, violating < MAX_TRACES_PRINTED && !cli.verbose, out);
       violating++;
     } else {
-      out(`seed ${seed}: ok nodes=${r.stats.nodes} faults=${r.stats.faults} crashes=${r.stats.crashes} masters=${r.stats.masterTerms} ` +
+      out(`seed ${seed}: ok ${r.world.profile} nodes=${r.stats.nodes} faults=${r.stats.faults} crashes=${r.stats.crashes} masters=${r.stats.masterTerms} ` +
         `converged=${r.stats.convergeMs.toFixed(0)}ms simulated=${(r.stats.simulatedMs / 1000).toFixed(1)}s events=${r.stats.steps} ` +
         `writer-checks=${r.stats.writerChecks} handovers=${r.stats.handovers} min-gap=${r.stats.minHandoverMs.toFixed(1)}ms ` +
+        `fences=${r.stats.fenceKills}/${r.stats.fenceCalls} fsync-crashes=${r.stats.fsyncCrashes} acks=${r.stats.acks} ` +
         `wall=${r.stats.wallMs.toFixed(0)}ms`);
       if (r.stats.handovers > 0) minGapMs = Math.min(minGapMs, r.stats.minHandoverMs);
       handovers += r.stats.handovers;

@@ -1,7 +1,8 @@
 // One deterministic cluster-simulator run: runClusterSeed(seed). Owns: the run's phases and its
 // event loop. Phases: setup (fault-free: a master, disks confirmed, md0 created), chaos (faults
 // drawn from the seed for world.chaosUs), heal (network healed and calm, every host restarted;
-// within CLUSTER_SIM_LIVENESS_BOUND_MS the cluster must converge, see checkers.convergence).
+// within CLUSTER_SIM_LIVENESS_BOUND_MS the cluster must converge, see checkers.convergence, and
+// every host must apply every acknowledged proposal: durability, raft-checks.ts).
 // Invariants:
 // - The run is a function of (seed, options) alone: one PRNG stream per concern, one event
 //   queue ordered by (time, insertion), the microtask queue drained between events.
@@ -19,13 +20,15 @@ import { Trace } from '../trace.js';
 import { ClusterCheckers, convergence, type Phase, type Violation } from './checkers.js';
 import { SimApp } from './app.js';
 import { applyFault, type FaultControl } from './faults.js';
+import { installFence } from './fence.js';
 import { SimHost, type HostEnv } from './host.js';
+import { RaftChecks } from './raft-checks.js';
 import { kernelWritable } from './kernel.js';
 import { ClusterNet } from './net.js';
 import { pump, Scheduler } from './scheduler.js';
 import { setupArray } from './setup.js';
 import type { ClusterWorld, WorldOptions } from './world.js';
-import { ARRAY_DEVICE, describeWorld, DISK_IDS, DISK_SIZE_SECTORS, drawWorld, FAULT_KINDS } from './world.js';
+import { ARRAY_DEVICE, describeWorld, DISK_IDS, DISK_SIZE_SECTORS, drawWorld, FAULT_KINDS, profileOfSeed } from './world.js';
 
 export interface ClusterRunOptions extends WorldOptions {
   /** Receives every trace line as it happens (--verbose). */
@@ -50,6 +53,13 @@ export interface ClusterRunStats {
   minHandoverMs: number;
   /** Distinct (node, term) pairs seen with md0 writable in the node's kernel. */
   masterTerms: number;
+  /** Simulated fence calls (profile fenced) and how many powered a host off. */
+  fenceCalls: number;
+  fenceKills: number;
+  /** Hosts that crashed inside an fsync window (crash-fsync fault). */
+  fsyncCrashes: number;
+  /** Proposals acknowledged to a client (admin faults, sim clients): the durability checker's input. */
+  acks: number;
   wallMs: number;
 }
 
@@ -76,7 +86,11 @@ class ClusterSim implements FaultControl {
   readonly rand: Rand;
   private readonly trace_: Trace;
   private readonly checkers: ClusterCheckers;
+  private readonly raftChecks: RaftChecks;
   private readonly app: SimApp;
+  private fenceCalls = 0;
+  private fenceKills = 0;
+  private fsyncCrashes = 0;
   /** Invariant: only moves forward, setup -> chaos -> heal. */
   private phase: Phase = 'setup';
   private faults = 0;
@@ -88,7 +102,7 @@ class ClusterSim implements FaultControl {
 
   constructor(private readonly seed: number, options: ClusterRunOptions) {
     const rand = (name: string): Rand => new Rand(createPrng(streamSeed(seed, name)));
-    this.world = drawWorld(rand('world'), options);
+    this.world = drawWorld(rand('world'), { ...options, profile: options.profile ?? profileOfSeed(seed) });
     this.rand = rand('faults');
     this.trace_ = new Trace(CLUSTER_SIM_TRACE_RING_EVENTS, options.sink ?? null);
     this.sched = new Scheduler(CLUSTER_SIM_MAX_PENDING_EVENTS, (what) => this.checkers.fail('event-queue', what));
@@ -96,11 +110,13 @@ class ClusterSim implements FaultControl {
     const disks = new MemoryDisks();
     const store = new MemoryDiskStore(disks);
     DISK_IDS.forEach((d, i) => store.createDisk({ diskId: d, sizeSectors: DISK_SIZE_SECTORS, major: 8, minor: 16 * i }));
+    this.raftChecks = new RaftChecks((p, m) => this.checkers.fail(p, m));
     const env: HostEnv = {
       seed, world: this.world, sched: this.sched, net: this.net, disks, trace: this.trace_,
       fault: (p, m) => this.checkers.fail(p, m),
       kernelChanged: () => this.checkers.checkWriters(),
-      crashed: (h, why) => { if (why === 'fence reboot') this.restartLater(h, this.world.downtimeUs.lo); },
+      crashed: (h, why) => this.onCrashed(h, why),
+      observer: this.raftChecks,
     };
     this.hosts = this.world.nodeIds.map((id, i) => new SimHost(id, i, env));
     this.app = new SimApp(this.hosts, this.sched, this.world.mounted, this.world.appWriteEveryUs);
@@ -116,6 +132,7 @@ class ClusterSim implements FaultControl {
   async run(): Promise<ClusterRunResult> {
     const wallStart = performance.now();
     const restore = this.guardProcess();
+    const unfence = installFence((by, target, done) => this.fence(by, target, done));
     try {
       this.trace('world', '-', describeWorld(this.world));
       this.hosts.forEach((h, i) => this.sched.at(this.world.startOffsetsUs[i], () => h.start()));
@@ -123,6 +140,7 @@ class ClusterSim implements FaultControl {
       if (this.checkers.violation === null) await this.chaosPhase();
       if (this.checkers.violation === null) await this.healPhase();
     } finally {
+      unfence();
       restore();
     }
     const v = this.checkers.violation;
@@ -135,7 +153,8 @@ class ClusterSim implements FaultControl {
         writerChecks: this.checkers.writerChecks, appMounts: this.app.stats.mounts, appWrites: this.app.stats.writes,
         appRefusedWrites: this.app.stats.refusedWrites, handovers: this.checkers.handovers,
         minHandoverMs: this.checkers.minHandoverUs === null ? -1 : this.checkers.minHandoverUs / 1000,
-        masterTerms: this.masters.size, wallMs: performance.now() - wallStart,
+        masterTerms: this.masters.size, fenceCalls: this.fenceCalls, fenceKills: this.fenceKills,
+        fsyncCrashes: this.fsyncCrashes, acks: this.raftChecks.acks, wallMs: performance.now() - wallStart,
       },
     };
   }
@@ -200,6 +219,15 @@ class ClusterSim implements FaultControl {
     }
     this.convergeMs = (this.sched.nowUs - startUs) / 1000;
     this.trace('converged', '-', `after ${this.convergeMs.toFixed(1)} ms`);
+    await this.catchUp(deadlineUs);
+  }
+
+  /** Runs until every host applied every acknowledged proposal (or the bound passes), then checks durability. */
+  private async catchUp(deadlineUs: number): Promise<void> {
+    const ackedTo = this.raftChecks.core.maxAckedIndex;
+    const behind = (): SimHost[] => this.hosts.filter((h) => h.live === null || h.live.node.state.appliedIndex < ackedTo);
+    while (behind().length > 0 && this.checkers.violation === null && this.sched.nowUs <= deadlineUs) await this.step();
+    if (this.checkers.violation === null) this.raftChecks.checkDurable(this.hosts);
   }
 
   // ---- the event loop -------------------------------------------------------------------------
@@ -215,6 +243,7 @@ class ClusterSim implements FaultControl {
     }
     await pump();
     this.checkers.afterEvent();
+    this.raftChecks.afterEvent(this.hosts);
     if (this.phase !== 'setup') this.app.afterEvent();
     this.observe();
   }
@@ -261,6 +290,42 @@ class ClusterSim implements FaultControl {
       }
     }
     return best;
+  }
+
+  acked(index: number, what: string): void {
+    this.raftChecks.acked(index, what);
+  }
+
+  private onCrashed(h: SimHost, why: string): void {
+    this.raftChecks.stopped(h);
+    if (why === 'fence reboot') this.restartLater(h, this.world.downtimeUs.lo);
+    else if (why.startsWith('fenced') || why.includes('fsync window')) {
+      if (why.includes('fsync window')) this.fsyncCrashes++;
+      if (this.phase !== 'heal') this.restartLater(h, this.rand.int(this.world.downtimeUs.lo, this.world.downtimeUs.hi));
+      else this.restartLater(h, 0);
+    }
+  }
+
+  /**
+   * The simulated fence command (fence.ts): after a seeded run time it powers `target` off (its
+   * daemon and kernel vanish; it reboots after a downtime) and reports success, or it fails.
+   */
+  private fence(by: string, target: string, done: (err: Error | null) => void): void {
+    this.fenceCalls++;
+    const caller = this.hosts.find((h) => h.id === by);
+    const victim = this.hosts.find((h) => h.id === target);
+    const inc = caller?.live ?? null;
+    const f = this.world.fence;
+    const us = this.rand.int(f.runUs.lo, f.runUs.hi);
+    const fails = this.rand.chance(f.failRate);
+    this.trace('fence', by, `fence ${target}: runs ${(us / 1000).toFixed(1)} ms${fails ? ', fails' : ''}`);
+    this.sched.after(us, () => {
+      if (!fails && victim !== undefined && victim.up) {
+        this.fenceKills++;
+        victim.crash(`fenced by ${by}`);
+      }
+      if (inc !== null) inc.time.runAsDaemon(() => done(fails ? new Error('simulated fence failure') : null));
+    });
   }
 
   restartLater(host: SimHost, delayUs: number): void {
