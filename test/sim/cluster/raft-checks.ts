@@ -32,13 +32,15 @@ export class RaftChecks implements HostObserver {
   readonly core = new Checkers();
   /** index -> entry first applied there. Invariant: indexes 1..log.length, contiguous. */
   readonly log: AppliedEntry[] = [];
+  /** index -> simulated time of its first application anywhere. */
+  readonly appliedAtUs: number[] = [0];
   /** index -> chain hash of the applied prefix ending there (index 0: the empty prefix). */
   private readonly chains: number[] = [CHAIN_ORIGIN];
   /** "host#incarnation" -> the applied index and chain hash of that incarnation's state. */
   private readonly running = new Map<string, { index: number; chain: number }>();
   acks = 0;
 
-  constructor(private readonly fail: (property: string, message: string) => void) {}
+  constructor(private readonly fail: (property: string, message: string) => void, private readonly nowUs: () => number) {}
 
   readonly snapshotChain = (s: Snapshot): number => {
     const c = this.chains[s.meta.index];
@@ -74,6 +76,7 @@ export class RaftChecks implements HostObserver {
     if (this.chains[e.index] === undefined && this.log.length < CLUSTER_SIM_MAX_APPLIED_ENTRIES) {
       this.chains[e.index] = run.chain;
       this.log.push({ index: e.index, term: e.term, type: e.type, data: e.data.slice() });
+      this.appliedAtUs[e.index] = this.nowUs();
     }
     this.guard(() => this.core.onApply(host.id, e.index, run.chain));
   }

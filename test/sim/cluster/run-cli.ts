@@ -1,7 +1,8 @@
 // The cluster simulator's command line (real ClusterNode + Raft core + SimMdDriver per node,
 // faults from one seed): `--seeds N [--from K]`, `--seed S [--verbose]`, optionally
 // `--nodes 3|5`, `--chaos-ms M`, `--without kind,kind` (fault kinds never drawn, e.g.
-// admin-re-add) and `--with stall` (opt-in fault kinds). Entry points: main.ts here, and
+// admin-re-add), `--with stall` (opt-in fault kinds), `--profile NAME` (one world profile for
+// every seed; default: the seed's, world.ts) and `--clients on|off` (sim clients + history). Entry points: main.ts here, and
 // `npm run sim -- --cluster ...` (test/sim/main.ts).
 // Owns: running the seeds and the report. Invariants: never exits the process and registers no
 // handler (the entry points do); bad flags print `cluster-sim: <message>`
@@ -19,7 +20,8 @@ const MAX_TRACES_PRINTED = 3;
 
 function reproduceLine(cli: ClusterCli, seed: number): string {
   const extra = `${cli.nodes !== undefined ? ` --nodes=${cli.nodes}` : ''}${cli.chaosMs !== undefined ? ` --chaos-ms=${cli.chaosMs}` : ''}` +
-    `${cli.without.length > 0 ? ` --without=${cli.without.join(',')}` : ''}${cli.with.length > 0 ? ` --with=${cli.with.join(',')}` : ''}`;
+    `${cli.without.length > 0 ? ` --without=${cli.without.join(',')}` : ''}${cli.with.length > 0 ? ` --with=${cli.with.join(',')}` : ''}` +
+    `${cli.profile !== undefined ? ` --profile=${cli.profile}` : ''} --clients=${cli.clients ? 'on' : 'off'}`;
   return `reproduce: node dist/test/sim/cluster/main.js --seed=${seed}${extra}`;
 }
 
@@ -50,7 +52,10 @@ export async function clusterMain(argv: string[]): Promise<number> {
   let handovers = 0;
   let minGapMs = Infinity;
   for (const seed of cli.seeds) {
-    const r = await runClusterSeed(seed, { nodes: cli.nodes, chaosMs: cli.chaosMs, without: cli.without, with: cli.with, sink: cli.verbose ? out : undefined });
+    const r = await runClusterSeed(seed, {
+      nodes: cli.nodes, chaosMs: cli.chaosMs, without: cli.without, with: cli.with, profile: cli.profile, clients: cli.clients,
+      sink: cli.verbose ? out : undefined,
+    });
     wallMs += r.stats.wallMs;
     simulatedMs += r.stats.simulatedMs;
     steps += r.stats.steps;
@@ -62,6 +67,8 @@ export async function clusterMain(argv: string[]): Promise<number> {
         `converged=${r.stats.convergeMs.toFixed(0)}ms simulated=${(r.stats.simulatedMs / 1000).toFixed(1)}s events=${r.stats.steps} ` +
         `writer-checks=${r.stats.writerChecks} handovers=${r.stats.handovers} min-gap=${r.stats.minHandoverMs.toFixed(1)}ms ` +
         `fences=${r.stats.fenceKills}/${r.stats.fenceCalls} fsync-crashes=${r.stats.fsyncCrashes} acks=${r.stats.acks} ` +
+        (r.stats.history === null ? '' : `client-ops=${r.stats.clientOps} answered=${r.stats.history.answered} indeterminate=${r.stats.history.indeterminate} ` +
+          `dup-applied=${r.stats.history.duplicatesApplied} reproposals=${r.stats.history.reproposalsAnswered}/${r.stats.reproposals} `) +
         `wall=${r.stats.wallMs.toFixed(0)}ms`);
       if (r.stats.handovers > 0) minGapMs = Math.min(minGapMs, r.stats.minHandoverMs);
       handovers += r.stats.handovers;

@@ -23,6 +23,8 @@ import { applyFault, type FaultControl } from './faults.js';
 import { installFence } from './fence.js';
 import { SimHost, type HostEnv } from './host.js';
 import { RaftChecks } from './raft-checks.js';
+import { SimClients } from './clients.js';
+import { HistoryChecker, type HistoryStats } from './history.js';
 import { kernelWritable } from './kernel.js';
 import { ClusterNet } from './net.js';
 import { pump, Scheduler } from './scheduler.js';
@@ -60,6 +62,10 @@ export interface ClusterRunStats {
   fsyncCrashes: number;
   /** Proposals acknowledged to a client (admin faults, sim clients): the durability checker's input. */
   acks: number;
+  /** Sim clients' ops and re-proposals (0 without clients), and what the history checker saw. */
+  clientOps: number;
+  reproposals: number;
+  history: HistoryStats | null;
   wallMs: number;
 }
 
@@ -87,6 +93,8 @@ class ClusterSim implements FaultControl {
   private readonly trace_: Trace;
   private readonly checkers: ClusterCheckers;
   private readonly raftChecks: RaftChecks;
+  private readonly clients: SimClients | null = null;
+  private history: HistoryChecker | null = null;
   private readonly app: SimApp;
   private fenceCalls = 0;
   private fenceKills = 0;
@@ -110,7 +118,7 @@ class ClusterSim implements FaultControl {
     const disks = new MemoryDisks();
     const store = new MemoryDiskStore(disks);
     DISK_IDS.forEach((d, i) => store.createDisk({ diskId: d, sizeSectors: DISK_SIZE_SECTORS, major: 8, minor: 16 * i }));
-    this.raftChecks = new RaftChecks((p, m) => this.checkers.fail(p, m));
+    this.raftChecks = new RaftChecks((p, m) => this.checkers.fail(p, m), () => this.sched.nowUs);
     const env: HostEnv = {
       seed, world: this.world, sched: this.sched, net: this.net, disks, trace: this.trace_,
       fault: (p, m) => this.checkers.fail(p, m),
@@ -120,6 +128,12 @@ class ClusterSim implements FaultControl {
     };
     this.hosts = this.world.nodeIds.map((id, i) => new SimHost(id, i, env));
     this.app = new SimApp(this.hosts, this.sched, this.world.mounted, this.world.appWriteEveryUs);
+    if (this.world.clients !== null) {
+      this.clients = new SimClients({
+        hosts: this.hosts, sched: this.sched, rand: rand('clients'), world: this.world.clients,
+        trace: (k, n, d) => this.trace(k, n, d), acked: (i, what) => this.raftChecks.acked(i, what),
+      });
+    }
     this.checkers = new ClusterCheckers(this.hosts, {
       nowUs: () => this.sched.nowUs, step: () => this.sched.steps, phase: () => this.phase,
     });
@@ -154,7 +168,8 @@ class ClusterSim implements FaultControl {
         appRefusedWrites: this.app.stats.refusedWrites, handovers: this.checkers.handovers,
         minHandoverMs: this.checkers.minHandoverUs === null ? -1 : this.checkers.minHandoverUs / 1000,
         masterTerms: this.masters.size, fenceCalls: this.fenceCalls, fenceKills: this.fenceKills,
-        fsyncCrashes: this.fsyncCrashes, acks: this.raftChecks.acks, wallMs: performance.now() - wallStart,
+        fsyncCrashes: this.fsyncCrashes, acks: this.raftChecks.acks, clientOps: this.clients?.ops.length ?? 0,
+        reproposals: this.clients?.reproposals.length ?? 0, history: this.history?.stats ?? null, wallMs: performance.now() - wallStart,
       },
     };
   }
@@ -178,6 +193,7 @@ class ClusterSim implements FaultControl {
   private async chaosPhase(): Promise<void> {
     this.phase = 'chaos';
     this.app.start();
+    this.clients?.start();
     const endUs = this.sched.nowUs + this.world.chaosUs;
     this.trace('phase', '-', `chaos for ${this.world.chaosUs / 1000} ms`);
     const next = (): void => {
@@ -198,6 +214,7 @@ class ClusterSim implements FaultControl {
     this.trace('phase', '-', 'heal: network healed and calm, every host restarted, no more faults');
     this.net.net.setFaultsEnabled(false);
     this.net.healAll();
+    this.clients?.finish();
     for (const h of this.hosts) if (!h.up) h.start();
     await pump(); // let the daemons finish start() before any other event looks at them
     const startUs = this.sched.nowUs;
@@ -222,12 +239,25 @@ class ClusterSim implements FaultControl {
     await this.catchUp(deadlineUs);
   }
 
-  /** Runs until every host applied every acknowledged proposal (or the bound passes), then checks durability. */
+  /**
+   * Runs until the clients' outstanding ops are answered and every host applied every
+   * acknowledged proposal (or the bound passes), then checks durability and the history.
+   */
   private async catchUp(deadlineUs: number): Promise<void> {
-    const ackedTo = this.raftChecks.core.maxAckedIndex;
-    const behind = (): SimHost[] => this.hosts.filter((h) => h.live === null || h.live.node.state.appliedIndex < ackedTo);
-    while (behind().length > 0 && this.checkers.violation === null && this.sched.nowUs <= deadlineUs) await this.step();
+    const ackedTo = (): number => this.raftChecks.core.maxAckedIndex;
+    const behind = (): boolean => (this.clients?.outstanding ?? 0) > 0 ||
+      this.hosts.some((h) => h.live === null || h.live.node.state.appliedIndex < ackedTo());
+    while (behind() && this.checkers.violation === null && this.sched.nowUs <= deadlineUs) await this.step();
+    this.clients?.stop();
     if (this.checkers.violation === null) this.raftChecks.checkDurable(this.hosts);
+    if (this.checkers.violation === null && this.clients !== null) {
+      this.history = new HistoryChecker({
+        log: this.raftChecks.log, appliedAtUs: this.raftChecks.appliedAtUs, ops: this.clients.ops,
+        reproposals: this.clients.reproposals, clientIds: new Set(this.clients.ids()),
+        finals: this.hosts.filter((h) => h.live !== null).map((h) => ({ node: h.id, state: h.live!.node.state })),
+      }, (p, m) => this.checkers.fail(p, m));
+      this.history.check();
+    }
   }
 
   // ---- the event loop -------------------------------------------------------------------------

@@ -19,6 +19,7 @@
 import { nodeId, type NodeId } from '../../../daemon/src/common/types.js';
 import { drawDriftRate, maxDriftRate } from '../clock.js';
 import type { NetParams } from '../network.js';
+import type { ClientWorld } from './clients.js';
 import type { Rand } from '../rand.js';
 
 /** The daemon's default timing (config defaults, daemon/src/daemon.ts). */
@@ -111,6 +112,8 @@ export interface ClusterWorld {
   /** Fault weights for this seed (0 disables a kind). */
   weights: Readonly<Record<FaultKind, number>>;
   fence: FenceWorld;
+  /** Sim clients with sessions (clients.ts); null: none. With clients, they issue the admin ops (admin-* faults off). */
+  clients: ClientWorld | null;
 }
 
 export interface WorldOptions {
@@ -124,7 +127,12 @@ export interface WorldOptions {
   with?: readonly FaultKind[];
   /** The world's profile (default: the seed's, profileOfSeed). */
   profile?: WorldProfile;
+  /** Run sim clients with sessions (clients.ts) and the history checker (history.ts). */
+  clients?: boolean;
 }
+
+/** Admin faults whose commands the sim clients issue instead (with sessions) when clients run. */
+const CLIENT_OWNED_FAULTS: readonly FaultKind[] = ['admin-fail', 'admin-remove', 'admin-add', 'admin-re-add'];
 
 export function drawWorld(rand: Rand, opts: WorldOptions & { profile: WorldProfile }): ClusterWorld {
   const profile = opts.profile;
@@ -152,8 +160,16 @@ export function drawWorld(rand: Rand, opts: WorldOptions & { profile: WorldProfi
     weights: drawWeights(rand, opts.with ?? [], opts.without ?? []),
     stallUs: { lo: 50_000, hi: 2_000_000 },
     fence: { command: false, required: false, unconfirmedGraceMs: 0, runUs: { lo: 1_000, hi: 200_000 }, failRate: 0.2 },
+    clients: null,
   };
   applyProfile(w, rand, maxRate, opts.without ?? []);
+  if (opts.clients === true) {
+    w.clients = {
+      clients: rand.pick([2, 3]), attemptTimeoutMs: rand.pick([300, 1_000, 3_000]),
+      thinkUs: rand.pick([{ lo: 10_000, hi: 300_000 }, { lo: 100_000, hi: 1_000_000 }]), reproposeRate: rand.pick([0.1, 0.3]),
+    };
+    for (const k of CLIENT_OWNED_FAULTS) (w.weights as Record<FaultKind, number>)[k] = 0;
+  }
   return w;
 }
 
@@ -221,5 +237,6 @@ export function describeWorld(w: ClusterWorld): string {
     `reorder=${w.net.reorderRate} ${w.net.partitionMode} fsync=${w.fsyncUs.lo}-${w.fsyncUs.hi}us md=${w.mdCallUs.lo}-${w.mdCallUs.hi}us ` +
     `snapEvery=${w.snapshotEveryEntries} speed=${w.syncSpeedKiBps}KiB/s bitmap=${w.bitmap} chaos=${w.chaosUs / 1000}ms ` +
     `app=${w.mounted ? 'mounted' : 'unmounted'}/${w.appWriteEveryUs === null ? 'no-writes' : `writes-every-${w.appWriteEveryUs / 1000}ms`} ` +
-    `gap=${w.faultGapUs.lo / 1000}-${w.faultGapUs.hi / 1000}ms faults{${weights}}`;
+    `gap=${w.faultGapUs.lo / 1000}-${w.faultGapUs.hi / 1000}ms faults{${weights}} ` +
+    (w.clients === null ? 'clients=none' : `clients=${w.clients.clients} timeout=${w.clients.attemptTimeoutMs}ms think=${w.clients.thinkUs.lo / 1000}-${w.clients.thinkUs.hi / 1000}ms repropose=${w.clients.reproposeRate}`);
 }

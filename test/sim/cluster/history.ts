@@ -1,0 +1,279 @@
+// The history checker of the cluster simulator (exactly once, issue #12). Judges, at the end of
+// a run, the global applied log (raft-checks.ts: the entry applied at each index, and when it
+// was first applied), the sim clients' records (clients.ts) and the nodes' final states:
+// (a) every answered client op appears in the applied order exactly once as a non-duplicate
+//     application (or, refused before it was proposed, not at all);
+// (b) no (client, seq) is applied twice as a state change: a later application of the same
+//     session is flagged duplicate and changes nothing but appliedIndex;
+// (c) an answer (ok, or refused with a code) is the outcome of the session's first application;
+//     a re-proposal of an answered op gets that same answer; an op's first application happens
+//     within its real-time interval [invoke, answer];
+// (d) per md0 member, the record's changes follow the register model of member-model.ts (a
+//     client op's first application makes one of the model's transitions for its outcome; any
+//     other entry - observations, locally failed members - only environment transitions;
+//     md0's adminReadOnly changes only by client ops), and the client-visible history of each
+//     member is linearizable against the model (member-model.ts linearizable());
+// (e) replaying the applied log from an empty state gives, at each node's final applied index,
+//     exactly that node's final state (so the nodes' final states agree).
+// Owns: the replay. Invariants: never changes a node or the log; reports the first broken
+// property through `fail`; the replay is linear in the log length.
+import { applyEntry } from '../../../daemon/src/cluster/apply.js';
+import { decodeCommand, type Command } from '../../../daemon/src/cluster/commands.js';
+import { emptyClusterState, type ArrayRecord, type ClusterState } from '../../../daemon/src/cluster/types.js';
+import type { LogIndex } from '../../../daemon/src/common/types.js';
+import type { Answer, OpRecord, Reproposal, SessionRef } from './clients.js';
+import { describeAnswer } from './clients.js';
+import {
+  describeState, envReaches, linearizable, opNext, type HistoryOp, type MemberOp, type MemberState, type Outcome,
+} from './member-model.js';
+import type { AppliedEntry } from './raft-checks.js';
+import { ARRAY_DEVICE, DISK_IDS } from './world.js';
+
+export interface HistoryInput {
+  log: readonly AppliedEntry[];
+  /** index -> simulated time it was first applied anywhere. */
+  appliedAtUs: readonly number[];
+  ops: readonly OpRecord[];
+  reproposals: readonly Reproposal[];
+  clientIds: ReadonlySet<string>;
+  /** Each live node's final state. */
+  finals: readonly { node: string; state: ClusterState }[];
+}
+
+export interface HistoryStats {
+  answered: number;
+  indeterminate: number;
+  duplicatesApplied: number;
+  reproposalsAnswered: number;
+  searchSteps: number;
+}
+
+interface Application {
+  index: number;
+  ok: boolean;
+  code: string | null;
+  duplicate: boolean;
+}
+
+const PATHS = DISK_IDS.map((d) => `/dev/${d}`);
+
+function project(a: ArrayRecord | undefined, path: string, sticky: boolean): MemberState {
+  const m = a?.members.find((x) => x.path === path);
+  const pres = m === undefined || m.role === 'removed' ? 'out' : m.role === 'faulty' ? 'faulty' : 'in';
+  return { pres, wm: m?.writeMostly ?? false, sticky };
+}
+
+const md0 = (s: ClusterState): ArrayRecord | undefined => s.arrays.find((a) => a.device === ARRAY_DEVICE);
+const sameMember = (a: MemberState, b: MemberState): boolean => a.pres === b.pres && a.wm === b.wm;
+const sessionKey = (s: SessionRef): string => `${s.client}#${s.seq}`;
+
+function memberOp(c: Command): MemberOp | null {
+  switch (c.op) {
+    case 'set-faulty': case 'hot-remove': case 'hot-add': case 're-add': return { op: c.op };
+    case 'write-mostly': return { op: 'write-mostly', on: c.on };
+    default: return null;
+  }
+}
+
+function outcomeOf(a: Answer): Outcome {
+  return a.kind === 'ok' ? { ok: true } : { ok: false, code: a.code };
+}
+
+export class HistoryChecker {
+  readonly stats: HistoryStats = { answered: 0, indeterminate: 0, duplicatesApplied: 0, reproposalsAnswered: 0, searchSteps: 0 };
+  /** "client#seq" -> its first application. */
+  private readonly first = new Map<string, Application>();
+  /** md0 members' model state after the replay so far (sticky is tracked here, not in the record). */
+  private readonly members = new Map<string, MemberState>();
+  /** The members' state when md0 was created (the search's initial states). */
+  private initial: Map<string, MemberState> | null = null;
+
+  constructor(private readonly input: HistoryInput, private readonly fail: (property: string, message: string) => void) {}
+
+  /** Runs every check; false after the first violation. */
+  check(): boolean {
+    return this.replay() && this.checkAnswers() && this.checkReproposals() && this.checkLinearizable();
+  }
+
+  // ---- (b), (d) white-box, (e): the replay ---------------------------------------------------
+
+  private replay(): boolean {
+    const state = emptyClusterState();
+    const finals = [...this.input.finals].sort((a, b) => a.state.appliedIndex - b.state.appliedIndex);
+    let f = 0;
+    for (const e of this.input.log) {
+      while (f < finals.length && finals[f].state.appliedIndex < e.index) {
+        if (!this.sameState(state, finals[f])) return false;
+        f++;
+      }
+      if (e.type === 'conf') {
+        state.appliedIndex = e.index as LogIndex;
+        continue;
+      }
+      const d = e.data.length > 0 ? decodeCommand(e.data) : null;
+      const session = d === null ? undefined : (d as { session?: SessionRef }).session;
+      const ours = session !== undefined && this.input.clientIds.has(session.client);
+      const beforeJson = ours && this.first.has(sessionKey(session)) ? JSON.stringify({ ...state, appliedIndex: 0 }) : null;
+      const before = PATHS.map((p) => project(md0(state), p, this.members.get(p)?.sticky ?? false));
+      const roBefore = md0(state)?.adminReadOnly;
+      const r = applyEntry(state, e.data, e.index as LogIndex) as { ok: boolean; code?: string; duplicate?: true };
+      if (d !== null && d.ok && d.command.op === 'create' && d.command.device === ARRAY_DEVICE) {
+        for (const p of PATHS) this.members.set(p, project(md0(state), p, false));
+        this.initial = new Map(this.members);
+        continue;
+      }
+      if (this.initial === null) continue;
+      if (ours) {
+        const key = sessionKey(session);
+        if (beforeJson !== null) {
+          this.stats.duplicatesApplied++;
+          if (JSON.stringify({ ...state, appliedIndex: 0 }) !== beforeJson) {
+            this.fail('exactly-once', `${key} (${d!.ok ? d!.command.op : '?'}) was applied again as a state change at index ${e.index} (first at ${this.first.get(key)!.index})`);
+            return false;
+          }
+          if (r.duplicate !== true) {
+            this.fail('exactly-once', `${key} applied again at index ${e.index} without the duplicate flag (first at ${this.first.get(key)!.index})`);
+            return false;
+          }
+          continue;
+        }
+        if (r.duplicate === true) {
+          this.fail('exactly-once', `${key}'s first application (index ${e.index}) is flagged duplicate`);
+          return false;
+        }
+        this.first.set(key, { index: e.index, ok: r.ok, code: r.ok ? null : r.code ?? null, duplicate: false });
+      }
+      if (!this.judgeChange(e.index, d !== null && d.ok ? d.command : null, ours ? session : undefined, r, before, roBefore, state)) return false;
+    }
+    for (; f < finals.length; f++) if (!this.sameState(state, finals[f])) return false;
+    return true;
+  }
+
+  private sameState(state: ClusterState, final: { node: string; state: ClusterState }): boolean {
+    if (final.state.appliedIndex !== state.appliedIndex) {
+      this.fail('final-state', `${final.node} ended at applied index ${final.state.appliedIndex}, beyond the applied log (${state.appliedIndex})`);
+      return false;
+    }
+    if (JSON.stringify(state) !== JSON.stringify(final.state)) {
+      this.fail('final-state', `${final.node}'s final state differs from the replay of the applied log at index ${state.appliedIndex}`);
+      return false;
+    }
+    return true;
+  }
+
+  /** (d) white-box: how the entry at index changed md0's members and adminReadOnly. */
+  private judgeChange(
+    index: number, cmd: Command | null, session: SessionRef | undefined, r: { ok: boolean; code?: string },
+    before: MemberState[], roBefore: boolean | undefined, state: ClusterState,
+  ): boolean {
+    const what = `${session !== undefined ? `${sessionKey(session)} ` : ''}${cmd?.op ?? 'entry'} at index ${index}`;
+    const roAfter = md0(state)?.adminReadOnly;
+    const clientRo = session !== undefined && r.ok && (cmd?.op === 'read-only' || cmd?.op === 'read-write');
+    if (roBefore !== undefined && roAfter !== roBefore && !clientRo) {
+      this.fail('member-model', `${what} changed md0's adminReadOnly ${roBefore} -> ${roAfter} without a client op`);
+      return false;
+    }
+    for (let i = 0; i < PATHS.length; i++) {
+      const p = PATHS[i];
+      const b = before[i];
+      const after = project(md0(state), p, false);
+      const mop = cmd !== null && session !== undefined && 'member' in cmd && cmd.member === p ? memberOp(cmd) : null;
+      let next: MemberState | undefined;
+      if (mop !== null) {
+        const outcome: Outcome = r.ok ? { ok: true } : { ok: false, code: r.code ?? '?' };
+        next = opNext(b, mop, outcome).find((n) => sameMember(n, after));
+        if (next === undefined) {
+          this.fail('member-model', `${what} (${r.ok ? 'ok' : `refused ${r.code}`}) took ${p} from ${describeState(b)} to ${describeState(after)}, which the model does not allow`);
+          return false;
+        }
+      } else if (sameMember(b, after)) {
+        next = b;
+      } else if (envReaches(b, { ...after, sticky: false })) {
+        next = { ...after, sticky: false };
+      } else {
+        this.fail('member-model', `${what} (not a client op on ${p}) took ${p} from ${describeState(b)} to ${describeState(after)}: only a client op may do that`);
+        return false;
+      }
+      this.members.set(p, next);
+    }
+    return true;
+  }
+
+  // ---- (a), (c) -------------------------------------------------------------------------------
+
+  private checkAnswers(): boolean {
+    for (const op of this.input.ops) {
+      const key = sessionKey(op);
+      const first = this.first.get(key);
+      if (op.answer === null) {
+        this.stats.indeterminate++;
+        continue;
+      }
+      this.stats.answered++;
+      const a = op.answer;
+      if (first === undefined) {
+        // Refused before it was proposed (validation against the answering node's state): allowed, nothing applied.
+        if (a.kind === 'refused' && !a.duplicate) continue;
+        this.fail('exactly-once', `${key} (${op.command.op}) was answered ${describeAnswer(a)} but never applied`);
+        return false;
+      }
+      if (!this.sameAsFirst(a, first)) {
+        this.fail('exactly-once', `${key} (${op.command.op}) was answered ${describeAnswer(a)} but first applied at ${first.index} as ${first.ok ? 'ok' : `refused ${first.code}`}`);
+        return false;
+      }
+      if (!a.duplicate && a.kind === 'ok' && a.index !== first.index) {
+        this.fail('exactly-once', `${key} was answered at index ${a.index} but first applied at ${first.index}`);
+        return false;
+      }
+      const at = this.input.appliedAtUs[first.index];
+      if (at < op.invokeUs || at > op.completeUs!) {
+        this.fail('exactly-once', `${key}'s first application (index ${first.index}, ${(at / 1000).toFixed(3)} ms) is outside its real-time interval [${(op.invokeUs / 1000).toFixed(3)}, ${(op.completeUs! / 1000).toFixed(3)}] ms`);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private sameAsFirst(a: Answer, first: Application): boolean {
+    return a.kind === 'ok' ? first.ok : !first.ok && first.code === a.code;
+  }
+
+  private checkReproposals(): boolean {
+    for (const r of this.input.reproposals) {
+      if (r.answer === null || r.op.answer === null) continue;
+      this.stats.reproposalsAnswered++;
+      const key = sessionKey(r.op);
+      const first = this.first.get(key);
+      if (first === undefined || !this.sameAsFirst(r.answer, first) || !r.answer.duplicate) {
+        this.fail('exactly-once', `re-proposal of ${key} (${r.op.command.op}, answered ${describeAnswer(r.op.answer)}) through ${r.host} was answered ${describeAnswer(r.answer)}, not the stored result as a duplicate`);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // ---- (d) black-box ----------------------------------------------------------------------------
+
+  private checkLinearizable(): boolean {
+    if (this.initial === null) return true;
+    for (const p of PATHS) {
+      const hist: HistoryOp[] = [];
+      for (const op of this.input.ops) {
+        const mop = op.member === p ? memberOp(op.command) : null;
+        if (mop === null) continue;
+        hist.push({
+          name: `${sessionKey(op)} ${op.command.op}`, op: mop, invokeUs: op.invokeUs,
+          completeUs: op.completeUs ?? Infinity, outcome: op.answer === null ? null : outcomeOf(op.answer),
+        });
+      }
+      const v = linearizable(hist, this.initial.get(p)!);
+      this.stats.searchSteps += v.steps;
+      if (!v.ok) {
+        const listing = hist.map((h) => `${h.name} [${(h.invokeUs / 1000).toFixed(1)}, ${(h.completeUs / 1000).toFixed(1)}] ${h.outcome === null ? '?' : h.outcome.ok ? 'ok' : h.outcome.code}`).join('; ');
+        this.fail('linearizable', `${p}: the client history is not linearizable against the member model: ${v.why}. History: ${listing}`);
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,182 @@
+// The register model of one md0 member's admin state, and a Porcupine/Knossos-style
+// linearizability search of the client history of one member against it.
+//
+// The model. A member's state is (pres, wm, sticky):
+// - pres: 'out' (no record, or role removed), 'in' (active or spare, whatever its sync state),
+//   'faulty';
+// - wm: the record's writeMostly flag;
+// - sticky: a client's write-mostly op set wm and the member has kept its pres since.
+// Client ops (their possible outcomes and effects, as validate.ts/apply.ts define them):
+//   set-faulty   out: refused E_NO_SUCH_DEVICE | in: ok -> faulty, or refused E_LAST_IN_SYNC
+//                (the other members' sync state decides; not modelled) | faulty: ok, no change
+//   hot-remove   out: refused E_NO_SUCH_DEVICE | faulty: ok -> out | in: ok -> out (a spare),
+//                or refused E_DEVICE_BUSY (an active member)
+//   hot-add      out: ok -> in | in, faulty: refused E_DEVICE_BUSY
+//   re-add       out, faulty: ok -> in, or refused E_INVALID_STATE (no known superblock)
+//                | in: refused E_INVALID_STATE
+//   write-mostly out: refused E_NO_SUCH_DEVICE | in, faulty: ok -> wm = on, sticky
+//   A change of pres clears sticky. No other outcome is possible.
+// The environment (everything that is not a client op: the master's observations of its
+// kernel, a node proposing a failed member faulty) may at any time: in -> faulty, in -> out,
+// faulty -> out (md failed or dropped the device), each clearing sticky (wm then free); and
+// change wm while not sticky. It may never bring a member back (out -> in, faulty -> in,
+// out -> faulty) nor revert a client's write-mostly (wm while sticky): that would be an
+// observation undoing a client command committed after the kernel read.
+//
+// The search (Wing & Gong, with Lowe's memoisation as in Porcupine/Knossos): a history of
+// client ops on one member, each with its real-time interval [invoke, complete] (complete =
+// infinity when the outcome is unknown: such an op may take effect at any point after its
+// invoke, with any outcome, or never), is linearizable iff some order of the answered ops (and
+// some of the unknown ones) respecting real time (a op completed before b was invoked comes
+// first) takes the model from its initial states through states where each op's answer is a
+// possible outcome. Nondeterminism (environment, several possible outcomes) is handled by
+// carrying the SET of possible model states (a 12-bit mask) instead of one state.
+// Invariants: pure functions; the search visits each (linearized set, state set) pair at most
+// once and gives up after LINEARIZE_MAX_STEPS (reported as a failure, never as a pass).
+export type Pres = 'out' | 'in' | 'faulty';
+
+export interface MemberState {
+  pres: Pres;
+  wm: boolean;
+  sticky: boolean;
+}
+
+export type MemberOp =
+  | { op: 'set-faulty' | 'hot-remove' | 'hot-add' | 're-add' }
+  | { op: 'write-mostly'; on: boolean };
+
+/** ok, or refused with a code; null: unknown (any outcome). */
+export type Outcome = { ok: true } | { ok: false; code: string } | null;
+
+/** Search steps before the search gives up (a member sees at most a few hundred ops per run). */
+export const LINEARIZE_MAX_STEPS = 2_000_000;
+
+const PRES: readonly Pres[] = ['out', 'in', 'faulty'];
+
+export function encodeState(s: MemberState): number {
+  return PRES.indexOf(s.pres) * 4 + (s.wm ? 2 : 0) + (s.sticky ? 1 : 0);
+}
+
+export function decodeState(k: number): MemberState {
+  return { pres: PRES[Math.floor(k / 4)], wm: (k & 2) !== 0, sticky: (k & 1) !== 0 };
+}
+
+export function describeState(s: MemberState): string {
+  return `${s.pres}${s.wm ? '+wm' : ''}${s.sticky ? '(client wm)' : ''}`;
+}
+
+const refuse = (code: string, s: MemberState): [Outcome, MemberState][] => [[{ ok: false, code }, s]];
+const ok = (s: MemberState): [Outcome, MemberState] => [{ ok: true }, s];
+
+/** Every (outcome, next state) a client op may have from s. */
+export function opTransitions(s: MemberState, m: MemberOp): [Outcome, MemberState][] {
+  const moved = (pres: Pres): MemberState => ({ pres, wm: s.wm, sticky: false });
+  switch (m.op) {
+    case 'set-faulty':
+      if (s.pres === 'out') return refuse('E_NO_SUCH_DEVICE', s);
+      if (s.pres === 'faulty') return [ok(s)];
+      return [ok(moved('faulty')), [{ ok: false, code: 'E_LAST_IN_SYNC' }, s]];
+    case 'hot-remove':
+      if (s.pres === 'out') return refuse('E_NO_SUCH_DEVICE', s);
+      if (s.pres === 'faulty') return [ok(moved('out'))];
+      return [ok(moved('out')), [{ ok: false, code: 'E_DEVICE_BUSY' }, s]];
+    case 'hot-add':
+      return s.pres === 'out' ? [ok(moved('in'))] : refuse('E_DEVICE_BUSY', s);
+    case 're-add':
+      return s.pres === 'in' ? refuse('E_INVALID_STATE', s) : [ok(moved('in')), [{ ok: false, code: 'E_INVALID_STATE' }, s]];
+    case 'write-mostly':
+      return s.pres === 'out' ? refuse('E_NO_SUCH_DEVICE', s) : [ok({ pres: s.pres, wm: m.on, sticky: true })];
+  }
+}
+
+const sameOutcome = (a: Outcome, b: Outcome): boolean =>
+  a === null || b === null || (a.ok && b.ok) || (!a.ok && !b.ok && a.code === b.code);
+
+/** The states a client op with this outcome may lead to from s (empty: impossible). */
+export function opNext(s: MemberState, m: MemberOp, outcome: Outcome): MemberState[] {
+  return opTransitions(s, m).filter(([o]) => sameOutcome(o, outcome)).map(([, n]) => n);
+}
+
+/** One environment step from s (not including s itself). */
+export function envNext(s: MemberState): MemberState[] {
+  const out: MemberState[] = [];
+  const freeWm = (pres: Pres): void => { out.push({ pres, wm: false, sticky: false }, { pres, wm: true, sticky: false }); };
+  if (s.pres === 'in') { freeWm('faulty'); freeWm('out'); }
+  if (s.pres === 'faulty') freeWm('out');
+  if (!s.sticky) out.push({ ...s, wm: !s.wm });
+  return out;
+}
+
+/** Whether the environment may take a member from `a` to `b` (in any number of steps). */
+export function envReaches(a: MemberState, b: MemberState): boolean {
+  return (closure(1 << encodeState(a)) & (1 << encodeState(b))) !== 0;
+}
+
+/** The set of states the environment can reach from the set `mask`. */
+export function closure(mask: number): number {
+  let m = mask;
+  for (;;) {
+    let next = m;
+    for (let k = 0; k < 12; k++) if (m & (1 << k)) for (const n of envNext(decodeState(k))) next |= 1 << encodeState(n);
+    if (next === m) return m;
+    m = next;
+  }
+}
+
+export interface HistoryOp {
+  /** For messages: client#seq and the command. */
+  name: string;
+  op: MemberOp;
+  invokeUs: number;
+  /** Infinity when the outcome is unknown. */
+  completeUs: number;
+  outcome: Outcome;
+}
+
+export type SearchVerdict = { ok: true; steps: number } | { ok: false; steps: number; why: string };
+
+/** Whether `ops` (one member's client history) is linearizable from the initial state. */
+export function linearizable(ops: readonly HistoryOp[], initial: MemberState): SearchVerdict {
+  const n = ops.length;
+  const answered = ops.filter((o) => o.outcome !== null).length;
+  const done = new Uint8Array(n);
+  const seen = new Set<string>();
+  let steps = 0;
+  let best = 0;
+  let bestMask = 0;
+  const apply = (mask: number, o: HistoryOp): number => {
+    let next = 0;
+    for (let k = 0; k < 12; k++) {
+      if (!(mask & (1 << k))) continue;
+      for (const s of opNext(decodeState(k), o.op, o.outcome)) next |= 1 << encodeState(s);
+    }
+    return next === 0 ? 0 : closure(next);
+  };
+  const dfs = (mask: number, answeredDone: number): boolean | 'bound' => {
+    if (answeredDone === answered) return true;
+    if (++steps > LINEARIZE_MAX_STEPS) return 'bound';
+    if (answeredDone > best) { best = answeredDone; bestMask = mask; }
+    let minComplete = Infinity;
+    for (let i = 0; i < n; i++) if (!done[i] && ops[i].completeUs < minComplete) minComplete = ops[i].completeUs;
+    for (let i = 0; i < n; i++) {
+      if (done[i] || ops[i].invokeUs > minComplete) continue;
+      const next = apply(mask, ops[i]);
+      if (next === 0) continue;
+      done[i] = 1;
+      const key = `${next}:${done.join('')}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        const r = dfs(next, answeredDone + (ops[i].outcome === null ? 0 : 1));
+        if (r !== false) { done[i] = 0; return r; }
+      }
+      done[i] = 0;
+    }
+    return false;
+  };
+  const r = dfs(closure(1 << encodeState(initial)), 0);
+  if (r === true) return { ok: true, steps };
+  if (r === 'bound') return { ok: false, steps, why: `the search gave up after ${LINEARIZE_MAX_STEPS} steps` };
+  const states: string[] = [];
+  for (let k = 0; k < 12; k++) if (bestMask & (1 << k)) states.push(describeState(decodeState(k)));
+  return { ok: false, steps, why: `at most ${best} of ${answered} answered ops linearize (then possible states {${states.join(', ')}})` };
+}
