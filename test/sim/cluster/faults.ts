@@ -1,6 +1,6 @@
 // The faults of the cluster simulator's fault phase: what one fault action does to the world.
-// Owns: crashes (any node or the master, or one armed to hit inside the host's next fsync
-// window) with restarts, partitions (symmetric splits, one-way
+// Owns: crashes (any node or the master, one armed to hit inside the host's next fsync window,
+// or every host at once: a power loss) with restarts, partitions (symmetric splits, one-way
 // links, the master isolated) that heal on their own or by a heal action, md member failures
 // injected into one host's kernel, and admin commands sent the way mdctl sends them (through
 // the node's control dispatcher): fail, remove, add, re-add, and master step-down.
@@ -41,6 +41,7 @@ export function applyFault(kind: FaultKind, c: FaultControl): string {
     case 'crash': return crash(c, pickUp(c));
     case 'crash-master': return crash(c, c.leader());
     case 'crash-fsync': return crashInFsync(c);
+    case 'power-loss': return powerLoss(c);
     case 'partition': return partition(c);
     case 'one-way': return oneWay(c);
     case 'isolate-master': return isolateMaster(c);
@@ -69,6 +70,16 @@ function crash(c: FaultControl, h: SimHost | null): string {
   const downUs = c.rand.int(c.world.downtimeUs.lo, c.world.downtimeUs.hi);
   c.restartLater(h, downUs);
   return `crash ${h.id}: restarts in ${(downUs / 1000).toFixed(1)} ms`;
+}
+
+/** Every host loses power at once (unsynced Raft writes may be lost); each restarts after a downtime. */
+function powerLoss(c: FaultControl): string {
+  const up = c.hosts.filter((h) => h.up);
+  for (const h of up) {
+    h.crash('power loss');
+    c.restartLater(h, c.rand.int(c.world.downtimeUs.lo, c.world.downtimeUs.hi));
+  }
+  return `power-loss: ${up.map((h) => h.id).join(',') || 'no host up'} down`;
 }
 
 /** Arms a host (the leader, more often than not) to crash inside its next fsync window. */

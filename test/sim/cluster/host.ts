@@ -27,7 +27,7 @@ import { createPrng } from '../../../daemon/src/raft/prng.js';
 import { Rand, streamSeed } from '../rand.js';
 import { SimStorage } from '../storage.js';
 import type { SnapshotChain } from '../storage.js';
-import type { Entry } from '../../../daemon/src/raft/types.js';
+import type { Entry, RaftFaults } from '../../../daemon/src/raft/types.js';
 import type { Trace } from '../trace.js';
 import { HostKernel } from './kernel.js';
 import type { ClusterNet } from './net.js';
@@ -55,6 +55,8 @@ export interface HostEnv {
   /** The host went down (fault, or its own fence reboot); the run decides when it comes back. */
   crashed: (host: SimHost, why: string) => void;
   observer: HostObserver;
+  /** TEST-ONLY broken Raft cores (RaftConfig.faults), to show the checkers have teeth. */
+  raftFaults?: RaftFaults;
 }
 
 /** What the run's checkers see of each host's Raft log and applied entries. */
@@ -206,6 +208,7 @@ export class SimHost {
         electionTimeoutTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, leaseTicks: LEASE_TICKS,
         clockDriftBoundTicks: DRIFT_BOUND_TICKS, maxInflightAppends: RAFT_MAX_INFLIGHT_APPENDS,
         maxEntriesPerAppend: RAFT_MAX_ENTRIES_PER_APPEND, checkQuorum: true, preVote: true,
+        ...(this.env.raftFaults !== undefined ? { faults: { ...this.env.raftFaults } } : {}),
       },
       writer: {
         demoteMarginTicks: Math.max(1, Math.floor(LEASE_TICKS / 5)), fenceAction: 'stop-array',

@@ -14,6 +14,7 @@ import {
 } from '../../../daemon/src/common/limits.js';
 import { MemoryDiskStore, MemoryDisks } from '../../../daemon/src/md/sim/disk-store.js';
 import { createPrng } from '../../../daemon/src/raft/prng.js';
+import type { RaftFaults } from '../../../daemon/src/raft/types.js';
 import { Rand, streamSeed } from '../rand.js';
 import type { TraceEvent } from '../trace.js';
 import { Trace } from '../trace.js';
@@ -35,6 +36,8 @@ import { ARRAY_DEVICE, describeWorld, DISK_IDS, DISK_SIZE_SECTORS, drawWorld, FA
 export interface ClusterRunOptions extends WorldOptions {
   /** Receives every trace line as it happens (--verbose). */
   sink?: (line: string) => void;
+  /** TEST-ONLY: broken Raft cores (RaftConfig.faults) for the checkers' own tests. */
+  raftFaults?: RaftFaults;
 }
 
 export interface ClusterRunStats {
@@ -124,7 +127,7 @@ class ClusterSim implements FaultControl {
       fault: (p, m) => this.checkers.fail(p, m),
       kernelChanged: () => this.checkers.checkWriters(),
       crashed: (h, why) => this.onCrashed(h, why),
-      observer: this.raftChecks,
+      observer: this.raftChecks, raftFaults: options.raftFaults,
     };
     this.hosts = this.world.nodeIds.map((id, i) => new SimHost(id, i, env));
     this.app = new SimApp(this.hosts, this.sched, this.world.mounted, this.world.appWriteEveryUs);

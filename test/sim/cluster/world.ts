@@ -10,7 +10,8 @@
 // - grace: no fencing, unconfirmed-grace-ms > 0, and stalls no longer than the grace;
 // - slow-md: md calls up to several hundred ms, far beyond the 40 ms demote margin;
 // - drift-bound: every clock drifts at the configured bound, half fast and half slow;
-// - fsync-crash: fsync always takes time, and hosts crash inside their fsync window.
+// - fsync-crash: fsync always takes time, hosts crash inside their fsync window, and the whole
+//   cluster loses power more often (every acknowledged entry must survive on the synced disks).
 // Invariants:
 // - Timing is the daemon's default (tick 10 ms, election 30, heartbeat 2, lease 20, drift bound
 //   2 ticks) and every drift rate is within maxDriftRate(30, 2): the drift the lease proof
@@ -36,11 +37,11 @@ export const DISK_SIZE_SECTORS = 128 * 2048;
 export const ARRAY_DEVICE = 'md0';
 
 export type FaultKind =
-  | 'crash' | 'crash-master' | 'crash-fsync' | 'partition' | 'one-way' | 'isolate-master' | 'heal'
+  | 'crash' | 'crash-master' | 'crash-fsync' | 'power-loss' | 'partition' | 'one-way' | 'isolate-master' | 'heal'
   | 'disk-fault' | 'admin-fail' | 'admin-remove' | 'admin-add' | 'admin-re-add' | 'step-down' | 'stall';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
-  'crash', 'crash-master', 'crash-fsync', 'partition', 'one-way', 'isolate-master', 'heal',
+  'crash', 'crash-master', 'crash-fsync', 'power-loss', 'partition', 'one-way', 'isolate-master', 'heal',
   'disk-fault', 'admin-fail', 'admin-remove', 'admin-add', 'admin-re-add', 'step-down', 'stall',
 ];
 
@@ -201,6 +202,7 @@ function applyProfile(w: ClusterWorld, rand: Rand, maxRate: number, without: rea
     case 'fsync-crash':
       w.fsyncUs = rand.pick([{ lo: 200, hi: 2_000 }, { lo: 1_000, hi: 10_000 }]);
       atLeast('crash-fsync', 3);
+      atLeast('power-loss', 1);
       return;
   }
 }
