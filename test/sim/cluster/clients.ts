@@ -33,9 +33,10 @@ export interface SessionRef {
   seq: number;
 }
 
+/** A node's answer: the session's stored result (md: where md stands on it, cluster/sessions.ts MdStatus). */
 export type Answer =
-  | { kind: 'ok'; index: number; duplicate: boolean }
-  | { kind: 'refused'; code: string; index: number; duplicate: boolean };
+  | { kind: 'ok'; index: number; md: string }
+  | { kind: 'refused'; code: string; index: number; md: string };
 
 export interface OpRecord {
   client: string;
@@ -80,7 +81,7 @@ export interface ClientEnv {
 }
 
 type ProposeFn = (cmd: Command, opts: { timeoutMs: number; session?: SessionRef }) => Promise<
-  { ok: true; index: number; duplicate?: boolean } | { ok: false; code: string; message: string; index: number; duplicate?: boolean }
+  { ok: true; index: number; md?: string } | { ok: false; code: string; message: string; index: number; md?: string }
 >;
 
 /** Simulated slack beyond the node's own timeout before the client stops waiting for an answer. */
@@ -167,7 +168,7 @@ export class SimClients {
       rec.answer = answer;
       rec.completeUs = this.env.sched.nowUs;
       this.env.trace('client', h.id, `${what}: ${describeAnswer(answer)} after ${rec.attempts} attempt(s)`);
-      if (answer.kind === 'ok' && !answer.duplicate) this.env.acked(answer.index, what);
+      if (answer.kind === 'ok') this.env.acked(answer.index, what);
       if (answer.kind === 'ok' && this.accepting && this.env.rand.chance(this.env.world.reproposeRate)) this.repropose(rec);
       break;
     }
@@ -208,8 +209,8 @@ export class SimClients {
         const propose = (inc.node.propose as unknown as ProposeFn).bind(inc.node as ClusterNode);
         propose(cmd, { timeoutMs, session }).then(
           (out) => settle(out.ok
-            ? { kind: 'ok', index: out.index, duplicate: out.duplicate === true }
-            : { kind: 'refused', code: out.code, index: out.index, duplicate: out.duplicate === true }),
+            ? { kind: 'ok', index: out.index, md: out.md ?? 'none' }
+            : { kind: 'refused', code: out.code, index: out.index, md: out.md ?? 'none' }),
           (e: unknown) => settle(e instanceof OpError ? e.code : String(e)),
         );
       });
@@ -261,5 +262,5 @@ function describe(raw: Record<string, unknown>): string {
 }
 
 export function describeAnswer(a: Answer): string {
-  return `${a.kind === 'ok' ? 'ok' : `refused ${a.code}`} at ${a.index}${a.duplicate ? ' (duplicate)' : ''}`;
+  return `${a.kind === 'ok' ? 'ok' : `refused ${a.code}`} at ${a.index} (md ${a.md})`;
 }

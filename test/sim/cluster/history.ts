@@ -2,23 +2,27 @@
 // a run, the global applied log (raft-checks.ts: the entry applied at each index, and when it
 // was first applied), the sim clients' records (clients.ts) and the nodes' final states:
 // (a) every answered client op appears in the applied order exactly once as a non-duplicate
-//     application (or, refused before it was proposed, not at all);
+//     application (the session's first one);
 // (b) no (client, seq) is applied twice as a state change: a later application of the same
-//     session is flagged duplicate and changes nothing but appliedIndex;
-// (c) an answer (ok, or refused with a code) is the outcome of the session's first application;
-//     a re-proposal of an answered op gets that same answer; an op's first application happens
-//     within its real-time interval [invoke, answer];
+//     session is flagged duplicate and changes nothing (but appliedIndex and session bookkeeping);
+// (c) an answer (ok, or refused with a code) is the session's stored result: the outcome of its
+//     first application, or md's refusal reported by the master's md-done entry; its index is
+//     that first application's; a re-proposal of an answered op gets that same answer; an op's
+//     first application happens within its real-time interval [invoke, answer];
 // (d) per md0 member, the record's changes follow the register model of member-model.ts (a
-//     client op's first application makes one of the model's transitions for its outcome; any
-//     other entry - observations, locally failed members - only environment transitions;
-//     md0's adminReadOnly changes only by client ops), and the client-visible history of each
-//     member is linearizable against the model (member-model.ts linearizable());
+//     client op's first application makes one of the model's transitions for its outcome; an
+//     md-done refusal puts the member back exactly as it was before the refused command; any
+//     other entry - observations, md-done successes - only environment transitions; md0's
+//     adminReadOnly changes only by client ops and their undo), and the client-visible history of
+//     each member is linearizable against the model (member-model.ts linearizable(); an op md
+//     refused is transient there);
 // (e) replaying the applied log from an empty state gives, at each node's final applied index,
 //     exactly that node's final state (so the nodes' final states agree).
 // Owns: the replay. Invariants: never changes a node or the log; reports the first broken
 // property through `fail`; the replay is linear in the log length.
 import { applyEntry } from '../../../daemon/src/cluster/apply.js';
 import { decodeCommand, type Command } from '../../../daemon/src/cluster/commands.js';
+import { mdTargetOf } from '../../../daemon/src/cluster/md-ops.js';
 import { emptyClusterState, type ArrayRecord, type ClusterState } from '../../../daemon/src/cluster/types.js';
 import type { LogIndex } from '../../../daemon/src/common/types.js';
 import type { Answer, OpRecord, Reproposal, SessionRef } from './clients.js';
@@ -48,11 +52,21 @@ export interface HistoryStats {
   searchSteps: number;
 }
 
+/** A session's first application and its stored result (updated by md's verdict). */
 interface Application {
   index: number;
   ok: boolean;
   code: string | null;
-  duplicate: boolean;
+  /** md refused it after it was applied (md-done failure: the record was put back). */
+  mdFailed: boolean;
+}
+
+/** What a tracked command's target looked like just before its first application (for md's undo). */
+interface Before {
+  /** The member it acts on, or 'array' (read-only/read-write: md0's adminReadOnly), or null. */
+  target: string | 'array' | null;
+  /** The target member's state (member target), or any member's (array target: its ro). */
+  state: MemberState | null;
 }
 
 const PATHS = DISK_IDS.map((d) => `/dev/${d}`);
@@ -60,17 +74,27 @@ const PATHS = DISK_IDS.map((d) => `/dev/${d}`);
 function project(a: ArrayRecord | undefined, path: string, sticky: boolean): MemberState {
   const m = a?.members.find((x) => x.path === path);
   const pres = m === undefined || m.role === 'removed' ? 'out' : m.role === 'faulty' ? 'faulty' : 'in';
-  return { pres, wm: m?.writeMostly ?? false, sticky };
+  return { pres, wm: m?.writeMostly ?? false, sticky, ro: a?.adminReadOnly ?? false };
 }
 
 const md0 = (s: ClusterState): ArrayRecord | undefined => s.arrays.find((a) => a.device === ARRAY_DEVICE);
-const sameMember = (a: MemberState, b: MemberState): boolean => a.pres === b.pres && a.wm === b.wm;
+const sameMember = (a: MemberState, b: MemberState): boolean => a.pres === b.pres && a.wm === b.wm && a.ro === b.ro;
 const sessionKey = (s: SessionRef): string => `${s.client}#${s.seq}`;
+
+/** The state as compared across a duplicate's application: without appliedIndex and session bookkeeping. */
+function comparable(state: ClusterState): string {
+  return JSON.stringify({ ...state, appliedIndex: 0, sessions: null });
+}
+
+function describeApplication(a: Application): string {
+  return `${a.ok ? 'ok' : `refused ${a.code}`} at ${a.index}${a.mdFailed ? ' (md refused it)' : ''}`;
+}
 
 function memberOp(c: Command): MemberOp | null {
   switch (c.op) {
     case 'set-faulty': case 'hot-remove': case 'hot-add': case 're-add': return { op: c.op };
     case 'write-mostly': return { op: 'write-mostly', on: c.on };
+    case 'read-only': case 'read-write': return c.device === ARRAY_DEVICE ? { op: c.op } : null;
     default: return null;
   }
 }
@@ -81,8 +105,10 @@ function outcomeOf(a: Answer): Outcome {
 
 export class HistoryChecker {
   readonly stats: HistoryStats = { answered: 0, indeterminate: 0, duplicatesApplied: 0, reproposalsAnswered: 0, searchSteps: 0 };
-  /** "client#seq" -> its first application. */
+  /** "client#seq" -> its first application (our clients' sessions). */
   private readonly first = new Map<string, Application>();
+  /** "client#seq" -> its target before its first application (every session: md may undo any). */
+  private readonly befores = new Map<string, Before>();
   /** md0 members' model state after the replay so far (sticky is tracked here, not in the record). */
   private readonly members = new Map<string, MemberState>();
   /** The members' state when md0 was created (the search's initial states). */
@@ -111,39 +137,48 @@ export class HistoryChecker {
         continue;
       }
       const d = e.data.length > 0 ? decodeCommand(e.data) : null;
-      const session = d === null ? undefined : (d as { session?: SessionRef }).session;
+      const session = d === null ? undefined : d.session;
+      const key = session === undefined ? null : sessionKey(session);
       const ours = session !== undefined && this.input.clientIds.has(session.client);
-      const beforeJson = ours && this.first.has(sessionKey(session)) ? JSON.stringify({ ...state, appliedIndex: 0 }) : null;
+      const seenBefore = key !== null && this.befores.has(key);
+      const beforeJson = seenBefore ? comparable(state) : null;
       const before = PATHS.map((p) => project(md0(state), p, this.members.get(p)?.sticky ?? false));
-      const roBefore = md0(state)?.adminReadOnly;
       const r = applyEntry(state, e.data, e.index as LogIndex) as { ok: boolean; code?: string; duplicate?: true };
-      if (d !== null && d.ok && d.command.op === 'create' && d.command.device === ARRAY_DEVICE) {
+      const cmd = d !== null && d.ok ? d.command : null;
+      if (cmd !== null && cmd.op === 'create' && cmd.device === ARRAY_DEVICE && r.ok) {
         for (const p of PATHS) this.members.set(p, project(md0(state), p, false));
         this.initial = new Map(this.members);
+        if (key !== null) this.befores.set(key, { target: null, state: null });
         continue;
       }
-      if (this.initial === null) continue;
-      if (ours) {
-        const key = sessionKey(session);
-        if (beforeJson !== null) {
-          this.stats.duplicatesApplied++;
-          if (JSON.stringify({ ...state, appliedIndex: 0 }) !== beforeJson) {
-            this.fail('exactly-once', `${key} (${d!.ok ? d!.command.op : '?'}) was applied again as a state change at index ${e.index} (first at ${this.first.get(key)!.index})`);
-            return false;
-          }
-          if (r.duplicate !== true) {
-            this.fail('exactly-once', `${key} applied again at index ${e.index} without the duplicate flag (first at ${this.first.get(key)!.index})`);
-            return false;
-          }
-          continue;
-        }
-        if (r.duplicate === true) {
-          this.fail('exactly-once', `${key}'s first application (index ${e.index}) is flagged duplicate`);
+      if (seenBefore) {
+        // (b): a second copy of an applied request.
+        if (ours) this.stats.duplicatesApplied++;
+        if (comparable(state) !== beforeJson) {
+          this.fail('exactly-once', `${key} (${cmd?.op ?? '?'}) was applied again as a state change at index ${e.index}`);
           return false;
         }
-        this.first.set(key, { index: e.index, ok: r.ok, code: r.ok ? null : r.code ?? null, duplicate: false });
+        if (r.duplicate !== true) {
+          this.fail('exactly-once', `${key} applied again at index ${e.index} without the duplicate flag`);
+          return false;
+        }
+        continue;
       }
-      if (!this.judgeChange(e.index, d !== null && d.ok ? d.command : null, ours ? session : undefined, r, before, roBefore, state)) return false;
+      if (r.duplicate === true) {
+        this.fail('exactly-once', `${key ?? 'an entry without a session'} at index ${e.index} is answered as a duplicate of nothing applied`);
+        return false;
+      }
+      if (key !== null) {
+        const target = cmd === null ? null : mdTargetOf(cmd);
+        const member = target !== null && 'member' in target ? target.member : null;
+        const at = member === null ? -1 : PATHS.indexOf(member);
+        if (at >= 0) this.befores.set(key, { target: member, state: before[at] });
+        else if (target !== null && 'array' in target && target.array === 'read-only') this.befores.set(key, { target: 'array', state: before[0] });
+        else this.befores.set(key, { target: null, state: null });
+        if (ours) this.first.set(key, { index: e.index, ok: r.ok, code: r.ok ? null : r.code ?? null, mdFailed: false });
+      }
+      if (this.initial === null) continue;
+      if (!this.judgeChange(e.index, cmd, ours ? session : undefined, r, before, state)) return false;
     }
     for (; f < finals.length; f++) if (!this.sameState(state, finals[f])) return false;
     return true;
@@ -161,25 +196,35 @@ export class HistoryChecker {
     return true;
   }
 
-  /** (d) white-box: how the entry at index changed md0's members and adminReadOnly. */
+  /** (d) white-box: how the entry at index changed md0's members (and its adminReadOnly). */
   private judgeChange(
     index: number, cmd: Command | null, session: SessionRef | undefined, r: { ok: boolean; code?: string },
-    before: MemberState[], roBefore: boolean | undefined, state: ClusterState,
+    before: MemberState[], state: ClusterState,
   ): boolean {
     const what = `${session !== undefined ? `${sessionKey(session)} ` : ''}${cmd?.op ?? 'entry'} at index ${index}`;
-    const roAfter = md0(state)?.adminReadOnly;
-    const clientRo = session !== undefined && r.ok && (cmd?.op === 'read-only' || cmd?.op === 'read-write');
-    if (roBefore !== undefined && roAfter !== roBefore && !clientRo) {
-      this.fail('member-model', `${what} changed md0's adminReadOnly ${roBefore} -> ${roAfter} without a client op`);
-      return false;
+    // md refused a pending command: the master's md-done puts its target back as it was before it.
+    const undoneKey = cmd !== null && cmd.op === 'md-done' && !cmd.ok ? sessionKey(cmd) : null;
+    const undone = undoneKey === null ? undefined : this.befores.get(undoneKey);
+    if (undoneKey !== null && cmd !== null && cmd.op === 'md-done') {
+      const app = this.first.get(undoneKey);
+      if (app !== undefined && app.ok) { app.ok = false; app.code = cmd.code ?? 'E_KERNEL'; app.mdFailed = true; }
     }
+    const mop = cmd !== null && session !== undefined ? memberOp(cmd) : null;
     for (let i = 0; i < PATHS.length; i++) {
       const p = PATHS[i];
       const b = before[i];
       const after = project(md0(state), p, false);
-      const mop = cmd !== null && session !== undefined && 'member' in cmd && cmd.member === p ? memberOp(cmd) : null;
+      const onP = mop !== null && cmd !== null && (('member' in cmd && cmd.member === p) || mop.op === 'read-only' || mop.op === 'read-write');
       let next: MemberState | undefined;
-      if (mop !== null) {
+      if (undone !== undefined && undone.state !== null && (undone.target === p || undone.target === 'array')) {
+        // The target goes back: the member record (member target) or md0's adminReadOnly (array target).
+        const back: MemberState = undone.target === p ? { ...undone.state, ro: b.ro } : { ...b, ro: undone.state.ro };
+        if (!sameMember(after, back) && !(undone.target === 'array' && sameMember(after, b))) {
+          this.fail('member-model', `${what} (md refused ${undoneKey}) left ${p} at ${describeState(after)}, not as it was before that command (${describeState(back)})`);
+          return false;
+        }
+        next = sameMember(after, back) ? back : b;
+      } else if (onP) {
         const outcome: Outcome = r.ok ? { ok: true } : { ok: false, code: r.code ?? '?' };
         next = opNext(b, mop, outcome).find((n) => sameMember(n, after));
         if (next === undefined) {
@@ -212,17 +257,11 @@ export class HistoryChecker {
       this.stats.answered++;
       const a = op.answer;
       if (first === undefined) {
-        // Refused before it was proposed (validation against the answering node's state): allowed, nothing applied.
-        if (a.kind === 'refused' && !a.duplicate) continue;
         this.fail('exactly-once', `${key} (${op.command.op}) was answered ${describeAnswer(a)} but never applied`);
         return false;
       }
-      if (!this.sameAsFirst(a, first)) {
-        this.fail('exactly-once', `${key} (${op.command.op}) was answered ${describeAnswer(a)} but first applied at ${first.index} as ${first.ok ? 'ok' : `refused ${first.code}`}`);
-        return false;
-      }
-      if (!a.duplicate && a.kind === 'ok' && a.index !== first.index) {
-        this.fail('exactly-once', `${key} was answered at index ${a.index} but first applied at ${first.index}`);
+      if (!this.sameAsFirst(a, first) || a.index !== first.index) {
+        this.fail('exactly-once', `${key} (${op.command.op}) was answered ${describeAnswer(a)} but its stored result is ${describeApplication(first)}`);
         return false;
       }
       const at = this.input.appliedAtUs[first.index];
@@ -238,14 +277,19 @@ export class HistoryChecker {
     return a.kind === 'ok' ? first.ok : !first.ok && first.code === a.code;
   }
 
+  /** md refused these after applying them (transient in the search). */
+  private mdFailed(key: string): boolean {
+    return this.first.get(key)?.mdFailed === true;
+  }
+
   private checkReproposals(): boolean {
     for (const r of this.input.reproposals) {
       if (r.answer === null || r.op.answer === null) continue;
       this.stats.reproposalsAnswered++;
       const key = sessionKey(r.op);
       const first = this.first.get(key);
-      if (first === undefined || !this.sameAsFirst(r.answer, first) || !r.answer.duplicate) {
-        this.fail('exactly-once', `re-proposal of ${key} (${r.op.command.op}, answered ${describeAnswer(r.op.answer)}) through ${r.host} was answered ${describeAnswer(r.answer)}, not the stored result as a duplicate`);
+      if (first === undefined || !this.sameAsFirst(r.answer, first) || r.answer.index !== first.index) {
+        this.fail('exactly-once', `re-proposal of ${key} (${r.op.command.op}, answered ${describeAnswer(r.op.answer)}) through ${r.host} was answered ${describeAnswer(r.answer)}, not the stored result`);
         return false;
       }
     }
@@ -259,11 +303,12 @@ export class HistoryChecker {
     for (const p of PATHS) {
       const hist: HistoryOp[] = [];
       for (const op of this.input.ops) {
-        const mop = op.member === p ? memberOp(op.command) : null;
+        const mop = op.member === p || op.member === null ? memberOp(op.command) : null;
         if (mop === null) continue;
         hist.push({
           name: `${sessionKey(op)} ${op.command.op}`, op: mop, invokeUs: op.invokeUs,
           completeUs: op.completeUs ?? Infinity, outcome: op.answer === null ? null : outcomeOf(op.answer),
+          transient: op.answer !== null && this.mdFailed(sessionKey(op)),
         });
       }
       const v = linearizable(hist, this.initial.get(p)!);

@@ -159,15 +159,16 @@ export class SimHost {
    * applyOne up at each call, so a test's patch of the prototype still takes effect).
    */
   private observeApplies(node: ClusterNode): void {
-    const target = node as unknown as { applyOne: (e: Entry) => boolean; state: { appliedIndex: number } };
-    const proto = ClusterNode.prototype as unknown as { applyOne?: (e: Entry) => boolean };
+    type ApplyOne = (e: Entry, ...rest: unknown[]) => boolean;
+    const target = node as unknown as { applyOne: ApplyOne; state: { appliedIndex: number } };
+    const proto = ClusterNode.prototype as unknown as { applyOne?: ApplyOne };
     if (typeof proto.applyOne !== 'function') {
       this.env.fault('harness', 'ClusterNode.applyOne is gone: the simulator cannot observe applied entries');
       return;
     }
-    target.applyOne = (e: Entry): boolean => {
+    target.applyOne = (e: Entry, ...rest: unknown[]): boolean => {
       const before = target.state.appliedIndex;
-      const out = proto.applyOne!.call(node, e);
+      const out = proto.applyOne!.call(node, e, ...rest);
       if (e.index > before) this.env.observer.applied(this, e, before);
       return out;
     };

@@ -167,7 +167,7 @@ export function drawWorld(rand: Rand, opts: WorldOptions & { profile: WorldProfi
   if (opts.clients === true) {
     w.clients = {
       clients: rand.pick([2, 3]), attemptTimeoutMs: rand.pick([300, 1_000, 3_000]),
-      thinkUs: rand.pick([{ lo: 10_000, hi: 300_000 }, { lo: 100_000, hi: 1_000_000 }]), reproposeRate: rand.pick([0.1, 0.3]),
+      thinkUs: rand.pick([{ lo: 50_000, hi: 500_000 }, { lo: 200_000, hi: 2_000_000 }]), reproposeRate: rand.pick([0.1, 0.3]),
     };
     for (const k of CLIENT_OWNED_FAULTS) (w.weights as Record<FaultKind, number>)[k] = 0;
   }
