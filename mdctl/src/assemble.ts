@@ -17,7 +17,7 @@ export async function runAssemble(ctx: Ctx): Promise<number> {
     const wanted = s.state.arrays.filter((a) => a.run === 'stopped' && (v.uuid === undefined || a.uuid === v.uuid));
     if (wanted.length === 0) { ctx.note(v.uuid ? `no stopped array with UUID ${String(v.uuid)}` : 'no stopped arrays to assemble'); return v.uuid ? EXIT.FAIL : EXIT.OK; }
     for (const a of wanted) {
-      try { await c.request('propose', { command: { op: 'run', device: a.device } }); ctx.note(`/dev/${a.device} has been started.`); } catch (e) { ctx.note(describe(e, `/dev/${a.device}`)); return EXIT.FAIL; }
+      try { await ctx.propose({ command: { op: 'run', device: a.device } }); ctx.note(`/dev/${a.device} has been started.`); } catch (e) { ctx.note(describe(e, `/dev/${a.device}`)); return EXIT.FAIL; }
     }
     return EXIT.OK;
   }
@@ -39,7 +39,7 @@ export async function runAssemble(ctx: Ctx): Promise<number> {
     chunkKiB: sb.chunkSectors > 0 ? sb.chunkSectors / 2 : null, layout: null,
   };
   try {
-    await c.request('propose', { command: cmd, timeoutMs: 60_000 });
+    await ctx.propose({ command: cmd, timeoutMs: 60_000 });
   } catch (e) {
     ctx.note(describe(e, `assemble /dev/${device} failed`));
     return EXIT.FAIL;

@@ -16,7 +16,17 @@ export class ClientError extends Error {
 }
 
 export function socketPath(opt: string | undefined, env: NodeJS.ProcessEnv): string {
-  return opt ?? env.MDCTL_SOCKET ?? DEFAULT_SOCKET;
+  return socketPaths(opt, env)[0];
+}
+
+/**
+ * Every daemon mdctl may ask, the local one first: --socket or MDCTL_SOCKET, each possibly a
+ * comma-separated list (the others answer a command when the first does not: propose.ts).
+ */
+export function socketPaths(opt: string | undefined, env: NodeJS.ProcessEnv): string[] {
+  const raw = opt ?? env.MDCTL_SOCKET ?? DEFAULT_SOCKET;
+  const list = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return list.length > 0 ? list : [DEFAULT_SOCKET];
 }
 
 export class Client {

@@ -2,7 +2,8 @@
 // mdadm-style error type. Owns: message formatting (`mdctl: ...`) and exit codes.
 import { hostname } from 'node:os';
 import type { ParsedArgs } from './args.js';
-import { Client, ClientError, socketPath } from './client.js';
+import { Client, ClientError, socketPaths } from './client.js';
+import { Proposer, type ProposeBody, type ProposeResult } from './propose.js';
 
 /** mdadm's exit codes. */
 export const EXIT = { OK: 0, FAIL: 1, USAGE: 2, DEGRADED: 1, UNUSABLE: 2, NO_INFO: 4 } as const;
@@ -15,18 +16,34 @@ export interface Io {
 
 export class Ctx {
   private client: Client | null = null;
+  private proposer: Proposer | null = null;
   constructor(readonly args: ParsedArgs, readonly io: Io) {}
+
+  private sockets(): string[] {
+    return socketPaths(this.args.values.socket as string | undefined, this.io.env);
+  }
 
   async daemon(): Promise<Client> {
     if (!this.client) {
-      const c = new Client(socketPath(this.args.values.socket as string | undefined, this.io.env));
+      const c = new Client(this.sockets()[0]);
       await c.connect();
       this.client = c;
     }
     return this.client;
   }
+
+  /**
+   * Proposes a command exactly once (this invocation's session; retried through the listed
+   * daemons on connection loss, E_NOT_LEADER or a timeout) and waits for md's result.
+   */
+  propose(body: ProposeBody): Promise<ProposeResult> {
+    this.proposer ??= new Proposer(this.sockets(), null, undefined, (m) => { if (this.verbose) this.note(m); });
+    return this.proposer.propose(body);
+  }
+
   close(): void {
     this.client?.close();
+    this.proposer?.close();
   }
   /** mdadm prints its notices on stderr as "mdadm: ..."; ours say "mdctl: ...". */
   note(msg: string): void {

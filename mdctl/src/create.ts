@@ -68,7 +68,7 @@ export async function runCreate(ctx: Ctx): Promise<number> {
     try { await c.request('confirm', { path: m }); } catch (e) { ctx.note(describe(e, `cannot confirm ${m} on this node`)); return EXIT.FAIL; }
   }
   try {
-    await c.request('propose', { command: cmd, waitAll: ctx.args.values['wait-all'] === true, timeoutMs: 60_000 });
+    await ctx.propose({ command: cmd, waitAll: ctx.args.values['wait-all'] === true, timeoutMs: 60_000 });
   } catch (e) {
     ctx.note(describe(e, `create /dev/${String(cmd.device)} failed`));
     return EXIT.FAIL;

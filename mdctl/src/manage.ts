@@ -21,7 +21,6 @@ export async function runManage(ctx: Ctx): Promise<number> {
     if (needsDevices(op) && devices.length === 0) throw new UsageError(`--${op} needs at least one device`);
     if (!needsDevices(op) && devices.length > 0) throw new UsageError(`--${op} takes no device (got ${devices[0]})`);
   }
-  const client = await ctx.daemon();
   let changed = 0;
   for (const { op, devices, withDevices } of ops) {
     const state = await readState(ctx);
@@ -43,7 +42,7 @@ export async function runManage(ctx: Ctx): Promise<number> {
     for (const [cmd, done] of commandsFor(op, device, targets, withDevices, ctx.args.values.force === true, state, readdable)) {
       try {
         if (cmd.op === 'hot-add' || cmd.op === 'add-spare' || cmd.op === 're-add') await confirmLocally(ctx, String(cmd.member));
-        await client.request('propose', { command: cmd, waitAll: ctx.args.values['wait-all'] === true });
+        await ctx.propose({ command: cmd, waitAll: ctx.args.values['wait-all'] === true });
         changed++;
         if (done) ctx.note(done);
       } catch (e) {

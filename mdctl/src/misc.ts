@@ -106,9 +106,8 @@ async function action(ctx: Ctx): Promise<number> {
   if (!['check', 'repair', 'idle', 'frozen'].includes(act)) throw new UsageError(`--action=${act}: expected check, repair, idle or frozen`);
   const name = ctx.args.positionals[0] ? mdName(ctx.args.positionals[0]) : null;
   if (!name) throw new UsageError('--action needs an md device');
-  const c = await ctx.daemon();
   try {
-    await c.request('propose', { command: { op: 'sync-action', device: name, action: act } });
+    await ctx.propose({ command: { op: 'sync-action', device: name, action: act } });
   } catch (e) {
     ctx.note(describe(e, `/dev/${name}: ${act}`));
     return EXIT.FAIL;

@@ -24,7 +24,7 @@ const create = { op: 'create', device: 'md0', uuid: UUID, name: 'demo:0', level:
 describe('command decoding', () => {
   it('round-trips through the entry encoding', () => {
     const c = cmd(create);
-    expect(decodeCommand(encodeCommand(c))).toEqual({ ok: true, command: c });
+    expect(decodeCommand(encodeCommand(c, { client: 'c1', seq: 7 }))).toEqual({ ok: true, command: c, session: { client: 'c1', seq: 7 } });
   });
   it('rejects malformed commands with a message naming the field', () => {
     expect(parseCommand({ ...create, device: '../etc' })).toMatchObject({ ok: false, message: expect.stringContaining('device') });
@@ -98,7 +98,7 @@ describe('validation and apply', () => {
       let i = a.appliedIndex;
       for (const c of cmds) {
         i++;
-        const bytes = encodeCommand(cmd(c));
+        const bytes = encodeCommand(cmd(c), { client: 'prop', seq: i });
         expect(applyEntry(a, bytes, i as LogIndex)).toEqual(applyEntry(b, bytes, i as LogIndex));
       }
       expect(a).toEqual(b);

@@ -12,8 +12,9 @@ let index = 0;
 function apply(s: ClusterState, c: unknown): void {
   const parsed = parseCommand(c);
   if (!parsed.ok) throw new Error(parsed.message);
-  const r = applyEntry(s, encodeCommand(parsed.command), ++index as LogIndex);
-  expect(r, JSON.stringify(r)).toEqual({ ok: true });
+  ++index;
+  const r = applyEntry(s, encodeCommand(parsed.command, { client: 'test', seq: index }), index as LogIndex);
+  expect(r, JSON.stringify(r)).toMatchObject({ ok: true });
 }
 function create(s: ClusterState, device: string, disks: string[], uuid: string): void {
   apply(s, { op: 'create', device, uuid, name: `x:${device}`, level: 'raid1', raidDevices: 2, members: disks, spares: 0, metadata: '1.2', bitmap: 'none', chunkKiB: null, layout: null, assumeClean: true, sizeKiB: 1024 });

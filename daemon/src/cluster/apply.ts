@@ -9,26 +9,56 @@ import type { LogIndex, NodeId, Sectors, Term } from '../common/types.js';
 import { decodeCommand, type Command, type CommandOf } from './commands.js';
 import type { ArrayRecord, ClusterState, MemberRecord } from './types.js';
 import { findArray, findMember, validate } from './validate.js';
+import { applyMdDone, mdTargetOf, pendingRoom, registerPending, undoOf } from './md-ops.js';
+import { checkSession, recordResult, type MdStatus, type SessionRef, type StoredResult } from './sessions.js';
+import { sessionsOf } from './types.js';
 
-export type ApplyResult = { ok: true } | { ok: false; code: ErrorCode; message: string };
+/**
+ * The outcome of one entry. duplicate: the request's session had already applied it, and this is
+ * its stored result (nothing changed). md: where the md operation stands ('pending' until the
+ * master's md-done; cluster/md-ops.ts).
+ */
+export type ApplyResult = ({ ok: true } | { ok: false; code: ErrorCode; message: string }) & { duplicate?: true; md?: MdStatus };
 
 function newMember(path: string, role: MemberRecord['role'], slot: number | null, inSync: boolean): MemberRecord {
   return { path, localPaths: {}, deviceUuid: null, role, slot, inSync, descNumber: -1, writeMostly: false, wantReplacement: false, replacementFor: null, pendingAdd: null, kernelName: null, major: 0, minor: 0 };
 }
 
-/** Applies a committed entry's payload. An undecodable payload is refused like an invalid command. */
+/**
+ * Applies a committed entry's payload. An undecodable payload is refused like an invalid command.
+ * A request with a session is applied at most once: a second copy (re-submitted, forwarded twice,
+ * retried by its client through another node) gets the first copy's stored result.
+ */
 export function applyEntry(state: ClusterState, payload: Uint8Array, index: LogIndex): ApplyResult {
   assert(index > state.appliedIndex, `apply out of order: ${index} after ${state.appliedIndex}`);
   state.appliedIndex = index;
   if (payload.length === 0) return { ok: true }; // leader's no-op entry
   const d = decodeCommand(payload);
-  if (!d.ok) return { ok: false, code: 'E_BAD_REQUEST', message: d.message };
-  return applyCommand(state, d.command);
+  if (d.session) {
+    const v = checkSession(sessionsOf(state), d.session);
+    if (v.kind === 'duplicate') return { ...fromStored(v.result), duplicate: true };
+    if (v.kind === 'expired') return { ok: false, code: 'E_SESSION_EXPIRED', message: v.message };
+  }
+  const r: ApplyResult = d.ok ? applyCommand(state, d.command, d.session) : { ok: false, code: 'E_BAD_REQUEST', message: d.message };
+  if (d.session) {
+    recordResult(sessionsOf(state), d.session, { index, ok: r.ok, md: r.md ?? 'none', ...(r.ok ? {} : { code: r.code, message: r.message }) });
+  }
+  return r;
 }
 
-export function applyCommand(state: ClusterState, cmd: Command): ApplyResult {
+function fromStored(s: StoredResult): ApplyResult {
+  return s.ok ? { ok: true, md: s.md } : { ok: false, code: s.code ?? 'E_INTERNAL', message: s.message ?? '', md: s.md };
+}
+
+/** Applies a decoded command (validated here: every node reaches the same verdict). */
+export function applyCommand(state: ClusterState, cmd: Command, session?: SessionRef): ApplyResult {
   const v = validate(state, cmd);
   if (!v.ok) return v;
+  const device = 'device' in cmd ? cmd.device : undefined;
+  const before = device === undefined ? undefined : findArray(state, device);
+  const tracked = session !== undefined && mdTargetOf(cmd) !== null;
+  if (tracked && !pendingRoom(before)) return { ok: false, code: 'E_SESSIONS_FULL', message: `too many md operations pending on /dev/${device}` };
+  const undo = tracked ? undoOf(before, cmd) : null;
   switch (cmd.op) {
     case 'create': applyCreate(state, cmd); break;
     case 'assemble': applyAssemble(state, cmd); break;
@@ -49,13 +79,16 @@ export function applyCommand(state: ClusterState, cmd: Command): ApplyResult {
       for (const p of Object.keys(state.deviceSeen)) state.deviceSeen[p] = state.deviceSeen[p].filter((n) => n !== cmd.node);
       break;
     }
+    case 'md-done': applyMdDone(state, findArray(state, cmd.device)!, cmd, state.appliedIndex); break;
     default: {
       const a = findArray(state, cmd.device)!;
       if (cmd.op === 'run' && a.run !== 'running') a.startedIndex = state.appliedIndex;
-      applyOnArray(a, cmd);
+      applyOnArray(a, cmd, state.appliedIndex);
     }
   }
-  return { ok: true };
+  if (!tracked || undo === null) return { ok: true };
+  const after = findArray(state, device!)!;
+  return { ok: true, md: registerPending(state, after, cmd, session!, state.appliedIndex, undo) };
 }
 
 function applyCreate(state: ClusterState, cmd: CommandOf<'create'>): void {
@@ -97,9 +130,30 @@ function insertArray(state: ClusterState, a: ArrayRecord): void {
   state.arrays.sort((x, y) => (x.device < y.device ? -1 : x.device > y.device ? 1 : 0));
 }
 
-type ArrayCommand = Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'node-add' | 'node-remove' }>;
+type ArrayCommand = Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'node-add' | 'node-remove' | 'md-done' }>;
 
-function applyOnArray(a: ArrayRecord, cmd: ArrayCommand): void {
+/** Marks the members a client command changes at `index` (conditional observations, apply.ts header). */
+function touch(a: ArrayRecord, paths: string[], index: number): void {
+  for (const m of a.members) if (paths.includes(m.path)) m.changedIndex = index;
+}
+
+function applyOnArray(a: ArrayRecord, cmd: ArrayCommand, index: number): void {
+  if (cmd.op !== 'observe' && cmd.op !== 'checkpoint') {
+    applyClientOnArray(a, cmd);
+    if ('member' in cmd) touch(a, cmd.op === 'replace' ? [cmd.member, cmd.with] : [cmd.member], index);
+    return;
+  }
+  if (cmd.op === 'observe') applyObserve(a, cmd);
+  else applyCheckpoint(a, cmd);
+}
+
+function applyCheckpoint(a: ArrayRecord, cmd: CommandOf<'checkpoint'>): void {
+  a.sync = { action: cmd.action, doneSectors: cmd.doneSectors, totalSectors: cmd.totalSectors, term: cmd.term, speedKiBps: cmd.speedKiBps ?? 0 };
+  const req = a.requestedAction;
+  if (req !== null && (req === cmd.action || ((req === 'idle' || req === 'frozen') && cmd.action === 'idle'))) a.requestedAction = null;
+}
+
+function applyClientOnArray(a: ArrayRecord, cmd: Exclude<ArrayCommand, { op: 'observe' | 'checkpoint' }>): void {
   switch (cmd.op) {
     case 'stop': a.run = 'stopped'; return;
     case 'run': a.run = 'running'; return;
@@ -120,13 +174,6 @@ function applyOnArray(a: ArrayRecord, cmd: ArrayCommand): void {
       return;
     }
     case 'write-mostly': findMember(a, cmd.member)!.writeMostly = cmd.on; return;
-    case 'checkpoint': {
-      a.sync = { action: cmd.action, doneSectors: cmd.doneSectors, totalSectors: cmd.totalSectors, term: cmd.term, speedKiBps: cmd.speedKiBps ?? 0 };
-      const req = a.requestedAction;
-      if (req !== null && (req === cmd.action || ((req === 'idle' || req === 'frozen') && cmd.action === 'idle'))) a.requestedAction = null;
-      return;
-    }
-    case 'observe': applyObserve(a, cmd); return;
   }
 }
 
@@ -140,12 +187,26 @@ function addMember(a: ArrayRecord, path: string, how: 'add' | 're-add'): MemberR
   return m;
 }
 
-/** The master's kernel view becomes the record: roles, slots, sync state, sizes. */
+/**
+ * The master's kernel view becomes the record: roles, slots, sync state, sizes.
+ * Merge rule (conditional observation): the view was read when the record at index `base` was
+ * already carried out in the kernel. A member whose admin state a later command changed
+ * (changedIndex > base: a fail, remove, add, write-mostly or md's refusal of one, committed after
+ * the read) keeps its record; the next observation, based on a newer index, reports it. So no
+ * observation can revert a command committed after its kernel read. Array-wide facts (sizes,
+ * order, chunk) have no admin command and are taken as read. Entries without a base (written
+ * before this rule) are unconditional.
+ */
 function applyObserve(a: ArrayRecord, cmd: CommandOf<'observe'>): void {
+  if (cmd.base !== undefined && cmd.base < (a.observedBase ?? 0)) return; // a newer view is already recorded
+  if (cmd.base !== undefined) a.observedBase = cmd.base;
+  const base = cmd.base ?? Number.MAX_SAFE_INTEGER;
+  const newer = (m: MemberRecord): boolean => (m.changedIndex ?? 0) > base;
   const seen = new Set<string>();
   for (const o of cmd.members) {
     seen.add(o.path);
     let m = findMember(a, o.path);
+    if (m && newer(m)) continue;
     if (!m) {
       m = newMember(o.path, o.role, null, false);
       a.members.push(m);
@@ -159,7 +220,7 @@ function applyObserve(a: ArrayRecord, cmd: CommandOf<'observe'>): void {
   }
   for (const m of a.members) {
     // md dropped it (e.g. hot-removed by the kernel); keep pending adds the master has not done yet.
-    if (!seen.has(m.path) && m.role !== 'removed' && m.pendingAdd === null) Object.assign(m, { role: 'removed', slot: null, inSync: false });
+    if (!seen.has(m.path) && !newer(m) && m.role !== 'removed' && m.pendingAdd === null) Object.assign(m, { role: 'removed', slot: null, inSync: false });
   }
   a.componentSizeKiB = cmd.componentSizeKiB;
   a.arraySizeKiB = cmd.arraySizeKiB;

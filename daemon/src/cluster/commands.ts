@@ -3,12 +3,19 @@
 // Invariants: decodeCommand never throws; a command that decodes is well-formed (ranges, names),
 // but not necessarily valid against the state: validate.ts decides that.
 import { z } from 'zod';
+import type { ErrorCode } from '../common/errors.js';
 import { MD_MAX_MEMBERS_PER_ARRAY } from '../common/limits.js';
 import { NODE_ID_PATTERN, type NodeId, type Sectors, type Term } from '../common/types.js';
+import { SESSION_MAX_MESSAGE_CHARS } from '../common/limits.js';
+import { CLIENT_ID_PATTERN, isSessionRef, type SessionRef } from './sessions.js';
 
 export const COMMAND_VERSION = 1;
 
-const devName = z.string().regex(/^md[0-9]{1,3}$|^md_[A-Za-z0-9_.-]{1,32}$/, 'an md device name such as md0');
+// md accepts a numbered device (md0..md511 by the minor numbers mdadm hands out) or a named one
+// "md_<name>" whose whole name fits the kernel's disk name (DISK_NAME_LEN 32, NUL included).
+const devName = z.string().regex(/^md(?:[0-9]|[1-9][0-9]|[1-4][0-9]{2}|50[0-9]|51[01])$|^md_[A-Za-z0-9_.-]{1,28}$/, 'an md device name such as md0 or md_name (at most 31 characters)');
+/** The array name in the superblock (v1 set_name: 32 bytes); mdadm refuses spaces, '/' and control characters. */
+const arrayName = z.string().min(1).max(32).refine((n) => !/[\s/]/.test(n) && [...n].every((c) => c.charCodeAt(0) > 0x1f && c.charCodeAt(0) !== 0x7f), 'an array name without spaces, "/" or control characters');
 const path = z.string().min(1).max(256).regex(/^\/[^\0\s]*$/, 'an absolute device path');
 const uuid = z.string().regex(/^[0-9a-f]{8}:[0-9a-f]{8}:[0-9a-f]{8}:[0-9a-f]{8}$/, 'a UUID in colon form');
 const node = z.string().regex(NODE_ID_PATTERN, 'a node id');
@@ -19,7 +26,7 @@ const memberOp = <T extends string>(op: T) => z.object({ op: z.literal(op), devi
 
 const schema = z.discriminatedUnion('op', [
   z.object({
-    op: z.literal('create'), device: devName, uuid, name: z.string().min(1).max(32), level,
+    op: z.literal('create'), device: devName, uuid, name: arrayName, level,
     raidDevices: z.number().int().min(1).max(MD_MAX_MEMBERS_PER_ARRAY),
     members: z.array(z.union([path, z.literal('missing')])).min(1).max(MD_MAX_MEMBERS_PER_ARRAY),
     spares: z.number().int().min(0).max(MD_MAX_MEMBERS_PER_ARRAY),
@@ -52,7 +59,17 @@ const schema = z.discriminatedUnion('op', [
     speedKiBps: count.optional(),
   }).strict().refine((c) => c.doneSectors <= c.totalSectors, 'doneSectors must not exceed totalSectors'),
   z.object({
+    op: z.literal('md-done'), device: devName, term: count, client: z.string().regex(CLIENT_ID_PATTERN), seq: count.min(1),
+    ok: z.boolean(), code: z.string().regex(/^E_[A-Z_]{1,40}$/).optional(), message: z.string().max(SESSION_MAX_MESSAGE_CHARS).optional(),
+  }).strict(),
+  z.object({
     op: z.literal('observe'), device: devName, term: count, componentSizeKiB: count, arraySizeKiB: count,
+    /**
+     * The applied index of the record the master's plan found its kernel in line with when it
+     * read this view: a member changed by a command applied after it keeps its record (apply.ts).
+     * Absent in entries written before conditional observations (read as "unconditional").
+     */
+    base: count.optional(),
     ctimeSec: count.optional(),
     /** The internal bitmap's chunk (md/bitmap/chunksize) as the master's kernel reports it. */
     bitmapChunkKiB: count.optional(),
@@ -78,7 +95,8 @@ const schema = z.discriminatedUnion('op', [
 type Raw = z.infer<typeof schema>;
 /** A decoded command; node ids, terms and sectors branded. */
 export type Command = Brandify<Raw>;
-type Brandify<T> = T extends { op: 'checkpoint' }
+type Brandify<T> = T extends { op: 'md-done' } ? Omit<T, 'term' | 'code'> & { term: Term; code?: ErrorCode }
+  : T extends { op: 'checkpoint' }
   ? Omit<T, 'term' | 'doneSectors' | 'totalSectors'> & { term: Term; doneSectors: Sectors; totalSectors: Sectors }
   : T extends { op: 'observe' } ? Omit<T, 'term'> & { term: Term }
     : T extends { op: 'master' } ? Omit<T, 'node' | 'term'> & { node: NodeId; term: Term }
@@ -86,7 +104,7 @@ type Brandify<T> = T extends { op: 'checkpoint' }
 export type CommandOp = Command['op'];
 export type CommandOf<O extends CommandOp> = Extract<Command, { op: O }>;
 
-export type DecodeResult = { ok: true; command: Command; rid?: string } | { ok: false; message: string; rid?: string };
+export type DecodeResult = { ok: true; command: Command; session?: SessionRef } | { ok: false; message: string; session?: SessionRef };
 
 /** Validates an untrusted JS value (e.g. a parsed control request). Never throws. */
 export function parseCommand(value: unknown): DecodeResult {
@@ -98,12 +116,13 @@ export function parseCommand(value: unknown): DecodeResult {
 }
 
 /**
- * Entry payload: {"v":1,"rid":"...","cmd":{...}} as UTF-8 JSON. rid (optional) is the
- * proposer's request id, so the proposing node can hand the apply result back to its caller;
- * it never influences apply.
+ * Entry payload: {"v":1,"s":{"c":client,"q":seq[,"a":ack]},"cmd":{...}} as UTF-8 JSON. The session
+ * (cluster/sessions.ts) makes the request exactly-once: apply answers a second copy from the
+ * session table. Entries written before sessions carry {"rid":...} instead, which is ignored.
  */
-export function encodeCommand(command: Command, rid?: string): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(rid === undefined ? { v: COMMAND_VERSION, cmd: command } : { v: COMMAND_VERSION, rid, cmd: command }));
+export function encodeCommand(command: Command, session: SessionRef): Uint8Array {
+  const s = session.ack === undefined ? { c: session.client, q: session.seq } : { c: session.client, q: session.seq, a: session.ack };
+  return new TextEncoder().encode(JSON.stringify({ v: COMMAND_VERSION, s, cmd: command }));
 }
 
 export function decodeCommand(bytes: Uint8Array): DecodeResult {
@@ -115,9 +134,11 @@ export function decodeCommand(bytes: Uint8Array): DecodeResult {
   }
   if (typeof value !== 'object' || value === null) return { ok: false, message: 'entry is not an object' };
   const v = (value as { v?: unknown }).v;
-  const ridRaw = (value as { rid?: unknown }).rid;
-  const rid = typeof ridRaw === 'string' && ridRaw.length <= 64 ? ridRaw : undefined;
-  if (v !== COMMAND_VERSION) return { ok: false, message: `unsupported command version ${String(v)}`, rid };
+  const sRaw = (value as { s?: { c?: unknown; q?: unknown; a?: unknown } }).s;
+  const candidate = typeof sRaw === 'object' && sRaw !== null ? { client: sRaw.c, seq: sRaw.q, ...(sRaw.a !== undefined ? { ack: sRaw.a } : {}) } : undefined;
+  const session = isSessionRef(candidate) ? { client: candidate.client, seq: candidate.seq, ...(candidate.ack !== undefined ? { ack: candidate.ack } : {}) } : undefined;
+  if (v !== COMMAND_VERSION) return { ok: false, message: `unsupported command version ${String(v)}`, session };
+  if (sRaw !== undefined && session === undefined) return { ok: false, message: 'entry has a malformed session' };
   const r = parseCommand((value as { cmd?: unknown }).cmd);
-  return rid === undefined ? r : { ...r, rid };
+  return session === undefined ? r : { ...r, session };
 }

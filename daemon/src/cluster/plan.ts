@@ -35,6 +35,8 @@ export interface PlanContext {
   term: Term;
   /** Since gaining the writer role, this node re-assembled the array from the superblocks. */
   freshSincePromotion: boolean;
+  /** Applied index of the record being planned from (an observation's base: cluster/apply.ts applyObserve). */
+  base?: number;
 }
 
 const READ_ONLY_STATES = new Set(['readonly', 'read-auto']);
@@ -167,7 +169,7 @@ function memberActions(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState): 
 }
 
 /** The observe command describing the master's kernel view, or null if the record already says it. */
-export function observeCommand(rec: ArrayRecord, actual: ArrayState, ctx: { node: string; term: Term }): CommandOf<'observe'> | null {
+export function observeCommand(rec: ArrayRecord, actual: ArrayState, ctx: { node: string; term: Term; base?: number }): CommandOf<'observe'> | null {
   const pathOf = new Map(rec.members.map((m) => [localPath(m, ctx.node), m.path]));
   const members = actual.members.map((km) => {
     const faulty = km.flags.includes('faulty');
@@ -182,7 +184,7 @@ export function observeCommand(rec: ArrayRecord, actual: ArrayState, ctx: { node
     };
   }).sort((a, b) => (a.path < b.path ? -1 : 1));
   const cmd: CommandOf<'observe'> = {
-    op: 'observe', device: rec.device, term: ctx.term, componentSizeKiB: actual.componentSizeKiB, arraySizeKiB: actual.arraySizeKiB,
+    op: 'observe', device: rec.device, term: ctx.term, ...(ctx.base !== undefined ? { base: ctx.base } : {}), componentSizeKiB: actual.componentSizeKiB, arraySizeKiB: actual.arraySizeKiB,
     ctimeSec: actual.ctimeSec, members, order: actual.members.map((km) => pathOf.get(km.devPath) ?? km.devPath),
     ...(actual.bitmap !== null && actual.bitmap.location !== 'none' && actual.bitmap.chunkKiB > 0 ? { bitmapChunkKiB: actual.bitmap.chunkKiB } : {}),
     ...(actual.chunkSizeBytes >= 4096 && rec.level !== 'raid1' ? { chunkKiB: actual.chunkSizeBytes / 1024 } : {}),

@@ -9,6 +9,7 @@
 //   master.term is refused at apply time.
 import type { LogIndex, NodeId, Sectors, Term } from '../common/types.js';
 import type { MdLevel } from '../md/types.js';
+import { emptySessionTable, type SessionTable } from './sessions.js';
 
 /** What the cluster says a member is. 'active' members hold a slot (in sync or recovering). */
 export type MemberRole = 'active' | 'spare' | 'faulty' | 'removed';
@@ -38,6 +39,31 @@ export interface MemberRecord {
   minor: number;
   /** An add the master has yet to carry out and observe ('re-add' uses the old superblock). */
   pendingAdd: 'add' | 're-add' | null;
+  /**
+   * Log index of the last client command (or md result) that changed this member's admin state;
+   * absent in records written before conditional observations (read as 0). An observation based
+   * on an older index does not touch the member (apply.ts, applyObserve).
+   */
+  changedIndex?: number;
+}
+
+/** Which part of an array an md operation acts on; a later operation on the same target supersedes it. */
+export type MdTarget = { member: string } | { array: 'run' | 'read-only' | 'sync' };
+
+/**
+ * An applied client command the master has yet to carry out in md (its session result is
+ * 'pending'). The master reports md's verdict with an md-done entry; on failure the record
+ * goes back to `undo` (cluster/md-ops.ts).
+ */
+export interface PendingMdOp {
+  client: string;
+  seq: number;
+  op: string;
+  target: MdTarget;
+  /** Index at which the command was applied. */
+  sinceIndex: number;
+  /** The record parts the command changed, as they were before it (restored if md refuses). */
+  undo: { members: { path: string; before: MemberRecord | null }[]; array: Pick<ArrayRecord, 'run' | 'adminReadOnly' | 'requestedAction'> | null; created: boolean };
 }
 
 export type CheckpointAction = 'idle' | 'resync' | 'recover' | 'check' | 'repair';
@@ -98,6 +124,10 @@ export interface ArrayRecord {
   origin: 'create' | 'assemble';
   /** Pending admin sync request (check / repair / idle / frozen) for the master to carry out. */
   requestedAction: 'check' | 'repair' | 'idle' | 'frozen' | null;
+  /** Base index of the newest observation applied (an older one is ignored); absent until one. */
+  observedBase?: number;
+  /** Client commands awaiting the master's md result, oldest first; absent = none. Invariant: length <= MD_MAX_PENDING_OPS_PER_ARRAY. */
+  pendingMd?: PendingMdOp[];
 }
 
 export interface NodeRecord {
@@ -116,10 +146,18 @@ export interface ClusterState {
   deviceSeen: Record<string, NodeId[]>;
   /** Index of the last applied entry. */
   appliedIndex: LogIndex;
+  /** Client sessions (cluster/sessions.ts); absent in snapshots written before sessions. */
+  sessions?: SessionTable;
 }
 
 export function emptyClusterState(): ClusterState {
-  return { arrays: [], nodes: [], master: null, deviceSeen: {}, appliedIndex: 0 as LogIndex };
+  return { arrays: [], nodes: [], master: null, deviceSeen: {}, appliedIndex: 0 as LogIndex, sessions: emptySessionTable() };
+}
+
+/** The session table of `state`, created if a snapshot from before sessions lacks it. */
+export function sessionsOf(state: ClusterState): SessionTable {
+  if (!state.sessions) state.sessions = emptySessionTable();
+  return state.sessions;
 }
 
 /**

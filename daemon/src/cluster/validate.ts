@@ -98,11 +98,21 @@ function fenced(state: ClusterState, term: number): Verdict {
   return OK;
 }
 
+/** md refuses to change the members of an array that is read-only (md_ioctl: EROFS). */
+function readOnlyRefusal(array: ArrayRecord, what: string): Verdict | null {
+  return array.adminReadOnly ? no('E_INVALID_STATE', `cannot ${what} /dev/${array.device}: it is read-only (mdctl --readwrite first)`) : null;
+}
+
 function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'node-add' | 'node-remove' }>): Verdict {
   switch (cmd.op) {
-    case 'stop': case 'run': case 'read-only': case 'read-write': case 'sync-action':
+    case 'stop': case 'run': case 'read-only': case 'read-write':
       return OK;
-    case 'checkpoint': case 'observe':
+    case 'sync-action':
+      if ((cmd.action === 'check' || cmd.action === 'repair') && (array.level === 'raid0' || array.level === 'linear')) {
+        return no('E_INVALID_STATE', `/dev/${array.device} is ${array.level}: it has no redundancy to ${cmd.action}`);
+      }
+      return array.adminReadOnly && cmd.action !== 'idle' && cmd.action !== 'frozen' ? no('E_INVALID_STATE', `/dev/${array.device} is read-only: md runs no ${cmd.action} on it`) : OK;
+    case 'checkpoint': case 'observe': case 'md-done':
       return fenced(state, cmd.term);
     case 'set-faulty': {
       const m = findMember(array, cmd.member);
@@ -115,19 +125,26 @@ function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<C
       return OK;
     }
     case 'hot-remove': {
+      const ro = readOnlyRefusal(array, 'remove devices from');
+      if (ro) return ro;
       const m = findMember(array, cmd.member);
       if (!m || m.role === 'removed') return no('E_NO_SUCH_DEVICE', `${cmd.member} is not a member of /dev/${array.device}`);
       if (m.role === 'active') return no('E_DEVICE_BUSY', `${cmd.member} is active in /dev/${array.device}: fail it first`);
       return OK;
     }
     case 'hot-add': case 'add-spare': case 're-add':
-      return validateAdd(state, array, cmd.member, cmd.op);
+      return readOnlyRefusal(array, 'add devices to') ?? validateAdd(state, array, cmd.member, cmd.op);
     case 'replace': {
+      const ro = readOnlyRefusal(array, 'replace devices of');
+      if (ro) return ro;
+      if (array.level === 'raid0' || array.level === 'linear') return no('E_INVALID_STATE', `/dev/${array.device} is ${array.level}: md cannot replace its members`);
       const m = findMember(array, cmd.member);
       if (!m || m.role !== 'active') return no('E_INVALID_STATE', `${cmd.member} is not an active member of /dev/${array.device}`);
+      if (cmd.with === cmd.member) return no('E_INVALID_ARGUMENT', `${cmd.member} cannot replace itself`);
+      // mdadm --replace X --with Y: Y must be a spare already in the array (mdctl --add-spare it first).
       const w = findMember(array, cmd.with);
-      if (w && w.role !== 'spare' && w.role !== 'removed') return no('E_DEVICE_BUSY', `${cmd.with} is already used by /dev/${array.device}`);
-      if (!w) return validateAdd(state, array, cmd.with, 'hot-add');
+      if (!w || w.role !== 'spare' || w.pendingAdd !== null) return no('E_INVALID_STATE', `${cmd.with} is not a spare of /dev/${array.device}: add it as a spare first`);
+      if (w.replacementFor !== null) return no('E_DEVICE_BUSY', `${cmd.with} is already replacing ${w.replacementFor}`);
       return OK;
     }
     case 'write-mostly': {
@@ -136,6 +153,7 @@ function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<C
     }
   }
 }
+
 
 function validateAdd(state: ClusterState, array: ArrayRecord, path: string, op: 'hot-add' | 'add-spare' | 're-add'): Verdict {
   const m = findMember(array, path);

@@ -18,6 +18,9 @@ export const ERROR_CODES = {
   E_TIMEOUT: 'the operation timed out',
   E_PROPOSAL_DROPPED: 'the proposal was dropped',
   E_CONF_CHANGE_PENDING: 'a membership change is already pending',
+  // --- client sessions (exactly-once requests: cluster/sessions.ts) ---
+  E_SESSION_EXPIRED: 'the client session or request is too old to tell whether it was applied; the outcome is unknown',
+  E_SESSIONS_FULL: 'too many client sessions or pending md operations; retry later',
   E_UNKNOWN_NODE: 'no such node',
   E_TRANSFER_FAILED: 'leadership transfer failed',
   E_LEARNER_BEHIND: 'the learner has not caught up with the leader\'s log',

@@ -264,6 +264,36 @@ export const INTEG_MAX_PIPELINED_PROPOSALS = 256;
 /** Most samples one daemon benchmark run may take (commit latencies, failovers, process runs). */
 export const BENCH_MAX_SAMPLES = 100_000;
 
+// ---- client sessions (cluster/sessions.ts; Raft dissertation section 6.3) ----
+/**
+ * Most client sessions the replicated state keeps; past it the least recently used is evicted
+ * (deterministically, at apply) and its id kept as a tombstone. Each mdctl invocation is one
+ * session, a node's own proposals one per incarnation: 4096 covers far more than the sessions
+ * that can be retrying at once (a client retries for at most its timeout, mdctl 60 s).
+ */
+export const SESSION_MAX_CLIENTS = 4096;
+/** Results kept per session of a client that sends no ack (highest seqs): mdctl has one request in flight. */
+export const SESSION_RESULT_WINDOW = 16;
+/**
+ * Results kept per session of a client that acks (those at or above its ack): its requests in
+ * flight at once. A node's own session (node/requests.ts) refuses more than this in flight.
+ */
+export const SESSION_MAX_RESULTS_PER_CLIENT = 1024;
+/** Stored results over all sessions (~100 bytes each in the state): past it the least recently used sessions go. */
+export const SESSION_MAX_RESULTS_TOTAL = 32_768;
+/**
+ * Evicted client ids remembered (FIFO) so their late requests are refused (E_SESSION_EXPIRED),
+ * not applied again. A retried request is applied twice only if SESSION_MAX_CLIENTS +
+ * SESSION_MAX_TOMBSTONES other sessions started while it was retrying.
+ */
+export const SESSION_MAX_TOMBSTONES = 4096;
+/** Longest stored result message (bytes of UTF-16 text): a result is an answer, not a log. */
+export const SESSION_MAX_MESSAGE_CHARS = 256;
+/** md operations awaiting the master's md result per array; more are refused (E_SESSIONS_FULL). */
+export const MD_MAX_PENDING_OPS_PER_ARRAY = 64;
+/** Reconcile passes an md operation may fail transiently before it is reported failed for good. */
+export const MD_MAX_OP_ATTEMPTS = 5;
+
 // ---- relations ----
 assert(RAFT_MAX_ENTRY_BYTES <= RAFT_MAX_APPEND_BYTES, 'one entry must fit in one append');
 assert(RAFT_MAX_APPEND_BYTES + 64 * 1024 <= PEER_MAX_FRAME_BYTES, 'one full append must fit in one peer frame');
@@ -285,4 +315,6 @@ assert(MD_KERNEL_MAX_DEVICES_PER_ARRAY >= MD_MAX_MEMBERS_PER_ARRAY, 'the kernel 
 assert(MD_WATCH_MAX_FILES >= 1 + 8 + MD_MAX_MEMBERS_PER_ARRAY, 'the watcher can poll at least one full array');
 assert(MEMBERSHIP_DEFAULT_TIMEOUT_MS <= MEMBERSHIP_MAX_TIMEOUT_MS, 'the default membership timeout is a valid timeout');
 assert(MONITOR_MAX_TRACKED_ARRAYS >= MD_MAX_ARRAYS, 'a monitor tracks every array a cluster can hold');
+assert(SESSION_RESULT_WINDOW >= 2, 'a session keeps its last result and the one before');
+assert(SESSION_MAX_RESULTS_PER_CLIENT <= SESSION_MAX_RESULTS_TOTAL, 'one acking client fits in the table');
 assert(CLUSTER_LANE_MAX_EXEC_TIMEOUT_MS < LAB_MAX_GUEST_TIMEOUT_MS, 'a cluster-lane request ends before its guest is killed');

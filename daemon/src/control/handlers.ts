@@ -7,6 +7,8 @@
 import { OpError } from '../common/errors.js';
 import { isNodeId, type NodeId } from '../common/types.js';
 import { parseCommand } from '../cluster/commands.js';
+import { isSessionRef } from '../cluster/sessions.js';
+import type { SubmitOptions } from '../node/requests.js';
 import { MEMBERSHIP_DEFAULT_TIMEOUT_MS, MEMBERSHIP_MAX_TIMEOUT_MS } from '../common/limits.js';
 import { parseHostPort } from '../config/hostport.js';
 import { clusterArrayView } from '../cluster/view.js';
@@ -70,7 +72,7 @@ export function makeHandler({ node, seesDevice }: HandlerDeps): Handler {
       case 'confirm': {
         const path = field(req, 'path', isPath, 'an absolute device path');
         if (!(await seesDevice(path))) throw new OpError('E_NO_SUCH_DEVICE', `${path} is not visible on node ${node.settings.id}`, { path });
-        return proposeCommand(node, { op: 'device-seen', node: node.settings.id, path }, DEFAULT_TIMEOUT_MS, false);
+        return proposeCommand(node, { op: 'device-seen', node: node.settings.id, path }, { timeoutMs: DEFAULT_TIMEOUT_MS });
       }
       case 'add-node': {
         const id = field(req, 'node', isNodeIdValue, 'a node id');
@@ -90,15 +92,21 @@ export function makeHandler({ node, seesDevice }: HandlerDeps): Handler {
 async function propose(node: ClusterNode, req: Record<string, unknown>): Promise<unknown> {
   const timeoutMs = field(req, 'timeoutMs', optional(isTimeout), `milliseconds up to ${MAX_TIMEOUT_MS}`) ?? DEFAULT_TIMEOUT_MS;
   const waitAll = field(req, 'waitAll', optional(isBool), 'a boolean') ?? false;
-  return proposeCommand(node, req.command, timeoutMs, waitAll);
+  const waitMd = field(req, 'waitMd', optional(isBool), 'a boolean') ?? true;
+  const session = field(req, 'session', optional(isSessionRef), 'a session {client, seq} (client: 1-64 of A-Z a-z 0-9 : . _ -, seq >= 1)');
+  return proposeCommand(node, req.command, { timeoutMs, waitAll, waitMd, session });
 }
 
-async function proposeCommand(node: ClusterNode, raw: unknown, timeoutMs: number, waitAll: boolean): Promise<unknown> {
+/** Only client commands come from outside: the node's own entries (observe, checkpoint, master, md-done) never do. */
+const INTERNAL_OPS = new Set(['observe', 'checkpoint', 'master', 'md-done']);
+
+async function proposeCommand(node: ClusterNode, raw: unknown, opts: SubmitOptions): Promise<unknown> {
   const parsed = parseCommand(raw);
   if (!parsed.ok) throw new OpError('E_BAD_REQUEST', `command.${parsed.message}`);
-  const out = await node.propose(parsed.command, { timeoutMs, waitAll });
-  if (!out.ok) throw new OpError(out.code, out.message, { index: out.index });
-  return { index: out.index };
+  if (INTERNAL_OPS.has(parsed.command.op)) throw new OpError('E_BAD_REQUEST', `command.op: ${parsed.command.op} is the daemon's own entry, not a request`);
+  const out = await node.propose(parsed.command, opts);
+  if (!out.ok) throw new OpError(out.code, out.message, { index: out.index, md: out.md });
+  return { index: out.index, md: out.md ?? 'none' };
 }
 
 function subscribe(node: ClusterNode, id: number, conn: ControlConnection): unknown {

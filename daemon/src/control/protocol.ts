@@ -8,8 +8,13 @@ export const CONTROL_PROTOCOL_VERSION = 1;
 export const DEFAULT_CONTROL_SOCKET = '/run/mdclusterd/control.sock';
 
 export type ControlRequest =
-  /** Propose a replicated command; resolves when committed and applied here (or on all live nodes). */
-  | { v: 1; id: number; type: 'propose'; command: Record<string, unknown>; waitAll?: boolean; timeoutMs?: number }
+  /**
+   * Propose a replicated command; resolves when applied here and, unless waitMd is false, when
+   * the master reported md's result (or on all live nodes with waitAll). With a session the
+   * request is exactly-once: asking again with the same session (on any node) gets the recorded
+   * outcome and never applies it twice. Result: { index, md: 'none'|'done'|'failed'|'superseded'|'pending' }.
+   */
+  | { v: 1; id: number; type: 'propose'; command: Record<string, unknown>; session?: { client: string; seq: number }; waitAll?: boolean; waitMd?: boolean; timeoutMs?: number }
   /** Read the cluster state: linearizable (ReadIndex) unless local is true. */
   | { v: 1; id: number; type: 'state'; local?: boolean }
   /** The cluster-wide /proc/mdstat text. */

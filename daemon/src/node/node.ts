@@ -9,9 +9,9 @@
 import { OpError, type ErrorCode } from '../common/errors.js';
 import type { LogIndex, NodeId, Term } from '../common/types.js';
 import { applyEntry, type ApplyResult } from '../cluster/apply.js';
-import { decodeCommand, encodeCommand, type Command } from '../cluster/commands.js';
+import { decodeCommand, type Command } from '../cluster/commands.js';
+import type { SessionRef } from '../cluster/sessions.js';
 import { emptyClusterState, type ClusterState } from '../cluster/types.js';
-import { validate } from '../cluster/validate.js';
 import type { MdDriver } from '../md/driver.js';
 import { decodeMessage, encodeMessage } from '../raft/codec.js';
 import { RawNode } from '../raft/rawnode.js';
@@ -19,6 +19,7 @@ import type { Entry, Prng, RaftConfig, Ready } from '../raft/types.js';
 import type { Clock, Logger, PeerTransport, RaftStorage, Timers } from './deps.js';
 import { Reconciler } from './reconcile.js';
 import { AppliedWaiters, WaiterMap, proposalBound, type ProposalOutcome } from './waiters.js';
+import { RequestPath, type SubmitOptions } from './requests.js';
 import { WriterLog } from './writer-log.js';
 import { WriterRole, type WriterSettings } from './writer.js';
 import { ClusterEvents } from './events.js';
@@ -68,13 +69,14 @@ export class ClusterNode {
   readonly writer: WriterRole;
   readonly reconciler: Reconciler;
   readonly events: ClusterEvents;
-  private readonly proposals: WaiterMap<ProposalOutcome>;
+  /** The one proposal path (node/requests.ts). */
+  readonly requests: RequestPath;
   private readonly reads: WaiterMap<number>;
   private readonly appliedWaiters: AppliedWaiters;
   private busy = false;
   private again = false;
-  private ridSeq = 0;
-  private readonly ridPrefix: string;
+  private readSeq = 0;
+  private readonly readPrefix: string;
   private ticker: { cancel(): void } | null = null;
   private slowTimer: { cancel(): void } | null = null;
   /** Peer id -> last applied index it gossiped. */
@@ -99,8 +101,16 @@ export class ClusterNode {
     const lingerMs = settings.tickMs * settings.raft.electionTimeoutTicks * MEMBERSHIP_PEER_LINGER_ELECTIONS;
     this.peers = new PeerDirectory(settings.id, new Map(settings.peers.map((p) => [p.id, p.address])), deps.transport, deps.logger, lingerMs);
     this.membership = new Membership(this);
-    this.ridPrefix = `${settings.id}:${Math.floor(deps.clock.wallMs()).toString(36)}:`;
-    this.proposals = new WaiterMap(deps.timers, proposalBound, 'proposal');
+    const incarnation = `${Math.floor(deps.clock.wallMs()).toString(36)}.${deps.prng.nextU32().toString(36)}`;
+    this.readPrefix = `${settings.id}:${incarnation}:`;
+    this.requests = new RequestPath(settings.id, incarnation, {
+      state: () => this.state,
+      propose: (data) => { const r = this.raft.propose(data); this.kick(); return r; },
+      waitAllApplied: (index, deadline) => this.waitAllApplied(index, deadline),
+      resubmitMs: () => this.settings.tickMs * this.settings.raft.electionTimeoutTicks,
+      retryNoLeaderMs: () => this.settings.tickMs * 2,
+      stopped: () => this.stopped,
+    }, deps.clock, deps.timers, deps.logger);
     this.reads = new WaiterMap(deps.timers, proposalBound, 'read');
     this.appliedWaiters = new AppliedWaiters(deps.timers);
     this.writerLog = new WriterLog(deps.clock, settings.writerLogFile);
@@ -134,7 +144,7 @@ export class ClusterNode {
     this.ticker?.cancel();
     this.slowTimer?.cancel();
     const err = new OpError('E_SHUTTING_DOWN');
-    this.proposals.failAll(err);
+    this.requests.failAll(err);
     this.reads.failAll(err);
     this.appliedWaiters.failAll(err);
     await this.watch?.close();
@@ -261,7 +271,8 @@ export class ClusterNode {
     }
     for (const m of rd.messages) this.sendFrame(m.to, FRAME_RAFT, encodeMessage(m));
     let appliedAny = false;
-    for (const e of rd.committedEntries) appliedAny = this.applyOne(e) || appliedAny;
+    const sessions: SessionRef[] = [];
+    for (const e of rd.committedEntries) appliedAny = this.applyOne(e, sessions) || appliedAny;
     for (const rs of rd.readStates) this.reads.settle(rs.requestCtx, rs.index);
     if (rd.softState) {
       this.deps.logger.info({ role: rd.softState.role, lead: rd.softState.lead, term: this.raft.status().term }, 'raft role changed');
@@ -269,8 +280,10 @@ export class ClusterNode {
     }
     if (rd.snapshot || rd.entries.length > 0 || rd.committedEntries.length > 0) this.syncPeers();
     this.raft.advance(rd);
+    if (rd.snapshot) this.requests.afterApply(undefined);
     if (rd.committedEntries.length > 0) {
       const applied = this.state.appliedIndex;
+      this.requests.afterApply(sessions);
       this.appliedWaiters.applied(applied);
       this.gossipApplied(applied);
       await this.maybeSnapshot();
@@ -312,8 +325,8 @@ export class ClusterNode {
     }
   }
 
-  /** Applies one committed entry; returns true if it was a cluster command. */
-  private applyOne(e: Entry): boolean {
+  /** Applies one committed entry (its session, if any, goes to `sessions`); returns true if it was a cluster command. */
+  private applyOne(e: Entry, sessions: SessionRef[]): boolean {
     if (e.index <= this.state.appliedIndex) return false; // already in the snapshot
     if (e.type === 'conf') {
       this.state.appliedIndex = e.index;
@@ -326,7 +339,8 @@ export class ClusterNode {
     this.events.capture(d && d.ok ? d.command : null, this.state);
     const result: ApplyResult = applyEntry(this.state, e.data, e.index);
     if (d && d.ok) this.events.onApplied(d.command, result, e.index, before, this.state);
-    if (d?.rid && this.proposals.has(d.rid)) this.proposals.settle(d.rid, { ...result, index: e.index });
+    if (d?.session) sessions.push(d.session);
+    if (d?.ok && d.command.op === 'md-done') sessions.push({ client: d.command.client, seq: d.command.seq });
     if (d?.ok && d.command.op === 'node-remove' && d.command.node === this.settings.id && result.ok) {
       this.deps.logger.warn({ index: e.index }, 'this node was removed from the cluster\'s node records');
     }
@@ -352,51 +366,17 @@ export class ClusterNode {
   private lastSnapshotIndex = 0;
 
   // ---------------------------------------------------------------- API for control/status
-  /** Proposes a command and resolves with its apply result on this node. */
-  async propose(cmd: Command, opts: { timeoutMs: number; waitAll?: boolean }): Promise<ProposalOutcome> {
-    if (this.stopped) throw new OpError('E_SHUTTING_DOWN');
-    const v = validate(this.state, cmd);
-    if (!v.ok) return { ...v, index: this.state.appliedIndex };
-    const rid = this.ridPrefix + (++this.ridSeq).toString(36);
-    const deadline = this.deps.clock.monoMs() + opts.timeoutMs;
-    const waiting = this.proposals.wait(rid, opts.timeoutMs);
-    // Not awaited: submit() sleeps up to an election timeout between re-submissions, and the
-    // caller must get the outcome as soon as the entry is applied, not after that sleep.
-    void this.submit(encodeCommand(cmd, rid), deadline, rid).catch((e: unknown) => this.proposals.fail(rid, e instanceof Error ? e : new Error(String(e))));
-    const outcome = await waiting;
-    if (outcome.ok && opts.waitAll) await this.waitAllApplied(outcome.index, deadline);
-    return outcome;
-  }
-
-  /** Fire-and-forget proposal from the node itself (observations, local failures, master claims). */
-  proposeInternal(cmd: Command): void {
-    if (this.stopped) return;
-    const r = this.raft.propose(encodeCommand(cmd));
-    if (!r.ok) this.deps.logger.debug({ op: cmd.op, code: r.code }, 'internal proposal not accepted');
-    this.kick();
-  }
-
   /**
-   * Submits until the proposal is applied (its waiter settled) or the deadline passes. A
-   * forwarded proposal (E_NOT_LEADER: sent to the leader) or one appended by a leader that then
-   * lost leadership can be lost; it is re-submitted after resubmitTicks. A duplicate that gets
-   * applied twice is harmless: the first apply settles the waiter, and every command is
-   * idempotent or refused the second time by validation.
+   * Proposes a command through the one request path (node/requests.ts) and resolves with its
+   * outcome as the log recorded it; with a session, exactly once however often it is asked.
    */
-  private async submit(data: Uint8Array, deadline: number, rid: string): Promise<void> {
-    const resubmitMs = this.settings.tickMs * this.settings.raft.electionTimeoutTicks;
-    while (this.proposals.has(rid)) {
-      const r = this.raft.propose(data);
-      this.kick();
-      const accepted = r.ok || r.code === 'E_NOT_LEADER';
-      if (!accepted && r.code !== 'E_NO_LEADER' && r.code !== 'E_PROPOSAL_DROPPED') {
-        this.proposals.fail(rid, new OpError(r.code as ErrorCode, undefined, { leader: r.leader }));
-        return;
-      }
-      const waitMs = accepted ? resubmitMs : this.settings.tickMs * 2;
-      if (this.deps.clock.monoMs() + waitMs > deadline) return; // the waiter's own timeout settles it
-      await new Promise<void>((res) => this.deps.timers.setTimeout(res, waitMs));
-    }
+  propose(cmd: Command, opts: SubmitOptions): Promise<ProposalOutcome> {
+    return this.requests.submit(cmd, opts);
+  }
+
+  /** Fire-and-forget proposal from the node itself (observations, local failures, master claims): the same path. */
+  proposeInternal(cmd: Command): void {
+    this.requests.submitInternal(cmd, this.settings.tickMs * this.settings.raft.electionTimeoutTicks * 2);
   }
 
   private async waitAllApplied(index: number, deadline: number): Promise<void> {
@@ -427,7 +407,7 @@ export class ClusterNode {
   /** A linearizable read of the state (ReadIndex), or a local one. */
   async readState(opts: { local: boolean; timeoutMs: number }): Promise<ClusterState> {
     if (opts.local) return this.state;
-    const ctx = this.ridPrefix + 'r' + (++this.ridSeq).toString(36);
+    const ctx = this.readPrefix + 'r' + (++this.readSeq).toString(36);
     const waiting = this.reads.wait(ctx, opts.timeoutMs);
     void this.submitRead(ctx, this.deps.clock.monoMs() + opts.timeoutMs).catch((e: unknown) => this.reads.fail(ctx, e instanceof Error ? e : new Error(String(e))));
     const index = await waiting;

@@ -16,6 +16,7 @@ import type { MdDriver } from '../md/driver.js';
 import type { ArrayState } from '../md/types.js';
 import type { Clock, Logger, Timers } from './deps.js';
 import type { WriterLog } from './writer-log.js';
+import { MdOpReporter } from './md-op-reporter.js';
 
 export interface ReconcileHooks {
   state(): ClusterState;
@@ -48,6 +49,8 @@ export class Reconciler {
   private retryTimer: { cancel(): void } | null = null;
   passes = 0;
   failures = 0;
+  /** md's verdicts on pending client commands, reported by the master (node/md-op-reporter.ts). */
+  private readonly mdOps: MdOpReporter;
 
   constructor(
     private readonly node: string,
@@ -58,7 +61,9 @@ export class Reconciler {
     private readonly logger: Logger,
     /** Without timers a rate-bounded re-assembly waits for the next slow pass or request. */
     private readonly timers: Timers | null = null,
-  ) {}
+  ) {
+    this.mdOps = new MdOpReporter(node, (cmd) => hooks.propose(cmd), logger);
+  }
 
   /** Schedules a pass; coalesces requests made while a pass runs. */
   request(): void {
@@ -105,15 +110,30 @@ export class Reconciler {
 
   private async reconcileArray(device: string): Promise<void> {
     for (let round = 0; round < RECONCILE_MAX_ROUNDS; round++) {
-      const rec = this.hooks.state().arrays.find((a) => a.device === device);
-      if (!rec) return;
-      const w = this.hooks.writer();
+      if (!this.hooks.state().arrays.some((a) => a.device === device)) return;
       const actual = await readOrNull(this.driver, device);
-      const actions = plan(rec, { node: this.node, writer: w.writer, term: w.term, freshSincePromotion: this.fresh.has(device) }, actual);
-      if (actions.length === 0) return;
-      if (!w.writer && actions[0].kind === 'stop' && actions[1]?.kind === 'assemble' && !this.mayReassemble(device)) return;
-      for (const a of actions) await this.act(rec, a, w);
-      if (actions.every((a) => a.kind === 'observe')) return;
+      // The record and the writer role as they are now, after the kernel read (fresh each round):
+      // the plan compares the newest record with the kernel, and an observation says which
+      // applied index it was checked against (its base: cluster/apply.ts applyObserve).
+      const state = this.hooks.state();
+      const rec = state.arrays.find((a) => a.device === device);
+      if (!rec) return;
+      const base = state.appliedIndex;
+      const w = this.hooks.writer();
+      const actions = plan(rec, { node: this.node, writer: w.writer, term: w.term, freshSincePromotion: this.fresh.has(device), base }, actual);
+      if (actions.length > 0 && !w.writer && actions[0].kind === 'stop' && actions[1]?.kind === 'assemble' && !this.mayReassemble(device)) return;
+      for (const a of actions) {
+        try {
+          await this.act(rec, a, w);
+        } catch (e) {
+          if (w.writer) this.mdOps.failed(rec, a, e, w.term);
+          throw e;
+        }
+      }
+      if (actions.every((a) => a.kind === 'observe')) {
+        if (w.writer) this.mdOps.converged(rec, base, w.term);
+        return;
+      }
     }
     this.logger.warn({ device, rounds: RECONCILE_MAX_ROUNDS }, 'array did not converge in one pass');
   }
@@ -140,7 +160,10 @@ export class Reconciler {
       const permanent = e instanceof OpError && (e.code === 'E_NO_SUCH_DEVICE' || e.code === 'E_INVALID_ARGUMENT' || e.code === 'E_INVALID_STATE' ||
         (e.code === 'E_KERNEL' && ['EINVAL', 'ENXIO', 'ENODEV', 'ENOSPC', 'EEXIST'].includes(String(e.details.errno))) || e.code === 'E_MDADM_FAILED');
       const m = rec.members.find((x) => localPathOf(x, this.node) === member);
-      if (permanent && writer && m) {
+      // A client's add is answered by the master's md-done verdict, whose undo withdraws it
+      // (node/md-op-reporter.ts); only an add no client waits for is withdrawn here.
+      const tracked = m !== undefined && (rec.pendingMd ?? []).some((p) => 'member' in p.target && p.target.member === m.path);
+      if (permanent && writer && m && !tracked) {
         this.logger.error({ device: rec.device, member, err: (e as Error).message }, 'adding the member failed for good; withdrawing it');
         this.hooks.propose({ op: 'hot-remove', device: rec.device, member: m.path } as Command);
       }

@@ -24,6 +24,9 @@ export class WaiterMap<T> {
   has(key: string): boolean {
     return this.waiters.has(key);
   }
+  keys(): string[] {
+    return [...this.waiters.keys()];
+  }
   /** Registers a waiter; rejects at once when the bound is reached. */
   wait(key: string, timeoutMs: number): Promise<T> {
     if (this.waiters.size >= this.bound) return Promise.reject(new OpError('E_TOO_LARGE', `too many pending ${this.what}s (${this.bound})`));

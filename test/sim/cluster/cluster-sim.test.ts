@@ -147,10 +147,10 @@ describe('cluster simulator', () => {
 
   it('catches a node whose applied state diverges', async () => {
     // Broken variant: n2 applies every cluster command, then flips adminReadOnly of md0.
-    const applyOne = (ClusterNode.prototype as unknown as { applyOne: (e: unknown) => boolean }).applyOne;
-    patch(ClusterNode.prototype, 'applyOne', function (this: unknown, e: unknown) {
+    const applyOne = (ClusterNode.prototype as unknown as { applyOne: (...args: unknown[]) => boolean }).applyOne;
+    patch(ClusterNode.prototype, 'applyOne', function (this: unknown, ...args: unknown[]) {
       const node = this as ClusterNode;
-      const out = applyOne.call(node, e);
+      const out = applyOne.apply(node, args);
       const md0 = node.state.arrays.find((a) => a.device === 'md0');
       if (node.settings.id === 'n2' && md0 !== undefined) md0.adminReadOnly = !md0.adminReadOnly;
       return out;
