@@ -24,7 +24,7 @@ export interface ClusterCli {
 }
 
 /** Whether runs have sim clients unless told otherwise (the CLI's and the vitest sweep's default). */
-export const DEFAULT_CLIENTS = false;
+export const DEFAULT_CLIENTS = true;
 
 export class UsageError extends Error {}
 

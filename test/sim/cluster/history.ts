@@ -23,7 +23,8 @@
 import { applyEntry } from '../../../daemon/src/cluster/apply.js';
 import { decodeCommand, type Command } from '../../../daemon/src/cluster/commands.js';
 import { mdTargetOf } from '../../../daemon/src/cluster/md-ops.js';
-import { emptyClusterState, type ArrayRecord, type ClusterState } from '../../../daemon/src/cluster/types.js';
+import { findResult } from '../../../daemon/src/cluster/sessions.js';
+import { emptyClusterState, sessionsOf, type ArrayRecord, type ClusterState } from '../../../daemon/src/cluster/types.js';
 import type { LogIndex } from '../../../daemon/src/common/types.js';
 import type { Answer, OpRecord, Reproposal, SessionRef } from './clients.js';
 import { describeAnswer } from './clients.js';
@@ -143,6 +144,10 @@ export class HistoryChecker {
       const seenBefore = key !== null && this.befores.has(key);
       const beforeJson = seenBefore ? comparable(state) : null;
       const before = PATHS.map((p) => project(md0(state), p, this.members.get(p)?.sticky ?? false));
+      // An md-done refusal undoes its command only if that is still pending (not superseded).
+      const c0 = d !== null && d.ok ? d.command : null;
+      const undoes = c0 !== null && c0.op === 'md-done' && !c0.ok && c0.device === ARRAY_DEVICE &&
+        (md0(state)?.pendingMd ?? []).some((p) => p.client === c0.client && p.seq === c0.seq);
       const r = applyEntry(state, e.data, e.index as LogIndex) as { ok: boolean; code?: string; duplicate?: true };
       const cmd = d !== null && d.ok ? d.command : null;
       if (cmd !== null && cmd.op === 'create' && cmd.device === ARRAY_DEVICE && r.ok) {
@@ -178,7 +183,7 @@ export class HistoryChecker {
         if (ours) this.first.set(key, { index: e.index, ok: r.ok, code: r.ok ? null : r.code ?? null, mdFailed: false });
       }
       if (this.initial === null) continue;
-      if (!this.judgeChange(e.index, cmd, ours ? session : undefined, r, before, state)) return false;
+      if (!this.judgeChange(e.index, cmd, ours ? session : undefined, r, before, state, undoes)) return false;
     }
     for (; f < finals.length; f++) if (!this.sameState(state, finals[f])) return false;
     return true;
@@ -199,15 +204,17 @@ export class HistoryChecker {
   /** (d) white-box: how the entry at index changed md0's members (and its adminReadOnly). */
   private judgeChange(
     index: number, cmd: Command | null, session: SessionRef | undefined, r: { ok: boolean; code?: string },
-    before: MemberState[], state: ClusterState,
+    before: MemberState[], state: ClusterState, undoes: boolean,
   ): boolean {
     const what = `${session !== undefined ? `${sessionKey(session)} ` : ''}${cmd?.op ?? 'entry'} at index ${index}`;
     // md refused a pending command: the master's md-done puts its target back as it was before it.
-    const undoneKey = cmd !== null && cmd.op === 'md-done' && !cmd.ok ? sessionKey(cmd) : null;
+    // Only a command still pending is undone (`undoes`; a superseded one is settled already).
+    const undoneKey = undoes && r.ok && cmd !== null && cmd.op === 'md-done' ? sessionKey(cmd) : null;
     const undone = undoneKey === null ? undefined : this.befores.get(undoneKey);
     if (undoneKey !== null && cmd !== null && cmd.op === 'md-done') {
+      const stored = findResult(sessionsOf(state), cmd.client, cmd.seq);
       const app = this.first.get(undoneKey);
-      if (app !== undefined && app.ok) { app.ok = false; app.code = cmd.code ?? 'E_KERNEL'; app.mdFailed = true; }
+      if (app !== undefined && app.ok && stored?.md === 'failed') { app.ok = false; app.code = stored.code ?? 'E_KERNEL'; app.mdFailed = true; }
     }
     const mop = cmd !== null && session !== undefined ? memberOp(cmd) : null;
     for (let i = 0; i < PATHS.length; i++) {
