@@ -9,7 +9,8 @@
 // on stderr and exit 2; the output always ends with exactly one line
 // `cluster-sim: <N> seeds, <V> violations`; each violation prints
 // `reproduce: node dist/test/sim/cluster/main.js --seed=S` (plus the world flags given) and
-// the trace tail; the exit status is 1 when any seed found a violation.
+// the trace tail, and the violations are counted by property before the last line; the exit
+// status is 1 when any seed found a violation.
 import { CLUSTER_SIM_TRACE_PRINT_EVENTS } from '../../../daemon/src/common/limits.js';
 import { formatEvent } from '../trace.js';
 import { parseClusterCli, UsageError, type ClusterCli } from './cli.js';
@@ -46,6 +47,8 @@ export async function clusterMain(argv: string[]): Promise<number> {
   }
   const out = (s: string): void => void process.stdout.write(`${s}\n`);
   let violating = 0;
+  /** property -> seeds that violated it (bounded by the seed count). */
+  const byProperty = new Map<string, number>();
   let wallMs = 0;
   let simulatedMs = 0;
   let steps = 0;
@@ -62,6 +65,7 @@ export async function clusterMain(argv: string[]): Promise<number> {
     if (r.violation !== null) {
       report(r, cli, violating < MAX_TRACES_PRINTED && !cli.verbose, out);
       violating++;
+      byProperty.set(r.violation.property, (byProperty.get(r.violation.property) ?? 0) + 1);
     } else {
       out(`seed ${seed}: ok ${r.world.profile} nodes=${r.stats.nodes} faults=${r.stats.faults} crashes=${r.stats.crashes} masters=${r.stats.masterTerms} ` +
         `converged=${r.stats.convergeMs.toFixed(0)}ms simulated=${(r.stats.simulatedMs / 1000).toFixed(1)}s events=${r.stats.steps} ` +
@@ -77,6 +81,7 @@ export async function clusterMain(argv: string[]): Promise<number> {
   const n = cli.seeds.length;
   if (handovers > 0) out(`cluster-sim: md0 changed hosts ${handovers} times; shortest gap between two hosts' writable periods ${minGapMs.toFixed(3)} ms`);
   out(`cluster-sim: ${steps} events, ${(simulatedMs / 1000).toFixed(1)} s simulated, ${(wallMs / 1000).toFixed(2)} s wall (${(wallMs / n).toFixed(0)} ms/seed)`);
+  if (violating > 0) out(`cluster-sim: violations by property: ${[...byProperty].map(([p, k]) => `${p}=${k}`).join(' ')}`);
   out(`cluster-sim: ${n} seeds, ${violating} violations`);
   return violating === 0 ? 0 : 1;
 }
