@@ -7,7 +7,6 @@
 import { statSync, writeFileSync, mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config/config.js';
-import { formatHostPort } from './config/hostport.js';
 import { ControlServer } from './control/server.js';
 import { makeHandler } from './control/handlers.js';
 import type { Logger } from './log/logger.js';
@@ -19,9 +18,8 @@ import { StatusServer } from './status/server.js';
 import { makeStatusSource } from './status/source.js';
 import { DiskStorage } from './storage/disk-storage.js';
 import { createTransportFromConfig } from './transport/from-config.js';
-import { RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_INFLIGHT_APPENDS, SNAPSHOT_EVERY_ENTRIES } from './common/limits.js';
-
-const STEP_DOWN_ON_TERM_MS = 3000;
+import { DAEMON_STOP_STEP_DOWN_MS, SNAPSHOT_EVERY_ENTRIES } from './common/limits.js';
+import { nodeSettingsFromConfig } from './node-settings.js';
 
 export interface RunningDaemon {
   node: ClusterNode;
@@ -59,24 +57,11 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
   const transport = createTransportFromConfig(config, logger);
   const t = config.timing;
   const seed = (Date.now() ^ (process.pid << 8)) >>> 0;
-  const node = new ClusterNode({
-    id: config.nodeId,
-    peers: [...config.peers].map(([id, hp]) => ({ id, address: formatHostPort(hp) })),
-    join: config.cluster.join,
-    tickMs: t.tickMs,
-    raft: {
-      electionTimeoutTicks: t.electionTicks, heartbeatTicks: t.heartbeatTicks, leaseTicks: t.leaseTicks, clockDriftBoundTicks: t.driftBoundTicks,
-      maxInflightAppends: RAFT_MAX_INFLIGHT_APPENDS, maxEntriesPerAppend: RAFT_MAX_ENTRIES_PER_APPEND, checkQuorum: true, preVote: true,
-    },
-    writer: {
-      demoteMarginTicks: Math.max(1, Math.floor(t.leaseTicks / 5)), fenceAction: config.master.fenceAction,
-      fenceCommand: config.master.fenceCommand, fenceTimeoutMs: config.master.fenceTimeoutMs, fenceRequired: config.master.fenceRequired,
-      checkpointIntervalMs: config.master.checkpointIntervalMs, unconfirmedGraceMs: config.master.unconfirmedGraceMs,
-      reboot: () => { logger.error({}, 'FENCE: rebooting this node'); rebootNow(config.md.driver); },
-    },
+  const node = new ClusterNode(nodeSettingsFromConfig(config, {
+    reboot: () => { logger.error({}, 'FENCE: rebooting this node'); rebootNow(config.md.driver); },
     writerLogFile: join(config.dataDir, 'writer.log'),
     snapshotEveryEntries: snapshotEvery(),
-  }, { clock: systemClock, timers: systemTimers, logger, transport, storage: raftStorage, driver, prng: createPrng(seed) });
+  }), { clock: systemClock, timers: systemTimers, logger, transport, storage: raftStorage, driver, prng: createPrng(seed) });
 
   const control = new ControlServer(config.listen.controlSocketPath, makeHandler({ node, seesDevice: seesDeviceFor(driver) }), logger);
   const status = new StatusServer(config.listen.status.host, config.listen.status.port, makeStatusSource(node), logger);
@@ -134,7 +119,7 @@ async function handOver(node: ClusterNode, logger: Logger): Promise<void> {
   node.raft.transferLeadership(target);
   node.kick();
   const start = performance.now();
-  while (performance.now() - start < STEP_DOWN_ON_TERM_MS && node.raft.status().role === 'leader') {
+  while (performance.now() - start < DAEMON_STOP_STEP_DOWN_MS && node.raft.status().role === 'leader') {
     await new Promise((r) => setTimeout(r, node.settings.tickMs));
   }
   logger.info({ target, handedOver: node.raft.status().role !== 'leader' }, 'leadership handed over for shutdown');

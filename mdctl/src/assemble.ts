@@ -5,9 +5,10 @@
 import { mdName, UsageError } from './args.js';
 import { Ctx, describe, EXIT } from './context.js';
 import { readState } from './state.js';
+import { isMetadataVersion, type CommandOf, type RaidLevel } from './commands.js';
 
 interface Sb { setUuid: string; setName: string; level: number; layout: number; raidDisks: number; chunkSectors: number; minorVersion: number; featureMap: number; devNumber: number; devRoles: number[] }
-const LEVEL_NAMES: Record<number, string> = { [-1]: 'linear', 0: 'raid0', 1: 'raid1', 4: 'raid4', 5: 'raid5', 6: 'raid6', 10: 'raid10' };
+const LEVEL_NAMES: Record<number, RaidLevel> = { [-1]: 'linear', 0: 'raid0', 1: 'raid1', 4: 'raid4', 5: 'raid5', 6: 'raid6', 10: 'raid10' };
 
 export async function runAssemble(ctx: Ctx): Promise<number> {
   const v = ctx.args.values;
@@ -33,9 +34,11 @@ export async function runAssemble(ctx: Ctx): Promise<number> {
   if (uuids.size > 1) { ctx.note(`the devices belong to different arrays (${[...uuids].join(', ')})`); return EXIT.FAIL; }
   if (v.uuid !== undefined && !uuids.has(String(v.uuid))) { ctx.note(`the devices do not belong to array ${String(v.uuid)}`); return EXIT.FAIL; }
   const sb = sbs[0];
-  const cmd = {
+  const metadata = `1.${sb.minorVersion}`;
+  if (!isMetadataVersion(metadata)) { ctx.note(`/dev/${device}: metadata ${metadata} is not supported on a cluster`); return EXIT.FAIL; }
+  const cmd: CommandOf<'assemble'> = {
     op: 'assemble', device, uuid: sb.setUuid, name: sb.setName, level: LEVEL_NAMES[sb.level] ?? 'raid1', raidDisks: sb.raidDisks, members,
-    metadata: `1.${sb.minorVersion}`, bitmap: (sb.featureMap & 1) !== 0 ? 'internal' : 'none',
+    metadata, bitmap: (sb.featureMap & 1) !== 0 ? 'internal' : 'none',
     chunkKiB: sb.chunkSectors > 0 ? sb.chunkSectors / 2 : null, layout: null,
   };
   try {

@@ -5,13 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import { intOption, mdName, UsageError } from './args.js';
 import { Ctx, describe, EXIT, homeHost } from './context.js';
+import { isMetadataVersion, type CommandOf, type RaidLevel } from './commands.js';
 
-const LEVELS: Record<string, string> = {
+const LEVELS: Record<string, RaidLevel> = {
   linear: 'linear', '-1': 'linear', raid0: 'raid0', '0': 'raid0', stripe: 'raid0', raid1: 'raid1', '1': 'raid1', mirror: 'raid1',
   raid4: 'raid4', '4': 'raid4', raid5: 'raid5', '5': 'raid5', raid6: 'raid6', '6': 'raid6', raid10: 'raid10', '10': 'raid10',
 };
 
-export function parseLevel(v: unknown): string {
+export function parseLevel(v: unknown): RaidLevel {
   const l = LEVELS[String(v ?? '').toLowerCase()];
   if (!l) throw new UsageError(`invalid raid level: ${String(v)}`);
   return l;
@@ -32,7 +33,7 @@ function chunkKiB(v: unknown): number | null {
   return n;
 }
 
-export function buildCreate(args: Ctx['args'], host: string): Record<string, unknown> {
+export function buildCreate(args: Ctx['args'], host: string): CommandOf<'create'> {
   const [dev, ...devices] = args.positionals;
   const device = dev ? mdName(dev) : null;
   if (!device) throw new UsageError(dev ? `${dev} is not an md device name` : 'an md device to create is needed');
@@ -47,7 +48,7 @@ export function buildCreate(args: Ctx['args'], host: string): Record<string, unk
   }
   for (const d of devices) if (d !== 'missing' && !d.startsWith('/')) throw new UsageError(`${d} is not a device path`);
   const metadata = String(v.metadata ?? '1.2').replace(/^default$/, '1.2').replace(/^1$/, '1.2');
-  if (!['1.0', '1.1', '1.2'].includes(metadata)) throw new UsageError(`metadata ${metadata} is not supported on a cluster (use 1.0, 1.1 or 1.2)`);
+  if (!isMetadataVersion(metadata)) throw new UsageError(`metadata ${metadata} is not supported on a cluster (use 1.0, 1.1 or 1.2)`);
   const bitmap = String(v.bitmap ?? 'none');
   if (bitmap !== 'internal' && bitmap !== 'none') throw new UsageError(`--bitmap=${bitmap}: only internal or none`);
   const minor = /^md([0-9]+)$/.exec(device)?.[1] ?? device;
@@ -63,14 +64,14 @@ export function buildCreate(args: Ctx['args'], host: string): Record<string, unk
 export async function runCreate(ctx: Ctx): Promise<number> {
   const cmd = buildCreate(ctx.args, homeHost());
   const c = await ctx.daemon();
-  for (const m of cmd.members as string[]) {
+  for (const m of cmd.members) {
     if (m === 'missing') continue;
     try { await c.request('confirm', { path: m }); } catch (e) { ctx.note(describe(e, `cannot confirm ${m} on this node`)); return EXIT.FAIL; }
   }
   try {
     await ctx.propose({ command: cmd, waitAll: ctx.args.values['wait-all'] === true, timeoutMs: 60_000 });
   } catch (e) {
-    ctx.note(describe(e, `create /dev/${String(cmd.device)} failed`));
+    ctx.note(describe(e, `create /dev/${cmd.device} failed`));
     return EXIT.FAIL;
   }
   ctx.note(`array /dev/${String(cmd.device)} started.`);

@@ -10,8 +10,10 @@ import type { SuperblockInfo } from '../../daemon/src/md/types.js';
 import { mdName, UsageError } from './args.js';
 import { Ctx, describe, EXIT } from './context.js';
 import { findRecord, readState, type StateReply } from './state.js';
+import type { CommandOf } from './commands.js';
 
-type Cmd = Record<string, unknown>;
+/** The commands manage mode sends: per member, or array-wide (no member). */
+type Cmd = CommandOf<'set-faulty' | 'hot-remove' | 'hot-add' | 're-add' | 'add-spare' | 'write-mostly' | 'replace' | 'read-only' | 'read-write' | 'run' | 'stop'>;
 
 export async function runManage(ctx: Ctx): Promise<number> {
   const device = mdName(ctx.args.device!);
@@ -41,12 +43,13 @@ export async function runManage(ctx: Ctx): Promise<number> {
     }
     for (const [cmd, done] of commandsFor(op, device, targets, withDevices, ctx.args.values.force === true, state, readdable)) {
       try {
-        if (cmd.op === 'hot-add' || cmd.op === 'add-spare' || cmd.op === 're-add') await confirmLocally(ctx, String(cmd.member));
+        if (cmd.op === 'hot-add' || cmd.op === 'add-spare' || cmd.op === 're-add') await confirmLocally(ctx, cmd.member);
         await ctx.propose({ command: cmd, waitAll: ctx.args.values['wait-all'] === true });
         changed++;
         if (done) ctx.note(done);
       } catch (e) {
-        ctx.note(describe(e, `${opVerb(op)} ${String(cmd.member ?? `/dev/${device}`)}${cmd.member ? ` in /dev/${device}` : ''} failed`));
+        const member = 'member' in cmd ? cmd.member : null;
+        ctx.note(describe(e, `${opVerb(op)} ${member ?? `/dev/${device}`}${member ? ` in /dev/${device}` : ''} failed`));
         return EXIT.FAIL;
       }
     }

@@ -12,6 +12,7 @@ import { mdName, UsageError } from './args.js';
 import { Ctx, describe, EXIT, homeHost } from './context.js';
 import { examine, query } from './inspect.js';
 import { findRecord, readState, type StateReply } from './state.js';
+import { isSyncAction } from './commands.js';
 
 export async function runMisc(ctx: Ctx): Promise<number> {
   const v = ctx.args.values;
@@ -103,7 +104,7 @@ async function waitSync(ctx: Ctx): Promise<number> {
 
 async function action(ctx: Ctx): Promise<number> {
   const act = String(ctx.args.values.action);
-  if (!['check', 'repair', 'idle', 'frozen'].includes(act)) throw new UsageError(`--action=${act}: expected check, repair, idle or frozen`);
+  if (!isSyncAction(act)) throw new UsageError(`--action=${act}: expected check, repair, idle or frozen`);
   const name = ctx.args.positionals[0] ? mdName(ctx.args.positionals[0]) : null;
   if (!name) throw new UsageError('--action needs an md device');
   try {

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Client, ClientError } from './client.js';
+import type { Command } from './commands.js';
 
 /** How long one command may take, retries included (a failover takes well under this). */
 export const MDCTL_PROPOSE_DEADLINE_MS = 60_000;
@@ -21,7 +22,7 @@ export const MDCTL_RETRY_PAUSE_MS = 50;
 const RETRYABLE = new Set(['E_NO_DAEMON', 'E_NOT_LEADER', 'E_NO_LEADER', 'E_NO_QUORUM', 'E_TIMEOUT', 'E_SHUTTING_DOWN', 'E_PROPOSAL_DROPPED']);
 
 export interface ProposeBody {
-  command: Record<string, unknown>;
+  command: Command;
   waitAll?: boolean;
   /** Whole deadline for this command, retries included. */
   timeoutMs?: number;

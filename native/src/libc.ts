@@ -14,7 +14,7 @@
 // - Only sync calls that cannot block (md's lockless GET_* ioctls, BLKGETSIZE64) are made on
 //   the calling thread.
 // - open/close go through Node's fs (thread pool, O_CLOEXEC added by libuv); poll(2) is bound
-//   inside the poll worker thread (poll-worker.ts), the only place that calls it; major:minor
+//   inside the poll worker thread (poll-loop.ts, started by poll-worker.ts), the only place that calls it; major:minor
 //   come from fs.stat's rdev (blockdev.ts).
 import { promises as fsp, constants as fsConstants } from 'node:fs';
 import koffi from 'koffi';

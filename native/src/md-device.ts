@@ -38,16 +38,19 @@ export class MdDevice {
     return member === undefined ? { syscall: `ioctl(${name})`, device: this.device } : { syscall: `ioctl(${name})`, device: this.device, member };
   }
 
+  /** A GET_* ioctl that fills a zeroed struct of `bytes`, decoded. */
+  private getStruct<T>(bytes: number, request: number, name: string, decode: (buf: Buffer) => T): T {
+    const buf = allocStruct(bytes);
+    ioctlSync(this.file.fd, request, buf, this.ctx(name));
+    return decode(buf);
+  }
+
   raidVersion(): MduVersion {
-    const buf = allocStruct(MDU_VERSION_T_BYTES);
-    ioctlSync(this.file.fd, RAID_VERSION, buf, this.ctx('RAID_VERSION'));
-    return decodeVersion(buf);
+    return this.getStruct(MDU_VERSION_T_BYTES, RAID_VERSION, 'RAID_VERSION', decodeVersion);
   }
 
   getArrayInfo(): MduArrayInfo {
-    const buf = allocStruct(MDU_ARRAY_INFO_T_BYTES);
-    ioctlSync(this.file.fd, GET_ARRAY_INFO, buf, this.ctx('GET_ARRAY_INFO'));
-    return decodeArrayInfo(buf);
+    return this.getStruct(MDU_ARRAY_INFO_T_BYTES, GET_ARRAY_INFO, 'GET_ARRAY_INFO', decodeArrayInfo);
   }
 
   /** GET_ARRAY_INFO, or null when md has no array configured on this device (ENODEV: inactive). */
@@ -66,9 +69,7 @@ export class MdDevice {
   }
 
   getBitmapFile(): string {
-    const buf = allocStruct(MDU_BITMAP_FILE_T_BYTES);
-    ioctlSync(this.file.fd, GET_BITMAP_FILE, buf, this.ctx('GET_BITMAP_FILE'));
-    return decodeBitmapFile(buf);
+    return this.getStruct(MDU_BITMAP_FILE_T_BYTES, GET_BITMAP_FILE, 'GET_BITMAP_FILE', decodeBitmapFile);
   }
 
   /** RUN_ARRAY; md ignores the mdu_param_t for arrays configured through superblocks. */

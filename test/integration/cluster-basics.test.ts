@@ -66,7 +66,10 @@ describe('replication across real daemons', () => {
     c.assertNoWriterOverlap();
   });
 
-  test('a proposal returns as soon as it is applied (20 in a row through the master: median < 150 ms)', async () => {
+  // One retry, for this test only: it measures latency (a median of real round trips), which a
+  // machine loaded by other jobs can push past the bound without anything being wrong; it
+  // asserts no safety property (writer overlap, lost data, divergence, exactly-once).
+  test('a proposal returns as soon as it is applied (20 in a row through the master: median < 150 ms)', { retry: 1 }, async () => {
     const c = cluster();
     const { master } = await standbys(c);
     const ms: number[] = [];

@@ -137,33 +137,61 @@ describe('kill -9 of the master mid-resync', () => {
   // 1 GiB members: a resync takes ~5 s at the simulated kernel's default speed_limit_max
   // (200000 KiB/s); the daemon has no knob for the sim's speed limit, so the size slows it.
   const SECTORS = 2 * 1024 * 1024;
+  /** The simulated kernel's default speed_limit_max (KiB/s) in sectors per ms: no sync runs faster. */
+  const MAX_SYNC_SECTORS_PER_MS = (200_000 * 2) / 1000;
   const cluster = useCluster({ name: 'resync', disks: [{ id: 'sda', sizeSectors: SECTORS }, { id: 'sdb', sizeSectors: SECTORS }], checkpointIntervalMs: 500 });
 
-  test('the new master resumes at or after the last replicated checkpoint', async () => {
+  test('the new master resumes between the last replicated checkpoint and where the old master really was', async () => {
     const c = cluster();
     await createRaid1(c, 'n1', { device: 'md0', members: ['/dev/sda', '/dev/sdb'], raidDevices: 2, spares: 0 });
-    const old = await c.waitForMaster();
-    const others = c.ids.filter((id) => id !== old.id);
-    // Wait until a standby has applied a checkpoint past 25 %: that one is committed.
-    const before = await waitFor('a replicated resync checkpoint past 25 %', async () => {
-      const s = (await c.status(others[0])).arrays.find((a) => a.device === '/dev/md0');
-      return s && s.sync.action === 'resync' && s.sync.totalSectors > 0 && s.sync.doneSectors >= s.sync.totalSectors / 4 ? s.sync : undefined;
+    // Wait until every standby has applied a checkpoint past 25 %: that one is committed.
+    const before = await waitFor('a replicated resync checkpoint past 25 % on every standby', async () => {
+      const m = await c.waitForMaster();
+      const syncs = await Promise.all(c.ids.filter((id) => id !== m.id).map(async (id) => (await c.status(id)).arrays.find((a) => a.device === '/dev/md0')?.sync));
+      const ok = syncs.every((s) => s && s.action === 'resync' && s.totalSectors > 0 && s.doneSectors >= s.totalSectors / 4);
+      return ok ? syncs.reduce((hi, s) => (s!.doneSectors > hi!.doneSectors ? s : hi))! : undefined; // the newest committed one
     }, 20_000, 10);
     expect(before.doneSectors).toBeLessThan(before.totalSectors);
+    // The master now (a loaded machine can move it) and its live position just before the kill,
+    // and how long the kill took after that reading: its real progress at the kill is at most
+    // position + max speed * elapsed.
+    const { old, oldK, tReadMs } = await waitFor('the master\'s kernel resyncing md0', async () => {
+      const m = await c.waitForMaster();
+      const t = performance.now();
+      const k = await kernelArray(c, m.id, 'md0');
+      return k && kernelWritable(k) && k.syncAction === 'resync' ? { old: m, oldK: k, tReadMs: t } : undefined;
+    }, 10_000, 5);
+    const others = c.ids.filter((id) => id !== old.id);
+    const oldPos = oldK.syncPositionSectors ?? oldK.syncCompleted!.doneSectors;
     await c.kill(old.id);
+    const reachedAtKill = oldPos + Math.ceil(MAX_SYNC_SECTORS_PER_MS * (performance.now() - tReadMs));
     const next = await c.waitForMaster({ among: others, minTerm: old.term + 1 });
-    // The new master's kernel resumes from the checkpoint, not from 0.
+    // The new master's kernel resumes from the checkpoint, not from 0 ...
     const resumed = await waitFor(`md0 resyncing and writable on ${next.id}`, async () => {
       const k = await kernelArray(c, next.id, 'md0');
-      return k && kernelWritable(k) && k.syncAction === 'resync' && k.syncCompleted ? k.syncCompleted : undefined;
+      return k && kernelWritable(k) && k.syncAction === 'resync' && k.syncCompleted ? { sync: k.syncCompleted, atMs: performance.now() } : undefined;
     }, 10_000, 5);
-    expect(resumed.doneSectors).toBeGreaterThanOrEqual(before.doneSectors);
-    // ... and the replicated progress never goes back below it, up to completion.
+    expect(resumed.sync.doneSectors).toBeGreaterThanOrEqual(before.doneSectors);
+    // ... and not past what the old master had really resynced (past it, a part of the array
+    // would never be resynced). sync_completed only grows from the resume point, by at most the
+    // max speed since md0 went writable there (logged just before the switch).
+    const promoted = readWriterEvents(join(c.dataDir(next.id), 'writer.log')).filter((e) => e.event === 'writable' && e.device === 'md0').at(-1);
+    expect(promoted).toBeDefined();
+    const sinceWritableMs = Math.max(0, Date.now() - (performance.now() - resumed.atMs) - promoted!.wallMs);
+    const resumedAtLeast = resumed.sync.doneSectors - MAX_SYNC_SECTORS_PER_MS * sinceWritableMs;
+    expect(resumedAtLeast, `resumed at >= ${resumedAtLeast} sectors; the old master had reached <= ${reachedAtKill}`).toBeLessThanOrEqual(reachedAtKill);
+    // The replicated progress never goes back below the checkpoint, up to completion: every
+    // observation is recorded and checked after the wait (an expect inside the probe would only
+    // be retried until the deadline).
+    const progress: { action: string; doneSectors: number }[] = [];
     await waitFor('the resync to finish on the new master', async () => {
-      const s = (await c.status(next.id)).arrays.find((a) => a.device === '/dev/md0')!;
-      expect(s.sync.action === 'idle' || s.sync.doneSectors >= before.doneSectors).toBe(true);
+      const s = (await c.status(next.id)).arrays.find((a) => a.device === '/dev/md0');
+      if (!s) return undefined;
+      progress.push({ action: s.sync.action, doneSectors: s.sync.doneSectors });
       return s.sync.action === 'idle' && s.state === 'clean' ? true : undefined;
     }, 30_000, 50);
+    expect(progress.length).toBeGreaterThan(1);
+    expect(progress.filter((p) => p.action !== 'idle' && p.doneSectors < before.doneSectors)).toEqual([]);
     await c.restart(old.id);
     await c.waitForMaster();
     await waitSingleWriter(c, next.id, 'md0');

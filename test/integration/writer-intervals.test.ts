@@ -1,15 +1,21 @@
 // The harness's own safety checker must be able to fail: merged writer logs with overlapping
 // intervals are reported, incarnations are cut at the observed death of a killed process,
-// and torn lines after a kill -9 are tolerated. Pure (temp files only, no daemons).
+// torn lines after a kill -9 are tolerated, and a missing or empty log throws (never "no
+// overlap" from no data). Pure (temp files only, no daemons).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { Incarnation } from './lib/daemon-proc.js';
+import { readWriterEvents } from './lib/writer-events.js';
 import { findOverlaps, mergeWriterLogs } from './lib/writer-intervals.js';
+import { WriterWatch } from './lib/writer-watch.js';
 
 const line = (event: 'writable' | 'read-only', wallMs: number, device = 'md0', term = 1): string =>
   JSON.stringify({ event, device, term, wallMs, monoMs: wallMs, reason: 'test' }) + '\n';
+
+/** The record each daemon run appends first (node/writer-log.ts). */
+const start = (wallMs: number): string => JSON.stringify({ event: 'start', wallMs, monoMs: wallMs }) + '\n';
 
 function inc(offset: number, endWallMs: number | null): Incarnation {
   return { pid: 1, startWallMs: 0, writerLogOffset: offset, endWallMs, exitCode: null, signal: endWallMs === null ? null : 'SIGKILL' };
@@ -50,9 +56,9 @@ describe('writer interval merging', () => {
 
   test('a kill -9 leaves an interval open: it ends at that incarnation\'s observed death, not at the next start', () => {
     const dir = tempDir();
-    const first = line('writable', 100);
+    const first = start(50) + line('writable', 100);
     const torn = '{"event":"read-on';
-    const second = line('writable', 900) + line('read-only', 950);
+    const second = start(850) + line('writable', 900) + line('read-only', 950);
     const file = join(dir, 'writer.log');
     writeFileSync(file, first + torn + '\n' + second);
     const merged = mergeWriterLogs([{ node: 'n1', file, incarnations: [inc(0, 300), inc(first.length + torn.length + 1, null)] }], 10_000);
@@ -66,7 +72,26 @@ describe('writer interval merging', () => {
   test('a still-running incarnation\'s open interval ends now', () => {
     const dir = tempDir();
     const file = join(dir, 'writer.log');
-    writeFileSync(file, line('writable', 500));
+    writeFileSync(file, start(400) + line('writable', 500));
     expect(mergeWriterLogs([{ node: 'n1', file, incarnations: [inc(0, null)] }], 1234)).toEqual([{ node: 'n1', device: 'md0', startWallMs: 500, endWallMs: 1234 }]);
+  });
+
+  test('a missing log, an empty one, or an incarnation that left no start record throws instead of passing with no data', () => {
+    const dir = tempDir();
+    const missing = join(dir, 'missing.log');
+    expect(() => mergeWriterLogs([{ node: 'n1', file: missing, incarnations: [inc(0, null)] }], 1)).toThrow(/writer log of n1 is missing/);
+    expect(() => readWriterEvents(missing)).toThrow(/is missing/);
+    expect(() => new WriterWatch(new Map([['n1', missing]])).mark()).toThrow(/is missing/);
+    const empty = join(dir, 'empty.log');
+    writeFileSync(empty, '');
+    expect(() => mergeWriterLogs([{ node: 'n1', file: empty, incarnations: [inc(0, null)] }], 1)).toThrow(/empty or has no start record/);
+    expect(() => readWriterEvents(empty)).toThrow(/empty or has no start record/);
+    const one = join(dir, 'one.log');
+    const firstRun = start(1) + line('writable', 2);
+    writeFileSync(one, firstRun);
+    // A second incarnation was spawned (offset at the end) but its daemon never wrote.
+    expect(() => mergeWriterLogs([{ node: 'n1', file: one, incarnations: [inc(0, 5), inc(firstRun.length, null)] }], 10)).toThrow(/incarnation 1 .* no start record/);
+    expect(() => mergeWriterLogs([], 1)).toThrow(/no node ran/);
+    expect(() => mergeWriterLogs([{ node: 'n9', file: missing, incarnations: [] }], 1)).toThrow(/no node ran/);
   });
 });

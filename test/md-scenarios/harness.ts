@@ -8,7 +8,7 @@
 // - Members are named by their index in env.components ("c0", "c1", ...), never by path.
 // - A report never contains a time, a UUID, a major/minor or a speed.
 // - Every wait is bounded (MD_SCENARIO_MAX_POLLS polls and env.maxWaitMs of driver time).
-import { MD_SCENARIO_MAX_POLLS } from '../../daemon/src/common/limits.js';
+import { MD_SCENARIO_MAX_POLLS } from '../lib/limits.js';
 import { OpError } from '../../daemon/src/common/errors.js';
 import type { MdDriver } from '../../daemon/src/md/driver.js';
 import type { ArrayState, MemberFlag } from '../../daemon/src/md/types.js';

@@ -2,7 +2,7 @@
 // run options. Invariant: never exits or prints; bad input throws UsageError with the message
 // main.ts prints as `sim: <message>` (exit 2).
 import { parseArgs } from 'node:util';
-import { SIM_MAX_SEEDS, SIM_MAX_STEPS } from '../../daemon/src/common/limits.js';
+import { SIM_MAX_SEEDS, SIM_MAX_STEPS } from '../lib/limits.js';
 import type { RaftFaults } from '../../daemon/src/raft/types.js';
 import type { Profile } from './scenario.js';
 

@@ -5,7 +5,7 @@
 // which Raft allows); an ack is recorded only when the node the client talked to applies the
 // entry (so it is committed); a read answered with an index below what was committed when the
 // read began is a linearizability violation.
-import { SIM_MAX_PENDING_PROPOSALS, SIM_MAX_PENDING_READS } from '../../daemon/src/common/limits.js';
+import { SIM_MAX_PENDING_PROPOSALS, SIM_MAX_PENDING_READS } from '../lib/limits.js';
 import type { Entry, ReadState } from '../../daemon/src/raft/types.js';
 import type { Checkers } from './checkers.js';
 import { SimViolation } from './checkers.js';

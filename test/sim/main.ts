@@ -7,7 +7,7 @@
 // exactly one line `sim: <N> seeds, <V> violations` (V = seeds that found a violation); a
 // violation prints `reproduce: npm run sim -- --seed=<S>` and the last trace events, and the
 // exit status is 1.
-import { SIM_MAX_TRACES_PRINTED, SIM_TRACE_PRINT_EVENTS } from '../../daemon/src/common/limits.js';
+import { SIM_MAX_TRACES_PRINTED, SIM_TRACE_PRINT_EVENTS } from '../lib/limits.js';
 import { runSeed } from './sim.js';
 import type { RunResult } from './sim.js';
 import { formatEvent } from './trace.js';

@@ -7,7 +7,7 @@
 // Invariants: while crashed, raw is null and nothing of the node runs; a restarted node sees
 // only what its storage kept durably; the state machine's applied index only moves by
 // applying the next entry or restoring a snapshot.
-import { SIM_MAX_READIES_PER_STEP } from '../../daemon/src/common/limits.js';
+import { SIM_MAX_READIES_PER_STEP } from '../lib/limits.js';
 import { decodeConfChange } from '../../daemon/src/raft/codec.js';
 import { applyConfChange, cloneConf } from '../../daemon/src/raft/conf.js';
 import { createPrng } from '../../daemon/src/raft/prng.js';

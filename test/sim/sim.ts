@@ -7,8 +7,7 @@
 // event queue ordered by (time, insertion); the checkers run after every step (event) on each
 // node the step touched (a node's state only changes when one of its methods runs, so this
 // covers every instant); the first violation ends the run.
-import { SIM_DEFAULT_STEPS, SIM_LIVENESS_BOUND_TICKS, SIM_MAX_PENDING_EVENTS, SIM_TRACE_RING_EVENTS }
-  from '../../daemon/src/common/limits.js';
+import { SIM_DEFAULT_STEPS, SIM_LIVENESS_BOUND_TICKS, SIM_MAX_PENDING_EVENTS, SIM_TRACE_RING_EVENTS } from '../lib/limits.js';
 import { nodeId } from '../../daemon/src/common/types.js';
 import { createPrng } from '../../daemon/src/raft/prng.js';
 import type { ConfChange, ConfState, Message, RaftConfig } from '../../daemon/src/raft/types.js';

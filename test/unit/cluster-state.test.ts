@@ -75,6 +75,24 @@ describe('validation and apply', () => {
     expect(applyCommand(s, cmd({ op: 're-add', device: 'md0', member: '/dev/sda' }))).toEqual({ ok: true });
     expect(s.arrays[0].members[0]).toMatchObject({ role: 'spare', pendingAdd: 're-add' });
   });
+  // Guards validate.ts validateAdd: adding a device the array already holds is refused and
+  // changes nothing (accepted, it would turn an in-sync member into a pending spare).
+  it('a hot-add or add-spare of a device the array already holds (active, spare or faulty) is refused and changes nothing', () => {
+    const s = cluster();
+    applyCommand(s, cmd(create));
+    applyCommand(s, cmd({ op: 'set-faulty', device: 'md0', member: '/dev/sdb', force: false }));
+    expect(s.arrays[0].members.map((m) => m.role)).toEqual(['active', 'faulty', 'spare']);
+    for (const op of ['hot-add', 'add-spare'] as const) {
+      for (const member of ['/dev/sda', '/dev/sdb', '/dev/sdc']) {
+        const before = structuredClone(s);
+        expect(applyCommand(s, cmd({ op, device: 'md0', member }))).toMatchObject({ ok: false, code: 'E_DEVICE_BUSY' });
+        expect(s).toEqual(before);
+      }
+    }
+    // A removed member may come back.
+    applyCommand(s, cmd({ op: 'hot-remove', device: 'md0', member: '/dev/sdb' }));
+    expect(applyCommand(s, cmd({ op: 'hot-add', device: 'md0', member: '/dev/sdb' }))).toEqual({ ok: true });
+  });
   it('fences checkpoints and observations by the master term', () => {
     const s = cluster();
     applyCommand(s, cmd(create));

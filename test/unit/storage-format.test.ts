@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nodeId, logIndex, term } from '../../daemon/src/common/types.js';
 import type { Entry, Snapshot } from '../../daemon/src/raft/types.js';
-import { ByteReader, ByteWriter } from '../../daemon/src/storage/bytes.js';
+import { ByteReader, ByteWriter } from '../../daemon/src/common/bytes.js';
 import { crc32c, crc32cWithPrefixByte } from '../../daemon/src/storage/crc32c.js';
 import { readEntry, readHardState, readSnapshotMeta, writeEntry, writeHardState, writeSnapshotMeta } from '../../daemon/src/storage/payloads.js';
 import { beginRecord, decodeRecordAt, findValidRecordAfter, finishRecord, RECORD_HEADER_BYTES, RECORD_TYPE } from '../../daemon/src/storage/record.js';
@@ -51,7 +51,7 @@ function entry(index: number, t: number, data: string, type: Entry['type'] = 'no
 }
 
 function recordBytes(entries: Entry[]): { bytes: Uint8Array; starts: number[] } {
-  const w = new ByteWriter(16);
+  const w = new ByteWriter('little-endian', 16);
   const starts: number[] = [];
   for (const e of entries) {
     const at = beginRecord(w);
@@ -106,7 +106,7 @@ describe('record framing', () => {
 
 describe('payload codecs', () => {
   it('round-trips hard states and snapshot metadata', () => {
-    const w = new ByteWriter(8);
+    const w = new ByteWriter('little-endian', 8);
     const hs = { term: term(9), vote: nodeId('node-2'), commit: logIndex(2 ** 40) };
     writeHardState(w, hs);
     expect(readHardState(w.buf, 0, w.length)).toEqual(hs);
@@ -127,10 +127,10 @@ describe('payload codecs', () => {
       readHardState(bytes, 0, bytes.length);
       readSnapshotMeta(bytes, 0, bytes.length);
     }));
-    const w = new ByteWriter(8);
+    const w = new ByteWriter('little-endian', 8);
     writeSnapshotMeta(w, { index: logIndex(1), term: term(1), conf: { voters: [nodeId('a'), nodeId('a')], learners: [] } });
     expect(readSnapshotMeta(w.buf, 0, w.length)).toBeNull();
-    const r = new ByteReader(Uint8Array.from([0, 0, 0, 0, 0, 0, 0x20, 0]));
+    const r = new ByteReader(Uint8Array.from([0, 0, 0, 0, 0, 0, 0x20, 0]), 'little-endian', 'flag');
     expect(r.u64()).toBe(0);
     expect(r.ok).toBe(false);
   });

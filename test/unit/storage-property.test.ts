@@ -1,16 +1,55 @@
 // Property test: random sequences of save / snapshot / compact / reopen / crash against an
-// in-memory model of what storage must return. A crash cuts the active segment anywhere in its
-// unsynced tail (and may add a zero or garbage tail); recovery must then return one of the
-// states the model passed through since the last fdatasync (commit may be anywhere between that
-// state's and the newest, since the hard-state checkpoint can carry a newer commit).
+// in-memory model of what storage must return. Neither what must survive nor what may be lost
+// comes from the storage's own counters:
+// - what must survive (the oracle) is decided from what storage acknowledged: a save with
+//   mustSync whose promise resolved makes every state before it durable (and close(), which
+//   the contract says syncs);
+// - what a crash may lose is decided by the test from the file system calls themselves: every
+//   fdatasync/fsync is intercepted (FileHandle.prototype) and records the file's size at that
+//   moment; a crash cuts every WAL segment anywhere after the size of its last sync (a segment
+//   never synced, anywhere at all), and may add a zero or garbage tail to the newest.
+// Recovery must then return one of the states the model passed through since the last
+// acknowledgement (commit may be anywhere between that state's and the newest, since the
+// hard-state checkpoint can carry a newer commit). A save acknowledged without its fdatasync
+// fails here.
+import { readlinkSync } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { logIndex, nodeId, term } from '../../daemon/src/common/types.js';
 import type { Entry, HardState, Snapshot } from '../../daemon/src/raft/types.js';
 import { DiskStorage, type DiskStorageOptions, type RecoveredState } from '../../daemon/src/storage/disk-storage.js';
-import { appendBytes, CaptureLogger, cleanupTempDirs, cutFile, ent, snap, tempDir } from './storage-fixtures.js';
+import { join } from 'node:path';
+import { appendBytes, CaptureLogger, cleanupTempDirs, cutFile, ent, segmentFiles, snap, tempDir } from './storage-fixtures.js';
 
 afterAll(cleanupTempDirs);
+
+/** Path -> file size at its last fdatasync/fsync (what a crash cannot take back). */
+const syncedBytes = new Map<string, number>();
+let restoreSyncs: (() => void) | null = null;
+
+/** Intercepts FileHandle.datasync/sync to record what each call made durable. */
+async function interceptSyncs(dir: string): Promise<void> {
+  const probe = await open(join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as FileHandle;
+  await probe.close();
+  const orig = { datasync: proto.datasync, sync: proto.sync };
+  const wrap = (f: () => Promise<void>) => async function (this: FileHandle): Promise<void> {
+    const path = readlinkSync(`/proc/self/fd/${this.fd}`);
+    const size = (await this.stat()).size;
+    await f.call(this);
+    syncedBytes.set(path, size);
+  };
+  proto.datasync = wrap(orig.datasync);
+  proto.sync = wrap(orig.sync);
+  restoreSyncs = () => { proto.datasync = orig.datasync; proto.sync = orig.sync; };
+}
+afterAll(() => restoreSyncs?.());
+
+/** After a (re)open the files as they are are the durable starting point. */
+async function markAllDurable(dir: string): Promise<void> {
+  for (const f of await segmentFiles(dir)) syncedBytes.set(f, (await stat(f)).size);
+}
 
 type Op =
   | { kind: 'append'; count: number; back: number; sync: boolean }
@@ -77,7 +116,8 @@ function hsOf(t: number, commit: number, vote: string | null): HardState {
   return { term: term(t), commit: logIndex(commit), vote: vote === null ? null : nodeId(vote) };
 }
 
-async function applyAppend(s: DiskStorage, m: Model, op: Extract<Op, { kind: 'append' }>): Promise<void> {
+/** Each op returns true when storage acknowledged durability (a mustSync save resolved). */
+async function applyAppend(s: DiskStorage, m: Model, op: Extract<Op, { kind: 'append' }>): Promise<boolean> {
   let hs = m.hs;
   if (hs === null || hs.term === 0) hs = hsOf(1, m.commit(), null);
   const floor = Math.max(m.commit(), m.snapIndex());
@@ -85,7 +125,8 @@ async function applyAppend(s: DiskStorage, m: Model, op: Extract<Op, { kind: 'ap
   const start = m.lastIndex() + 1 - back;
   const entries = Array.from({ length: op.count }, (_, k) => ent(start + k, hs.term, `p${start + k}-${hs.term}-${k}`));
   const termChanged = hs !== m.hs;
-  await s.save({ hardState: termChanged ? hs : null, entries, snapshot: null, mustSync: op.sync || termChanged });
+  const mustSync = op.sync || termChanged;
+  await s.save({ hardState: termChanged ? hs : null, entries, snapshot: null, mustSync });
   for (const e of entries) {
     m.log = m.log.filter((x) => x.index < e.index);
     m.log.push(e);
@@ -95,31 +136,32 @@ async function applyAppend(s: DiskStorage, m: Model, op: Extract<Op, { kind: 'ap
     m.hs = hs;
     m.record();
   }
+  return mustSync;
 }
 
-async function applyOp(s: DiskStorage, m: Model, op: Op): Promise<void> {
+async function applyOp(s: DiskStorage, m: Model, op: Op): Promise<boolean> {
   switch (op.kind) {
     case 'append':
       return applyAppend(s, m, op);
     case 'commit': {
-      if (m.hs === null) return;
+      if (m.hs === null) return false;
       const commit = Math.min(m.commit() + op.advance, m.safeCommitMax());
-      if (commit <= m.commit()) return;
+      if (commit <= m.commit()) return false;
       m.hs = { ...m.hs, commit: logIndex(commit) };
       await s.save({ hardState: m.hs, entries: [], snapshot: null, mustSync: op.sync });
       m.record();
-      return;
+      return op.sync;
     }
     case 'term': {
       m.hs = hsOf((m.hs?.term ?? 0) + 1, m.commit(), VOTES[op.vote]);
       await s.save({ hardState: m.hs, entries: [], snapshot: null, mustSync: true });
       m.record();
-      return;
+      return true;
     }
     case 'localSnap': {
       const lo = m.snapIndex() + 1;
       const hi = m.commit();
-      if (hi < lo) return;
+      if (hi < lo) return false;
       const at = lo + (op.pick % (hi - lo + 1));
       const t = m.log.find((e) => e.index === at)!.term;
       const sn = snap(at, t, `local@${at}`);
@@ -127,10 +169,10 @@ async function applyOp(s: DiskStorage, m: Model, op: Op): Promise<void> {
       await s.compact(at);
       m.snapshot = sn;
       m.log = m.log.filter((e) => e.index > at);
-      return;
+      return false; // the snapshot file is durable; the log's unsynced tail is not acknowledged
     }
     case 'recvSnap': {
-      if (m.hs === null) return;
+      if (m.hs === null) return false;
       const at = Math.max(m.commit(), m.snapIndex()) + op.ahead;
       const sn = snap(at, m.hs.term, `received@${at}`);
       m.hs = { ...m.hs, commit: logIndex(at) };
@@ -138,11 +180,11 @@ async function applyOp(s: DiskStorage, m: Model, op: Op): Promise<void> {
       m.snapshot = sn;
       m.log = [];
       m.record();
-      return;
+      return true;
     }
     case 'reopen':
     case 'crash':
-      return; // handled by the runner (they replace the instance)
+      return false; // handled by the runner (they replace the instance)
   }
 }
 
@@ -178,19 +220,32 @@ function checkExact(m: Model, r: RecoveredState): void {
   expect(r.hardState).toEqual(m.hs === null ? null : { ...m.hs, commit: Math.max(m.hs.commit, si) });
 }
 
+/**
+ * Crash: every segment keeps what its last sync made durable (recorded by the interception,
+ * taken before the instance is dropped) and any part of what was written after it.
+ */
 async function crash(s: DiskStorage, dir: string, opts: DiskStorageOptions, op: Extract<Op, { kind: 'crash' }>): Promise<RecoveredState & { storage: DiskStorage }> {
-  const st = s.stats();
-  await s.close();
-  const cut = st.activeSyncedBytes + (op.cutSeed % (st.activeSegmentBytes - st.activeSyncedBytes + 1));
-  await cutFile(st.activeSegmentPath, cut);
-  if (op.tail === 1) await appendBytes(st.activeSegmentPath, new Uint8Array(64));
-  if (op.tail === 2) await appendBytes(st.activeSegmentPath, Uint8Array.from({ length: 64 }, (_, i) => (op.cutSeed * 31 + i * 17) & 0xff));
+  const durable = new Map(syncedBytes);
+  const sizes = new Map<string, number>();
+  for (const f of await segmentFiles(dir)) sizes.set(f, (await stat(f)).size);
+  await s.close(); // its syncs are not counted: the sizes before it are cut back below
+  const files = [...sizes.keys()];
+  for (const [k, f] of files.entries()) {
+    const size = sizes.get(f)!;
+    const keep = Math.min(durable.get(f) ?? 0, size);
+    await cutFile(f, keep + ((op.cutSeed + k * 7919) % (size - keep + 1)));
+  }
+  const newest = files[files.length - 1];
+  if (op.tail === 1) await appendBytes(newest, new Uint8Array(64));
+  if (op.tail === 2) await appendBytes(newest, Uint8Array.from({ length: 64 }, (_, i) => (op.cutSeed * 31 + i * 17) & 0xff));
   const { storage, recovered } = await DiskStorage.open(dir, new CaptureLogger(), opts);
+  await markAllDurable(dir);
   return { storage, ...recovered };
 }
 
 describe('DiskStorage against an in-memory model', () => {
-  it('recovers what was written (exactly after close, a state since the last sync after a crash)', async () => {
+  it('recovers what was written (exactly after close, a state since the last acknowledged sync after a crash)', async () => {
+    await interceptSyncs(await tempDir('sync-probe'));
     await fc.assert(fc.asyncProperty(
       fc.array(opArb, { minLength: 1, maxLength: 60, size: 'large' }),
       fc.integer({ min: 128, max: 1024 }),
@@ -199,6 +254,7 @@ describe('DiskStorage against an in-memory model', () => {
         const dir = await tempDir('prop');
         const opts = { segmentBytes, keepTrailingEntries };
         let { storage } = await DiskStorage.open(dir, new CaptureLogger(), opts);
+        await markAllDurable(dir);
         const m = new Model();
         for (const op of ops) {
           if (op.kind === 'reopen') {
@@ -207,15 +263,14 @@ describe('DiskStorage against an in-memory model', () => {
             checkExact(m, opened.recovered);
             storage = opened.storage;
             m.adopt(opened.recovered);
+            await markAllDurable(dir);
           } else if (op.kind === 'crash') {
             const r = await crash(storage, dir, opts, op);
             checkCrashRecovery(m, r);
             storage = r.storage;
             m.adopt(r);
-          } else {
-            await applyOp(storage, m, op);
-            const st = storage.stats();
-            if (st.activeSyncedBytes === st.activeSegmentBytes) m.durable();
+          } else if (await applyOp(storage, m, op)) {
+            m.durable(); // acknowledged: every state so far must survive a crash
           }
         }
         await storage.close();

@@ -49,8 +49,6 @@ export const ERROR_CODES = {
   E_SIM_DISK_INVALID: 'a simulated disk file or disk directory entry is malformed',
   // --- master role ---
   E_NOT_WRITABLE: 'this node does not hold the writer role',
-  E_FENCE_FAILED: 'the fence command failed',
-  E_DEMOTE_FAILED: 'the array could not be switched read-only',
   // --- transport ---
   E_PEER_REFUSED: 'the peer was refused',
   E_PEER_PROTOCOL: 'the peer sent an invalid frame',

@@ -1,268 +1,256 @@
-// Every bound on a queue, map, buffer, batch or loop in the project, by name, in one place.
-// Owns: the numbers; each user imports the constant rather than writing a literal.
-// Invariant: the relations between limits are asserted at the bottom of this file, at load.
+// Every bound of the shipped programs (mdclusterd, mdctl, native/) on a queue, map, buffer,
+// batch, loop, input size or wait, by name, in one place. Bounds used only by tests, the
+// simulators, the qemu lanes and the benchmarks live in test/lib/limits.ts.
+// Owns: the numbers, each with what it bounds and why this size; each user imports the
+// constant rather than writing a literal.
+// Invariant: the relations between limits (LIMIT_RELATIONS, at the bottom) hold; they are
+// asserted when this module loads, so a program with inconsistent limits never starts.
 // Editing rule for contributors: add constants to your own section with a one-line comment;
 // never rewrite the file wholesale (several people edit it).
 import { assert } from './assert.js';
+import { NODE_ID_PATTERN } from './types.js';
 
 // ---- raft ----
-/** Most append messages in flight (unacknowledged) to one follower. */
+/** Most append messages in flight (unacknowledged) to one follower: pipelines a 64-deep window
+ * over a LAN round trip without letting a dead follower pin unbounded memory. */
 export const RAFT_MAX_INFLIGHT_APPENDS = 64;
-/** Most entries carried by one append message. */
+/** Most entries carried by one append message: a catching-up follower gets big batches, still
+ * far below the byte bound for the small md commands. */
 export const RAFT_MAX_ENTRIES_PER_APPEND = 512;
-/** Most bytes of entry payload carried by one append message. */
+/** Most bytes of entry payload carried by one append message: one append stays well inside a
+ * peer frame (relation below) and a heartbeat queued behind it waits at most ~1 MiB. */
 export const RAFT_MAX_APPEND_BYTES = 1024 * 1024;
-/** Most proposals waiting in a leader's or follower's proposal queue. */
+/** Most proposals waiting in a leader's or follower's proposal queue: far above any md
+ * workload (commands are per admin action), small enough to refuse a runaway client. */
 export const RAFT_MAX_PENDING_PROPOSALS = 10_000;
-/** Most pending ReadIndex requests. */
+/** Most pending ReadIndex requests: same reasoning as the proposal queue. */
 export const RAFT_MAX_PENDING_READS = 10_000;
-/** Largest single entry payload in bytes. */
+/** Largest single entry payload in bytes: the biggest command (create/observe with 64 members)
+ * is a few KiB; 256 KiB leaves room and keeps one entry inside one append and one WAL record. */
 export const RAFT_MAX_ENTRY_BYTES = 256 * 1024;
-/** Most committed entries handed out by one ready(). */
+/** Most committed entries handed out by one ready(): bounds one apply pass so the event loop
+ * keeps serving ticks and heartbeats while a restarted node replays its log. */
 export const RAFT_MAX_COMMITTED_PER_READY = 4096;
-/** Most members (voters + learners) in a cluster. */
+/** Most members (voters + learners) in a cluster: md-cluster's shared-disk model tops out at a
+ * handful of hosts; 9 voters already tolerate 4 failures. */
 export const RAFT_MAX_MEMBERS = 9;
-/** A learner is promoted only when its match index is within this many entries of the leader's last. */
+/** A learner is promoted only when its match index is within this many entries of the leader's
+ * last: one append closes the gap (relation below), so the new voter does not stall commits. */
 export const RAFT_PROMOTE_MAX_LAG_ENTRIES = 64;
-/** Longest ReadIndex request context string (UTF-16 code units). */
+/** Longest ReadIndex request context string (UTF-16 code units): request ids are short
+ * counters; the bound keeps a hostile peer from inflating every heartbeat. */
 export const RAFT_MAX_READ_CTX_CHARS = 256;
-/** Most snapshot chunks in flight (unacknowledged) to one follower. */
+/** Most snapshot chunks in flight (unacknowledged) to one follower: 4 x 256 KiB keeps the link
+ * busy without starving heartbeats. */
 export const RAFT_MAX_INFLIGHT_SNAPSHOT_CHUNKS = 4;
+/** Longest node id on the Raft wire, in bytes: NODE_ID_PATTERN allows 63 ASCII characters
+ * (relation below); a longer field is a malformed message. */
+export const RAFT_WIRE_MAX_NODE_ID_BYTES = 64;
+/** Most ids in one encoded membership (voters or learners) on the wire: above RAFT_MAX_MEMBERS
+ * (relation below), so only malformed messages are refused. */
+export const RAFT_WIRE_MAX_CONF_IDS = 64;
 
 // ---- storage ----
-/** Segment file size at which a new WAL segment is started. */
+/** Segment file size at which a new WAL segment is started: compaction deletes whole segments,
+ * so 16 MiB keeps the disk use near the retained log without many small files. */
 export const WAL_SEGMENT_BYTES = 16 * 1024 * 1024;
-/** Largest WAL record (header + payload). */
+/** Smallest segment size a caller (a test forcing rotation) may configure: one header and one
+ * small record. */
+export const WAL_MIN_SEGMENT_BYTES = 64;
+/** Largest WAL record (header + payload): one maximal entry plus its headers (relation below). */
 export const WAL_MAX_RECORD_BYTES = 2 * 1024 * 1024;
-/** Applied entries since the last snapshot that trigger a new snapshot. */
+/** Applied entries since the last snapshot that trigger a new snapshot: the cluster state is
+ * small, so snapshots are cheap, and a restart replays at most this many small entries. */
 export const SNAPSHOT_EVERY_ENTRIES = 10_000;
-/** Entries kept in the log behind a snapshot, for slow followers. */
+/** Entries kept in the log behind a snapshot, for slow followers: a follower that missed fewer
+ * catches up by appends instead of a snapshot transfer. */
 export const SNAPSHOT_KEEP_TRAILING_ENTRIES = 5_000;
-/** Bytes of snapshot data in one transfer chunk. */
+/** Bytes of snapshot data in one transfer chunk: fits a peer frame (relation below). */
 export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
-/** Largest snapshot accepted from a peer. */
+/** Largest snapshot accepted from a peer: the cluster state of MD_MAX_ARRAYS full arrays is far
+ * smaller; a bigger one is hostile or corrupt. */
 export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
-/** Largest encoded snapshot metadata (index, term, membership) in a snapshot file. */
+/** Largest encoded snapshot metadata (index, term, membership) in a snapshot file: holds a full
+ * membership (relation below). */
 export const SNAPSHOT_META_MAX_BYTES = 4096;
-/** Most WAL segment files opened at recovery (compaction keeps far fewer). */
+/** Most WAL segment files opened at recovery (compaction keeps far fewer): 64 GiB of log. */
 export const WAL_MAX_SEGMENTS = 4096;
 /** Most storage operations queued on one DiskStorage (callers await each save; more is a bug). */
 export const STORAGE_MAX_QUEUED_OPS = 1024;
 
 // ---- transport ----
-/** Largest peer frame accepted (ws maxPayload). */
+/** Largest peer frame accepted (ws maxPayload): one full append or snapshot chunk plus framing
+ * (relations below). */
 export const PEER_MAX_FRAME_BYTES = 4 * 1024 * 1024;
-/** Most frames queued for one peer while its link is down or slow; older ones are dropped. */
+/** Most frames queued for one peer while its link is down or slow; older ones are dropped
+ * (Raft resends them): over a minute of heartbeats at the default timing (one per 20 ms). */
 export const PEER_MAX_QUEUED_FRAMES = 4096;
-/** Most bytes queued for one peer (with PEER_MAX_QUEUED_FRAMES, whichever binds first). */
+/** Most bytes queued for one peer (with PEER_MAX_QUEUED_FRAMES, whichever binds first): several
+ * full frames (relation below). */
 export const PEER_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 /** Bytes the ws socket may hold unsent before the per-peer queue stops flushing into it
  * (kept small: a heartbeat queued behind it waits for all of it; one frame may overshoot). */
 export const PEER_MAX_BUFFERED_BYTES = 2 * 1024 * 1024;
-/** Most sockets the peer server holds at once (authenticated or still handshaking). */
+/** Most sockets the peer server holds at once (authenticated or still handshaking): every member
+ * twice over (relation below), so a reconnect storm cannot lock a peer out. */
 export const PEER_MAX_INBOUND_SOCKETS = 32;
-/** Largest exponent of the reconnect backoff (delay = min * 2^attempt, capped). */
+/** Largest exponent of the reconnect backoff (delay = min * 2^attempt, capped): the cap, not
+ * the exponent, bounds the delay; this only keeps 2^attempt finite. */
 export const PEER_MAX_BACKOFF_EXPONENT = 16;
-/** Most host names / IPs put in one node certificate's subjectAltName by gen-certs. */
+/** How long a refused client gets to read its HTTP error before its socket is destroyed, in ms:
+ * one LAN round trip many times over, short enough that refused sockets do not pile up. */
+export const PEER_REFUSE_GRACE_MS = 1000;
+/** Most host names / IPs put in one node certificate's subjectAltName by gen-certs: a host has
+ * a few names and addresses; more is a typo. */
 export const CERT_MAX_HOSTS_PER_NODE = 16;
+/** Longest certificate validity gen-certs accepts, in days (100 years: longer is a typo). */
+export const CERT_MAX_VALIDITY_DAYS = 36500;
+/** Longest gen-certs argument, in characters (a list of host names fits easily). */
+export const CERT_CLI_MAX_ARG_CHARS = 64 * 1024;
+/** Largest PEM file (CA, certificate, key) read: a certificate chain is a few KiB. */
+export const TLS_MAX_PEM_BYTES = 256 * 1024;
 
 // ---- config / log / sd_notify ----
-/** Largest configuration file read at start-up. */
+/** Largest configuration file read at start-up: a real file is a few KiB. */
 export const CONFIG_MAX_BYTES = 1024 * 1024;
-/** Most arguments in a configured argv (fence-command). */
+/** Most arguments in a configured argv (fence-command): a fence command has a handful. */
 export const CONFIG_MAX_ARGV = 64;
+/** Longest configured file path, in characters (Linux PATH_MAX). */
+export const CONFIG_MAX_PATH_CHARS = 4096;
+/** Longest configured argv word (fence-command), in characters (a path plus options). */
+export const CONFIG_MAX_ARG_CHARS = 4096;
+/** Longest alert mail address, in characters (RFC 5321's 254-octet path limit). */
+export const CONFIG_MAX_MAIL_CHARS = 254;
+/** Longest "host:port" address string parsed, in characters: a 253-character DNS name, brackets
+ * and a port fit. */
+export const CONFIG_MAX_ADDRESS_CHARS = 300;
 /** Most log records kept by the capturing (test) logger; older ones are dropped. */
 export const LOG_CAPTURE_MAX_ENTRIES = 10_000;
-/** Largest sd_notify datagram (READY=1, STATUS=..., ...). */
+/** Largest sd_notify datagram (READY=1, STATUS=...): systemd reads one page. */
 export const SDNOTIFY_MAX_MESSAGE_BYTES = 4096;
+/** Longest a stopping master tries to hand leadership to a live voter on SIGTERM, in ms: ten
+ * default election timeouts (300 ms each), well inside systemd's default stop timeout (90 s). */
+export const DAEMON_STOP_STEP_DOWN_MS = 3000;
 
 // ---- control socket / status ----
-/** Longest control request line. */
+/** Longest control request line: the largest command (create with 64 members) is a few KiB. */
 export const CONTROL_MAX_LINE_BYTES = 64 * 1024;
-/** Most concurrent control connections. */
+/** Most concurrent control connections: mdctl opens one per invocation, --monitor keeps one. */
 export const CONTROL_MAX_CONNECTIONS = 64;
-/** Most live websocket watchers. */
+/** Most live websocket watchers: dashboards and monitors, not clients at scale. */
 export const STATUS_MAX_WATCHERS = 64;
-/** Largest HTTP request head/body accepted by the status endpoint. */
+/**
+ * How long a linearizable status read (/mdstat, /api/v1/status) waits for the master's read
+ * index before answering 503: longer than a failover, short enough for a scraper's timeout.
+ */
+export const STATUS_READ_TIMEOUT_MS = 5_000;
+/** Largest HTTP request head/body accepted by the status endpoint: its requests are GETs. */
 export const STATUS_MAX_REQUEST_BYTES = 16 * 1024;
 
+
 // ---- md ----
-/** Most arrays managed by one cluster. */
+/** Most arrays managed by one cluster: far above any shared-disk deployment, and small enough
+ * that the cluster state stays snapshot-sized (relation below). */
 export const MD_MAX_ARRAYS = 256;
-/** Most members (including spares) per array. */
+/** Most members (including spares) per array: a v1 superblock can list more, but no shared-disk
+ * deployment has more than a few dozen. */
 export const MD_MAX_MEMBERS_PER_ARRAY = 64;
-/** Most events buffered between the md watcher and the node shell. */
+/** Most events buffered between the md watcher and the node shell: a burst of member failures
+ * on every array fits; more means the shell is stuck. */
 export const MD_MAX_PENDING_EVENTS = 4096;
-/** Largest /proc/mdstat or mdadm output text the format parsers accept (E_TOO_LARGE above). */
+/** Largest /proc/mdstat or mdadm output text the format parsers accept (E_TOO_LARGE above):
+ * 256 arrays of 64 members print well under 1 MiB. */
 export const MD_FORMAT_MAX_TEXT_BYTES = 4 * 1024 * 1024;
 /** Most lines the format parsers read from one text (bounds every parse loop). */
 export const MD_FORMAT_MAX_LINES = 200_000;
 
-// ---- md simulated driver (daemon/src/md/sim, test/md-scenarios) ----
+// ---- md simulated driver (daemon/src/md/sim: md.driver = "sim") ----
 /** Most simulated disks in one shared disk directory (bounds the directory scan). */
 export const SIM_MD_MAX_DISKS = 4096;
-/** Largest simulated disk file (JSON record with its superblock) read from the disk directory. */
+/** Largest simulated disk file (JSON record with its superblock) read from the disk directory:
+ * a full superblock record is a few KiB. */
 export const SIM_MD_MAX_DISK_FILE_BYTES = 256 * 1024;
 /** Most sync steps (checkpoints, parking, completion) one settle of one array may process. */
 export const SIM_MD_MAX_SETTLE_STEPS = 4096;
 /** Most timers one ManualTime.advance() may fire (a guard against a timer re-arming at 0 ms). */
 export const SIM_MD_MAX_TIMERS_PER_ADVANCE = 1_000_000;
-/** Most polls of one wait in a driver-agnostic md scenario before it fails. */
-export const MD_SCENARIO_MAX_POLLS = 100_000;
 
 // ---- md kernel driver (daemon/src/md/kernel, native/) ----
-/** Slow fallback re-read of every array by the kernel watcher, in ms (events normally come from poll(2)). */
+/** Slow fallback re-read of every array by the kernel watcher, in ms (events normally come from
+ * poll(2)): catches a missed notification within seconds at negligible cost. */
 export const MD_WATCH_FALLBACK_INTERVAL_MS = 5000;
-/** Shortest fallback interval a caller (a test) may configure, in ms. */
+/** Shortest fallback interval a caller (a test) may configure, in ms: a re-read of every array
+ * takes a few ms. */
 export const MD_WATCH_MIN_FALLBACK_INTERVAL_MS = 20;
-/** Most sysfs/proc files one watcher polls at once (mdstat first, then array files, then members). */
+/** Most sysfs/proc files one watcher polls at once (mdstat first, then array files, then
+ * members): at least one full array (relation below). */
 export const MD_WATCH_MAX_FILES = 4096;
-/** Longest wait for the poll worker thread to exit on close, in ms (then it is terminated). */
+/** Longest wait for the poll worker thread to exit on close, in ms (then it is terminated): the
+ * worker wakes within one poll() return, far faster. */
 export const MD_WATCH_STOP_TIMEOUT_MS = 2000;
 /** Most md devices listArrays() reports (a bound on the /sys/block scan). */
 export const MD_KERNEL_MAX_LISTED_ARRAYS = 4096;
 /** Most components read per array and highest GET_DISK_INFO number scanned: a 4 KiB v1 superblock
  * holds (4096 - 256) / 2 device roles. */
 export const MD_KERNEL_MAX_DEVICES_PER_ARRAY = 1920;
-/** Largest sysfs attribute read (sysfs attributes are one page at most). */
+/** Largest sysfs attribute read (sysfs attributes are one page at most; 64 KiB covers any page
+ * size Linux uses). */
 export const MD_SYSFS_MAX_READ_BYTES = 64 * 1024;
-/** Longest an mdadm create/assemble may run before it is killed, in ms. */
+/** Longest an mdadm create/assemble may run before it is killed, in ms: creating on slow disks
+ * takes seconds; two minutes means mdadm hangs. */
 export const MDADM_TIMEOUT_MS = 120_000;
-/** Most bytes of mdadm stdout/stderr kept (execFile maxBuffer). */
+/** Most bytes of mdadm stdout/stderr kept (execFile maxBuffer): its output is a few KiB. */
 export const MDADM_MAX_OUTPUT_BYTES = 1024 * 1024;
 
-// ---- kernel lab (test/kernel: qemu guests with real md) ----
-/** Most guests one lab cluster boots at once (a full cluster, see the relation below). */
-export const LAB_MAX_GUESTS = 9;
-/** Most virtio-blk disks attached to one guest. */
-export const LAB_MAX_DISKS_PER_GUEST = 16;
-/** Bytes of a guest's serial console kept (the tail; markers are parsed as lines stream in). */
-export const LAB_MAX_CONSOLE_BYTES = 1024 * 1024;
-/** Longest console line the marker scanner buffers before cutting it. */
-export const LAB_MAX_CONSOLE_LINE_BYTES = 16 * 1024;
-/** Most LAB-MARK lines kept per guest (the oldest are dropped beyond). */
-export const LAB_MAX_MARKS = 10_000;
-/** Most files read back from one guest's results share. */
-export const LAB_MAX_RESULT_FILES = 2000;
-/** Most bytes read back from one guest's results share (all files together). */
-export const LAB_MAX_RESULT_BYTES = 64 * 1024 * 1024;
-/** Largest QMP reply buffered from qemu's monitor socket. */
-export const LAB_MAX_QMP_REPLY_BYTES = 256 * 1024;
-/** Longest guest run a test may ask for (every guest is killed by then). */
-export const LAB_MAX_GUEST_TIMEOUT_MS = 20 * 60 * 1000;
-/** Differential lane: mdstat probes kept per kind (distinct matched states, mismatches) for the report. */
-export const DIFF_MAX_KEPT_PROBES = 200;
-/** Differential lane: re-probes of /proc/mdstat when the kernel's two reads around the driver's disagree. */
-export const DIFF_PROBE_MAX_RETRIES = 5;
-
-// ---- cluster lane (test/cluster: mdclusterd on 3 qemu guests, host <-> guest agent over 9p) ----
-/** Most argv words in one agent exec request. */
-export const CLUSTER_LANE_MAX_ARGV = 256;
-/** Longest any one agent request may run (exec, long poll), in ms. */
-export const CLUSTER_LANE_MAX_EXEC_TIMEOUT_MS = 10 * 60 * 1000;
-/** Most bytes of stdout (and of stderr) an agent exec keeps; also the largest request/response file. */
-export const CLUSTER_LANE_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
-/** Most agent requests running at once in one guest (more wait in the request dir). */
-export const CLUSTER_LANE_MAX_CONCURRENT_REQUESTS = 16;
-/** Most request files the agent reads per poll of its request dir. */
-export const CLUSTER_LANE_MAX_REQUESTS_PER_POLL = 64;
-/** Most samples one clock-offset estimate takes. */
-export const CLUSTER_LANE_MAX_CLOCK_SAMPLES = 64;
-
 // ---- node shell ----
-/** Writer intervals kept in memory for /api/v1/status. */
+/** Writer intervals kept in memory for /api/v1/status: the recent history an operator reads. */
 export const WRITER_LOG_MAX_INTERVALS = 256;
-/** Plan/act rounds per array in one reconcile pass (each round re-reads the kernel). */
+/** Plan/act rounds per array in one reconcile pass (each round re-reads the kernel): a plan
+ * converges in a few rounds; more means it oscillates. */
 export const RECONCILE_MAX_ROUNDS = 8;
-/** Slowest interval between two full reconcile passes (drift repair), in ms. */
+/** Slowest interval between two full reconcile passes (drift repair), in ms: events drive
+ * reconciles; this only repairs what no event reported. */
 export const RECONCILE_INTERVAL_MS = 2000;
-/** Least time between two stop+re-assemble cycles of one array on a standby, in ms. */
+/** Least time between two stop+re-assemble cycles of one array on a standby, in ms: keeps a
+ * failing assemble from looping hot. */
 export const REASSEMBLE_MIN_INTERVAL_MS = 1000;
-/** Most Raft ticks replayed at once after an event-loop stall (more than any election timeout). */
+/** Most Raft ticks replayed at once after an event-loop stall: more than any election timeout
+ * (relation in config/schema.ts), so a stalled node still sees its timers expire. */
 export const RAFT_MAX_CATCHUP_TICKS = 100_000;
-/** Most local md events queued for proposal. */
+/** Most local md events queued for proposal: one burst of failures on every array fits. */
 export const NODE_MAX_PENDING_LOCAL_EVENTS = 1024;
-/** Most event subscribers on one node (control socket + websocket). */
+/** Most event subscribers on one node (control socket + websocket): monitors, not clients at scale. */
 export const NODE_MAX_SUBSCRIBERS = 128;
-/** Recent cluster events kept for late subscribers. */
+/** Recent cluster events kept for late subscribers: enough for a monitor that reconnects. */
 export const NODE_EVENT_HISTORY = 256;
-/** Default and longest time one add-node / remove-node request may take (a new node's catch-up included), in ms. */
+/** Default time one add-node / remove-node request may take (a new node's catch-up included),
+ * in ms: a snapshot transfer of the small cluster state takes seconds. */
 export const MEMBERSHIP_DEFAULT_TIMEOUT_MS = 60_000;
+/** Longest time an add-node / remove-node request may ask for, in ms (ten minutes). */
 export const MEMBERSHIP_MAX_TIMEOUT_MS = 600_000;
-/** Ticks between two attempts of a refused-for-now membership change (a learner still catching up). */
+/** Ticks between two attempts of a refused-for-now membership change (a learner still catching
+ * up): a few heartbeats, so progress is seen without busy retries. */
 export const MEMBERSHIP_PROMOTE_POLL_TICKS = 5;
 /** Election timeouts a peer that left the membership stays connected (its last acks, a removed
  * leader's MsgTimeoutNow) before the transport forgets it. */
 export const MEMBERSHIP_PEER_LINGER_ELECTIONS = 2;
 
 // ---- mdctl (mdctl/src) ----
-/** Event keys one `mdctl --monitor` remembers for de-duplication (the oldest are forgotten first). */
+/** Event keys one `mdctl --monitor` remembers for de-duplication (the oldest are forgotten first):
+ * days of events of a busy cluster. */
 export const MONITOR_MAX_SEEN_KEYS = 10_000;
-/** Alerts waiting for their --program / sendmail / logger run; more are dropped with a notice. */
+/** Alerts waiting for their --program / sendmail / logger run; more are dropped with a notice:
+ * a burst on every array fits. */
 export const MONITOR_MAX_QUEUED_ALERTS = 1024;
-/** Bound on one alert program, sendmail or logger run (it is killed after). */
+/** Bound on one alert program, sendmail or logger run (it is killed after): a minute is ample
+ * for a local program; a hung one must not block later alerts forever. */
 export const MONITOR_ALERT_TIMEOUT_MS = 60_000;
-/** Largest mdadm.conf `mdctl --monitor` reads for SparesMissing (spares= on ARRAY lines). */
+/** Largest mdadm.conf `mdctl --monitor` reads for SparesMissing (spares= on ARRAY lines): a real
+ * one is a few KiB. */
 export const MONITOR_MAX_CONF_BYTES = 1024 * 1024;
-/** Arrays whose rebuild progress a monitor tracks (one entry per md device of the cluster). */
+/** Arrays whose rebuild progress a monitor tracks (one entry per md device of the cluster): every
+ * array (relation below). */
 export const MONITOR_MAX_TRACKED_ARRAYS = 256;
-
-// ---- deterministic simulator (test/sim) ----
-/** Most events (deliveries, ticks, faults) pending in one simulated run; more is a violation. */
-export const SIM_MAX_PENDING_EVENTS = 200_000;
-/** Trace events kept per run (the ring a violation report prints from). */
-export const SIM_TRACE_RING_EVENTS = 4096;
-/** Trace events printed with a violation. */
-export const SIM_TRACE_PRINT_EVENTS = 40;
-/** Liveness bound: after healing, a leader must commit a fresh entry on all live voters within
- * this many nominal ticks of simulated time. */
-export const SIM_LIVENESS_BOUND_TICKS = 400;
-/** Default number of safety-phase steps (events) per seed. */
-export const SIM_DEFAULT_STEPS = 6000;
-/** Most steps a run may be asked for (--steps). */
-export const SIM_MAX_STEPS = 10_000_000;
-/** Most client reads awaiting their read state in one run (older ones are forgotten). */
-export const SIM_MAX_PENDING_READS = 4096;
-/** Most client proposals awaiting their acknowledgement in one run (older ones are forgotten). */
-export const SIM_MAX_PENDING_PROPOSALS = 4096;
-/** Most Ready cycles one simulated node may run for one step; more means the core never quiesces. */
-export const SIM_MAX_READIES_PER_STEP = 1000;
-/** Most seeds one `npm run sim` invocation may be asked for (--seeds). */
-export const SIM_MAX_SEEDS = 10_000_000;
-/** Violating seeds whose trace is printed in full; later ones print only their reproduce line. */
-export const SIM_MAX_TRACES_PRINTED = 3;
-
-// ---- deterministic cluster simulator (test/sim/cluster: ClusterNode + SimMdDriver per node) ----
-/** Most events (timers, deliveries, faults) pending in one cluster-simulator run; more is a violation. */
-export const CLUSTER_SIM_MAX_PENDING_EVENTS = 500_000;
-/** Most events one cluster-simulator run may execute (a guard against a run that never ends). */
-export const CLUSTER_SIM_MAX_STEPS = 20_000_000;
-/** Trace events kept per cluster-simulator run (the ring a violation report prints from). */
-export const CLUSTER_SIM_TRACE_RING_EVENTS = 4096;
-/** Trace events printed with a cluster-simulator violation. */
-export const CLUSTER_SIM_TRACE_PRINT_EVENTS = 60;
-/** Setup bound: md0 must be created (fault-free) within this much simulated time, in ms. */
-export const CLUSTER_SIM_SETUP_BOUND_MS = 20_000;
-/** Liveness bound: after healing, a writable master and converged standbys within this many simulated ms. */
-export const CLUSTER_SIM_LIVENESS_BOUND_MS = 20_000;
-/** Most applied-state fingerprints (one per log index) kept for the prefix-agreement check. */
-export const CLUSTER_SIM_MAX_FINGERPRINTS = 1_000_000;
-/** Most seeds one cluster-simulator invocation may run (--seeds). */
-export const CLUSTER_SIM_MAX_SEEDS = 1_000_000;
-
-// ---- integration tests and daemon benchmarks (test/integration, bench/{commit,idle,failover,mdctl}) ----
-/** Most sockets one test link proxy holds (forwarded or held silent while cut); the oldest is dropped. */
-export const INTEG_PROXY_MAX_HELD_SOCKETS = 64;
-/** Bytes of each daemon's log printed when an integration test fails. */
-export const INTEG_LOG_TAIL_BYTES = 8 * 1024;
-/** Largest HTTP body or control reply the harness reads from a daemon. */
-export const INTEG_MAX_REPLY_BYTES = 8 * 1024 * 1024;
-/** Most daemon incarnations (starts) the harness tracks per node (bounds the writer-log segments). */
-export const INTEG_MAX_INCARNATIONS = 1000;
-/** Most proposals the harness keeps in flight on one control connection when filling the log. */
-export const INTEG_MAX_PIPELINED_PROPOSALS = 256;
-/** Most samples one daemon benchmark run may take (commit latencies, failovers, process runs). */
-export const BENCH_MAX_SAMPLES = 100_000;
 
 // ---- client sessions (cluster/sessions.ts; Raft dissertation section 6.3) ----
 /**
@@ -295,26 +283,62 @@ export const MD_MAX_PENDING_OPS_PER_ARRAY = 64;
 export const MD_MAX_OP_ATTEMPTS = 5;
 
 // ---- relations ----
-assert(RAFT_MAX_ENTRY_BYTES <= RAFT_MAX_APPEND_BYTES, 'one entry must fit in one append');
-assert(RAFT_MAX_APPEND_BYTES + 64 * 1024 <= PEER_MAX_FRAME_BYTES, 'one full append must fit in one peer frame');
-assert(RAFT_MAX_ENTRY_BYTES + 64 <= WAL_MAX_RECORD_BYTES, 'one entry must fit in one WAL record');
-assert(WAL_MAX_RECORD_BYTES <= WAL_SEGMENT_BYTES, 'one record must fit in one segment');
-assert(16 + 2 + RAFT_MAX_MEMBERS * 64 <= SNAPSHOT_META_MAX_BYTES, 'snapshot metadata (2 u64 + members) fits its bound');
-assert(SNAPSHOT_CHUNK_BYTES + 64 * 1024 <= PEER_MAX_FRAME_BYTES, 'one snapshot chunk must fit in one peer frame');
-assert(RAFT_MAX_APPEND_BYTES <= PEER_MAX_BUFFERED_BYTES, 'a full append can be in flight while the next is queued');
-assert(PEER_MAX_FRAME_BYTES * 4 <= PEER_MAX_QUEUED_BYTES, 'a peer queue holds several full frames');
-assert(PEER_MAX_INBOUND_SOCKETS >= 2 * RAFT_MAX_MEMBERS, 'every peer can hold a link while another reconnects');
-assert(SNAPSHOT_KEEP_TRAILING_ENTRIES < SNAPSHOT_EVERY_ENTRIES, 'compaction must leave fewer entries than the snapshot interval');
-assert(MD_MAX_ARRAYS * MD_MAX_MEMBERS_PER_ARRAY * 512 <= RAFT_MAX_ENTRY_BYTES * 64, 'cluster state stays snapshot-sized');
-assert(LAB_MAX_GUESTS >= RAFT_MAX_MEMBERS, 'the kernel lab can boot a full cluster');
-assert(SIM_TRACE_PRINT_EVENTS <= SIM_TRACE_RING_EVENTS, 'a violation report prints from the kept trace');
-assert(SIM_DEFAULT_STEPS <= SIM_MAX_STEPS, 'the default run is a valid run');
-assert(LAB_MAX_CONSOLE_LINE_BYTES <= LAB_MAX_CONSOLE_BYTES, 'one console line fits the kept console');
-assert(MD_WATCH_MIN_FALLBACK_INTERVAL_MS <= MD_WATCH_FALLBACK_INTERVAL_MS, 'the default watcher fallback is a valid interval');
-assert(MD_KERNEL_MAX_DEVICES_PER_ARRAY >= MD_MAX_MEMBERS_PER_ARRAY, 'the kernel driver reads every member a managed array can have');
-assert(MD_WATCH_MAX_FILES >= 1 + 8 + MD_MAX_MEMBERS_PER_ARRAY, 'the watcher can poll at least one full array');
-assert(MEMBERSHIP_DEFAULT_TIMEOUT_MS <= MEMBERSHIP_MAX_TIMEOUT_MS, 'the default membership timeout is a valid timeout');
-assert(MONITOR_MAX_TRACKED_ARRAYS >= MD_MAX_ARRAYS, 'a monitor tracks every array a cluster can hold');
-assert(SESSION_RESULT_WINDOW >= 2, 'a session keeps its last result and the one before');
-assert(SESSION_MAX_RESULTS_PER_CLIENT <= SESSION_MAX_RESULTS_TOTAL, 'one acking client fits in the table');
-assert(CLUSTER_LANE_MAX_EXEC_TIMEOUT_MS < LAB_MAX_GUEST_TIMEOUT_MS, 'a cluster-lane request ends before its guest is killed');
+/** The production limits that appear in a relation, by name (the values the checks read). */
+export const RELATED_LIMITS = {
+  RAFT_MAX_ENTRY_BYTES, RAFT_MAX_APPEND_BYTES, PEER_MAX_FRAME_BYTES, WAL_MAX_RECORD_BYTES, WAL_SEGMENT_BYTES,
+  WAL_MIN_SEGMENT_BYTES, RAFT_MAX_MEMBERS, SNAPSHOT_META_MAX_BYTES, SNAPSHOT_CHUNK_BYTES, SNAPSHOT_MAX_BYTES,
+  PEER_MAX_BUFFERED_BYTES, PEER_MAX_QUEUED_BYTES, PEER_MAX_INBOUND_SOCKETS, SNAPSHOT_KEEP_TRAILING_ENTRIES,
+  SNAPSHOT_EVERY_ENTRIES, MD_MAX_ARRAYS, MD_MAX_MEMBERS_PER_ARRAY, MD_WATCH_MIN_FALLBACK_INTERVAL_MS,
+  MD_WATCH_FALLBACK_INTERVAL_MS, MD_KERNEL_MAX_DEVICES_PER_ARRAY, MD_WATCH_MAX_FILES, MEMBERSHIP_DEFAULT_TIMEOUT_MS,
+  MEMBERSHIP_MAX_TIMEOUT_MS, MONITOR_MAX_TRACKED_ARRAYS, RAFT_WIRE_MAX_NODE_ID_BYTES, RAFT_WIRE_MAX_CONF_IDS,
+  CONTROL_MAX_LINE_BYTES, RAFT_PROMOTE_MAX_LAG_ENTRIES, RAFT_MAX_ENTRIES_PER_APPEND,
+  SESSION_RESULT_WINDOW, SESSION_MAX_RESULTS_PER_CLIENT, SESSION_MAX_RESULTS_TOTAL,
+} as const;
+
+/** A relation that must hold between limits: why, and the check over named values. */
+export interface LimitRelation<L> {
+  why: string;
+  holds(l: L): boolean;
+}
+
+/** The reasons of the relations that do not hold for the values `l`. */
+export function violatedRelations<L>(relations: readonly LimitRelation<L>[], l: L): string[] {
+  return relations.filter((r) => !r.holds(l)).map((r) => r.why);
+}
+
+/** Assert at load that every relation holds for the values in force. */
+export function assertRelations<L>(relations: readonly LimitRelation<L>[], l: L): void {
+  const bad = violatedRelations(relations, l);
+  assert(bad.length === 0, `limits out of relation: ${bad.join('; ')}`);
+}
+
+export type RelatedLimits = { [K in keyof typeof RELATED_LIMITS]: number };
+
+export const LIMIT_RELATIONS: readonly LimitRelation<RelatedLimits>[] = [
+  { why: 'one entry must fit in one append', holds: (l) => l.RAFT_MAX_ENTRY_BYTES <= l.RAFT_MAX_APPEND_BYTES },
+  { why: 'one full append must fit in one peer frame', holds: (l) => l.RAFT_MAX_APPEND_BYTES + 64 * 1024 <= l.PEER_MAX_FRAME_BYTES },
+  { why: 'one entry must fit in one WAL record', holds: (l) => l.RAFT_MAX_ENTRY_BYTES + 64 <= l.WAL_MAX_RECORD_BYTES },
+  { why: 'one record must fit in one segment', holds: (l) => l.WAL_MAX_RECORD_BYTES <= l.WAL_SEGMENT_BYTES },
+  { why: 'the smallest configurable segment is a valid segment', holds: (l) => l.WAL_MIN_SEGMENT_BYTES <= l.WAL_SEGMENT_BYTES },
+  { why: 'snapshot metadata (2 u64 + members) fits its bound', holds: (l) => 16 + 2 + l.RAFT_MAX_MEMBERS * 64 <= l.SNAPSHOT_META_MAX_BYTES },
+  { why: 'one snapshot chunk must fit in one peer frame', holds: (l) => l.SNAPSHOT_CHUNK_BYTES + 64 * 1024 <= l.PEER_MAX_FRAME_BYTES },
+  { why: 'a snapshot holds at least one chunk', holds: (l) => l.SNAPSHOT_CHUNK_BYTES <= l.SNAPSHOT_MAX_BYTES },
+  { why: 'a full append can be in flight while the next is queued', holds: (l) => l.RAFT_MAX_APPEND_BYTES <= l.PEER_MAX_BUFFERED_BYTES },
+  { why: 'a peer queue holds several full frames', holds: (l) => l.PEER_MAX_FRAME_BYTES * 4 <= l.PEER_MAX_QUEUED_BYTES },
+  { why: 'every peer can hold a link while another reconnects', holds: (l) => l.PEER_MAX_INBOUND_SOCKETS >= 2 * l.RAFT_MAX_MEMBERS },
+  { why: 'compaction must leave fewer entries than the snapshot interval', holds: (l) => l.SNAPSHOT_KEEP_TRAILING_ENTRIES < l.SNAPSHOT_EVERY_ENTRIES },
+  { why: 'cluster state stays snapshot-sized', holds: (l) => l.MD_MAX_ARRAYS * l.MD_MAX_MEMBERS_PER_ARRAY * 512 <= l.RAFT_MAX_ENTRY_BYTES * 64 },
+  { why: 'the default watcher fallback is a valid interval', holds: (l) => l.MD_WATCH_MIN_FALLBACK_INTERVAL_MS <= l.MD_WATCH_FALLBACK_INTERVAL_MS },
+  { why: 'the kernel driver reads every member a managed array can have', holds: (l) => l.MD_KERNEL_MAX_DEVICES_PER_ARRAY >= l.MD_MAX_MEMBERS_PER_ARRAY },
+  { why: 'the watcher can poll at least one full array', holds: (l) => l.MD_WATCH_MAX_FILES >= 1 + 8 + l.MD_MAX_MEMBERS_PER_ARRAY },
+  { why: 'the default membership timeout is a valid timeout', holds: (l) => l.MEMBERSHIP_DEFAULT_TIMEOUT_MS <= l.MEMBERSHIP_MAX_TIMEOUT_MS },
+  { why: 'a monitor tracks every array a cluster can hold', holds: (l) => l.MONITOR_MAX_TRACKED_ARRAYS >= l.MD_MAX_ARRAYS },
+  { why: 'every valid node id fits the Raft wire bound', holds: (l) => !NODE_ID_PATTERN.test('a'.repeat(l.RAFT_WIRE_MAX_NODE_ID_BYTES + 1)) },
+  { why: 'a full membership fits the Raft wire bound', holds: (l) => l.RAFT_WIRE_MAX_CONF_IDS >= l.RAFT_MAX_MEMBERS },
+  { why: 'every control request line fits one Raft entry', holds: (l) => l.CONTROL_MAX_LINE_BYTES <= l.RAFT_MAX_ENTRY_BYTES },
+  { why: 'a learner within the promotion lag catches up with one append', holds: (l) => l.RAFT_PROMOTE_MAX_LAG_ENTRIES <= l.RAFT_MAX_ENTRIES_PER_APPEND },
+  { why: 'a session keeps its last result and the one before', holds: (l) => l.SESSION_RESULT_WINDOW >= 2 },
+  { why: 'one acking client fits in the session table', holds: (l) => l.SESSION_MAX_RESULTS_PER_CLIENT <= l.SESSION_MAX_RESULTS_TOTAL },
+];
+
+assertRelations(LIMIT_RELATIONS, RELATED_LIMITS);

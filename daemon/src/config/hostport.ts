@@ -4,6 +4,7 @@
 // in 1..65535. The returned host has no brackets (ready for net.listen / ws URLs use
 // formatHostPort to put them back).
 import { isIP } from 'node:net';
+import { CONFIG_MAX_ADDRESS_CHARS } from '../common/limits.js';
 
 /** A parsed address. Invariant: 1 <= port <= 65535; host is an IP literal or a host name. */
 export interface HostPort {
@@ -13,14 +14,13 @@ export interface HostPort {
 
 const HOST_NAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const PORT_PATTERN = /^[0-9]{1,5}$/;
-const MAX_ADDRESS_CHARS = 300;
 
 export function isHostName(s: string): boolean {
   return HOST_NAME_PATTERN.test(s);
 }
 
 export function parseHostPort(s: unknown): HostPort | null {
-  if (typeof s !== 'string' || s.length > MAX_ADDRESS_CHARS) return null;
+  if (typeof s !== 'string' || s.length > CONFIG_MAX_ADDRESS_CHARS) return null;
   let host: string;
   let portText: string;
   if (s.startsWith('[')) {

@@ -6,7 +6,10 @@
 // name and the key path. The reasons for the default values are in etc/mdclusterd.toml.
 import { z } from 'zod';
 import { isNodeId } from '../common/types.js';
-import { CONFIG_MAX_ARGV, RAFT_MAX_MEMBERS } from '../common/limits.js';
+import { assert } from '../common/assert.js';
+import {
+  CONFIG_MAX_ARG_CHARS, CONFIG_MAX_ARGV, CONFIG_MAX_MAIL_CHARS, CONFIG_MAX_PATH_CHARS, RAFT_MAX_CATCHUP_TICKS, RAFT_MAX_MEMBERS,
+} from '../common/limits.js';
 import { parseHostPort } from './hostport.js';
 
 // ---- ranges (named so the messages and tests agree) ----
@@ -23,9 +26,10 @@ export const PING_INTERVAL_MS_RANGE = [50, 60_000] as const;
 export const DEAD_AFTER_MS_RANGE = [100, 300_000] as const;
 export const RECONNECT_MS_RANGE = [10, 60_000] as const;
 export const CONNECT_TIMEOUT_MS_RANGE = [100, 60_000] as const;
-const MAX_PATH_CHARS = 4096;
-const MAX_ARG_CHARS = 4096;
-const MAX_MAIL_CHARS = 254;
+
+// A node catching up after a stall replays at most RAFT_MAX_CATCHUP_TICKS ticks at once: that
+// must cover the longest randomized election timeout a config allows (2 * election-ticks).
+assert(RAFT_MAX_CATCHUP_TICKS >= 2 * ELECTION_TICKS_RANGE[1], 'a catch-up covers the longest election timeout');
 
 function intIn([min, max]: readonly [number, number], unit: string): z.ZodInt {
   const error = `expected an integer number of ${unit} from ${min} to ${max}`;
@@ -43,7 +47,7 @@ const hostPort = z.string({ error: 'expected a string "host:port"' }).refine((s)
 
 const path = z.string({ error: 'expected a file path string' })
   .min(1, { error: 'expected a non-empty file path' })
-  .max(MAX_PATH_CHARS, { error: `expected a file path of at most ${MAX_PATH_CHARS} characters` })
+  .max(CONFIG_MAX_PATH_CHARS, { error: `expected a file path of at most ${CONFIG_MAX_PATH_CHARS} characters` })
   .refine((s) => !s.includes('\0'), { error: 'a file path may not contain NUL' });
 
 const nodeIdString = z.string({ error: 'expected a node id string' }).refine((s) => isNodeId(s), {
@@ -78,7 +82,7 @@ const timing = table({
 });
 
 const argv = z.array(
-  z.string({ error: 'expected each argument to be a string' }).max(MAX_ARG_CHARS, { error: `expected arguments of at most ${MAX_ARG_CHARS} characters` }),
+  z.string({ error: 'expected each argument to be a string' }).max(CONFIG_MAX_ARG_CHARS, { error: `expected arguments of at most ${CONFIG_MAX_ARG_CHARS} characters` }),
   { error: 'expected an array of strings (argv), e.g. ["/usr/local/sbin/fence", "{node}"]' },
 ).max(CONFIG_MAX_ARGV, { error: `expected at most ${CONFIG_MAX_ARGV} arguments` });
 
@@ -93,7 +97,7 @@ const master = table({
 
 const alerts = table({
   program: path.optional(),
-  mail: z.string({ error: 'expected a mail address string' }).max(MAX_MAIL_CHARS, { error: 'mail address too long' })
+  mail: z.string({ error: 'expected a mail address string' }).max(CONFIG_MAX_MAIL_CHARS, { error: 'mail address too long' })
     .regex(/^[^\s@"<>]+@[^\s@"<>]+$/, { error: 'expected a mail address like "root@localhost"' }).optional(),
   syslog: z.boolean({ error: 'expected true or false' }).default(true),
 });

@@ -51,7 +51,9 @@ export function makeHandler({ node, seesDevice }: HandlerDeps): Handler {
       case 'state': {
         const local = field(req, 'local', optional(isBool), 'a boolean') ?? false;
         await node.readState({ local, timeoutMs: DEFAULT_TIMEOUT_MS });
-        return { status: statusJson(node), state: node.state, views: node.state.arrays.map(clusterArrayView) };
+        // The session table is the state machine's bookkeeping, not the admin's view: left out.
+        const { sessions: _sessions, ...state } = node.state;
+        return { status: statusJson(node), state, views: node.state.arrays.map(clusterArrayView) };
       }
       case 'mdstat': {
         const local = field(req, 'local', optional(isBool), 'a boolean') ?? false;

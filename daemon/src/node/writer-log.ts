@@ -23,7 +23,10 @@ export interface WriterInterval {
 export class WriterLog {
   /** Invariant: at most one open interval per device; length <= WRITER_LOG_MAX_INTERVALS. */
   private readonly intervals: WriterInterval[] = [];
-  constructor(private readonly clock: Clock, private readonly file: string | null) {}
+  /** Appends a "start" record: a node that ran always has a non-empty log (tests refuse a missing one). */
+  constructor(private readonly clock: Clock, private readonly file: string | null) {
+    this.append({ event: 'start', wallMs: clock.wallMs(), monoMs: clock.monoMs() });
+  }
 
   private append(rec: Record<string, unknown>): void {
     if (this.file) appendFileSync(this.file, JSON.stringify(rec) + '\n');

@@ -4,19 +4,21 @@
 // strings u16-length-prefixed UTF-8. Entry layout: [term u64][index u64][type u8][data bytes].
 // Invariants: decodeMessage/decodeEntry never throw (malformed input -> null) and every
 // decoded message has passed validateMessage; encode(decode(b)) round-trips.
-import { RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_ENTRY_BYTES, RAFT_MAX_READ_CTX_CHARS, SNAPSHOT_CHUNK_BYTES }
-  from '../common/limits.js';
+import {
+  RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_ENTRY_BYTES, RAFT_MAX_READ_CTX_CHARS, RAFT_WIRE_MAX_CONF_IDS, RAFT_WIRE_MAX_NODE_ID_BYTES,
+  SNAPSHOT_CHUNK_BYTES,
+} from '../common/limits.js';
 import { unreachable } from '../common/assert.js';
-import { ByteReader, ByteWriter, DecodeFailure } from './bytes.js';
+import { ByteReader, ByteWriter, DecodeFailure, decodeWhole, encodeWith } from '../common/bytes.js';
 import { validateEntry, validateMessage, validateSnapshotMeta } from './validate.js';
 import type { ConfState, Entry, EntryType, Message, MessageType, SnapshotMeta } from './types.js';
 
 export { encodeConfChange, decodeConfChange } from './codec-conf.js';
 
 const WIRE_FORMAT_VERSION = 1;
-const NODE_ID_MAX_BYTES = 64;
+/** The Raft wire is big-endian. */
+const ORDER = 'big-endian';
 const CTX_MAX_BYTES = RAFT_MAX_READ_CTX_CHARS * 3;
-const MAX_CONF_IDS = 64;
 
 /** Stable wire codes. Never renumber; append new types at the end. */
 const TYPE_CODES: Record<MessageType, number> = {
@@ -32,7 +34,7 @@ function writeEntry(w: ByteWriter, e: Entry): void {
   w.u64(e.term);
   w.u64(e.index);
   w.u8(ENTRY_TYPES.indexOf(e.type));
-  w.bytes(e.data);
+  w.bytesField(e.data);
 }
 
 function readEntry(r: ByteReader): Record<string, unknown> {
@@ -51,9 +53,9 @@ function writeIds(w: ByteWriter, ids: readonly string[]): void {
 
 function readIds(r: ByteReader): string[] {
   const n = r.u8();
-  if (n > MAX_CONF_IDS) throw new DecodeFailure('too many ids');
+  if (n > RAFT_WIRE_MAX_CONF_IDS) throw new DecodeFailure('too many ids');
   const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(r.str(NODE_ID_MAX_BYTES));
+  for (let i = 0; i < n; i++) out.push(r.str(RAFT_WIRE_MAX_NODE_ID_BYTES));
   return out;
 }
 
@@ -90,14 +92,14 @@ function readEntries(r: ByteReader): Record<string, unknown>[] {
 }
 
 export function encodeMessage(m: Message): Uint8Array {
-  const w = new ByteWriter();
-  w.u8(WIRE_FORMAT_VERSION);
-  w.u8(TYPE_CODES[m.type]);
-  w.str(m.from);
-  w.str(m.to);
-  w.u64(m.term);
-  writeBody(w, m);
-  return w.finish();
+  return encodeWith(ORDER, (w) => {
+    w.u8(WIRE_FORMAT_VERSION);
+    w.u8(TYPE_CODES[m.type]);
+    w.str(m.from);
+    w.str(m.to);
+    w.u64(m.term);
+    writeBody(w, m);
+  });
 }
 
 function writeBody(w: ByteWriter, m: Message): void {
@@ -124,7 +126,7 @@ function writeBody(w: ByteWriter, m: Message): void {
       w.bool(m.reject);
       return;
     case 'snap':
-      writeMeta(w, m.meta); w.u64(m.offsetBytes); w.u64(m.totalBytes); w.bytes(m.chunk);
+      writeMeta(w, m.meta); w.u64(m.offsetBytes); w.u64(m.totalBytes); w.bytesField(m.chunk);
       return;
     case 'snap-resp':
       w.u64(m.index); w.u64(m.nextOffsetBytes); w.bool(m.reject);
@@ -174,61 +176,38 @@ function readBody(r: ByteReader, type: MessageType): Record<string, unknown> {
     case 'read-index': return { requestCtx: r.str(CTX_MAX_BYTES) };
     case 'read-index-resp': return { requestCtx: r.str(CTX_MAX_BYTES), index: r.u64() };
     case 'timeout-now': return {};
-    case 'transfer-leader': return { target: r.str(NODE_ID_MAX_BYTES) };
+    case 'transfer-leader': return { target: r.str(RAFT_WIRE_MAX_NODE_ID_BYTES) };
   }
 }
 
 /** The validated message in bytes, or null when bytes are not a valid message. Never throws. */
 export function decodeMessage(bytes: Uint8Array): Message | null {
-  try {
-    const r = new ByteReader(bytes);
-    if (r.u8() !== WIRE_FORMAT_VERSION) return null;
+  return decodeWhole(bytes, ORDER, (r) => {
+    if (r.u8() !== WIRE_FORMAT_VERSION) throw new DecodeFailure('unknown wire format version');
     const type = CODE_TYPES.get(r.u8());
-    if (type === undefined) return null;
-    const from = r.str(NODE_ID_MAX_BYTES);
-    const to = r.str(NODE_ID_MAX_BYTES);
+    if (type === undefined) throw new DecodeFailure('unknown message type');
+    const from = r.str(RAFT_WIRE_MAX_NODE_ID_BYTES);
+    const to = r.str(RAFT_WIRE_MAX_NODE_ID_BYTES);
     const term = r.u64();
-    const body = readBody(r, type);
-    r.end();
-    return validateMessage({ type, from, to, term, ...body });
-  } catch {
-    return null;
-  }
+    return { type, from, to, term, ...readBody(r, type) };
+  }, validateMessage);
 }
 
 export function encodeEntry(e: Entry): Uint8Array {
-  const w = new ByteWriter();
-  writeEntry(w, e);
-  return w.finish();
+  return encodeWith(ORDER, (w) => writeEntry(w, e));
 }
 
 /** The validated entry in bytes, or null. Never throws. */
 export function decodeEntry(bytes: Uint8Array): Entry | null {
-  try {
-    const r = new ByteReader(bytes);
-    const e = readEntry(r);
-    r.end();
-    return validateEntry(e);
-  } catch {
-    return null;
-  }
+  return decodeWhole(bytes, ORDER, readEntry, (e) => validateEntry(e));
 }
 
 /** Snapshot metadata alone (used by storage next to the snapshot data). */
 export function encodeSnapshotMeta(m: SnapshotMeta): Uint8Array {
-  const w = new ByteWriter();
-  writeMeta(w, m);
-  return w.finish();
+  return encodeWith(ORDER, (w) => writeMeta(w, m));
 }
 
 /** Snapshot metadata from bytes, validated, or null. Never throws. */
 export function decodeSnapshotMeta(bytes: Uint8Array): SnapshotMeta | null {
-  try {
-    const r = new ByteReader(bytes);
-    const m = readMeta(r);
-    r.end();
-    return validateSnapshotMeta(m);
-  } catch {
-    return null;
-  }
+  return decodeWhole(bytes, ORDER, readMeta, validateSnapshotMeta);
 }

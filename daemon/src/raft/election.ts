@@ -10,13 +10,13 @@
 import type { ProposeResult } from './types.js';
 import { term as mkTerm } from '../common/types.js';
 import { voteResult } from './quorum.js';
-import type { Raft } from './raft.js';
+import type { RaftState } from './state.js';
 import type { MsgVote, MsgVoteResp } from './types.js';
 
 export type CampaignKind = 'pre-election' | 'election' | 'transfer';
 
 /** An election timeout or an explicit campaign request (etcd's MsgHup). */
-export function hup(r: Raft, transfer: boolean): ProposeResult {
+export function hup(r: RaftState, transfer: boolean): ProposeResult {
   if (r.role === 'leader') return { ok: true };
   if (!r.promotable()) return { ok: false, code: 'E_INVALID_STATE', leader: r.lead };
   if (!transfer && r.inVoteLease()) return { ok: false, code: 'E_LEASE_HELD', leader: r.lead };
@@ -24,7 +24,7 @@ export function hup(r: Raft, transfer: boolean): ProposeResult {
   return { ok: true };
 }
 
-export function campaign(r: Raft, kind: CampaignKind): void {
+export function campaign(r: RaftState, kind: CampaignKind): void {
   let voteTerm: number;
   if (kind === 'pre-election') {
     r.becomePreCandidate();
@@ -43,7 +43,7 @@ export function campaign(r: Raft, kind: CampaignKind): void {
 }
 
 /** Records a vote and acts on the tally. Returns true when the campaign ended. */
-function poll(r: Raft, from: Raft['id'], type: MsgVoteResp['type'], granted: boolean): boolean {
+function poll(r: RaftState, from: RaftState['id'], type: MsgVoteResp['type'], granted: boolean): boolean {
   r.votes.set(from, granted);
   const res = voteResult(r.voters(), r.votes);
   if (res === 'won') {
@@ -62,7 +62,7 @@ function poll(r: Raft, from: Raft['id'], type: MsgVoteResp['type'], granted: boo
 }
 
 /** A (pre-)candidate receives a (pre)vote response (term rules already applied). */
-export function handleVoteResp(r: Raft, m: MsgVoteResp): void {
+export function handleVoteResp(r: RaftState, m: MsgVoteResp): void {
   const expected = r.role === 'pre-candidate' ? 'pre-vote-resp' : 'vote-resp';
   if (m.type !== expected) return;
   // A granted pre-vote must be for this pre-campaign (term + 1); stale grants are ignored.
@@ -72,7 +72,7 @@ export function handleVoteResp(r: Raft, m: MsgVoteResp): void {
 }
 
 /** Answers a (pre)vote request whose term is >= ours (term rules and lease check done). */
-export function handleVoteRequest(r: Raft, m: MsgVote): void {
+export function handleVoteRequest(r: RaftState, m: MsgVote): void {
   const isPre = m.type === 'pre-vote';
   const canVote = r.vote === m.from || (r.vote === null && r.lead === null) || (isPre && m.term > r.term);
   const upToDate = r.fault('grantVoteWithoutLogCheck') || r.log.isUpToDate(m.index, m.logTerm);

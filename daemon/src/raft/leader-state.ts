@@ -5,12 +5,12 @@
 // pending reads, no transfer); a leader appends exactly one empty entry on election (§8).
 import { isVoter } from './conf.js';
 import { Progress } from './progress.js';
-import type { Raft } from './raft.js';
+import type { RaftState } from './state.js';
 import { clearReads, releaseReadsAfterFirstCommit } from './readindex.js';
 import { appendAndReplicate } from './replication.js';
 import { logIndex } from '../common/types.js';
 
-export function resetLeaderState(r: Raft): void {
+export function resetLeaderState(r: RaftState): void {
   r.prs.clear();
   r.leaseEndTick = null;
   r.round = 0;
@@ -21,7 +21,7 @@ export function resetLeaderState(r: Raft): void {
 }
 
 /** Builds a Progress for every member but self (probing from our last index + 1). */
-export function syncProgress(r: Raft): void {
+export function syncProgress(r: RaftState): void {
   const c = r.conf();
   const want = new Set([...c.voters, ...c.learners].filter((id) => id !== r.id));
   for (const id of r.prs.keys()) if (!want.has(id)) r.prs.delete(id);
@@ -30,7 +30,7 @@ export function syncProgress(r: Raft): void {
   }
 }
 
-export function initLeaderState(r: Raft): void {
+export function initLeaderState(r: RaftState): void {
   r.leaderStartTick = r.nowTick;
   r.round = 1; // round 0 is never sent by a leader: replies tagged 0 never count
   r.pendingConfIndex = r.log.lastConfIndex();
@@ -39,7 +39,7 @@ export function initLeaderState(r: Raft): void {
 }
 
 /** A leader's commit index advanced (already broadcast). */
-export function afterCommit(r: Raft): void {
+export function afterCommit(r: RaftState): void {
   if (r.log.termAt(r.log.committed) === r.term) releaseReadsAfterFirstCommit(r);
   if (!isVoter(r.conf(), r.id) && r.log.lastConfIndex() <= r.log.committed) stepDownAfterRemoval(r);
 }
@@ -49,8 +49,8 @@ export function afterCommit(r: Raft): void {
  * voter with MsgTimeoutNow (its own lease ends with its leadership), so the cluster does not
  * wait an election timeout.
  */
-function stepDownAfterRemoval(r: Raft): void {
-  let best: Raft['id'] | null = null;
+function stepDownAfterRemoval(r: RaftState): void {
+  let best: RaftState['id'] | null = null;
   for (const v of r.voters()) {
     const pr = r.prs.get(v);
     if (pr !== undefined && pr.match === r.log.lastIndex() && (best === null || v < best)) best = v;

@@ -38,11 +38,11 @@
 // leaseValid() true at any real time. Committing entries is independent of the lease.
 import type { Progress } from './progress.js';
 import { quorumValue } from './quorum.js';
-import type { Raft } from './raft.js';
+import type { RaftState } from './state.js';
 import { confirmReads } from './readindex.js';
 
 /** R1: records a reply's round tag, then refreshes the lease and pending reads. */
-export function ackRound(r: Raft, pr: Progress, round: number, roundTick: number): void {
+export function ackRound(r: RaftState, pr: Progress, round: number, roundTick: number): void {
   if (r.role !== 'leader' || round < 1 || round > r.round) return;
   if (roundTick < r.leaderStartTick || roundTick > r.nowTick) return;
   pr.ackRound(round, roundTick);
@@ -51,7 +51,7 @@ export function ackRound(r: Raft, pr: Progress, round: number, roundTick: number
 }
 
 /** R2: extends leaseEndTick from the quorum-acknowledged round tick. */
-export function refreshLease(r: Raft): void {
+export function refreshLease(r: RaftState): void {
   if (r.role !== 'leader' || r.timeoutNowSent) return;
   const ticks = r.voters().map((v) => (v === r.id ? r.nowTick : r.prs.get(v)?.ackedRoundTick ?? -1));
   const t = quorumValue(ticks);
@@ -60,7 +60,7 @@ export function refreshLease(r: Raft): void {
   if (r.leaseEndTick === null || end > r.leaseEndTick) r.leaseEndTick = end;
 }
 
-export function leaseValid(r: Raft): boolean {
+export function leaseValid(r: RaftState): boolean {
   if (r.role !== 'leader' || r.leadTransferee !== null || r.timeoutNowSent || r.leaseEndTick === null) return false;
   if (r.fault('ignoreLease')) return true; // TEST-ONLY broken variant: the lease never expires
   return r.nowTick < r.leaseEndTick;

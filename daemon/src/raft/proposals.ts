@@ -11,12 +11,12 @@ import { RAFT_MAX_ENTRY_BYTES, RAFT_MAX_PENDING_PROPOSALS, RAFT_PROMOTE_MAX_LAG_
 import { isNodeId, logIndex, term as mkTerm } from '../common/types.js';
 import { decodeConfChange, encodeConfChange } from './codec-conf.js';
 import { confChangeError } from './conf.js';
-import type { Raft } from './raft.js';
+import type { RaftState } from './state.js';
 import { appendAndReplicate } from './replication.js';
 import type { ConfChange, Entry, EntryType, MsgProp, ProposeResult } from './types.js';
 
 /** Why the leader cannot accept a new entry now, or null. */
-function leaderRefusal(r: Raft): ProposeResult | null {
+function leaderRefusal(r: RaftState): ProposeResult | null {
   if (r.leadTransferee !== null) return { ok: false, code: 'E_PROPOSAL_DROPPED', leader: r.id };
   if (r.log.lastIndex() - r.log.committed >= RAFT_MAX_PENDING_PROPOSALS) {
     return { ok: false, code: 'E_PROPOSAL_DROPPED', leader: r.id };
@@ -24,7 +24,7 @@ function leaderRefusal(r: Raft): ProposeResult | null {
   return null;
 }
 
-function confRefusal(r: Raft, cc: ConfChange): ProposeResult | null {
+function confRefusal(r: RaftState, cc: ConfChange): ProposeResult | null {
   if (r.pendingConfIndex > r.log.committed) return { ok: false, code: 'E_CONF_CHANGE_PENDING', leader: r.id };
   const err = confChangeError(r.conf(), cc);
   if (err !== null) return { ok: false, code: err, leader: r.id };
@@ -37,14 +37,14 @@ function confRefusal(r: Raft, cc: ConfChange): ProposeResult | null {
   return null;
 }
 
-function appendOne(r: Raft, type: EntryType, data: Uint8Array): void {
+function appendOne(r: RaftState, type: EntryType, data: Uint8Array): void {
   const e: Entry = { term: r.term, index: logIndex(r.log.lastIndex() + 1), type, data };
   if (type === 'conf') r.pendingConfIndex = e.index;
   appendAndReplicate(r, [e]);
 }
 
 /** Non-leaders forward to a known leader and report it. */
-function forward(r: Raft, type: EntryType, data: Uint8Array): ProposeResult {
+function forward(r: RaftState, type: EntryType, data: Uint8Array): ProposeResult {
   if (r.lead === null || r.role === 'candidate' || r.role === 'pre-candidate') {
     return { ok: false, code: 'E_NO_LEADER', leader: null };
   }
@@ -53,7 +53,7 @@ function forward(r: Raft, type: EntryType, data: Uint8Array): ProposeResult {
   return { ok: false, code: 'E_NOT_LEADER', leader: r.lead };
 }
 
-export function propose(r: Raft, data: Uint8Array): ProposeResult {
+export function propose(r: RaftState, data: Uint8Array): ProposeResult {
   if (!(data instanceof Uint8Array) || data.length > RAFT_MAX_ENTRY_BYTES) {
     return { ok: false, code: 'E_TOO_LARGE', leader: r.lead };
   }
@@ -66,7 +66,7 @@ export function propose(r: Raft, data: Uint8Array): ProposeResult {
 
 const CC_TYPES: readonly unknown[] = ['add-learner', 'promote', 'remove'];
 
-export function proposeConfChange(r: Raft, cc: ConfChange): ProposeResult {
+export function proposeConfChange(r: RaftState, cc: ConfChange): ProposeResult {
   if (!isNodeId(cc.node) || !CC_TYPES.includes(cc.type)) return { ok: false, code: 'E_INVALID_ARGUMENT', leader: r.lead };
   const data = encodeConfChange(cc);
   if (r.role !== 'leader') return forward(r, 'conf', data);
@@ -77,7 +77,7 @@ export function proposeConfChange(r: Raft, cc: ConfChange): ProposeResult {
 }
 
 /** Leader: proposals forwarded by a follower; refused ones are dropped silently. */
-export function handleProp(r: Raft, m: MsgProp): void {
+export function handleProp(r: RaftState, m: MsgProp): void {
   for (const e of m.entries) {
     if (r.role !== 'leader' || leaderRefusal(r) !== null) return;
     if (e.type === 'conf') {

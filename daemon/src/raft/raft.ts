@@ -2,7 +2,8 @@
 // (becomeFollower/PreCandidate/Candidate/Leader swap the step and tick functions), the term
 // rules applied to every incoming message (§5.1), and message validation at the door.
 // The behaviour of each concern lives in its own file: election.ts, replication.ts,
-// snapshot-transfer.ts, readindex.ts, transfer.ts, membership.ts, lease.ts, roles.ts.
+// snapshot-transfer.ts, readindex.ts, transfer.ts, membership.ts, lease.ts, roles.ts; they see
+// this object as RaftState (state.ts), so none of them imports this file (no import cycles).
 // Invariants:
 // - Pure: no clock, no I/O, no randomness except the injected Prng.
 // - step() never throws for peer input: invalid messages are dropped and counted.
@@ -17,23 +18,21 @@ import { isLearner, isMember, isVoter } from './conf.js';
 import { BOOTSTRAP_TERM, RaftLog } from './log.js';
 import { randomBelow } from './prng.js';
 import type { Progress } from './progress.js';
-import type { ReadQueue } from './readindex.js';
 import { newReadQueue } from './readindex.js';
 import { handleVoteRequest } from './election.js';
 import { stepCandidate, stepFollower, stepLeader, tickElection, tickHeartbeat } from './roles.js';
-import { initLeaderState, resetLeaderState, syncProgress } from './leader-state.js';
-import type { SnapshotReceiver } from './snapshot-transfer.js';
+import { afterCommit, initLeaderState, resetLeaderState, syncProgress } from './leader-state.js';
+import { ackRound } from './lease.js';
+import type { RaftState, ReadQueue, SnapshotReceiver, StepFn, TickFn } from './state.js';
+import { maybeSendTimeoutNow } from './transfer.js';
 import { assertRaftConfig } from './types.js';
 import type { ConfState, HardState, Message, Prng, RaftConfig, RaftRestored, ReadState, Role } from './types.js';
 import { validateMessage } from './validate.js';
 
-export type StepFn = (r: Raft, m: Message) => void;
-export type TickFn = (r: Raft) => void;
-
 const CLIENT_TYPES = new Set<Message['type']>(['prop', 'read-index', 'transfer-leader']);
 const LEADER_TYPES = new Set<Message['type']>(['app', 'heartbeat', 'snap']);
 
-export class Raft {
+export class Raft implements RaftState {
   readonly id: NodeId;
   readonly cfg: RaftConfig;
   readonly prng: Prng;
@@ -111,6 +110,11 @@ export class Raft {
   send(m: Message): void {
     this.msgs.push(m);
   }
+
+  // ---- dispatch out of replication.ts (state.ts: replication imports none of these concerns) ----
+  afterCommit(): void { afterCommit(this); }
+  ackRound(pr: Progress, round: number, roundTick: number): void { ackRound(this, pr, round, roundTick); }
+  maybeSendTimeoutNow(to: NodeId): void { maybeSendTimeoutNow(this, to); }
 
   // ---- role transitions ----
   private reset(t: Term): void {

@@ -11,40 +11,24 @@ import { RAFT_MAX_PENDING_READS } from '../common/limits.js';
 import type { NodeId } from '../common/types.js';
 import { logIndex } from '../common/types.js';
 import { quorumValue } from './quorum.js';
-import type { Raft } from './raft.js';
+import type { PendingRead, RaftState, ReadQueue } from './state.js';
 import { bcastHeartbeat } from './replication.js';
 import type { MsgReadIndexResp, ProposeResult } from './types.js';
-
-interface PendingRead {
-  index: number;
-  requestCtx: string;
-  from: NodeId;
-  /** The round that must be acknowledged by a quorum. */
-  round: number;
-}
-
-export interface ReadQueue {
-  pending: PendingRead[];
-  /** Reads received before the leader committed an entry of its term. */
-  beforeCommit: { requestCtx: string; from: NodeId }[];
-  /** A heartbeat round must be broadcast for the newest pending reads. */
-  broadcastNeeded: boolean;
-}
 
 export function newReadQueue(): ReadQueue {
   return { pending: [], beforeCommit: [], broadcastNeeded: false };
 }
 
-export function clearReads(r: Raft): void {
+export function clearReads(r: RaftState): void {
   r.reads = newReadQueue();
 }
 
-function committedInTerm(r: Raft): boolean {
+function committedInTerm(r: RaftState): boolean {
   return r.log.termAt(r.log.committed) === r.term;
 }
 
 /** Leader: a read from `from` (self for a local request). */
-export function leaderReadIndex(r: Raft, requestCtx: string, from: NodeId): ProposeResult {
+export function leaderReadIndex(r: RaftState, requestCtx: string, from: NodeId): ProposeResult {
   const q = r.reads;
   if (q.pending.length + q.beforeCommit.length >= RAFT_MAX_PENDING_READS) {
     return { ok: false, code: 'E_PROPOSAL_DROPPED', leader: r.id };
@@ -54,7 +38,7 @@ export function leaderReadIndex(r: Raft, requestCtx: string, from: NodeId): Prop
   return { ok: true };
 }
 
-function register(r: Raft, requestCtx: string, from: NodeId): void {
+function register(r: RaftState, requestCtx: string, from: NodeId): void {
   const soleVoter = r.voters().length === 1 && r.voters()[0] === r.id;
   if (soleVoter) {
     answer(r, { index: r.log.committed, requestCtx, from, round: r.round });
@@ -64,7 +48,7 @@ function register(r: Raft, requestCtx: string, from: NodeId): void {
   r.reads.broadcastNeeded = true;
 }
 
-export function releaseReadsAfterFirstCommit(r: Raft): void {
+export function releaseReadsAfterFirstCommit(r: RaftState): void {
   const waiting = r.reads.beforeCommit;
   if (waiting.length === 0) return;
   r.reads.beforeCommit = [];
@@ -72,14 +56,14 @@ export function releaseReadsAfterFirstCommit(r: Raft): void {
 }
 
 /** Sends the heartbeat round that confirms the newest reads (called when building a Ready). */
-export function flushReadBroadcast(r: Raft): void {
+export function flushReadBroadcast(r: RaftState): void {
   if (r.role !== 'leader' || !r.reads.broadcastNeeded) return;
   r.reads.broadcastNeeded = false;
   bcastHeartbeat(r);
 }
 
 /** Answers every read whose round a quorum has acknowledged. */
-export function confirmReads(r: Raft): void {
+export function confirmReads(r: RaftState): void {
   const q = r.reads.pending;
   if (q.length === 0) return;
   const rounds = r.voters().map((v) => (v === r.id ? Number.MAX_SAFE_INTEGER : r.prs.get(v)?.ackedRound ?? -1));
@@ -89,7 +73,7 @@ export function confirmReads(r: Raft): void {
   if (n > 0) q.splice(0, n);
 }
 
-function answer(r: Raft, read: PendingRead): void {
+function answer(r: RaftState, read: PendingRead): void {
   if (read.from === r.id) {
     r.readStates.push({ index: logIndex(read.index), requestCtx: read.requestCtx });
   } else {
@@ -99,7 +83,7 @@ function answer(r: Raft, read: PendingRead): void {
 }
 
 /** Follower: the leader answered a forwarded read. */
-export function handleReadIndexResp(r: Raft, m: MsgReadIndexResp): void {
+export function handleReadIndexResp(r: RaftState, m: MsgReadIndexResp): void {
   if (m.from !== r.lead || m.term !== r.term) return;
   if (r.readStates.length >= RAFT_MAX_PENDING_READS) return;
   r.readStates.push({ index: m.index, requestCtx: m.requestCtx });

@@ -12,16 +12,13 @@
 import { RAFT_MAX_APPEND_BYTES } from '../common/limits.js';
 import type { NodeId } from '../common/types.js';
 import { logIndex, term as mkTerm } from '../common/types.js';
-import { afterCommit } from './leader-state.js';
-import { ackRound } from './lease.js';
 import { committedIndex } from './quorum.js';
-import type { Raft } from './raft.js';
+import type { RaftState } from './state.js';
 import { continueSnapshot, sendSnapshot } from './snapshot-transfer.js';
-import { maybeSendTimeoutNow } from './transfer.js';
 import type { Entry, MsgApp, MsgAppResp, MsgHeartbeat, MsgHeartbeatResp } from './types.js';
 
 /** Sends the next append to `to` unless its window is paused. Returns whether one was sent. */
-export function sendAppend(r: Raft, to: NodeId, sendIfEmpty = true): boolean {
+export function sendAppend(r: RaftState, to: NodeId, sendIfEmpty = true): boolean {
   const pr = r.prs.get(to);
   if (pr === undefined || pr.isPaused()) return false;
   const prevIndex = pr.next - 1;
@@ -37,17 +34,17 @@ export function sendAppend(r: Raft, to: NodeId, sendIfEmpty = true): boolean {
 }
 
 /** Fills the follower's window (replicate state) or sends one probe. */
-function sendAppends(r: Raft, to: NodeId): void {
+function sendAppends(r: RaftState, to: NodeId): void {
   if (!sendAppend(r, to)) return;
   while (sendAppend(r, to, false)) { /* pipeline until the window is full or the log is sent */ }
 }
 
-export function bcastAppend(r: Raft): void {
+export function bcastAppend(r: RaftState): void {
   for (const id of r.prs.keys()) sendAppends(r, id);
 }
 
 /** A new round: heartbeats to every peer (commit capped by what each is known to hold). */
-export function bcastHeartbeat(r: Raft): void {
+export function bcastHeartbeat(r: RaftState): void {
   r.round++;
   for (const [to, pr] of r.prs) {
     r.send({ type: 'heartbeat', from: r.id, to, term: r.term, commit: logIndex(Math.min(pr.match, r.log.committed)),
@@ -56,31 +53,31 @@ export function bcastHeartbeat(r: Raft): void {
 }
 
 /** Leader: appends entries of the current term to its own log and replicates them. */
-export function appendAndReplicate(r: Raft, ents: Entry[]): void {
+export function appendAndReplicate(r: RaftState, ents: Entry[]): void {
   r.log.append(ents);
   r.onConfChanged();
   if (!maybeCommit(r)) bcastAppend(r);
 }
 
 /** The commit rule. Returns true when the commit index advanced (and was broadcast). */
-export function maybeCommit(r: Raft): boolean {
+export function maybeCommit(r: RaftState): boolean {
   const matches = r.voters().map((v) => (v === r.id ? r.log.lastIndex() : r.prs.get(v)?.match ?? 0));
   const mci = committedIndex(matches);
   if (mci <= r.log.committed) return false;
   if (r.log.termAt(mci) !== r.term && !r.fault('commitPreviousTermByCounting')) return false;
   r.log.commitTo(mci);
   bcastAppend(r);
-  afterCommit(r);
+  r.afterCommit();
   return true;
 }
 
 // ---- follower side ----
 
-function appResp(r: Raft, m: MsgApp | MsgHeartbeat, fields: Pick<MsgAppResp, 'index' | 'reject' | 'rejectHint' | 'logTerm'>): void {
+function appResp(r: RaftState, m: MsgApp | MsgHeartbeat, fields: Pick<MsgAppResp, 'index' | 'reject' | 'rejectHint' | 'logTerm'>): void {
   r.send({ type: 'app-resp', from: r.id, to: m.from, term: r.term, ...fields, round: m.round, roundTick: m.roundTick });
 }
 
-export function handleAppend(r: Raft, m: MsgApp): void {
+export function handleAppend(r: RaftState, m: MsgApp): void {
   const committed = r.log.committed;
   if (m.index < committed) {
     appResp(r, m, { index: logIndex(committed), reject: false, rejectHint: logIndex(0), logTerm: mkTerm(0) });
@@ -108,7 +105,7 @@ export function handleAppend(r: Raft, m: MsgApp): void {
   appResp(r, m, { index: m.index, reject: true, rejectHint: logIndex(hint), logTerm: mkTerm(ct) });
 }
 
-export function handleHeartbeat(r: Raft, m: MsgHeartbeat): void {
+export function handleHeartbeat(r: RaftState, m: MsgHeartbeat): void {
   r.log.commitTo(Math.min(m.commit, r.log.lastIndex()));
   r.send({ type: 'heartbeat-resp', from: r.id, to: m.from, term: r.term, round: m.round, roundTick: m.roundTick });
 }
@@ -116,14 +113,14 @@ export function handleHeartbeat(r: Raft, m: MsgHeartbeat): void {
 // ---- leader side ----
 
 /** Where to probe next after a rejection, from the follower's hint (see MsgAppResp). */
-function nextProbeIndex(r: Raft, m: MsgAppResp): number {
+function nextProbeIndex(r: RaftState, m: MsgAppResp): number {
   if (m.logTerm === 0) return m.rejectHint;
   const k = r.log.lastIndexWithTermAtMost(m.index, m.logTerm);
   if (k !== null && k >= m.rejectHint && r.log.termAt(k) === m.logTerm) return k + 1;
   return m.rejectHint;
 }
 
-export function handleAppendResp(r: Raft, m: MsgAppResp): void {
+export function handleAppendResp(r: RaftState, m: MsgAppResp): void {
   const pr = r.prs.get(m.from);
   if (pr === undefined) return;
   if (!m.reject && m.index > r.log.lastIndex()) {
@@ -131,7 +128,7 @@ export function handleAppendResp(r: Raft, m: MsgAppResp): void {
     return;
   }
   pr.recentActive = true;
-  ackRound(r, pr, m.round, m.roundTick);
+  r.ackRound(pr, m.round, m.roundTick);
   if (r.role !== 'leader') return; // an ack may have ended a removed leader's term of office
   if (m.reject) {
     if (pr.maybeDecrTo(m.index, nextProbeIndex(r, m))) {
@@ -147,14 +144,14 @@ export function handleAppendResp(r: Raft, m: MsgAppResp): void {
   if (!updated && !probeAnswered && !snapshotDone) return;
   if (pr.state === 'probe' || snapshotDone) pr.becomeReplicate();
   if (!maybeCommit(r)) sendAppends(r, m.from);
-  if (r.role === 'leader') maybeSendTimeoutNow(r, m.from);
+  if (r.role === 'leader') r.maybeSendTimeoutNow(m.from);
 }
 
-export function handleHeartbeatResp(r: Raft, m: MsgHeartbeatResp): void {
+export function handleHeartbeatResp(r: RaftState, m: MsgHeartbeatResp): void {
   const pr = r.prs.get(m.from);
   if (pr === undefined) return;
   pr.recentActive = true;
-  ackRound(r, pr, m.round, m.roundTick);
+  r.ackRound(pr, m.round, m.roundTick);
   if (r.role !== 'leader') return;
   if (pr.state === 'snapshot') {
     continueSnapshot(r, m.from, pr, true);

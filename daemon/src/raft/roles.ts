@@ -11,14 +11,14 @@ import { campaign, handleVoteResp, hup } from './election.js';
 import { refreshLease } from './lease.js';
 import { handleProp } from './proposals.js';
 import { quorumActive } from './quorum.js';
-import type { Raft } from './raft.js';
+import type { RaftState } from './state.js';
 import { handleReadIndexResp, leaderReadIndex } from './readindex.js';
 import { bcastHeartbeat, handleAppend, handleAppendResp, handleHeartbeat, handleHeartbeatResp } from './replication.js';
 import { handleSnapChunk, handleSnapResp } from './snapshot-transfer.js';
 import { checkTransferTimeout, leaderTransfer } from './transfer.js';
 import type { Message } from './types.js';
 
-export function stepFollower(r: Raft, m: Message): void {
+export function stepFollower(r: RaftState, m: Message): void {
   switch (m.type) {
     case 'app':
     case 'heartbeat':
@@ -47,7 +47,7 @@ export function stepFollower(r: Raft, m: Message): void {
   }
 }
 
-export function stepCandidate(r: Raft, m: Message): void {
+export function stepCandidate(r: RaftState, m: Message): void {
   switch (m.type) {
     case 'app':
     case 'heartbeat':
@@ -64,7 +64,7 @@ export function stepCandidate(r: Raft, m: Message): void {
   }
 }
 
-export function stepLeader(r: Raft, m: Message): void {
+export function stepLeader(r: RaftState, m: Message): void {
   switch (m.type) {
     case 'prop':
       handleProp(r, m);
@@ -89,7 +89,7 @@ export function stepLeader(r: Raft, m: Message): void {
   }
 }
 
-export function tickElection(r: Raft): void {
+export function tickElection(r: RaftState): void {
   r.electionElapsed++;
   if (r.promotable() && r.electionElapsed >= r.randomizedElectionTimeout) {
     r.electionElapsed = 0;
@@ -97,7 +97,7 @@ export function tickElection(r: Raft): void {
   }
 }
 
-export function tickHeartbeat(r: Raft): void {
+export function tickHeartbeat(r: RaftState): void {
   r.heartbeatElapsed++;
   r.electionElapsed++;
   r.heardLeaderTick = r.nowTick;
@@ -114,8 +114,8 @@ export function tickHeartbeat(r: Raft): void {
 }
 
 /** CheckQuorum: steps down unless a quorum of voters was heard from in the last period. */
-function checkQuorum(r: Raft): boolean {
-  const ok = quorumActive(r.voters(), (id) => id === r.id || r.prs.get(id as Raft['id'])?.recentActive === true);
+function checkQuorum(r: RaftState): boolean {
+  const ok = quorumActive(r.voters(), (id) => id === r.id || r.prs.get(id as RaftState['id'])?.recentActive === true);
   for (const pr of r.prs.values()) pr.recentActive = false;
   if (!ok) r.becomeFollower(r.term, null);
   return ok;

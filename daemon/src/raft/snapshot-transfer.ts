@@ -14,22 +14,13 @@ import { RAFT_MAX_INFLIGHT_SNAPSHOT_CHUNKS, SNAPSHOT_CHUNK_BYTES } from '../comm
 import type { NodeId } from '../common/types.js';
 import { logIndex, term as mkTerm } from '../common/types.js';
 import type { Progress } from './progress.js';
-import type { Raft } from './raft.js';
-import type { MsgSnap, MsgSnapResp, Snapshot, SnapshotMeta } from './types.js';
-
-export interface SnapshotReceiver {
-  leaderTerm: number;
-  meta: SnapshotMeta;
-  totalBytes: number;
-  chunks: Uint8Array[];
-  /** Invariant: sum of chunks' lengths; <= totalBytes. */
-  receivedBytes: number;
-}
+import type { RaftState, SnapshotReceiver } from './state.js';
+import type { MsgSnap, MsgSnapResp, Snapshot } from './types.js';
 
 // ---- leader side ----
 
 /** Starts sending the latest snapshot to `to`. Returns whether anything was sent. */
-export function sendSnapshot(r: Raft, to: NodeId, pr: Progress): boolean {
+export function sendSnapshot(r: RaftState, to: NodeId, pr: Progress): boolean {
   const snap = r.log.snapshot;
   if (snap === null) return false;
   pr.becomeSnapshot({ index: snap.meta.index, term: snap.meta.term, totalBytes: snap.data.length,
@@ -37,7 +28,7 @@ export function sendSnapshot(r: Raft, to: NodeId, pr: Progress): boolean {
   return sendChunks(r, to, pr, snap);
 }
 
-function sendChunks(r: Raft, to: NodeId, pr: Progress, snap: Snapshot): boolean {
+function sendChunks(r: RaftState, to: NodeId, pr: Progress, snap: Snapshot): boolean {
   const s = pr.snap!;
   let sent = false;
   const windowBytes = SNAPSHOT_CHUNK_BYTES * RAFT_MAX_INFLIGHT_SNAPSHOT_CHUNKS;
@@ -53,7 +44,7 @@ function sendChunks(r: Raft, to: NodeId, pr: Progress, snap: Snapshot): boolean 
 }
 
 /** Continues (or, after a silent heartbeat interval, resends) the transfer to `to`. */
-export function continueSnapshot(r: Raft, to: NodeId, pr: Progress, fromHeartbeat: boolean): void {
+export function continueSnapshot(r: RaftState, to: NodeId, pr: Progress, fromHeartbeat: boolean): void {
   const s = pr.snap;
   const snap = r.log.snapshot;
   if (s === null || snap === null) return;
@@ -71,7 +62,7 @@ export function continueSnapshot(r: Raft, to: NodeId, pr: Progress, fromHeartbea
   sendChunks(r, to, pr, snap);
 }
 
-export function handleSnapResp(r: Raft, m: MsgSnapResp): void {
+export function handleSnapResp(r: RaftState, m: MsgSnapResp): void {
   const pr = r.prs.get(m.from);
   if (pr === undefined) return;
   pr.recentActive = true;
@@ -96,11 +87,11 @@ export function handleSnapResp(r: Raft, m: MsgSnapResp): void {
 
 // ---- follower side ----
 
-function snapResp(r: Raft, m: MsgSnap, nextOffsetBytes: number, reject: boolean): void {
+function snapResp(r: RaftState, m: MsgSnap, nextOffsetBytes: number, reject: boolean): void {
   r.send({ type: 'snap-resp', from: r.id, to: m.from, term: r.term, index: m.meta.index, nextOffsetBytes, reject });
 }
 
-function installedResp(r: Raft, m: MsgSnap, index: number): void {
+function installedResp(r: RaftState, m: MsgSnap, index: number): void {
   r.send({ type: 'app-resp', from: r.id, to: m.from, term: r.term, index: logIndex(index), reject: false,
     rejectHint: logIndex(0), logTerm: mkTerm(0), round: 0, roundTick: 0 });
 }
@@ -110,7 +101,7 @@ function sameTransfer(cur: SnapshotReceiver, m: MsgSnap): boolean {
     && cur.totalBytes === m.totalBytes;
 }
 
-export function handleSnapChunk(r: Raft, m: MsgSnap): void {
+export function handleSnapChunk(r: RaftState, m: MsgSnap): void {
   if (m.meta.index <= r.log.committed) {
     r.snapRecv = null;
     installedResp(r, m, r.log.committed);
@@ -148,7 +139,7 @@ function concat(chunks: Uint8Array[], totalBytes: number): Uint8Array {
 }
 
 /** Installs a complete snapshot (or fast-forwards commit when our log already has it). */
-function install(r: Raft, m: MsgSnap, snap: Snapshot): void {
+function install(r: RaftState, m: MsgSnap, snap: Snapshot): void {
   if (r.log.matchTerm(snap.meta.index, snap.meta.term)) {
     r.log.commitTo(snap.meta.index);
     installedResp(r, m, r.log.committed);

@@ -8,11 +8,11 @@
 //   target's campaign, exempt from the vote lease, is still under way).
 import type { NodeId } from '../common/types.js';
 import { isLearner, isVoter } from './conf.js';
-import type { Raft } from './raft.js';
+import type { RaftState } from './state.js';
 import { sendAppend } from './replication.js';
 import type { ProposeResult } from './types.js';
 
-export function transferLeadership(r: Raft, to: NodeId): ProposeResult {
+export function transferLeadership(r: RaftState, to: NodeId): ProposeResult {
   if (r.role !== 'leader') {
     if (r.lead === null) return { ok: false, code: 'E_NO_LEADER', leader: null };
     r.send({ type: 'transfer-leader', from: r.id, to: r.lead, term: r.term, target: to });
@@ -21,7 +21,7 @@ export function transferLeadership(r: Raft, to: NodeId): ProposeResult {
   return leaderTransfer(r, to);
 }
 
-export function leaderTransfer(r: Raft, to: NodeId): ProposeResult {
+export function leaderTransfer(r: RaftState, to: NodeId): ProposeResult {
   const c = r.conf();
   if (!isVoter(c, to)) return { ok: false, code: isLearner(c, to) ? 'E_INVALID_STATE' : 'E_UNKNOWN_NODE', leader: r.id };
   if (to === r.id) {
@@ -38,7 +38,7 @@ export function leaderTransfer(r: Raft, to: NodeId): ProposeResult {
 }
 
 /** Sends MsgTimeoutNow when `to` is the transfer target and fully caught up. */
-export function maybeSendTimeoutNow(r: Raft, to: NodeId): boolean {
+export function maybeSendTimeoutNow(r: RaftState, to: NodeId): boolean {
   if (r.leadTransferee !== to || r.timeoutNowSent) return false;
   const pr = r.prs.get(to);
   if (pr === undefined || pr.match !== r.log.lastIndex()) return false;
@@ -49,7 +49,7 @@ export function maybeSendTimeoutNow(r: Raft, to: NodeId): boolean {
 }
 
 /** Called on every leader tick. Returns false when the leader stepped down. */
-export function checkTransferTimeout(r: Raft): boolean {
+export function checkTransferTimeout(r: RaftState): boolean {
   if (r.leadTransferee === null || r.nowTick - r.transferStartTick < r.cfg.electionTimeoutTicks) return true;
   if (r.timeoutNowSent) {
     r.becomeFollower(r.term, null);

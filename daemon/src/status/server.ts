@@ -1,6 +1,7 @@
 // The status endpoint: HTTP on 127.0.0.1 by default. GET /mdstat (the cluster-wide view in the
 // kernel's /proc/mdstat format), GET /api/v1/status (JSON), GET /metrics (Prometheus),
-// GET /healthz, and the websocket /api/v1/watch pushing each cluster change.
+// GET /healthz, and the websocket /api/v1/watch pushing each cluster change. /mdstat and
+// /api/v1/status are linearizable reads unless ?stale=1 asks for this node's own view.
 // Owns: HTTP parsing limits, routing and the watcher sockets.
 // Invariants: no method changes anything (only GET and HEAD are served; others get 405);
 // request heads are bounded (STATUS_MAX_REQUEST_BYTES); watchers are bounded
@@ -13,6 +14,12 @@ import type { ClusterEvent } from '../control/protocol.js';
 import type { Logger } from '../node/deps.js';
 
 export interface StatusSource {
+  /**
+   * Makes the next read linearizable (ReadIndex through the master: it reflects every change
+   * acknowledged before the request), or does nothing for a stale read of this node's view.
+   * Rejects when no linearizable read can be had (no master reachable).
+   */
+  freshen(stale: boolean): Promise<void>;
   statusJson(): unknown;
   mdstatText(): string;
   metricsText(): Promise<string>;
@@ -69,11 +76,20 @@ export class StatusServer {
       this.send(res, 405, 'text/plain; charset=utf-8', 'method not allowed: the status endpoint is read-only\n');
       return;
     }
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query = ''] = (req.url ?? '/').split('?', 2);
     try {
       switch (path) {
-        case '/mdstat': return this.send(res, 200, 'text/plain; charset=utf-8', this.src.mdstatText());
-        case '/api/v1/status': return this.send(res, 200, 'application/json', JSON.stringify(this.src.statusJson(), null, 2) + '\n');
+        case '/mdstat': case '/api/v1/status': {
+          // Linearizable by default; ?stale=1 reads this node's own (possibly behind) view.
+          const stale = new URLSearchParams(query).get('stale') === '1';
+          try {
+            await this.src.freshen(stale);
+          } catch (e) {
+            return this.send(res, 503, 'text/plain; charset=utf-8', `mdclusterd: no up-to-date read: ${(e as Error).message} (add ?stale=1 for this node's own view)\n`);
+          }
+          if (path === '/mdstat') return this.send(res, 200, 'text/plain; charset=utf-8', this.src.mdstatText());
+          return this.send(res, 200, 'application/json', JSON.stringify(this.src.statusJson(), null, 2) + '\n');
+        }
         case '/metrics': return this.send(res, 200, this.src.metricsContentType, await this.src.metricsText());
         case '/healthz': {
           const h = this.src.healthy();

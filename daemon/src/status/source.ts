@@ -12,6 +12,7 @@ import { mdstatFromArrays } from '../md/format/mdstat-from-arrays.js';
 import { renderMdstat } from '../md/format/mdstat-render.js';
 import type { ClusterNode } from '../node/node.js';
 import type { StatusSource } from './server.js';
+import { STATUS_READ_TIMEOUT_MS } from '../common/limits.js';
 
 export function clusterMdstat(node: ClusterNode): string {
   const running = node.state.arrays.filter((a) => a.run === 'running' && a.materialized);
@@ -45,6 +46,9 @@ export function statusJson(node: ClusterNode): Record<string, unknown> {
 }
 
 export function makeStatusSource(node: ClusterNode): StatusSource {
+  const freshen = async (stale: boolean): Promise<void> => {
+    if (!stale) await node.readState({ local: false, timeoutMs: STATUS_READ_TIMEOUT_MS });
+  };
   const registry = new Registry();
   const g = (name: string, help: string, labelNames: string[], collect: (gauge: Gauge) => void) =>
     new Gauge({ name, help, labelNames, registers: [registry], collect(this: Gauge) { this.reset(); collect(this); } });
@@ -66,6 +70,7 @@ export function makeStatusSource(node: ClusterNode): StatusSource {
   g('mdclusterd_reconcile_failures_total', 'md actions that failed during reconcile.', [], (m) => m.set(node.reconciler.failures));
   g('mdclusterd_fence_actions_total', 'Demotion failures escalated to a fence action.', [], (m) => m.set(node.writer.fenceActions));
   return {
+    freshen,
     statusJson: () => statusJson(node),
     mdstatText: () => clusterMdstat(node),
     metricsText: () => registry.metrics(),

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { assert, AssertionError } from '../common/assert.js';
 import { OpError } from '../common/errors.js';
 import { SNAPSHOT_KEEP_TRAILING_ENTRIES, SNAPSHOT_MAX_BYTES, STORAGE_MAX_QUEUED_OPS, WAL_MAX_RECORD_BYTES,
-  WAL_SEGMENT_BYTES } from '../common/limits.js';
+  WAL_SEGMENT_BYTES, WAL_MIN_SEGMENT_BYTES } from '../common/limits.js';
 import type { Entry, HardState, RaftRestored, Snapshot, SnapshotMeta } from '../raft/types.js';
 import { ensureDir, fsyncDir, ioError, listDir, removeFile, writeFileAtomic } from './files.js';
 import type { StorageLogger } from './logger.js';
@@ -43,9 +43,6 @@ function checkSnapshotSize(snap: Snapshot): void {
 const NO_CHECK = (): void => undefined;
 /** Bytes a WAL record adds around an entry's data (record header + entry payload header). */
 const ENTRY_RECORD_OVERHEAD_BYTES = RECORD_HEADER_BYTES + ENTRY_PAYLOAD_HEADER_BYTES;
-
-/** Smallest segment size accepted in options (tests use tiny segments to force rotation). */
-const MIN_SEGMENT_BYTES = 64;
 
 export interface DiskStorageOptions {
   /** Segment size that triggers rotation, at most WAL_SEGMENT_BYTES (the default). */
@@ -107,7 +104,7 @@ export class DiskStorage {
   static async open(dir: string, logger: StorageLogger, options: DiskStorageOptions = {}): Promise<OpenedStorage> {
     const segmentBytes = options.segmentBytes ?? WAL_SEGMENT_BYTES;
     const keep = options.keepTrailingEntries ?? SNAPSHOT_KEEP_TRAILING_ENTRIES;
-    assert(Number.isSafeInteger(segmentBytes) && segmentBytes >= MIN_SEGMENT_BYTES && segmentBytes <= WAL_SEGMENT_BYTES,
+    assert(Number.isSafeInteger(segmentBytes) && segmentBytes >= WAL_MIN_SEGMENT_BYTES && segmentBytes <= WAL_SEGMENT_BYTES,
       'segmentBytes out of range');
     assert(Number.isSafeInteger(keep) && keep >= 0, 'keepTrailingEntries out of range');
     await ensureDir(dir);

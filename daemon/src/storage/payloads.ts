@@ -12,7 +12,7 @@
 import { RAFT_MAX_MEMBERS } from '../common/limits.js';
 import { isNodeId, logIndex, term, type LogIndex, type NodeId, type Term } from '../common/types.js';
 import type { ConfState, Entry, HardState, SnapshotMeta } from '../raft/types.js';
-import { ByteReader, type ByteWriter } from './bytes.js';
+import { ByteReader, type ByteWriter } from '../common/bytes.js';
 
 const ENTRY_KIND_NORMAL = 1;
 const ENTRY_KIND_CONF = 2;
@@ -22,18 +22,29 @@ export function writeEntry(w: ByteWriter, e: Entry): void {
   w.u8(e.type === 'conf' ? ENTRY_KIND_CONF : ENTRY_KIND_NORMAL);
   w.u64(e.term);
   w.u64(e.index);
-  w.bytes(e.data);
+  w.raw(e.data);
+}
+
+/**
+ * Decodes a payload that must fill bytes[start, end) exactly: null on any bad read, on trailing
+ * bytes, or when `read` refuses the values (returns null). `read` never sees an exception.
+ */
+function readExactly<T>(bytes: Uint8Array, start: number, end: number, read: (r: ByteReader) => T | null): T | null {
+  const r = new ByteReader(bytes, 'little-endian', 'flag', start, end);
+  const v = read(r);
+  return r.ok && r.remaining === 0 ? v : null;
 }
 
 /** Decodes an entry payload; data is copied out of `bytes`. */
 export function readEntry(bytes: Uint8Array, start: number, end: number): Entry | null {
-  const r = new ByteReader(bytes, start, end);
-  const kind = r.u8();
-  const t = r.u64();
-  const i = r.u64();
-  const data = r.restCopy();
-  if (!r.ok || (kind !== ENTRY_KIND_NORMAL && kind !== ENTRY_KIND_CONF) || t < 1 || i < 1) return null;
-  return { term: term(t), index: logIndex(i), type: kind === ENTRY_KIND_CONF ? 'conf' : 'normal', data };
+  return readExactly(bytes, start, end, (r) => {
+    const kind = r.u8();
+    const t = r.u64();
+    const i = r.u64();
+    const data = r.restCopy();
+    if ((kind !== ENTRY_KIND_NORMAL && kind !== ENTRY_KIND_CONF) || t < 1 || i < 1) return null;
+    return { term: term(t), index: logIndex(i), type: kind === ENTRY_KIND_CONF ? 'conf' : 'normal', data };
+  });
 }
 
 export function writeHardState(w: ByteWriter, hs: HardState): void {
@@ -43,13 +54,13 @@ export function writeHardState(w: ByteWriter, hs: HardState): void {
 }
 
 export function readHardState(bytes: Uint8Array, start: number, end: number): HardState | null {
-  const r = new ByteReader(bytes, start, end);
-  const t = r.u64();
-  const commit = r.u64();
-  const vote = r.shortString();
-  if (!r.ok || r.remaining !== 0) return null;
-  if (vote !== '' && !isNodeId(vote)) return null;
-  return { term: term(t), commit: logIndex(commit), vote: vote === '' ? null : vote };
+  return readExactly(bytes, start, end, (r) => {
+    const t = r.u64();
+    const commit = r.u64();
+    const vote = r.shortString();
+    if (vote !== '' && !isNodeId(vote)) return null;
+    return { term: term(t), commit: logIndex(commit), vote: vote === '' ? null : vote };
+  });
 }
 
 export interface SnapshotResetPoint {
@@ -63,11 +74,11 @@ export function writeSnapshotReset(w: ByteWriter, p: SnapshotResetPoint): void {
 }
 
 export function readSnapshotReset(bytes: Uint8Array, start: number, end: number): SnapshotResetPoint | null {
-  const r = new ByteReader(bytes, start, end);
-  const i = r.u64();
-  const t = r.u64();
-  if (!r.ok || r.remaining !== 0) return null;
-  return { index: logIndex(i), term: term(t) };
+  return readExactly(bytes, start, end, (r) => {
+    const i = r.u64();
+    const t = r.u64();
+    return { index: logIndex(i), term: term(t) };
+  });
 }
 
 function writeIds(w: ByteWriter, ids: readonly NodeId[]): void {
@@ -97,14 +108,14 @@ export function writeSnapshotMeta(w: ByteWriter, meta: SnapshotMeta): void {
 
 /** Decodes snapshot meta that must fill bytes[start, end) exactly. */
 export function readSnapshotMeta(bytes: Uint8Array, start: number, end: number): SnapshotMeta | null {
-  const r = new ByteReader(bytes, start, end);
-  const i = r.u64();
-  const t = r.u64();
-  const seen = new Set<string>();
-  const voters = readIds(r, seen);
-  const learners = voters === null ? null : readIds(r, seen);
-  if (!r.ok || r.remaining !== 0 || voters === null || learners === null) return null;
-  if (voters.length + learners.length > RAFT_MAX_MEMBERS) return null;
-  const conf: ConfState = { voters, learners };
-  return { index: logIndex(i), term: term(t), conf };
+  return readExactly(bytes, start, end, (r) => {
+    const i = r.u64();
+    const t = r.u64();
+    const seen = new Set<string>();
+    const voters = readIds(r, seen);
+    const learners = voters === null ? null : readIds(r, seen);
+    if (voters === null || learners === null || voters.length + learners.length > RAFT_MAX_MEMBERS) return null;
+    const conf: ConfState = { voters, learners };
+    return { index: logIndex(i), term: term(t), conf };
+  });
 }

@@ -12,7 +12,7 @@
 // written; decodeRecordAt never throws and never reads outside [offset, end).
 import { assert } from '../common/assert.js';
 import { WAL_MAX_RECORD_BYTES } from '../common/limits.js';
-import type { ByteWriter } from './bytes.js';
+import type { ByteWriter } from '../common/bytes.js';
 import { crc32c, crc32cWithPrefixByte } from './crc32c.js';
 
 export const RECORD_HEADER_BYTES = 13;

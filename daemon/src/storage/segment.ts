@@ -7,7 +7,7 @@
 // u32 CRC-32C of bytes [0, 24) | u32 reserved (0). Records follow (record.ts).
 // Invariants: the header matches the file name; a segment's header is durable (fdatasync +
 // directory fsync) before any record is written to it.
-import { ByteReader, ByteWriter } from './bytes.js';
+import { ByteReader, ByteWriter } from '../common/bytes.js';
 import { crc32c } from './crc32c.js';
 
 export const SEGMENT_HEADER_BYTES = 32;
@@ -42,8 +42,8 @@ export function parseSegmentFileName(name: string): SegmentId | null {
 }
 
 export function encodeSegmentHeader(id: SegmentId): Uint8Array {
-  const w = new ByteWriter(SEGMENT_HEADER_BYTES);
-  w.bytes(SEGMENT_MAGIC);
+  const w = new ByteWriter('little-endian', SEGMENT_HEADER_BYTES);
+  w.raw(SEGMENT_MAGIC);
   w.u64(id.seq);
   w.u64(id.firstIndex);
   w.u32(crc32c(w.buf, 0, 0, HEADER_CHECKED_BYTES));
@@ -57,7 +57,7 @@ export function checkSegmentHeader(bytes: Uint8Array, expected: SegmentId): stri
   for (let i = 0; i < SEGMENT_MAGIC.length; i++) {
     if (bytes[i] !== SEGMENT_MAGIC[i]) return 'bad segment magic';
   }
-  const r = new ByteReader(bytes, SEGMENT_MAGIC.length, SEGMENT_HEADER_BYTES);
+  const r = new ByteReader(bytes, 'little-endian', 'flag', SEGMENT_MAGIC.length, SEGMENT_HEADER_BYTES);
   const seq = r.u64();
   const firstIndex = r.u64();
   const crc = r.u32();

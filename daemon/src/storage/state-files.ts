@@ -10,7 +10,7 @@
 // magic, checksums, name/index mismatch, sizes over SNAPSHOT_MAX_BYTES/SNAPSHOT_META_MAX_BYTES).
 import { SNAPSHOT_MAX_BYTES, SNAPSHOT_META_MAX_BYTES } from '../common/limits.js';
 import type { HardState, Snapshot } from '../raft/types.js';
-import { ByteReader, ByteWriter } from './bytes.js';
+import { ByteReader, ByteWriter } from '../common/bytes.js';
 import { crc32c } from './crc32c.js';
 import { readHardState, readSnapshotMeta, writeHardState, writeSnapshotMeta } from './payloads.js';
 
@@ -46,24 +46,24 @@ function hasMagic(bytes: Uint8Array, magic: Uint8Array): boolean {
 }
 
 export function encodeSnapshotFile(snap: Snapshot): Uint8Array {
-  const metaW = new ByteWriter(256);
+  const metaW = new ByteWriter('little-endian', 256);
   writeSnapshotMeta(metaW, snap.meta);
   const meta = metaW.written();
-  const w = new ByteWriter(SNAPSHOT_HEADER_BYTES + meta.length + snap.data.length);
-  w.bytes(SNAPSHOT_MAGIC);
+  const w = new ByteWriter('little-endian', SNAPSHOT_HEADER_BYTES + meta.length + snap.data.length);
+  w.raw(SNAPSHOT_MAGIC);
   w.u32(meta.length);
   w.u32(snap.data.length);
   w.u32(crc32c(snap.data, crc32c(meta)));
   w.u32(crc32c(w.buf, 0, 0, SNAPSHOT_HEADER_CHECKED_BYTES));
-  w.bytes(meta);
-  w.bytes(snap.data);
+  w.raw(meta);
+  w.raw(snap.data);
   return w.buf.subarray(0, w.length);
 }
 
 /** Decodes a snapshot file whose name says `expectedIndex`. */
 export function decodeSnapshotFile(bytes: Uint8Array, expectedIndex: number): Snapshot | string {
   if (bytes.length < SNAPSHOT_HEADER_BYTES || !hasMagic(bytes, SNAPSHOT_MAGIC)) return 'bad snapshot header';
-  const r = new ByteReader(bytes, SNAPSHOT_MAGIC.length, SNAPSHOT_HEADER_BYTES);
+  const r = new ByteReader(bytes, 'little-endian', 'flag', SNAPSHOT_MAGIC.length, SNAPSHOT_HEADER_BYTES);
   const metaBytes = r.u32();
   const dataBytes = r.u32();
   const bodyCrc = r.u32();
@@ -80,20 +80,20 @@ export function decodeSnapshotFile(bytes: Uint8Array, expectedIndex: number): Sn
 }
 
 export function encodeHardStateFile(hs: HardState): Uint8Array {
-  const payloadW = new ByteWriter(64);
+  const payloadW = new ByteWriter('little-endian', 64);
   writeHardState(payloadW, hs);
   const payload = payloadW.written();
-  const w = new ByteWriter(HARD_STATE_HEADER_BYTES + payload.length);
-  w.bytes(HARD_STATE_MAGIC);
+  const w = new ByteWriter('little-endian', HARD_STATE_HEADER_BYTES + payload.length);
+  w.raw(HARD_STATE_MAGIC);
   w.u32(payload.length);
   w.u32(crc32c(payload));
-  w.bytes(payload);
+  w.raw(payload);
   return w.buf.subarray(0, w.length);
 }
 
 export function decodeHardStateFile(bytes: Uint8Array): HardState | string {
   if (bytes.length < HARD_STATE_HEADER_BYTES || !hasMagic(bytes, HARD_STATE_MAGIC)) return 'bad hard-state header';
-  const r = new ByteReader(bytes, HARD_STATE_MAGIC.length, HARD_STATE_HEADER_BYTES);
+  const r = new ByteReader(bytes, 'little-endian', 'flag', HARD_STATE_MAGIC.length, HARD_STATE_HEADER_BYTES);
   const payloadBytes = r.u32();
   const crc = r.u32();
   if (!r.ok || bytes.length !== HARD_STATE_HEADER_BYTES + payloadBytes) return 'hard-state file size does not match its header';

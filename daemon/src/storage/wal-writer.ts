@@ -15,7 +15,7 @@
 //   record does not fit in an empty one.
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ByteWriter } from './bytes.js';
+import { ByteWriter } from '../common/bytes.js';
 import { fsyncDir, io, removeFile, writeFileSynced } from './files.js';
 import { beginRecord, finishRecord, type RecordType } from './record.js';
 import type { SegmentInfo } from './recover-wal.js';
@@ -37,7 +37,7 @@ export class WalWriter {
    * The batch under construction. Invariant: holds only whole records after each add(), and at
    * most segmentBytes + WAL_MAX_RECORD_BYTES (a rotation flushes it), so it is bounded.
    */
-  private readonly batch = new ByteWriter(BATCH_BUFFER_INITIAL_BYTES);
+  private readonly batch = new ByteWriter('little-endian', BATCH_BUFFER_INITIAL_BYTES);
   readonly counters: WalCounters = { fsyncs: 0, rotations: 0, bytesWritten: 0 };
 
   private constructor(

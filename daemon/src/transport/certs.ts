@@ -17,7 +17,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { OpError } from '../common/errors.js';
-import { CERT_MAX_HOSTS_PER_NODE, RAFT_MAX_MEMBERS } from '../common/limits.js';
+import { CERT_MAX_HOSTS_PER_NODE, CERT_MAX_VALIDITY_DAYS, RAFT_MAX_MEMBERS } from '../common/limits.js';
 import { isNodeId, type NodeId } from '../common/types.js';
 import { isHostName } from '../config/hostport.js';
 
@@ -29,7 +29,6 @@ export const nodeKeyFile = (id: NodeId): string => `${id}.key`;
 const RSA_MODULUS_BITS = 2048;
 export const DEFAULT_CA_DAYS = 3650;
 export const DEFAULT_NODE_DAYS = 1825;
-const MAX_DAYS = 36500;
 const KEY_FILE_MODE = 0o600;
 const CERT_FILE_MODE = 0o644;
 const DIR_MODE = 0o700;
@@ -106,8 +105,8 @@ function validateOptions(opts: GenCertsOptions): void {
     }
   }
   for (const d of [opts.nodeDays, opts.caDays]) {
-    if (d !== undefined && (!Number.isSafeInteger(d) || d < 1 || d > MAX_DAYS)) {
-      throw new OpError('E_USAGE', `validity must be 1 to ${MAX_DAYS} days, got ${d}`);
+    if (d !== undefined && (!Number.isSafeInteger(d) || d < 1 || d > CERT_MAX_VALIDITY_DAYS)) {
+      throw new OpError('E_USAGE', `validity must be 1 to ${CERT_MAX_VALIDITY_DAYS} days, got ${d}`);
     }
   }
 }

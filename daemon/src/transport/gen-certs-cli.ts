@@ -7,13 +7,13 @@
 // runGenCerts never throws anything else for bad input.
 import { resolve } from 'node:path';
 import { OpError } from '../common/errors.js';
+import { CERT_CLI_MAX_ARG_CHARS } from '../common/limits.js';
 import type { NodeId } from '../common/types.js';
 import { generateClusterCerts, type GenCertsOptions } from './certs.js';
 
 export const GEN_CERTS_USAGE = 'usage: mdclusterd gen-certs --dir DIR --nodes ID,ID,... [--hosts ID=HOST,... | HOST,HOST,...] [--days N] [--ca-days N] [--force]';
 
 const VALUE_FLAGS = new Set(['--dir', '--nodes', '--hosts', '--days', '--ca-days']);
-const MAX_ARG_CHARS = 64 * 1024;
 
 /** Parses the arguments after "gen-certs". */
 export function parseGenCertsArgs(argv: readonly string[]): GenCertsOptions {
@@ -37,7 +37,7 @@ export function parseGenCertsArgs(argv: readonly string[]): GenCertsOptions {
       value = argv[++i];
     }
     if (values.has(arg)) throw new OpError('E_USAGE', `${arg} given twice`);
-    if (value.length > MAX_ARG_CHARS) throw new OpError('E_USAGE', `${arg} is too long`);
+    if (value.length > CERT_CLI_MAX_ARG_CHARS) throw new OpError('E_USAGE', `${arg} is too long`);
     values.set(arg, value);
   }
   const dir = values.get('--dir');

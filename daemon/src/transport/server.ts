@@ -13,15 +13,12 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { OpError } from '../common/errors.js';
-import { PEER_MAX_FRAME_BYTES, PEER_MAX_INBOUND_SOCKETS } from '../common/limits.js';
+import { PEER_MAX_FRAME_BYTES, PEER_MAX_INBOUND_SOCKETS, PEER_REFUSE_GRACE_MS } from '../common/limits.js';
 import type { NodeId } from '../common/types.js';
 import type { HostPort, TransportConfig } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import { PEER_PATH } from './outbound.js';
 import { peerIdFromCertificate, type TlsMaterial } from './tls-material.js';
-
-/** How long a refused client gets to read its HTTP error before its socket is destroyed. */
-const REFUSE_GRACE_MS = 1000;
 
 export interface ServerContext {
   readonly self: NodeId;
@@ -119,7 +116,7 @@ export class PeerServer {
         return;
       }
       // Let the status line reach the client (so it can log why), but never wait long for it.
-      const timer = setTimeout(() => socket.destroy(), REFUSE_GRACE_MS);
+      const timer = setTimeout(() => socket.destroy(), PEER_REFUSE_GRACE_MS);
       timer.unref();
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => {
         clearTimeout(timer);

@@ -11,6 +11,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { PeerCertificate } from 'node:tls';
 import { OpError } from '../common/errors.js';
+import { TLS_MAX_PEM_BYTES } from '../common/limits.js';
 import { isNodeId, type NodeId } from '../common/types.js';
 
 /** PEM text. Invariant (when from loadTlsMaterial): see the file comment. */
@@ -21,13 +22,12 @@ export interface TlsMaterial {
 }
 
 /** Files larger than this are not PEM certificates or keys we made. */
-const MAX_PEM_BYTES = 256 * 1024;
 
 function readPem(what: string, path: string): string {
   let text: string;
   try {
     const buf = readFileSync(path);
-    if (buf.length > MAX_PEM_BYTES) throw new OpError('E_BAD_CONFIG', `${path}: the ${what} file is larger than ${MAX_PEM_BYTES} bytes`);
+    if (buf.length > TLS_MAX_PEM_BYTES) throw new OpError('E_BAD_CONFIG', `${path}: the ${what} file is larger than ${TLS_MAX_PEM_BYTES} bytes`);
     text = buf.toString('utf8');
   } catch (e) {
     if (e instanceof OpError) throw e;

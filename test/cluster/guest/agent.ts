@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLUSTER_LANE_MAX_CONCURRENT_REQUESTS, CLUSTER_LANE_MAX_OUTPUT_BYTES, CLUSTER_LANE_MAX_REQUESTS_PER_POLL } from '../../../daemon/src/common/limits.js';
+import { CLUSTER_LANE_MAX_CONCURRENT_REQUESTS, CLUSTER_LANE_MAX_OUTPUT_BYTES, CLUSTER_LANE_MAX_REQUESTS_PER_POLL } from '../../lib/limits.js';
 import { DaemonProcess } from './daemon-proc.js';
 import { handle, type HandlerContext } from './handlers.js';
 import { busLayout, parseRequest, requestIdOf, type AgentResponse } from './protocol.js';

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { CLUSTER_LANE_MAX_OUTPUT_BYTES } from '../../../daemon/src/common/limits.js';
+import { CLUSTER_LANE_MAX_OUTPUT_BYTES } from '../../lib/limits.js';
 import type { DaemonProcess } from './daemon-proc.js';
 import type { AgentRequest, ClockResult, DaemonResult, ExecResult, HttpResult, WaitFileResult } from './protocol.js';
 

@@ -9,7 +9,7 @@
 //   directory, so it can never run a request meant for the guest it replaced.
 // - parseRequest/parseResponse never throw: bad input yields null (the agent answers an
 //   unparseable request with an error response under the file's own id).
-import { CLUSTER_LANE_MAX_ARGV, CLUSTER_LANE_MAX_EXEC_TIMEOUT_MS } from '../../../daemon/src/common/limits.js';
+import { CLUSTER_LANE_MAX_ARGV, CLUSTER_LANE_MAX_EXEC_TIMEOUT_MS } from '../../lib/limits.js';
 
 export type AgentRequest =
   /** Runs argv (no shell unless argv says so) and returns its exit code and output. */

@@ -6,7 +6,7 @@
 // Invariants: an estimate's uncertaintyMs bounds |true offset - offsetMs| (half the RTT of the
 // sample it came from); overlap checks widen every interval by its node's uncertainty, so
 // "no overlap" is only reported when it holds for every offset within the bounds.
-import { CLUSTER_LANE_MAX_CLOCK_SAMPLES } from '../../../daemon/src/common/limits.js';
+import { CLUSTER_LANE_MAX_CLOCK_SAMPLES } from '../../lib/limits.js';
 import { parseWriterLog } from '../../../daemon/src/node/writer-log.js';
 import type { AgentClient } from './rpc.js';
 

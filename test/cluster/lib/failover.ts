@@ -25,6 +25,8 @@ export interface CrashInfo {
   index: number;
   /** Host wall time of the crash (the guest's last clock reading, mapped to the host). */
   crashHostMs: number;
+  /** The crashed guest's own wall clock at the crash (its last reading). */
+  crashGuestWallMs: number;
   errMs: number;
 }
 
@@ -34,11 +36,13 @@ export async function crashNode(c: LaneCluster, i: number, clock?: ClockOffset):
   const clk = clock ?? await estimateOffset(g.rpc);
   const { guestWallMs } = await g.rpc.crash();
   await withTimeout(g.done, CRASH_EXIT_TIMEOUT_MS, `node${i} to go down after sysrq b`);
-  return { index: i, crashHostMs: guestWallMs - clk.offsetMs, errMs: clk.uncertaintyMs };
+  return { index: i, crashHostMs: guestWallMs - clk.offsetMs, crashGuestWallMs: guestWallMs, errMs: clk.uncertaintyMs };
 }
 
 export interface FailoverSample {
   crashed: number;
+  /** The crashed guest's own wall clock at the crash (to compare with its earlier readings). */
+  crashGuestWallMs: number;
   newMaster: number;
   /** Crash -> the new master's kernel array_state writable, on the host clock. */
   failoverMs: number;
@@ -98,7 +102,7 @@ export async function crashAndTimeFailover(c: LaneCluster, victim: number, md: s
   const electedHostMs = await leaderSinceHostMs(c, first.i, clk, crash.crashHostMs);
   const writableHostMs = first.r.matchedGuestWallMs - clk.offsetMs;
   return {
-    crashed: victim, newMaster: first.i, arrayState: first.r.value,
+    crashed: victim, crashGuestWallMs: crash.crashGuestWallMs, newMaster: first.i, arrayState: first.r.value,
     electedMs: electedHostMs === null ? null : electedHostMs - crash.crashHostMs,
     promoteMs: electedHostMs === null ? null : writableHostMs - electedHostMs,
     failoverMs, errMs: clk.uncertaintyMs + crash.errMs,

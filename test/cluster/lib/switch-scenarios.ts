@@ -2,7 +2,8 @@
 // switch-recovery), as vitest tests on a lane cluster:
 //   d. switch-resync: the master guest crashes (sysrq b) mid-resync (slowed with
 //      speed_limit_max): a standby becomes master within the lane's failover target, resumes at
-//      or after the last replicated checkpoint (< end) and finishes; a known pattern the old
+//      or after the last replicated checkpoint and at or before the position the old master had
+//      really reached at the crash (so a skipped resync fails), and finishes; a known pattern the old
 //      master wrote before the crash reads back identical; a `check` pass ends with
 //      mismatch_cnt = 0; then every /mdstat equals the new master kernel's /proc/mdstat;
 //   e. switch-recovery: the same during a recovery onto a spare (after the node d crashed was
@@ -17,7 +18,7 @@ import { crashAndTimeFailover, type FailoverSample } from './failover.js';
 import { CONVERGE_MS, VIEW_CONVERGE_MS, expectMdstatsEqualMaster, waitIdleClean, waitReadOnly, waitWritable } from './md-checks.js';
 import { mustMdctl, status, waitMaster, type MasterView } from './node-ops.js';
 import { publishPattern, readPatternSha, writePattern } from './pattern.js';
-import { checkMismatches, firstSyncPosition, setSpeedLimits, waitCheckpoint, type Checkpoint } from './sync-checks.js';
+import { checkMismatches, firstSyncPosition, liveSyncPosition, setSpeedLimits, waitCheckpoint, type Checkpoint } from './sync-checks.js';
 
 export interface SwitchSpec {
   md: string;
@@ -44,6 +45,13 @@ const SLOW_KIBPS = 1000;
 const FAST_KIBPS = 200_000;
 /** Crash once the replicated checkpoint passed this fraction (md reports progress in 1/16 steps). */
 const CRASH_AFTER_FRACTION = 3 / 16;
+/**
+ * Bound on the old master's progress between reading its live position and the crash: twice
+ * speed_limit_max (md's throttle works on averages and can run ahead briefly), in sectors per
+ * ms, plus 1 MiB for the last requests of a window.
+ */
+const PROGRESS_BOUND_SECTORS_PER_MS = (2 * SLOW_KIBPS * 2) / 1000;
+const PROGRESS_SLACK_SECTORS = 2048;
 
 export function switchScenarioTests(cluster: () => LaneCluster, spec: SwitchSpec, state: SwitchState): void {
   const md = spec.md;
@@ -61,16 +69,21 @@ export function switchScenarioTests(cluster: () => LaneCluster, spec: SwitchSpec
   async function crashAndVerify(cp: Checkpoint, seed: string, patternSha: string): Promise<void> {
     const c = cluster();
     const old = master();
+    // Where the old master really was: its live position just before the crash, plus what it
+    // can have done until the crash (both on its own clock).
+    const live = await liveSyncPosition(c, old.index, md);
     const fo = await crashAndTimeFailover(c, old.index, md, CONVERGE_MS);
+    const reachedAtCrash = live.sectors + PROGRESS_SLACK_SECTORS + Math.ceil(PROGRESS_BOUND_SECTORS_PER_MS * Math.max(0, fo.crashGuestWallMs - live.guestWallMs));
     state.samples.push(fo);
     (state.byScenario[seed] ??= []).push(fo);
     console.log(`[failover] ${seed}: node${fo.crashed} crashed; node${fo.newMaster} writable after ${Math.round(fo.failoverMs)} ms (+/- ${Math.round(fo.errMs)} ms; leader after ${String(fo.electedMs === null ? '?' : Math.round(fo.electedMs))} ms, then writable in ${String(fo.promoteMs === null ? '?' : Math.round(fo.promoteMs))} ms)`);
     const next = await waitMaster(c, { candidates: [fo.newMaster], minTerm: old.term + 1 });
     state.master = next;
     const resumed = await firstSyncPosition(c, next.index, md);
-    console.log(`[failover] ${seed}: last replicated checkpoint ${cp.action} ${cp.doneSectors}/${cp.totalSectors}; new master's kernel resumed ${resumed.action} at ${resumed.doneSectors}/${resumed.totalSectors}`);
+    console.log(`[failover] ${seed}: last replicated checkpoint ${cp.action} ${cp.doneSectors}/${cp.totalSectors}; old master live at ${live.sectors} (<= ${reachedAtCrash} at the crash); new master's kernel resumed ${resumed.action} at ${resumed.doneSectors}/${resumed.totalSectors}`);
     expect(resumed.action).toBe(cp.action === 'recover' ? 'recover' : 'resync');
     expect(resumed.doneSectors, 'resumed at or after the last checkpoint').toBeGreaterThanOrEqual(cp.doneSectors);
+    expect(resumed.doneSectors, 'resumed at or before where the old master really was (no part skipped)').toBeLessThanOrEqual(reachedAtCrash);
     expect(resumed.doneSectors, 'resumed before the end').toBeLessThan(resumed.totalSectors);
     await setSpeedLimits(c, next.index, FAST_KIBPS / 2, FAST_KIBPS);
     await waitIdleClean(c, next.index, md);

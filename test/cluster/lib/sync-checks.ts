@@ -1,6 +1,7 @@
 // Resync/recovery helpers for the switch scenarios: md speed limits on a node, waiting for a
 // replicated checkpoint (as a standby applied it, i.e. committed), the first sync position a
-// node's kernel reports, and a full `check` pass with its mismatch count.
+// node's kernel reports, the live sync position (mdstat's) with the guest's clock, and a full
+// `check` pass with its mismatch count.
 // Owns: these waits. Invariant: every wait is bounded and names what it waited for.
 import { waitFor } from '../../integration/lib/wait.js';
 import type { LaneCluster } from './cluster.js';
@@ -44,6 +45,19 @@ export async function firstSyncPosition(c: LaneCluster, i: number, md: string, t
   const m = /^(\S+) ([0-9]+) \/ ([0-9]+)$/.exec(out.trim());
   if (m === null) throw new Error(`node${i}: unexpected sync position ${JSON.stringify(out)}`);
   return { action: m[1]!, doneSectors: Number(m[2]), totalSectors: Number(m[3]) };
+}
+
+/**
+ * Node i's live resync/recovery position of /dev/<md> in sectors (/proc/mdstat's "(done/total)",
+ * printed in KiB: curr_resync less the I/O in flight, at or past sync_completed) and the guest's
+ * wall clock read in the same shell, just before it.
+ */
+export async function liveSyncPosition(c: LaneCluster, i: number, md: string): Promise<{ sectors: number; guestWallMs: number }> {
+  const out = await mustSh(c, i, `date +%s%3N; grep -A3 '^${md} :' /proc/mdstat`);
+  const [clock, ...rest] = out.trim().split('\n');
+  const m = /(?:resync|recovery)\s*=\s*[0-9.]+%\s*\(([0-9]+)\/([0-9]+)\)/.exec(rest.join('\n'));
+  if (m === null || !/^[0-9]+$/.test(clock ?? '')) throw new Error(`node${i}: no live sync position of ${md} in ${JSON.stringify(out)}`);
+  return { sectors: Number(m[1]) * 2, guestWallMs: Number(clock) };
 }
 
 /**

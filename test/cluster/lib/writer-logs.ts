@@ -1,11 +1,14 @@
 // Every node's writer logs (one file per guest incarnation, on the bus) merged on the host
 // clock. Owns: reading them with each incarnation's clock estimate and the end time of open
 // intervals (a crashed incarnation's ends at its crash, a live one's at now).
-// Invariant: every incarnation has at least the estimate taken when its agent became ready
-// (cluster.ts); a later estimate (taken just before a crash or a measurement) replaces it.
+// Invariants: every incarnation has at least the estimate taken when its agent became ready
+// (cluster.ts); a later estimate (taken just before a crash or a measurement) replaces it. An
+// incarnation whose log is missing or holds no daemon start record throws: "no overlap" is
+// never concluded from no data.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { busLayout } from '../guest/protocol.js';
+import { hasStartRecord } from '../../integration/lib/writer-intervals.js';
 import { estimateOffset, hostIntervals, type ClockOffset, type HostInterval } from './clock.js';
 import type { LaneCluster, LaneGuest } from './cluster.js';
 
@@ -38,9 +41,9 @@ export function mergedWriterIntervals(c: LaneCluster, clocks: LaneClocks, crashH
   const out: HostInterval[] = [];
   for (const g of c.allIncarnations()) {
     const path = writerLogPath(c, g);
-    if (!existsSync(path)) continue;
+    if (!existsSync(path)) throw new Error(`node${g.index}#${g.incarnation}: writer log ${path} is missing`);
     const text = readFileSync(path, 'utf8');
-    if (text.trim() === '') continue;
+    if (!hasStartRecord(text)) throw new Error(`node${g.index}#${g.incarnation}: writer log ${path} is empty or has no daemon start record`);
     const clk = clocks.get(g);
     if (clk === undefined) throw new Error(`node${g.index}#${g.incarnation}: writer log without a clock estimate`);
     const end = crashHostMs.get(g) ?? g.endedWallMs ?? Date.now();

@@ -50,6 +50,8 @@ export interface KernelArray {
   arrayState: string;
   syncAction: string;
   syncCompleted: { doneSectors: number; totalSectors: number } | null;
+  /** The live resync/recovery position (mdstat's), when a sync runs. */
+  syncPositionSectors?: number | null;
   resyncStartSectors: number | null;
   members: { devPath: string; flags: string[]; slot: number | null }[];
 }

@@ -5,7 +5,7 @@
 // exited (they return null).
 import { readFileSync } from 'node:fs';
 import { OpError } from '../../../daemon/src/common/errors.js';
-import { BENCH_MAX_SAMPLES } from '../../../daemon/src/common/limits.js';
+import { BENCH_MAX_SAMPLES } from '../../lib/limits.js';
 import { percentile } from '../../../bench/report.js';
 
 /** Parses `--name N` flags into a copy of `defaults`; each value must be an integer in [min, max]. */

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { INTEG_LOG_TAIL_BYTES, INTEG_MAX_INCARNATIONS } from '../../../daemon/src/common/limits.js';
+import { INTEG_LOG_TAIL_BYTES, INTEG_MAX_INCARNATIONS } from '../../lib/limits.js';
 import { withTimeout } from './wait.js';
 
 /** How long a SIGKILLed daemon may take to be reaped, and a SIGTERMed one to hand over and exit. */

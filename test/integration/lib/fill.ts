@@ -2,7 +2,7 @@
 // leader's compaction point). Owns: pipelined proposals on one control connection.
 // Invariant: at most INTEG_MAX_PIPELINED_PROPOSALS proposals are in flight; each entry is an
 // idempotent device-seen command (the state does not grow with the count).
-import { INTEG_MAX_PIPELINED_PROPOSALS } from '../../../daemon/src/common/limits.js';
+import { INTEG_MAX_PIPELINED_PROPOSALS } from '../../lib/limits.js';
 import { ControlConn } from './control.js';
 
 /** Proposes `count` device-seen entries through the node at `socketPath`; returns the last index. */

@@ -3,7 +3,7 @@
 // reads at most INTEG_MAX_REPLY_BYTES; a larger reply is an error, never a hang or an OOM.
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { INTEG_MAX_REPLY_BYTES } from '../../../daemon/src/common/limits.js';
+import { INTEG_MAX_REPLY_BYTES } from '../../lib/limits.js';
 
 export interface HttpReply {
   status: number;

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { INTEG_MAX_REPLY_BYTES } from '../../../daemon/src/common/limits.js';
+import { INTEG_MAX_REPLY_BYTES } from '../../lib/limits.js';
 import { repoRoot } from './daemon-proc.js';
 
 const MDCTL_RUN_TIMEOUT_MS = 30_000;

@@ -12,7 +12,7 @@
 // - Healing destroys the connections that saw the cut, so both sides redial a clean link.
 // - At most INTEG_PROXY_MAX_HELD_SOCKETS connections are held (the oldest is dropped).
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { INTEG_PROXY_MAX_HELD_SOCKETS } from '../../../daemon/src/common/limits.js';
+import { INTEG_PROXY_MAX_HELD_SOCKETS } from '../../lib/limits.js';
 import { pidHoldingSocket, socketInode } from './socket-owner.js';
 
 interface Pair {

@@ -1,7 +1,8 @@
 // Reading one node's writer.log as raw events (for timing: when an array became writable or
 // read-only on that node). Owns: tolerant parsing of the daemon's JSON lines.
-// Invariant: a torn or foreign line is skipped, never thrown on (a kill -9 can tear the last one).
-import { existsSync, readFileSync } from 'node:fs';
+// Invariants: a torn or foreign line is skipped, never thrown on (a kill -9 can tear the last
+// one); a missing log, or one without the daemon's start record, throws (the node ran).
+import { readRanWriterLog } from './writer-intervals.js';
 
 export interface WriterEvent {
   event: 'writable' | 'read-only';
@@ -12,9 +13,8 @@ export interface WriterEvent {
 }
 
 export function readWriterEvents(file: string): WriterEvent[] {
-  if (!existsSync(file)) return [];
   const out: WriterEvent[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  for (const line of readRanWriterLog(file, file).toString('utf8').split('\n')) {
     if (!line.trim()) continue;
     try {
       const r = JSON.parse(line) as Partial<WriterEvent>;

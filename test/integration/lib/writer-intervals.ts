@@ -2,9 +2,10 @@
 // cluster's central safety property: no two nodes ever had the same array writable at once.
 // Owns: cutting each node's log into incarnations (a kill -9 leaves an interval open; it ends
 // at the observed death of that process) and the overlap check.
-// Invariant: intervals are only ever extended, never shortened (an open one ends at the
+// Invariants: intervals are only ever extended, never shortened (an open one ends at the
 // observed exit, which is at or after the real death), so the check errs towards reporting
-// an overlap, never towards hiding one.
+// an overlap, never towards hiding one. A log that is missing, or an incarnation whose part of
+// it lacks the daemon's "start" record, throws: "no overlap" is never concluded from no data.
 import { existsSync, readFileSync } from 'node:fs';
 import { parseWriterLog } from '../../../daemon/src/node/writer-log.js';
 import type { Incarnation } from './daemon-proc.js';
@@ -24,15 +25,32 @@ export interface NodeWriterLog {
   confirmedDeathsWallMs?: readonly number[];
 }
 
-/** Every interval of every node, per incarnation, sorted by start. */
+/** True if `text` holds a daemon's "start" record (every run of a daemon appends one first). */
+export function hasStartRecord(text: string): boolean {
+  return text.split('\n').some((line) => {
+    try { return (JSON.parse(line) as { event?: unknown }).event === 'start'; } catch { return false; }
+  });
+}
+
+/** The writer log of a node that ran; throws if it is missing or holds no start record. */
+export function readRanWriterLog(node: string, file: string): Buffer {
+  if (!existsSync(file)) throw new Error(`writer log of ${node} is missing (${file}): the node ran, so its daemon must have written one`);
+  const bytes = readFileSync(file);
+  if (!hasStartRecord(bytes.toString('utf8'))) throw new Error(`writer log of ${node} (${file}) is empty or has no start record`);
+  return bytes;
+}
+
+/** Every interval of every node, per incarnation, sorted by start. Throws on a missing or empty log (see above). */
 export function mergeWriterLogs(logs: readonly NodeWriterLog[], nowWallMs: number): WriterInterval[] {
   const out: WriterInterval[] = [];
-  for (const l of logs) {
-    if (!existsSync(l.file)) continue;
-    const bytes = readFileSync(l.file);
+  const ran = logs.filter((l) => l.incarnations.length > 0); // a node never started has no log
+  if (ran.length === 0) throw new Error('no writer logs to merge: no node ran');
+  for (const l of ran) {
+    const bytes = readRanWriterLog(l.node, l.file);
     l.incarnations.forEach((inc, i) => {
       const end = i + 1 < l.incarnations.length ? l.incarnations[i + 1].writerLogOffset : bytes.length;
       const text = bytes.subarray(inc.writerLogOffset, end).toString('utf8');
+      if (!hasStartRecord(text)) throw new Error(`writer log of ${l.node}: incarnation ${i} (pid ${inc.pid}) left no start record at offset ${inc.writerLogOffset}`);
       const observedEnd = inc.endWallMs ?? nowWallMs;
       const fenced = (l.confirmedDeathsWallMs ?? []).filter((t) => t >= inc.startWallMs && t <= observedEnd);
       out.push(...parseWriterLog(text, l.node, fenced.length > 0 ? Math.min(...fenced) : observedEnd));

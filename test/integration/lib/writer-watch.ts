@@ -1,11 +1,13 @@
 // Watching the nodes' writer logs for the moment an array becomes writable somewhere: the
 // precise end of a failover (the daemon logs the wall time just before it switches the array
-// read-write). Owns: per-file read offsets. Invariant: only bytes appended after mark() are
-// looked at, so events of earlier rounds are never mistaken for this one.
+// read-write). Owns: per-file read offsets. Invariants: only bytes appended after mark() are
+// looked at, so events of earlier rounds are never mistaken for this one; mark() throws if a
+// watched node's log is missing or has no start record (its daemon runs, so it wrote one).
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { INTEG_MAX_REPLY_BYTES } from '../../../daemon/src/common/limits.js';
+import { INTEG_MAX_REPLY_BYTES } from '../../lib/limits.js';
 import { sleep } from './wait.js';
 import type { WriterEvent } from './writer-events.js';
+import { readRanWriterLog } from './writer-intervals.js';
 
 export class WriterWatch {
   private readonly offsets = new Map<string, number>();
@@ -14,14 +16,14 @@ export class WriterWatch {
 
   /** Remembers the current end of every log. */
   mark(): void {
-    for (const [node, file] of this.files) this.offsets.set(node, existsSync(file) ? statSync(file).size : 0);
+    for (const [node, file] of this.files) this.offsets.set(node, readRanWriterLog(node, file).length);
   }
 
   /** Events appended since mark(), per node. */
   newEvents(): { node: string; ev: WriterEvent }[] {
     const out: { node: string; ev: WriterEvent }[] = [];
     for (const [node, file] of this.files) {
-      if (!existsSync(file)) continue;
+      if (!existsSync(file)) throw new Error(`writer log of ${node} vanished (${file})`);
       const from = this.offsets.get(node) ?? 0;
       const size = statSync(file).size;
       if (size <= from) continue;

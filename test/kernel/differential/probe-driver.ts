@@ -12,7 +12,7 @@
 //   rendered text takes it from the kernel's own header, and the guess from the arrays
 //   (defaultPersonalities) is only counted.
 import { readFileSync } from 'node:fs';
-import { DIFF_MAX_KEPT_PROBES, DIFF_PROBE_MAX_RETRIES } from '../../../daemon/src/common/limits.js';
+import { DIFF_MAX_KEPT_PROBES, DIFF_PROBE_MAX_RETRIES } from '../../lib/limits.js';
 import type { Sectors } from '../../../daemon/src/common/types.js';
 import type { MdDriver, SpeedLimits, WatchHandle } from '../../../daemon/src/md/driver.js';
 import { defaultPersonalities, mdstatFromArrays, renderMdstat } from '../../../daemon/src/md/format/mdstat.js';

@@ -8,7 +8,7 @@
 //   LAB_KEEP_RUNS=1), also when booting one of the guests fails.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LAB_MAX_GUESTS } from '../../../daemon/src/common/limits.js';
+import { LAB_MAX_GUESTS } from '../../lib/limits.js';
 import { keepRuns, labPaths } from './config.js';
 import { ensureDiskFile } from './disks.js';
 import { type GuestHandle, startGuest } from './guest.js';

@@ -4,7 +4,7 @@
 // Invariants: memory stays within LAB_MAX_CONSOLE_BYTES + LAB_MAX_CONSOLE_LINE_BYTES; a line
 // longer than LAB_MAX_CONSOLE_LINE_BYTES is cut (never buffered without bound); markers are
 // only recognised at the start of a line (after optional CRs).
-import { LAB_MAX_CONSOLE_BYTES, LAB_MAX_CONSOLE_LINE_BYTES, LAB_MAX_MARKS } from '../../../daemon/src/common/limits.js';
+import { LAB_MAX_CONSOLE_BYTES, LAB_MAX_CONSOLE_LINE_BYTES, LAB_MAX_MARKS } from '../../lib/limits.js';
 
 export interface ConsoleMarkers {
   jobStartUptimeSec: number | null;

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LAB_MAX_DISKS_PER_GUEST, LAB_MAX_GUEST_TIMEOUT_MS } from '../../../daemon/src/common/limits.js';
+import { LAB_MAX_DISKS_PER_GUEST, LAB_MAX_GUEST_TIMEOUT_MS } from '../../lib/limits.js';
 import {
   CLUSTER_MCAST_GROUP, CLUSTER_MCAST_PORT, CRASH_EXIT_TIMEOUT_MS, DEFAULT_GUEST_MEM_MIB, DEFAULT_GUEST_TIMEOUT_MS, QEMU_KILL_GRACE_MS,
   keepRuns, labPaths, qemuBinary,

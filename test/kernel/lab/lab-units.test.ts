@@ -3,7 +3,7 @@
 // the capture readers. Run in the kernel lane (test/kernel/vitest.config.ts).
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { LAB_MAX_CONSOLE_BYTES, LAB_MAX_CONSOLE_LINE_BYTES } from '../../../daemon/src/common/limits.js';
+import { LAB_MAX_CONSOLE_BYTES, LAB_MAX_CONSOLE_LINE_BYTES } from '../../lib/limits.js';
 import { capturedStates, parseSysfsCapture } from './captures.js';
 import { ConsoleLog } from './console.js';
 import { buildQemuArgs, guestMac, type QemuArgsInput } from './qemu-args.js';

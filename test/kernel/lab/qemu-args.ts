@@ -5,7 +5,7 @@
 // exists only with netIndex, on a multicast socket segment (the caller runs qemu in a netns);
 // -no-reboot makes a guest reboot (sysrq b, panic) end qemu.
 import { assert } from '../../../daemon/src/common/assert.js';
-import { LAB_MAX_DISKS_PER_GUEST } from '../../../daemon/src/common/limits.js';
+import { LAB_MAX_DISKS_PER_GUEST } from '../../lib/limits.js';
 import { type Accel, accelArgs } from './machine.js';
 
 export interface ResolvedDisk {

@@ -4,7 +4,7 @@
 // LAB_MAX_QMP_REPLY_BYTES; the whole exchange is bounded by QMP_TIMEOUT_MS; asynchronous
 // events qemu interleaves are skipped; a closed socket after `quit` counts as success.
 import { createConnection } from 'node:net';
-import { LAB_MAX_QMP_REPLY_BYTES } from '../../../daemon/src/common/limits.js';
+import { LAB_MAX_QMP_REPLY_BYTES } from '../../lib/limits.js';
 import { QMP_TIMEOUT_MS } from './config.js';
 
 export interface QmpCommand {

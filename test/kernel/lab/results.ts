@@ -5,7 +5,7 @@
 // file reads as "" rather than failing the whole result.
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { LAB_MAX_RESULT_BYTES, LAB_MAX_RESULT_FILES } from '../../../daemon/src/common/limits.js';
+import { LAB_MAX_RESULT_BYTES, LAB_MAX_RESULT_FILES } from '../../lib/limits.js';
 
 export const RESULTS_JOB = 'job.sh';
 export const RESULTS_STDOUT = 'stdout';

@@ -17,7 +17,7 @@
 // which may replay ticks already due by the node's clock (what any daemon call may do). The
 // first violation is kept and ends the run; the fingerprint map never exceeds
 // CLUSTER_SIM_MAX_FINGERPRINTS.
-import { CLUSTER_SIM_MAX_FINGERPRINTS } from '../../../daemon/src/common/limits.js';
+import { CLUSTER_SIM_MAX_FINGERPRINTS } from '../../lib/limits.js';
 import { memberViewStale } from '../../../daemon/src/cluster/plan.js';
 import type { ArrayState } from '../../../daemon/src/md/types.js';
 import type { SimHost } from './host.js';

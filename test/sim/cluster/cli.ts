@@ -2,7 +2,7 @@
 // Invariant: never exits or prints; bad input throws UsageError, which main.ts prints as
 // `cluster-sim: <message>` with exit status 2.
 import { parseArgs } from 'node:util';
-import { CLUSTER_SIM_MAX_SEEDS } from '../../../daemon/src/common/limits.js';
+import { CLUSTER_SIM_MAX_SEEDS } from '../../lib/limits.js';
 import { FAULT_KINDS, OPT_IN_FAULTS, WORLD_PROFILES, type FaultKind, type WorldProfile } from './world.js';
 
 const DEFAULT_SEEDS = 20;

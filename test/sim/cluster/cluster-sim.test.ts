@@ -6,7 +6,7 @@
 // test/sim/cluster/sim.ts, its CLI test/sim/cluster/main.ts.
 // Invariant: every monkey-patch is undone in afterEach, so no other test sees it.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLUSTER_SIM_TRACE_PRINT_EVENTS } from '../../../daemon/src/common/limits.js';
+import { CLUSTER_SIM_TRACE_PRINT_EVENTS } from '../../lib/limits.js';
 import { ClusterNode } from '../../../daemon/src/node/node.js';
 import { Reconciler } from '../../../daemon/src/node/reconcile.js';
 import { WriterRole } from '../../../daemon/src/node/writer.js';

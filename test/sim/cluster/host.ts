@@ -10,11 +10,10 @@
 //   exactly like a rebooted machine running a fresh daemon.
 // - A freeze stops the daemon's code (timers, frames, md events, control requests) but not its
 //   kernel: an array the daemon left writable stays writable (see node-time.ts).
-// - Settings are the daemon's (daemon/src/daemon.ts) with the default timing; the world decides
-//   the fencing settings (fence command: the simulated one of fence.ts).
+// - Settings come from the daemon's own derivation (daemon/src/node-settings.ts) of a config
+//   with the world's timing and fencing settings (fence command: the simulated one of fence.ts).
 // - Observation only: every applied entry and every Raft log write is reported to the run's
 //   HostObserver (instance-level wrapper around the node's applyOne; it changes nothing).
-import { RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_INFLIGHT_APPENDS } from '../../../daemon/src/common/limits.js';
 import type { NodeId } from '../../../daemon/src/common/types.js';
 import { makeHandler } from '../../../daemon/src/control/handlers.js';
 import type { ControlConnection, Handler } from '../../../daemon/src/control/server.js';
@@ -23,6 +22,7 @@ import type { MemoryDisks } from '../../../daemon/src/md/sim/disk-store.js';
 import { MemoryDiskStore } from '../../../daemon/src/md/sim/disk-store.js';
 import { SimMdDriver } from '../../../daemon/src/md/sim/sim-driver.js';
 import { ClusterNode, type NodeSettings } from '../../../daemon/src/node/node.js';
+import { nodeSettingsFromConfig, type NodeConfig } from '../../../daemon/src/node-settings.js';
 import { createPrng } from '../../../daemon/src/raft/prng.js';
 import { Rand, streamSeed } from '../rand.js';
 import { SimStorage } from '../storage.js';
@@ -199,28 +199,30 @@ export class SimHost {
     this.live?.time.freeze(us);
   }
 
+  /** The daemon's own derivation (daemon/src/node-settings.ts) from this host's configuration. */
   private settings(): NodeSettings {
     const w = this.env.world;
-    return {
-      id: this.id,
-      peers: w.nodeIds.map((id, i) => ({ id, address: `10.0.0.${i + 1}:7001` })),
-      tickMs: TICK_MS,
-      raft: {
-        electionTimeoutTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, leaseTicks: LEASE_TICKS,
-        clockDriftBoundTicks: DRIFT_BOUND_TICKS, maxInflightAppends: RAFT_MAX_INFLIGHT_APPENDS,
-        maxEntriesPerAppend: RAFT_MAX_ENTRIES_PER_APPEND, checkQuorum: true, preVote: true,
-        ...(this.env.raftFaults !== undefined ? { faults: { ...this.env.raftFaults } } : {}),
+    const config: NodeConfig = {
+      nodeId: this.id,
+      peers: new Map(w.nodeIds.map((id, i) => [id, { host: `10.0.0.${i + 1}`, port: 7001 }])),
+      cluster: { join: false },
+      timing: {
+        tickMs: TICK_MS, heartbeatTicks: HEARTBEAT_TICKS, electionTicks: ELECTION_TICKS, leaseTicks: LEASE_TICKS,
+        driftBoundTicks: DRIFT_BOUND_TICKS, clockDriftPpm: null,
       },
-      writer: {
-        demoteMarginTicks: Math.max(1, Math.floor(LEASE_TICKS / 5)), fenceAction: 'stop-array',
-        fenceCommand: w.fence.command ? [SIM_FENCE_COMMAND, this.id, '{node}'] : [],
+      master: {
+        fenceAction: 'stop-array', fenceCommand: w.fence.command ? [SIM_FENCE_COMMAND, this.id, '{node}'] : [],
         fenceTimeoutMs: 10_000, fenceRequired: w.fence.required, checkpointIntervalMs: 5000,
         unconfirmedGraceMs: w.fence.unconfirmedGraceMs,
-        // The fence of last resort: the machine reboots at once (its kernel state is lost).
-        reboot: () => this.crash('fence reboot'),
       },
+    };
+    const settings = nodeSettingsFromConfig(config, {
+      // The fence of last resort: the machine reboots at once (its kernel state is lost).
+      reboot: () => this.crash('fence reboot'),
       writerLogFile: null,
       snapshotEveryEntries: w.snapshotEveryEntries,
-    };
+    });
+    const faults = this.env.raftFaults;
+    return faults === undefined ? settings : { ...settings, raft: { ...settings.raft, faults: { ...faults } } };
   }
 }

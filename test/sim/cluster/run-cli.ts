@@ -11,7 +11,7 @@
 // `reproduce: node dist/test/sim/cluster/main.js --seed=S` (plus the world flags given) and
 // the trace tail, and the violations are counted by property before the last line; the exit
 // status is 1 when any seed found a violation.
-import { CLUSTER_SIM_TRACE_PRINT_EVENTS } from '../../../daemon/src/common/limits.js';
+import { CLUSTER_SIM_TRACE_PRINT_EVENTS } from '../../lib/limits.js';
 import { formatEvent } from '../trace.js';
 import { parseClusterCli, UsageError, type ClusterCli } from './cli.js';
 import { runClusterSeed, type ClusterRunResult } from './sim.js';

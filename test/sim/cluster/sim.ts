@@ -8,10 +8,7 @@
 //   queue ordered by (time, insertion), the microtask queue drained between events.
 // - The checkers run after every event (and after every kernel change); the first violation
 //   ends the run; a node's attempt to exit the process or an unhandled rejection is one too.
-import {
-  CLUSTER_SIM_LIVENESS_BOUND_MS, CLUSTER_SIM_MAX_PENDING_EVENTS, CLUSTER_SIM_MAX_STEPS, CLUSTER_SIM_SETUP_BOUND_MS,
-  CLUSTER_SIM_TRACE_RING_EVENTS,
-} from '../../../daemon/src/common/limits.js';
+import { CLUSTER_SIM_LIVENESS_BOUND_MS, CLUSTER_SIM_MAX_PENDING_EVENTS, CLUSTER_SIM_MAX_STEPS, CLUSTER_SIM_SETUP_BOUND_MS, CLUSTER_SIM_TRACE_RING_EVENTS } from '../../lib/limits.js';
 import { MemoryDiskStore, MemoryDisks } from '../../../daemon/src/md/sim/disk-store.js';
 import { createPrng } from '../../../daemon/src/raft/prng.js';
 import type { RaftFaults } from '../../../daemon/src/raft/types.js';

@@ -17,6 +17,7 @@
 //   2 ticks) and every drift rate is within maxDriftRate(30, 2): the drift the lease proof
 //   allows (see test/sim/clock.ts and daemon/src/raft/lease.ts).
 // - Every draw comes from the 'world' stream of the seed: one seed, one world.
+import { assert } from '../../../daemon/src/common/assert.js';
 import { nodeId, type NodeId } from '../../../daemon/src/common/types.js';
 import { drawDriftRate, maxDriftRate } from '../clock.js';
 import type { NetParams } from '../network.js';
@@ -29,6 +30,10 @@ export const ELECTION_TICKS = 30;
 export const HEARTBEAT_TICKS = 2;
 export const LEASE_TICKS = 20;
 export const DRIFT_BOUND_TICKS = 2;
+// The relations config.ts enforces on a configured timing (a heartbeat renews the lease before it
+// ends; the lease ends before any node may elect a new leader, drift included).
+assert(HEARTBEAT_TICKS < LEASE_TICKS && LEASE_TICKS < ELECTION_TICKS - DRIFT_BOUND_TICKS,
+  'the simulated timing must be a valid configured timing: heartbeat < lease < election - drift bound');
 
 /** The simulated shared disks: md0 starts on the first three, the rest are free for hot-add. */
 export const DISK_IDS = ['sda', 'sdb', 'sdc', 'sdd', 'sde', 'sdf'] as const;

@@ -110,10 +110,7 @@ export class SimMdDriver implements MdDriver {
 
   // ------------------------------------------------------------------ create / assemble
   async create(spec: CreateSpec): Promise<void> {
-    this.live();
-    this.admitNew(spec?.device);
-    const a = createArray(this.ctx, spec, (id) => this.inUse(id));
-    this.register(a);
+    this.addArray(spec, createArray);
   }
 
   /**
@@ -127,10 +124,17 @@ export class SimMdDriver implements MdDriver {
 
   /** Sim-only: `mdadm --assemble` run outside the driver (e.g. at boot): readOnly false leaves it auto-read-only. */
   async assembleAsMdadm(spec: AssembleSpec): Promise<void> {
+    this.addArray(spec, assembleArray);
+  }
+
+  /** Builds a new array from `spec` with `build` (create or assemble) and registers it. */
+  private addArray<S extends { device?: string }>(
+    spec: S,
+    build: (ctx: KernelCtx, spec: S, inUse: (id: string) => boolean) => SimArray,
+  ): void {
     this.live();
     this.admitNew(spec?.device);
-    const a = assembleArray(this.ctx, spec, (id) => this.inUse(id));
-    this.register(a);
+    this.register(build(this.ctx, spec, (id) => this.inUse(id)));
   }
 
   // ------------------------------------------------------------------ array state
