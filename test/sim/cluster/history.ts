@@ -227,7 +227,7 @@ export class HistoryChecker {
         // The target goes back: the member record (member target) or md0's adminReadOnly (array target).
         const back: MemberState = undone.target === p ? { ...undone.state, ro: b.ro } : { ...b, ro: undone.state.ro };
         if (!sameMember(after, back) && !(undone.target === 'array' && sameMember(after, b))) {
-          const roNote = after.ro !== back.ro ? `; md0's adminReadOnly went ${b.ro} -> ${after.ro} at this undo of a command that did not set it` : '';
+          const roNote = undone.target === p && after.ro !== back.ro ? `; md0's adminReadOnly went ${b.ro} -> ${after.ro} at this undo of a command that did not set it` : '';
           this.fail('member-model', `${what} (md refused ${undoneKey}) left ${p} at ${describeState(after)}, not as it was before that command (${describeState(back)})${roNote}`);
           return false;
         }
