@@ -277,6 +277,7 @@ export class ClusterNode {
     if (rd.softState) {
       this.deps.logger.info({ role: rd.softState.role, lead: rd.softState.lead, term: this.raft.status().term }, 'raft role changed');
       this.writer.onSoftState(rd.softState);
+      if (rd.softState.lead !== null) this.requests.leaderChanged();
     }
     if (rd.snapshot || rd.entries.length > 0 || rd.committedEntries.length > 0) this.syncPeers();
     this.raft.advance(rd);
