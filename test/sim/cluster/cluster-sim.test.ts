@@ -18,20 +18,12 @@ import { WORLD_PROFILES, type FaultKind, type WorldProfile } from './world.js';
 
 /** Seeds of the sweep (about 0.2-1.5 s of CPU each): 4 of each world profile (seed % 6). */
 const SWEEP_SEEDS = 24;
-const WRITE_MOSTLY_ON_FAULTY = 'write-mostly on a faulty member is acknowledged, never carried out (plan.ts skips faulty ' +
-  'members), and the next observation reverts the record';
-const MD_UNDO_REVERTS_ARRAY = 'md-done undo of a refused MEMBER command restores the array fields (adminReadOnly) captured at ' +
-  'its apply, reverting another client\'s acknowledged read-only/read-write (md-ops.ts undoOf/applyMdDone)';
 /**
  * Sweep seeds that hit a daemon bug reported to the lead (not fixed here: the simulator only
  * finds them). Each must still show exactly that violation; once the bug is fixed the test says
  * so, and the seed goes back to the plain sweep.
  */
-const KNOWN_DAEMON_BUGS: Readonly<Record<number, { property: string; message: RegExp; bug: string }>> = {
-  8: { property: 'member-model', message: /observe .* from faulty\+wm\(client wm\)/, bug: WRITE_MOSTLY_ON_FAULTY },
-  14: { property: 'member-model', message: /md-done .* md0:ro to in/, bug: MD_UNDO_REVERTS_ARRAY },
-  17: { property: 'member-model', message: /observe .* from faulty\+wm\(client wm\)/, bug: WRITE_MOSTLY_ON_FAULTY },
-};
+const KNOWN_DAEMON_BUGS: Readonly<Record<number, { property: string; message: RegExp; bug: string }>> = {};
 /** Seeds a broken variant may need before its checker fires. */
 const BROKEN_SEEDS = 30;
 /**

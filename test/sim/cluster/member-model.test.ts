@@ -27,6 +27,8 @@ describe('member model', () => {
     expect(opNext(OUT, { op: 'set-faulty' }, ok)).toEqual([]);
     expect(opNext(IN, { op: 'write-mostly', on: true }, ok)).toEqual([at({ wm: true, sticky: true })]);
     expect(opNext(IN, { op: 'hot-remove' }, no('E_TIMEOUT'))).toEqual([]);
+    expect(opNext(at({ pres: 'faulty' }), { op: 'write-mostly', on: true }, ok)).toEqual([]);
+    expect(opNext(at({ pres: 'faulty' }), { op: 'write-mostly', on: true }, no('E_INVALID_STATE'))).toEqual([at({ pres: 'faulty' })]);
   });
 
   it('lets the environment fail or drop a member, never bring it back or revert a client write-mostly', () => {

@@ -15,7 +15,8 @@
 //   hot-add      ro: refused E_INVALID_STATE | out: ok -> in | in, faulty: refused E_DEVICE_BUSY
 //   re-add       ro: refused E_INVALID_STATE | out, faulty: ok -> in, or refused E_INVALID_STATE
 //                (no known superblock) | in: refused E_INVALID_STATE
-//   write-mostly out: refused E_NO_SUCH_DEVICE | in, faulty: ok -> wm = on, sticky
+//   write-mostly out: refused E_NO_SUCH_DEVICE | faulty: refused E_INVALID_STATE (md keeps no
+//                flag on a failed device) | in: ok -> wm = on, sticky
 //   read-only    ok -> ro | read-write: ok -> not ro
 //   Any op that would be ok may instead be refused E_SESSIONS_FULL (too many md operations
 //   pending on the array), changing nothing. A change of pres clears sticky. Nothing else.
@@ -109,7 +110,8 @@ function validated(s: MemberState, m: MemberOp): [Outcome, MemberState][] {
     case 're-add':
       return s.pres === 'in' ? refuse('E_INVALID_STATE', s) : [ok(moved('in')), [{ ok: false, code: 'E_INVALID_STATE' }, s]];
     case 'write-mostly':
-      return s.pres === 'out' ? refuse('E_NO_SUCH_DEVICE', s) : [ok({ ...s, wm: m.on, sticky: true })];
+      if (s.pres === 'out') return refuse('E_NO_SUCH_DEVICE', s);
+      return s.pres === 'faulty' ? refuse('E_INVALID_STATE', s) : [ok({ ...s, wm: m.on, sticky: true })];
   }
 }
 
