@@ -15,7 +15,9 @@
 //     other entry - observations, md-done successes - only environment transitions; md0's
 //     adminReadOnly changes only by client ops and their undo), and the client-visible history of
 //     each member is linearizable against the model (member-model.ts linearizable(); an op md
-//     refused is transient there);
+//     refused is transient there, and so is a command of the nodes themselves that md refused,
+//     e.g. a member a node saw fail, proposed faulty, and md would not fail: it is visible from its
+//     application to its undo);
 // (e) replaying the applied log from an empty state gives, at each node's final applied index,
 //     exactly that node's final state (so the nodes' final states agree).
 // Owns: the replay. Invariants: never changes a node or the log; reports the first broken
@@ -68,6 +70,18 @@ interface Before {
   target: string | 'array' | null;
   /** The target member's state (member target), or any member's (array target: its ro). */
   state: MemberState | null;
+  /** Index of the command's first application, and the command as a model op (null: none). */
+  index: number;
+  op: MemberOp | null;
+}
+
+/** A command from outside the clients that md refused: visible on its member from its apply to its undo. */
+interface EnvTransient {
+  member: string;
+  name: string;
+  op: MemberOp;
+  fromIndex: number;
+  toIndex: number;
 }
 
 const PATHS = DISK_IDS.map((d) => `/dev/${d}`);
@@ -112,6 +126,8 @@ export class HistoryChecker {
   private readonly befores = new Map<string, Before>();
   /** md0 members' model state after the replay so far (sticky is tracked here, not in the record). */
   private readonly members = new Map<string, MemberState>();
+  /** Commands of no sim client that md refused after they were applied (transient in the search). */
+  private readonly envTransients: EnvTransient[] = [];
   /** The members' state when md0 was created (the search's initial states). */
   private initial: Map<string, MemberState> | null = null;
 
@@ -153,7 +169,7 @@ export class HistoryChecker {
       if (cmd !== null && cmd.op === 'create' && cmd.device === ARRAY_DEVICE && r.ok) {
         for (const p of PATHS) this.members.set(p, project(md0(state), p, false));
         this.initial = new Map(this.members);
-        if (key !== null) this.befores.set(key, { target: null, state: null });
+        if (key !== null) this.befores.set(key, { target: null, state: null, index: e.index, op: null });
         continue;
       }
       if (seenBefore) {
@@ -177,9 +193,10 @@ export class HistoryChecker {
         const target = cmd === null ? null : mdTargetOf(cmd);
         const member = target !== null && 'member' in target ? target.member : null;
         const at = member === null ? -1 : PATHS.indexOf(member);
-        if (at >= 0) this.befores.set(key, { target: member, state: before[at] });
-        else if (target !== null && 'array' in target && target.array === 'read-only') this.befores.set(key, { target: 'array', state: before[0] });
-        else this.befores.set(key, { target: null, state: null });
+        const mop = cmd === null ? null : memberOp(cmd);
+        if (at >= 0) this.befores.set(key, { target: member, state: before[at], index: e.index, op: mop });
+        else if (target !== null && 'array' in target && target.array === 'read-only') this.befores.set(key, { target: 'array', state: before[0], index: e.index, op: mop });
+        else this.befores.set(key, { target: null, state: null, index: e.index, op: null });
         if (ours) this.first.set(key, { index: e.index, ok: r.ok, code: r.ok ? null : r.code ?? null, mdFailed: false });
       }
       if (this.initial === null) continue;
@@ -215,6 +232,10 @@ export class HistoryChecker {
       const stored = findResult(sessionsOf(state), cmd.client, cmd.seq);
       const app = this.first.get(undoneKey);
       if (app !== undefined && app.ok && stored?.md === 'failed') { app.ok = false; app.code = stored.code ?? 'E_KERNEL'; app.mdFailed = true; }
+      if (!this.input.clientIds.has(cmd.client) && undone !== undefined && undone.op !== null && undone.target !== null) {
+        const members = undone.target === 'array' ? PATHS : [undone.target];
+        for (const m of members) this.envTransients.push({ member: m, name: `${undoneKey} ${undone.op.op} (not a sim client's)`, op: undone.op, fromIndex: undone.index, toIndex: index });
+      }
     }
     const mop = cmd !== null && session !== undefined ? memberOp(cmd) : null;
     for (let i = 0; i < PATHS.length; i++) {
@@ -317,6 +338,13 @@ export class HistoryChecker {
           name: `${sessionKey(op)} ${op.command.op}`, op: mop, invokeUs: op.invokeUs,
           completeUs: op.completeUs ?? Infinity, outcome: op.answer === null ? null : outcomeOf(op.answer),
           transient: op.answer !== null && this.mdFailed(sessionKey(op)),
+        });
+      }
+      for (const t of this.envTransients) {
+        if (t.member !== p) continue;
+        hist.push({
+          name: t.name, op: t.op, invokeUs: this.input.appliedAtUs[t.fromIndex], completeUs: this.input.appliedAtUs[t.toIndex],
+          outcome: { ok: false, code: 'E_KERNEL' }, transient: true,
         });
       }
       const v = linearizable(hist, this.initial.get(p)!);
