@@ -3,7 +3,7 @@
 // `cluster-sim: <message>` with exit status 2.
 import { parseArgs } from 'node:util';
 import { CLUSTER_SIM_MAX_SEEDS } from '../../lib/limits.js';
-import { FAULT_KINDS, OPT_IN_FAULTS, type FaultKind } from './world.js';
+import { FAULT_KINDS, OPT_IN_FAULTS, WORLD_PROFILES, type FaultKind, type WorldProfile } from './world.js';
 
 const DEFAULT_SEEDS = 20;
 const MAX_CHAOS_MS = 600_000;
@@ -17,7 +17,14 @@ export interface ClusterCli {
   without: FaultKind[];
   /** Opt-in fault kinds drawn too (--with=stall). */
   with: FaultKind[];
+  /** --profile=NAME: every seed runs in this world profile (default: the seed's). */
+  profile: WorldProfile | undefined;
+  /** --clients=on|off: sim clients with sessions and the history checker (default: DEFAULT_CLIENTS). */
+  clients: boolean;
 }
+
+/** Whether runs have sim clients unless told otherwise (the CLI's and the vitest sweep's default). */
+export const DEFAULT_CLIENTS = true;
 
 export class UsageError extends Error {}
 
@@ -45,6 +52,7 @@ export function parseClusterCli(argv: string[]): ClusterCli {
       options: {
         seeds: { type: 'string' }, seed: { type: 'string' }, from: { type: 'string' },
         nodes: { type: 'string' }, 'chaos-ms': { type: 'string' }, without: { type: 'string' }, with: { type: 'string' },
+        profile: { type: 'string' }, clients: { type: 'string' },
         verbose: { type: 'boolean', default: false },
       },
       strict: true,
@@ -63,10 +71,17 @@ export function parseClusterCli(argv: string[]): ClusterCli {
   const withKinds = faultKinds('with', values.with);
   const notOptIn = withKinds.filter((k) => !OPT_IN_FAULTS.includes(k));
   if (notOptIn.length > 0) throw new UsageError(`--with: ${notOptIn.join(', ')} is drawn anyway (opt-in kinds: ${OPT_IN_FAULTS.join(', ')})`);
+  const profile = values.profile as string | undefined;
+  if (profile !== undefined && !(WORLD_PROFILES as readonly string[]).includes(profile)) {
+    throw new UsageError(`--profile: unknown profile ${profile} (profiles: ${WORLD_PROFILES.join(', ')})`);
+  }
+  const clientsFlag = values.clients as string | undefined;
+  if (clientsFlag !== undefined && clientsFlag !== 'on' && clientsFlag !== 'off') throw new UsageError('--clients must be on or off');
   if (one !== undefined && (count !== undefined || from !== undefined)) throw new UsageError('--seed cannot be combined with --seeds or --from');
   const first = one ?? from ?? 1;
   const n = one !== undefined ? 1 : count ?? DEFAULT_SEEDS;
   if (!Number.isSafeInteger(first + n)) throw new UsageError('seed range out of bounds');
   return { seeds: Array.from({ length: n }, (_, i) => first + i), verbose: values.verbose ?? false, nodes, chaosMs,
-    without, with: withKinds };
+    without, with: withKinds, profile: profile as WorldProfile | undefined,
+    clients: clientsFlag === undefined ? DEFAULT_CLIENTS : clientsFlag === 'on' };
 }

@@ -1,5 +1,6 @@
 // The faults of the cluster simulator's fault phase: what one fault action does to the world.
-// Owns: crashes (any node or the master) with restarts, partitions (symmetric splits, one-way
+// Owns: crashes (any node or the master, one armed to hit inside the host's next fsync window,
+// or every host at once: a power loss) with restarts, partitions (symmetric splits, one-way
 // links, the master isolated) that heal on their own or by a heal action, md member failures
 // injected into one host's kernel, and admin commands sent the way mdctl sends them (through
 // the node's control dispatcher): fail, remove, add, re-add, and master step-down.
@@ -31,12 +32,16 @@ export interface FaultControl {
   leader(): SimHost | null;
   /** Restarts a crashed host after delayUs (if still down and the run still wants it). */
   restartLater(host: SimHost, delayUs: number): void;
+  /** An admin proposal was answered: applied at index (the durability checker's acknowledgement). */
+  acked(index: number, what: string): void;
 }
 
 export function applyFault(kind: FaultKind, c: FaultControl): string {
   switch (kind) {
     case 'crash': return crash(c, pickUp(c));
     case 'crash-master': return crash(c, c.leader());
+    case 'crash-fsync': return crashInFsync(c);
+    case 'power-loss': return powerLoss(c);
     case 'partition': return partition(c);
     case 'one-way': return oneWay(c);
     case 'isolate-master': return isolateMaster(c);
@@ -65,6 +70,24 @@ function crash(c: FaultControl, h: SimHost | null): string {
   const downUs = c.rand.int(c.world.downtimeUs.lo, c.world.downtimeUs.hi);
   c.restartLater(h, downUs);
   return `crash ${h.id}: restarts in ${(downUs / 1000).toFixed(1)} ms`;
+}
+
+/** Every host loses power at once (unsynced Raft writes may be lost); each restarts after a downtime. */
+function powerLoss(c: FaultControl): string {
+  const up = c.hosts.filter((h) => h.up);
+  for (const h of up) {
+    h.crash('power loss');
+    c.restartLater(h, c.rand.int(c.world.downtimeUs.lo, c.world.downtimeUs.hi));
+  }
+  return `power-loss: ${up.map((h) => h.id).join(',') || 'no host up'} down`;
+}
+
+/** Arms a host (the leader, more often than not) to crash inside its next fsync window. */
+function crashInFsync(c: FaultControl): string {
+  const h = c.rand.chance(0.6) ? c.leader() ?? pickUp(c) : pickUp(c);
+  if (h === null) return 'crash-fsync: skipped (no host up)';
+  h.armFsyncCrash();
+  return `crash-fsync: ${h.id} crashes inside its next fsync window`;
 }
 
 /** Blocks the given directed links; with probability 0.7 they heal on their own later. */
@@ -131,7 +154,11 @@ function someRecord(c: FaultControl): { h: SimHost; rec: ArrayRecord } | null {
 function propose(c: FaultControl, h: SimHost, what: string, command: Record<string, unknown>): string {
   const started = c.sched.nowUs;
   h.request({ type: 'propose', command, timeoutMs: ADMIN_TIMEOUT_MS }).then(
-    (r) => c.trace('admin', h.id, `${what}: ok ${JSON.stringify(r)} after ${((c.sched.nowUs - started) / 1000).toFixed(1)} ms`),
+    (r) => {
+      c.trace('admin', h.id, `${what}: ok ${JSON.stringify(r)} after ${((c.sched.nowUs - started) / 1000).toFixed(1)} ms`);
+      const index = (r as { index?: unknown }).index;
+      if (typeof index === 'number') c.acked(index, `${h.id}: ${what}`);
+    },
     (e: unknown) => c.trace('admin', h.id, `${what}: ${e instanceof OpError ? e.code : String(e)}`),
   );
   return `admin on ${h.id}: ${what}`;

@@ -11,7 +11,9 @@
 // - A freeze stops the daemon's code (timers, frames, md events, control requests) but not its
 //   kernel: an array the daemon left writable stays writable (see node-time.ts).
 // - Settings come from the daemon's own derivation (daemon/src/node-settings.ts) of a config
-//   with the world's timing.
+//   with the world's timing and fencing settings (fence command: the simulated one of fence.ts).
+// - Observation only: every applied entry and every Raft log write is reported to the run's
+//   HostObserver (instance-level wrapper around the node's applyOne; it changes nothing).
 import type { NodeId } from '../../../daemon/src/common/types.js';
 import { makeHandler } from '../../../daemon/src/control/handlers.js';
 import type { ControlConnection, Handler } from '../../../daemon/src/control/server.js';
@@ -23,13 +25,16 @@ import { ClusterNode, type NodeSettings } from '../../../daemon/src/node/node.js
 import { nodeSettingsFromConfig, type NodeConfig } from '../../../daemon/src/node-settings.js';
 import { createPrng } from '../../../daemon/src/raft/prng.js';
 import { Rand, streamSeed } from '../rand.js';
-import type { SimStorage } from '../storage.js';
+import { SimStorage } from '../storage.js';
+import type { SnapshotChain } from '../storage.js';
+import type { Entry, RaftFaults } from '../../../daemon/src/raft/types.js';
 import type { Trace } from '../trace.js';
 import { HostKernel } from './kernel.js';
 import type { ClusterNet } from './net.js';
 import { SimTransport } from './net.js';
 import { NodeTime } from './node-time.js';
-import { newRaftDisk, SimRaftStorage } from './raft-storage.js';
+import { SimRaftStorage } from './raft-storage.js';
+import { SIM_FENCE_COMMAND } from './fence.js';
 import type { Scheduler } from './scheduler.js';
 import { TraceLogger } from './trace-log.js';
 import type { ClusterWorld } from './world.js';
@@ -49,6 +54,19 @@ export interface HostEnv {
   kernelChanged: () => void;
   /** The host went down (fault, or its own fence reboot); the run decides when it comes back. */
   crashed: (host: SimHost, why: string) => void;
+  observer: HostObserver;
+  /** TEST-ONLY broken Raft cores (RaftConfig.faults), to show the checkers have teeth. */
+  raftFaults?: RaftFaults;
+}
+
+/** What the run's checkers see of each host's Raft log and applied entries. */
+export interface HostObserver {
+  /** The chain hash of the applied prefix a snapshot at this index covers (host disks use it). */
+  snapshotChain: SnapshotChain;
+  /** Entries from fromIndex on were just written to the host's Raft disk (not yet synced). */
+  logWritten(host: SimHost, fromIndex: number): void;
+  /** The live incarnation applied entry e (appliedBefore: its applied index just before). */
+  applied(host: SimHost, e: Entry, appliedBefore: number): void;
 }
 
 /** The live parts of one daemon incarnation. */
@@ -64,16 +82,24 @@ export interface Incarnation {
 const noConnection: ControlConnection = { push: () => false, onClose: () => {} };
 
 export class SimHost {
-  readonly disk: SimStorage = newRaftDisk();
+  readonly disk: SimStorage;
   /** null while the host is down. */
   live: Incarnation | null = null;
   private incarnations = 0;
   private readonly crashRand: Rand;
   private requestId = 0;
   crashes = 0;
+  /** Armed by the crash-fsync fault: the next fsync of this host never completes; the host crashes inside its window. */
+  private fsyncCrashArmed = false;
 
   constructor(readonly id: NodeId, private readonly index: number, private readonly env: HostEnv) {
     this.crashRand = new Rand(createPrng(streamSeed(env.seed, `crash:${id}`)));
+    this.disk = new SimStorage(env.observer.snapshotChain);
+  }
+
+  /** The next fsync on this host (this incarnation or a later one) is cut short by a crash. */
+  armFsyncCrash(): void {
+    this.fsyncCrashArmed = true;
   }
 
   get up(): boolean {
@@ -93,11 +119,16 @@ export class SimHost {
       speed: { minKiBps: 1000, maxKiBps: env.world.syncSpeedKiBps },
     });
     const kernel = new HostKernel(sim, time, stream('md'), env.world.mdCallUs, env.kernelChanged);
-    const storage = new SimRaftStorage(this.disk, time, stream('fsync'), env.world.fsyncUs, (m) => env.fault('storage', `${this.id}: ${m}`));
+    const storage = new SimRaftStorage(this.disk, time, stream('fsync'), env.world.fsyncUs, {
+      fault: (m) => env.fault('storage', `${this.id}: ${m}`),
+      written: (from) => env.observer.logWritten(this, from),
+      fsyncStarting: (us) => this.fsyncStarting(us),
+    });
     const node = new ClusterNode(this.settings(), {
       clock: time, timers: time, logger, transport: new SimTransport(env.net, this.id, time), storage, driver: kernel,
       prng: createPrng(streamSeed(env.seed, `raft:${this.id}:${n}`)),
     });
+    this.observeApplies(node);
     const control = makeHandler({ node, seesDevice: async (p) => kernel.hasDevice(p) });
     this.live = { number: n, node, kernel, time, control };
     const hs = this.disk.hardState;
@@ -121,6 +152,38 @@ export class SimHost {
       `${why}: incarnation ${inc.number} gone (${r.keptOps}/${r.pendingOps} unsynced writes kept${r.tornEntries ? ', torn' : ''})`);
     this.env.kernelChanged();
     this.env.crashed(this, why);
+  }
+
+  /**
+   * Reports every entry the node applies (instance-level wrapper: it looks the prototype's
+   * applyOne up at each call, so a test's patch of the prototype still takes effect).
+   */
+  private observeApplies(node: ClusterNode): void {
+    type ApplyOne = (e: Entry, ...rest: unknown[]) => boolean;
+    const target = node as unknown as { applyOne: ApplyOne; state: { appliedIndex: number } };
+    const proto = ClusterNode.prototype as unknown as { applyOne?: ApplyOne };
+    if (typeof proto.applyOne !== 'function') {
+      this.env.fault('harness', 'ClusterNode.applyOne is gone: the simulator cannot observe applied entries');
+      return;
+    }
+    target.applyOne = (e: Entry, ...rest: unknown[]): boolean => {
+      const before = target.state.appliedIndex;
+      const out = proto.applyOne!.call(node, e, ...rest);
+      if (e.index > before) this.env.observer.applied(this, e, before);
+      return out;
+    };
+  }
+
+  /** An fsync starts on this host; true when it is to be cut short by a crash (armed fault). */
+  private fsyncStarting(us: number): boolean {
+    if (!this.fsyncCrashArmed) return false;
+    this.fsyncCrashArmed = false;
+    const inc = this.live;
+    const atUs = this.crashRand.int(0, Math.max(0, Math.floor(us)));
+    this.env.sched.after(atUs, () => {
+      if (this.live === inc) this.crash(`crash ${atUs} us into a ${Math.floor(us)} us fsync window`);
+    });
+    return true;
   }
 
   /** Sends one control request (as mdctl would) to this host's daemon; rejects with its OpError. */
@@ -148,15 +211,18 @@ export class SimHost {
         driftBoundTicks: DRIFT_BOUND_TICKS, clockDriftPpm: null,
       },
       master: {
-        fenceAction: 'stop-array', fenceCommand: [], fenceTimeoutMs: 10_000, fenceRequired: false,
-        checkpointIntervalMs: 5000, unconfirmedGraceMs: 0,
+        fenceAction: 'stop-array', fenceCommand: w.fence.command ? [SIM_FENCE_COMMAND, this.id, '{node}'] : [],
+        fenceTimeoutMs: 10_000, fenceRequired: w.fence.required, checkpointIntervalMs: 5000,
+        unconfirmedGraceMs: w.fence.unconfirmedGraceMs,
       },
     };
-    return nodeSettingsFromConfig(config, {
+    const settings = nodeSettingsFromConfig(config, {
       // The fence of last resort: the machine reboots at once (its kernel state is lost).
       reboot: () => this.crash('fence reboot'),
       writerLogFile: null,
       snapshotEveryEntries: w.snapshotEveryEntries,
     });
+    const faults = this.env.raftFaults;
+    return faults === undefined ? settings : { ...settings, raft: { ...settings.raft, faults: { ...faults } } };
   }
 }

@@ -7,6 +7,8 @@
 //   durable; without mustSync it resolves at once and the write stays volatile.
 // - Snapshots the node makes (saveSnapshot) are durable when the call resolves.
 // - A dead incarnation's calls never resolve and write nothing: a crashed daemon is gone.
+// - Every entries write is reported (hooks.written) right after it reached the written view; an
+//   fsync the host cuts short (hooks.fsyncStarting: the crash-fsync fault) never completes.
 // - A write the disk model refuses (StorageFault: a Raft core bug such as overwriting a
 //   committed entry) is reported as a violation; the call then never resolves, so the node
 //   shell's fatal-exit path is never taken inside the simulator.
@@ -19,9 +21,16 @@ import type { RangeUs } from './world.js';
 
 const never = (): Promise<void> => new Promise<void>(() => {});
 
-/** The host's Raft disk: survives daemon crashes. Chain hashes are not used by this simulator. */
+/** A Raft disk without chain hashes of snapshots (for users outside the simulator's checkers). */
 export function newRaftDisk(): SimStorage {
   return new SimStorage(() => 0);
+}
+
+export interface StorageHooks {
+  fault(message: string): void;
+  written(fromIndex: number): void;
+  /** An fsync of `us` starts; true: the host will crash inside it (it never completes). */
+  fsyncStarting(us: number): boolean;
 }
 
 export class SimRaftStorage implements RaftStorage {
@@ -30,8 +39,12 @@ export class SimRaftStorage implements RaftStorage {
     private readonly time: NodeTime,
     private readonly rand: Rand,
     private readonly fsyncUs: RangeUs,
-    private readonly onFault: (message: string) => void,
-  ) {}
+    hooks: StorageHooks | ((message: string) => void),
+  ) {
+    this.hooks = typeof hooks === 'function' ? { fault: hooks, written: () => {}, fsyncStarting: () => false } : hooks;
+  }
+
+  private readonly hooks: StorageHooks;
 
   restored(): RaftRestored {
     const s = this.disk.recovered();
@@ -43,6 +56,7 @@ export class SimRaftStorage implements RaftStorage {
     if (!this.write(() => {
       if (batch.snapshot) this.disk.installSnapshot(batch.snapshot);
       this.disk.writeEntries(batch.entries);
+      if (batch.entries.length > 0) this.hooks.written(batch.entries[0].index);
       if (batch.hardState) this.disk.writeHardState(batch.hardState);
     })) return never();
     if (batch.mustSync) await this.fsync();
@@ -67,13 +81,14 @@ export class SimRaftStorage implements RaftStorage {
       return true;
     } catch (e) {
       if (!(e instanceof StorageFault)) throw e;
-      this.onFault(`raft storage refused a write: ${e.message}`);
+      this.hooks.fault(`raft storage refused a write: ${e.message}`);
       return false;
     }
   }
 
   private async fsync(): Promise<void> {
     const us = this.rand.int(this.fsyncUs.lo, this.fsyncUs.hi);
+    if (this.hooks.fsyncStarting(us)) return never();
     if (us > 0) await new Promise<void>((resolve) => this.time.setTimeout(resolve, us / 1000));
     if (!this.time.alive) return never();
     this.disk.sync();

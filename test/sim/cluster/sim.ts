@@ -1,7 +1,8 @@
 // One deterministic cluster-simulator run: runClusterSeed(seed). Owns: the run's phases and its
 // event loop. Phases: setup (fault-free: a master, disks confirmed, md0 created), chaos (faults
 // drawn from the seed for world.chaosUs), heal (network healed and calm, every host restarted;
-// within CLUSTER_SIM_LIVENESS_BOUND_MS the cluster must converge, see checkers.convergence).
+// within CLUSTER_SIM_LIVENESS_BOUND_MS the cluster must converge, see checkers.convergence, and
+// every host must apply every acknowledged proposal: durability, raft-checks.ts).
 // Invariants:
 // - The run is a function of (seed, options) alone: one PRNG stream per concern, one event
 //   queue ordered by (time, insertion), the microtask queue drained between events.
@@ -10,23 +11,30 @@
 import { CLUSTER_SIM_LIVENESS_BOUND_MS, CLUSTER_SIM_MAX_PENDING_EVENTS, CLUSTER_SIM_MAX_STEPS, CLUSTER_SIM_SETUP_BOUND_MS, CLUSTER_SIM_TRACE_RING_EVENTS } from '../../lib/limits.js';
 import { MemoryDiskStore, MemoryDisks } from '../../../daemon/src/md/sim/disk-store.js';
 import { createPrng } from '../../../daemon/src/raft/prng.js';
+import type { RaftFaults } from '../../../daemon/src/raft/types.js';
 import { Rand, streamSeed } from '../rand.js';
 import type { TraceEvent } from '../trace.js';
 import { Trace } from '../trace.js';
 import { ClusterCheckers, convergence, type Phase, type Violation } from './checkers.js';
 import { SimApp } from './app.js';
 import { applyFault, type FaultControl } from './faults.js';
+import { installFence } from './fence.js';
 import { SimHost, type HostEnv } from './host.js';
+import { RaftChecks } from './raft-checks.js';
+import { SimClients } from './clients.js';
+import { HistoryChecker, type HistoryStats } from './history.js';
 import { kernelWritable } from './kernel.js';
 import { ClusterNet } from './net.js';
 import { pump, Scheduler } from './scheduler.js';
 import { setupArray } from './setup.js';
 import type { ClusterWorld, WorldOptions } from './world.js';
-import { ARRAY_DEVICE, describeWorld, DISK_IDS, DISK_SIZE_SECTORS, drawWorld, FAULT_KINDS } from './world.js';
+import { ARRAY_DEVICE, describeWorld, DISK_IDS, DISK_SIZE_SECTORS, drawWorld, FAULT_KINDS, profileOfSeed } from './world.js';
 
 export interface ClusterRunOptions extends WorldOptions {
   /** Receives every trace line as it happens (--verbose). */
   sink?: (line: string) => void;
+  /** TEST-ONLY: broken Raft cores (RaftConfig.faults) for the checkers' own tests. */
+  raftFaults?: RaftFaults;
 }
 
 export interface ClusterRunStats {
@@ -47,6 +55,17 @@ export interface ClusterRunStats {
   minHandoverMs: number;
   /** Distinct (node, term) pairs seen with md0 writable in the node's kernel. */
   masterTerms: number;
+  /** Simulated fence calls (profile fenced) and how many powered a host off. */
+  fenceCalls: number;
+  fenceKills: number;
+  /** Hosts that crashed inside an fsync window (crash-fsync fault). */
+  fsyncCrashes: number;
+  /** Proposals acknowledged to a client (admin faults, sim clients): the durability checker's input. */
+  acks: number;
+  /** Sim clients' ops and re-proposals (0 without clients), and what the history checker saw. */
+  clientOps: number;
+  reproposals: number;
+  history: HistoryStats | null;
   wallMs: number;
 }
 
@@ -73,7 +92,13 @@ class ClusterSim implements FaultControl {
   readonly rand: Rand;
   private readonly trace_: Trace;
   private readonly checkers: ClusterCheckers;
+  private readonly raftChecks: RaftChecks;
+  private readonly clients: SimClients | null = null;
+  private history: HistoryChecker | null = null;
   private readonly app: SimApp;
+  private fenceCalls = 0;
+  private fenceKills = 0;
+  private fsyncCrashes = 0;
   /** Invariant: only moves forward, setup -> chaos -> heal. */
   private phase: Phase = 'setup';
   private faults = 0;
@@ -85,7 +110,7 @@ class ClusterSim implements FaultControl {
 
   constructor(private readonly seed: number, options: ClusterRunOptions) {
     const rand = (name: string): Rand => new Rand(createPrng(streamSeed(seed, name)));
-    this.world = drawWorld(rand('world'), options);
+    this.world = drawWorld(rand('world'), { ...options, profile: options.profile ?? profileOfSeed(seed) });
     this.rand = rand('faults');
     this.trace_ = new Trace(CLUSTER_SIM_TRACE_RING_EVENTS, options.sink ?? null);
     this.sched = new Scheduler(CLUSTER_SIM_MAX_PENDING_EVENTS, (what) => this.checkers.fail('event-queue', what));
@@ -93,14 +118,22 @@ class ClusterSim implements FaultControl {
     const disks = new MemoryDisks();
     const store = new MemoryDiskStore(disks);
     DISK_IDS.forEach((d, i) => store.createDisk({ diskId: d, sizeSectors: DISK_SIZE_SECTORS, major: 8, minor: 16 * i }));
+    this.raftChecks = new RaftChecks((p, m) => this.checkers.fail(p, m), () => this.sched.nowUs);
     const env: HostEnv = {
       seed, world: this.world, sched: this.sched, net: this.net, disks, trace: this.trace_,
       fault: (p, m) => this.checkers.fail(p, m),
       kernelChanged: () => this.checkers.checkWriters(),
-      crashed: (h, why) => { if (why === 'fence reboot') this.restartLater(h, this.world.downtimeUs.lo); },
+      crashed: (h, why) => this.onCrashed(h, why),
+      observer: this.raftChecks, raftFaults: options.raftFaults,
     };
     this.hosts = this.world.nodeIds.map((id, i) => new SimHost(id, i, env));
     this.app = new SimApp(this.hosts, this.sched, this.world.mounted, this.world.appWriteEveryUs);
+    if (this.world.clients !== null) {
+      this.clients = new SimClients({
+        hosts: this.hosts, sched: this.sched, rand: rand('clients'), world: this.world.clients,
+        trace: (k, n, d) => this.trace(k, n, d), acked: (i, what) => this.raftChecks.acked(i, what),
+      });
+    }
     this.checkers = new ClusterCheckers(this.hosts, {
       nowUs: () => this.sched.nowUs, step: () => this.sched.steps, phase: () => this.phase,
     });
@@ -113,6 +146,7 @@ class ClusterSim implements FaultControl {
   async run(): Promise<ClusterRunResult> {
     const wallStart = performance.now();
     const restore = this.guardProcess();
+    const unfence = installFence((by, target, done) => this.fence(by, target, done));
     try {
       this.trace('world', '-', describeWorld(this.world));
       this.hosts.forEach((h, i) => this.sched.at(this.world.startOffsetsUs[i], () => h.start()));
@@ -120,6 +154,7 @@ class ClusterSim implements FaultControl {
       if (this.checkers.violation === null) await this.chaosPhase();
       if (this.checkers.violation === null) await this.healPhase();
     } finally {
+      unfence();
       restore();
     }
     const v = this.checkers.violation;
@@ -132,7 +167,9 @@ class ClusterSim implements FaultControl {
         writerChecks: this.checkers.writerChecks, appMounts: this.app.stats.mounts, appWrites: this.app.stats.writes,
         appRefusedWrites: this.app.stats.refusedWrites, handovers: this.checkers.handovers,
         minHandoverMs: this.checkers.minHandoverUs === null ? -1 : this.checkers.minHandoverUs / 1000,
-        masterTerms: this.masters.size, wallMs: performance.now() - wallStart,
+        masterTerms: this.masters.size, fenceCalls: this.fenceCalls, fenceKills: this.fenceKills,
+        fsyncCrashes: this.fsyncCrashes, acks: this.raftChecks.acks, clientOps: this.clients?.ops.length ?? 0,
+        reproposals: this.clients?.reproposals.length ?? 0, history: this.history?.stats ?? null, wallMs: performance.now() - wallStart,
       },
     };
   }
@@ -156,6 +193,7 @@ class ClusterSim implements FaultControl {
   private async chaosPhase(): Promise<void> {
     this.phase = 'chaos';
     this.app.start();
+    this.clients?.start();
     const endUs = this.sched.nowUs + this.world.chaosUs;
     this.trace('phase', '-', `chaos for ${this.world.chaosUs / 1000} ms`);
     const next = (): void => {
@@ -176,6 +214,7 @@ class ClusterSim implements FaultControl {
     this.trace('phase', '-', 'heal: network healed and calm, every host restarted, no more faults');
     this.net.net.setFaultsEnabled(false);
     this.net.healAll();
+    this.clients?.finish();
     for (const h of this.hosts) if (!h.up) h.start();
     await pump(); // let the daemons finish start() before any other event looks at them
     const startUs = this.sched.nowUs;
@@ -197,6 +236,28 @@ class ClusterSim implements FaultControl {
     }
     this.convergeMs = (this.sched.nowUs - startUs) / 1000;
     this.trace('converged', '-', `after ${this.convergeMs.toFixed(1)} ms`);
+    await this.catchUp(deadlineUs);
+  }
+
+  /**
+   * Runs until the clients' outstanding ops are answered and every host applied every
+   * acknowledged proposal (or the bound passes), then checks durability and the history.
+   */
+  private async catchUp(deadlineUs: number): Promise<void> {
+    const ackedTo = (): number => this.raftChecks.core.maxAckedIndex;
+    const behind = (): boolean => (this.clients?.outstanding ?? 0) > 0 ||
+      this.hosts.some((h) => h.live === null || h.live.node.state.appliedIndex < ackedTo());
+    while (behind() && this.checkers.violation === null && this.sched.nowUs <= deadlineUs) await this.step();
+    this.clients?.stop();
+    if (this.checkers.violation === null) this.raftChecks.checkDurable(this.hosts);
+    if (this.checkers.violation === null && this.clients !== null) {
+      this.history = new HistoryChecker({
+        log: this.raftChecks.log, appliedAtUs: this.raftChecks.appliedAtUs, ops: this.clients.ops,
+        reproposals: this.clients.reproposals, clientIds: new Set(this.clients.ids()),
+        finals: this.hosts.filter((h) => h.live !== null).map((h) => ({ node: h.id, state: h.live!.node.state })),
+      }, (p, m) => this.checkers.fail(p, m));
+      this.history.check();
+    }
   }
 
   // ---- the event loop -------------------------------------------------------------------------
@@ -212,6 +273,7 @@ class ClusterSim implements FaultControl {
     }
     await pump();
     this.checkers.afterEvent();
+    this.raftChecks.afterEvent(this.hosts);
     if (this.phase !== 'setup') this.app.afterEvent();
     this.observe();
   }
@@ -258,6 +320,42 @@ class ClusterSim implements FaultControl {
       }
     }
     return best;
+  }
+
+  acked(index: number, what: string): void {
+    this.raftChecks.acked(index, what);
+  }
+
+  private onCrashed(h: SimHost, why: string): void {
+    this.raftChecks.stopped(h);
+    if (why === 'fence reboot') this.restartLater(h, this.world.downtimeUs.lo);
+    else if (why.startsWith('fenced') || why.includes('fsync window')) {
+      if (why.includes('fsync window')) this.fsyncCrashes++;
+      if (this.phase !== 'heal') this.restartLater(h, this.rand.int(this.world.downtimeUs.lo, this.world.downtimeUs.hi));
+      else this.restartLater(h, 0);
+    }
+  }
+
+  /**
+   * The simulated fence command (fence.ts): after a seeded run time it powers `target` off (its
+   * daemon and kernel vanish; it reboots after a downtime) and reports success, or it fails.
+   */
+  private fence(by: string, target: string, done: (err: Error | null) => void): void {
+    this.fenceCalls++;
+    const caller = this.hosts.find((h) => h.id === by);
+    const victim = this.hosts.find((h) => h.id === target);
+    const inc = caller?.live ?? null;
+    const f = this.world.fence;
+    const us = this.rand.int(f.runUs.lo, f.runUs.hi);
+    const fails = this.rand.chance(f.failRate);
+    this.trace('fence', by, `fence ${target}: runs ${(us / 1000).toFixed(1)} ms${fails ? ', fails' : ''}`);
+    this.sched.after(us, () => {
+      if (!fails && victim !== undefined && victim.up) {
+        this.fenceKills++;
+        victim.crash(`fenced by ${by}`);
+      }
+      if (inc !== null) inc.time.runAsDaemon(() => done(fails ? new Error('simulated fence failure') : null));
+    });
   }
 
   restartLater(host: SimHost, delayUs: number): void {
