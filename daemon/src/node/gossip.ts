@@ -13,6 +13,7 @@
 import { OpError } from '../common/errors.js';
 import type { NodeId } from '../common/types.js';
 import type { Clock, Timers } from './deps.js';
+import { peerViews, type PeerView } from './view.js';
 
 /** Ticks between two unsolicited gossip frames (applied index, term, writable arrays). */
 export const GOSSIP_INTERVAL_TICKS = 5;
@@ -39,11 +40,11 @@ export interface GossipHooks {
 
 export class Gossip {
   /** Peer id -> link up (absent: not yet known). */
-  readonly up = new Map<string, boolean>();
+  private readonly up = new Map<string, boolean>();
   /** Peer id -> last applied index it gossiped. */
-  readonly applied = new Map<string, number>();
+  private readonly applied = new Map<string, number>();
   /** Peer id -> what it last said about its writable arrays, with its term. */
-  readonly writable = new Map<string, PeerWritable>();
+  private readonly writable = new Map<string, PeerWritable>();
   dropped = 0;
   private readonly gossipWaiters = new Set<() => void>();
 
@@ -81,6 +82,21 @@ export class Gossip {
 
   isUp(id: string): boolean {
     return this.up.get(id) === true;
+  }
+
+  /** The transport reported the link to `peer` up or down. */
+  linkChanged(peer: string, up: boolean): void {
+    this.up.set(peer, up);
+  }
+
+  /** The applied index `id` last gossiped (undefined: none yet). */
+  appliedOf(id: string): number | undefined {
+    return this.applied.get(id);
+  }
+
+  /** Every peer heard of (link or gossip), for the read model (node/view.ts). */
+  views(): Map<string, PeerView> {
+    return peerViews(this.up, this.applied);
   }
 
   /** A peer that left the membership and lingered long enough (node/peers.ts expire()). */

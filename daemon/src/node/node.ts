@@ -33,7 +33,7 @@ import { ReadyLoop } from './ready-loop.js';
 import { Reads } from './reads.js';
 import { Reconciler } from './reconcile.js';
 import { RequestPath, type SubmitOptions } from './requests.js';
-import { peerViews, type NodeView } from './view.js';
+import type { NodeView } from './view.js';
 import type { ProposalOutcome } from './waiters.js';
 import { WriterLog } from './writer-log.js';
 import { WriterRole, type WriterSettings } from './writer.js';
@@ -90,7 +90,7 @@ export class ClusterNode {
       stateChanged: () => this.reconciler.request(),
       gossipReceived: (from, body) => this.gossip.received(from, body),
       peerState: (peer, up) => {
-        this.gossip.up.set(peer, up);
+        this.gossip.linkChanged(peer, up);
         this.events.onPeerState(peer, up, this.raft.status().conf.voters, (id) => this.gossip.isUp(id));
       },
     });
@@ -99,7 +99,7 @@ export class ClusterNode {
       term: () => raft.status().term,
       writableDevices: () => this.writerLog.openDevices(),
       send: (body) => this.loop.sendGossip(body),
-      peerIds: () => this.loop.peers.ids(),
+      peerIds: () => this.loop.peerIds(),
       voters: () => raft.status().conf.voters,
     }, deps.clock, deps.timers, s.tickMs);
     const incarnation = `${Math.floor(deps.clock.wallMs()).toString(36)}.${deps.prng.nextU32().toString(36)}`;
@@ -134,7 +134,7 @@ export class ClusterNode {
       writer: () => ({ writer: this.writer.isWriter(), term: raft.status().term }),
       propose: (cmd) => this.proposeInternal(cmd),
     }, this.writerLog, deps.clock, deps.logger, deps.timers);
-    const peerApplied = (id: NodeId): number | undefined => this.gossip.applied.get(id);
+    const peerApplied = (id: NodeId): number | undefined => this.gossip.appliedOf(id);
     this.handoverHooks = {
       raftStatus: () => raft.status(),
       state: () => this.state,
@@ -155,7 +155,7 @@ export class ClusterNode {
       },
       propose: (cmd, opts) => this.propose(cmd, opts),
       waitApplied: (index, timeoutMs) => this.waitApplied(index, timeoutMs),
-      peerAddress: (id) => this.loop.peers.address(id),
+      peerAddress: (id) => this.loop.peerAddress(id),
     }, { ...deps, tickMs: s.tickMs });
     this.localFaults = new LocalFaults(s.id, {
       state: () => this.state,
@@ -188,7 +188,7 @@ export class ClusterNode {
   }
 
   async stop(): Promise<void> {
-    this.loop.stopped = true;
+    this.loop.halt();
     this.ticker?.cancel();
     this.slowTimer?.cancel();
     const err = new OpError('E_SHUTTING_DOWN');
@@ -220,7 +220,7 @@ export class ClusterNode {
       lease: { valid: this.raft.leaseValid(), endTick: st.leaseEndTick, nowTick: st.nowTick },
       writer,
       state: this.state,
-      peers: peerViews(this.gossip.up, this.gossip.applied),
+      peers: this.gossip.views(),
       counters: {
         droppedFrames: this.loop.droppedFrames + this.gossip.dropped + st.droppedMessages,
         reconcilePasses: this.reconciler.passes, reconcileFailures: this.reconciler.failures, fenceActions: this.writer.fenceActions,

@@ -66,9 +66,9 @@ export class ReadyLoop {
   readonly raft: RawNode;
   state: ClusterState = emptyClusterState();
   /** Who this node talks to, following applied membership changes (node/peers.ts). */
-  readonly peers: PeerDirectory;
+  private readonly peers: PeerDirectory;
   droppedFrames = 0;
-  stopped = false;
+  private halted = false;
   private busy = false;
   private again = false;
   private lastSnapshotIndex = 0;
@@ -94,6 +94,25 @@ export class ReadyLoop {
     return this.s.id;
   }
 
+  /** Nothing more is persisted, sent or applied once set (stop(), or a fatal error). */
+  get stopped(): boolean {
+    return this.halted;
+  }
+
+  /** Stops handling Ready batches and frames now; stop() later closes the transport and storage. */
+  halt(): void {
+    this.halted = true;
+  }
+
+  /** The active peers (never this node, never a lingering one), and a peer's address. */
+  peerIds(): NodeId[] {
+    return this.peers.ids();
+  }
+
+  peerAddress(id: NodeId): string | null {
+    return this.peers.address(id);
+  }
+
   /** Takes the transport's frames and link changes (before start()). */
   attach(): void {
     this.deps.transport.onMessage((from, payload) => this.onFrame(from, payload));
@@ -111,7 +130,7 @@ export class ReadyLoop {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.halted = true;
     await this.deps.transport.close();
     await this.deps.storage.close();
   }
@@ -169,7 +188,7 @@ export class ReadyLoop {
       } while (this.again && !this.stopped);
     } catch (e) {
       const cause: FatalCause = e instanceof StorageFailure ? 'storage' : 'invariant';
-      this.stopped = true; // nothing more is persisted, sent or applied, whatever the handler does
+      this.halted = true; // nothing more is persisted, sent or applied, whatever the handler does
       this.deps.fatal(cause, e as Error);
     } finally {
       this.busy = false;
