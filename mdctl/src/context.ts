@@ -23,13 +23,22 @@ export class Ctx {
     return socketPaths(this.args.values.socket as string | undefined, this.io.env);
   }
 
+  /** The first listed daemon that accepts a connection (the local one first; MDCTL_SOCKET may list others). */
   async daemon(): Promise<Client> {
-    if (!this.client) {
-      const c = new Client(this.sockets()[0]);
-      await c.connect();
-      this.client = c;
+    if (this.client) return this.client;
+    let first: unknown = null;
+    for (const path of this.sockets()) {
+      const c = new Client(path);
+      try {
+        await c.connect();
+        this.client = c;
+        return c;
+      } catch (e) {
+        first ??= e;
+        c.close();
+      }
     }
-    return this.client;
+    throw first;
   }
 
   /**

@@ -133,6 +133,35 @@ describe('replication across real daemons', () => {
     c.assertNoWriterOverlap();
   });
 
+  test('reads are linearizable by default: a change acknowledged through one node shows at once on another; an isolated node answers 503 unless ?stale=1', async () => {
+    const c = cluster();
+    const { master, standbys: [a, b] } = await standbys(c);
+    for (let i = 0; i < 5; i++) {
+      const on = i % 2 === 0;
+      // Acknowledged through one standby (applied there, not necessarily on the other yet) ...
+      await c.control(a, 'propose', { command: { op: 'write-mostly', device: 'md0', member: '/dev/sdb', on }, session: { client: `reads-test-${process.pid}`, seq: i + 1 } });
+      // ... and read at once, without waiting, through the other: the read must already show it.
+      const st = JSON.parse((await c.http(b, 'GET', '/api/v1/status')).body) as { arrays: { device: string; members: { device: string }[] }[] };
+      expect(st.arrays.some((x) => x.device === '/dev/md0')).toBe(true);
+      const text = (await c.http(b, 'GET', '/mdstat')).body;
+      expect(/sdb\[[0-9]+\]\(W\)/.test(text), `read ${i} on ${b} after write-mostly=${on} acknowledged on ${a}:\n${text}`).toBe(on);
+    }
+    c.isolate(b);
+    try {
+      const cut = await c.http(b, 'GET', '/mdstat');
+      expect(cut.status).toBe(503);
+      expect(cut.body).toMatch(/no up-to-date read/);
+      const stale = await c.http(b, 'GET', '/mdstat?stale=1');
+      expect(stale.status).toBe(200);
+      expect(stale.body).toMatch(/^Personalities :/);
+    } finally {
+      c.rejoin(b);
+    }
+    expect((await c.http(master, 'GET', '/mdstat')).status).toBe(200);
+    await c.waitForMaster();
+    c.assertNoWriterOverlap();
+  });
+
   test(`a node far behind (> ${SNAPSHOT_KEEP_TRAILING_ENTRIES} entries) receives a snapshot`, async () => {
     const c = cluster();
     const { master, standbys: [victim] } = await standbys(c);

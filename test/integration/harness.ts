@@ -206,11 +206,12 @@ export class Cluster {
   }
 
   async status(id: string, timeoutMs?: number): Promise<StatusJson> {
-    return JSON.parse(await httpGet(this.statusPort(id), '/api/v1/status', timeoutMs)) as StatusJson;
+    // Each node's own view (?stale=1): the probes watch what that node believes.
+    return JSON.parse(await httpGet(this.statusPort(id), '/api/v1/status?stale=1', timeoutMs)) as StatusJson;
   }
 
   mdstat(id: string, timeoutMs?: number): Promise<string> {
-    return httpGet(this.statusPort(id), '/mdstat', timeoutMs);
+    return httpGet(this.statusPort(id), '/mdstat?stale=1', timeoutMs);
   }
 
   http(id: string, method: string, path: string, body?: string): ReturnType<typeof httpRequest> {

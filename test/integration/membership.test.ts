@@ -74,14 +74,14 @@ async function startJoiner(c: Cluster): Promise<Joiner> {
   const j: Joiner = { id, peerPort, statusPort, socket, dataDir, proc, conn: new ControlConn(socket) };
   await waitFor(`${id} to answer on its status port`, async () => {
     if (!proc.running) throw new Error(`${id} exited: ${proc.logTail(2000)}`);
-    return JSON.parse(await httpGet(statusPort, '/api/v1/status', 1000)) as StatusJson;
+    return JSON.parse(await httpGet(statusPort, '/api/v1/status?stale=1', 1000)) as StatusJson;
   }, WAIT_MS, 50);
   return j;
 }
 
 /** Status of any node by id (the harness only knows n1..n3). */
 async function statusOf(c: Cluster, id: string): Promise<StatusJson> {
-  if (joiner && id === joiner.id) return JSON.parse(await httpGet(joiner.statusPort, '/api/v1/status', 2000)) as StatusJson;
+  if (joiner && id === joiner.id) return JSON.parse(await httpGet(joiner.statusPort, '/api/v1/status?stale=1', 2000)) as StatusJson;
   return c.status(id, 2000);
 }
 
@@ -158,7 +158,7 @@ describe('cluster membership: add-node, remove-node', () => {
     // It runs md0 like every standby: assembled, read-only.
     const md0 = await waitFor('md0 assembled on n4', async () => (await kernelMd0(c, j.id)) ?? undefined, WAIT_MS);
     expect(kernelWritable(md0)).toBe(false);
-    expect(await httpGet(j.statusPort, '/mdstat')).toBe(await c.mdstat(m.node));
+    expect(await httpGet(j.statusPort, '/mdstat?stale=1')).toBe(await c.mdstat(m.node));
     // add-node again is a no-op; a clashing address is refused.
     const again = await controlOf(c, m.node)<{ steps: string[] }>('add-node', { node: j.id, address: `127.0.0.1:${j.peerPort}` });
     expect(again.steps).toEqual([]);

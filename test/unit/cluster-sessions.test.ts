@@ -255,6 +255,26 @@ describe('md verdicts', () => {
     expect(w.member('/dev/sda')!.writeMostly).toBe(false);
     expect(w.s.sessions!.clients.a.results[0]).toMatchObject({ ok: true, md: 'superseded' });
   });
+  it('undoing a member command md refused leaves the array fields other commands set (read-only) alone', () => {
+    const w = new World();
+    w.apply({ client: 'a', seq: 1 }, { op: 'hot-add', device: 'md0', member: '/dev/sdd' });
+    w.apply({ client: 'b', seq: 1 }, { op: 'read-only', device: 'md0' });
+    w.internal({ op: 'md-done', device: 'md0', term: 2, client: 'a', seq: 1, ok: false, code: 'E_KERNEL', message: 'ENOSPC' });
+    expect(w.s.arrays[0].adminReadOnly).toBe(true);
+    expect(w.member('/dev/sdd')!.role).toBe('removed');
+  });
+  it('undoing a refused read-only restores only adminReadOnly', () => {
+    const w = new World();
+    w.apply({ client: 'a', seq: 1 }, { op: 'read-only', device: 'md0' });
+    w.apply({ client: 'b', seq: 1 }, { op: 'sync-action', device: 'md0', action: 'frozen' });
+    w.internal({ op: 'md-done', device: 'md0', term: 2, client: 'a', seq: 1, ok: false, code: 'E_KERNEL', message: 'EBUSY' });
+    expect(w.s.arrays[0]).toMatchObject({ adminReadOnly: false, requestedAction: 'frozen', run: 'running' });
+  });
+  it('write-mostly on a faulty member is refused (an observation would report it cleared)', () => {
+    const w = new World();
+    w.apply({ client: 'a', seq: 1 }, { op: 'set-faulty', device: 'md0', member: '/dev/sdb', force: false });
+    expect(w.apply({ client: 'a', seq: 2 }, { op: 'write-mostly', device: 'md0', member: '/dev/sdb', on: true })).toMatchObject({ ok: false, code: 'E_INVALID_STATE' });
+  });
   it('a verdict from an old master term is refused (fenced)', () => {
     const w = new World();
     w.apply({ client: 'a', seq: 1 }, { op: 'hot-add', device: 'md0', member: '/dev/sdd' });

@@ -6,7 +6,7 @@
 import { assert } from '../common/assert.js';
 import type { ErrorCode } from '../common/errors.js';
 import type { LogIndex, NodeId, Sectors, Term } from '../common/types.js';
-import { decodeCommand, type Command, type CommandOf } from './commands.js';
+import { decodeCommand, type Command, type CommandOf, type DecodeResult } from './commands.js';
 import type { ArrayRecord, ClusterState, MemberRecord } from './types.js';
 import { findArray, findMember, validate } from './validate.js';
 import { applyMdDone, mdTargetOf, pendingRoom, registerPending, undoOf } from './md-ops.js';
@@ -30,10 +30,17 @@ function newMember(path: string, role: MemberRecord['role'], slot: number | null
  * retried by its client through another node) gets the first copy's stored result.
  */
 export function applyEntry(state: ClusterState, payload: Uint8Array, index: LogIndex): ApplyResult {
+  return applyDecoded(state, payload.length === 0 ? null : decodeCommand(payload), index);
+}
+
+/**
+ * applyEntry for a payload the caller already decoded (null: the leader's empty no-op entry), so
+ * each entry is decoded and validated once.
+ */
+export function applyDecoded(state: ClusterState, d: DecodeResult | null, index: LogIndex): ApplyResult {
   assert(index > state.appliedIndex, `apply out of order: ${index} after ${state.appliedIndex}`);
   state.appliedIndex = index;
-  if (payload.length === 0) return { ok: true }; // leader's no-op entry
-  const d = decodeCommand(payload);
+  if (d === null) return { ok: true }; // leader's no-op entry
   if (d.session) {
     const v = checkSession(sessionsOf(state), d.session);
     if (v.kind === 'duplicate') return { ...fromStored(v.result), duplicate: true };

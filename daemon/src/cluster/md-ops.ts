@@ -40,14 +40,23 @@ export function pendingRoom(array: ArrayRecord | undefined): boolean {
   return array === undefined || (array.pendingMd?.length ?? 0) < MD_MAX_PENDING_OPS_PER_ARRAY;
 }
 
-/** The undo record of `cmd`, taken before it is applied to `array` (undefined: the command creates it). */
+/**
+ * The undo record of `cmd`, taken before it is applied to `array` (created: the command creates
+ * it). Only what the command itself changes: its members, or the one array field of its target,
+ * so undoing it never touches what other commands changed (another member, read-only, run).
+ */
 export function undoOf(array: ArrayRecord | undefined, cmd: Command): PendingMdOp['undo'] {
   if (!array) return { members: [], array: null, created: true };
   const members = touchedMembers(cmd).map((path) => {
     const m = array.members.find((x) => x.path === path);
     return { path, before: m ? structuredCloneMember(m) : null };
   });
-  return { members, array: { run: array.run, adminReadOnly: array.adminReadOnly, requestedAction: array.requestedAction }, created: false };
+  const target = mdTargetOf(cmd);
+  const fields = target === null || 'member' in target ? null
+    : target.array === 'run' ? { run: array.run }
+      : target.array === 'read-only' ? { adminReadOnly: array.adminReadOnly }
+        : { requestedAction: array.requestedAction };
+  return { members, array: fields, created: false };
 }
 
 function structuredCloneMember(m: MemberRecord): MemberRecord {

@@ -156,6 +156,14 @@ function memberActions(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState): 
     // A pending (re-)add of a device md still holds as faulty: md needs it removed first.
     if (m.pendingAdd !== null && km && kFaulty) out.push({ kind: 'hot-remove', member: p });
     if (m.pendingAdd !== null && !km) out.push({ kind: m.pendingAdd === 're-add' ? 're-add' : 'hot-add', member: p });
+    // A member the record holds (spare or active, no add pending) that the master's kernel lacks:
+    // md never drops a device on its own (it marks it faulty), so a re-assembly left it out (a
+    // stale superblock after a writer lapse). Add it back rather than observe it removed: an
+    // acknowledged add must not be undone by the master's own re-assembly. An add md refuses
+    // for good is withdrawn by the reconciler (a logged hot-remove), never retried forever.
+    if (m.pendingAdd === null && !km && rec.materialized && (m.role === 'spare' || m.role === 'active')) {
+      out.push({ kind: m.deviceUuid !== null && rec.bitmap === 'internal' ? 're-add' : 'hot-add', member: p });
+    }
     if (km && !kFaulty && m.role !== 'removed' && m.role !== 'faulty' && m.writeMostly !== km.flags.includes('write_mostly')) {
       out.push({ kind: 'write-mostly', member: p, on: m.writeMostly });
     }

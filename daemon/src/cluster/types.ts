@@ -63,7 +63,7 @@ export interface PendingMdOp {
   /** Index at which the command was applied. */
   sinceIndex: number;
   /** The record parts the command changed, as they were before it (restored if md refuses). */
-  undo: { members: { path: string; before: MemberRecord | null }[]; array: Pick<ArrayRecord, 'run' | 'adminReadOnly' | 'requestedAction'> | null; created: boolean };
+  undo: { members: { path: string; before: MemberRecord | null }[]; array: Partial<Pick<ArrayRecord, 'run' | 'adminReadOnly' | 'requestedAction'>> | null; created: boolean };
 }
 
 export type CheckpointAction = 'idle' | 'resync' | 'recover' | 'check' | 'repair';

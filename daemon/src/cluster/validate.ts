@@ -149,7 +149,10 @@ function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<C
     }
     case 'write-mostly': {
       const m = findMember(array, cmd.member);
-      return m && m.role !== 'removed' ? OK : no('E_NO_SUCH_DEVICE', `${cmd.member} is not a member of /dev/${array.device}`);
+      if (!m || m.role === 'removed') return no('E_NO_SUCH_DEVICE', `${cmd.member} is not a member of /dev/${array.device}`);
+      // md keeps no write-mostly flag worth the name on a failed device, and the master's next
+      // observation would report it cleared: refuse rather than acknowledge a change that won't hold.
+      return m.role === 'faulty' ? no('E_INVALID_STATE', `${cmd.member} is faulty in /dev/${array.device}: remove and re-add it first`) : OK;
     }
   }
 }

@@ -84,7 +84,10 @@ export class ClusterNode {
     this.events = new ClusterEvents(s.id, deps.clock);
     this.loop = new ReadyLoop(s, { ...deps, fatal: deps.fatal ?? exitOnFatal(deps.logger) }, this.events, {
       readAnswered: (ctx, index) => this.reads.answered(ctx, index),
-      roleChanged: (ss) => this.writer.onSoftState(ss),
+      roleChanged: (ss) => {
+        this.writer.onSoftState(ss);
+        if (ss.lead !== null) this.requests.leaderChanged();
+      },
       sessionsApplied: (sessions) => this.requests.afterApply(sessions),
       appliedUpTo: (index) => { this.reads.appliedUpTo(index); this.gossip.announce(index); },
       stateChanged: () => this.reconciler.request(),

@@ -53,6 +53,8 @@ export class RequestPath {
   private seq = 0;
   /** Seqs of the node's own session not yet answered. Invariant: size <= SESSION_MAX_RESULTS_PER_CLIENT. */
   private readonly outstanding = new Set<number>();
+  /** Re-submission loops asleep between attempts. Invariant: size <= pending proposals (each removes itself). */
+  private readonly sleepers = new Set<() => void>();
   /** Lower bound of min(outstanding): the ack sent with the next request. */
   private lowest = 1;
   /**
@@ -142,8 +144,26 @@ export class RequestPath {
       }
       const waitMs = accepted ? this.hooks.resubmitMs() : this.hooks.retryNoLeaderMs();
       if (this.clock.monoMs() + waitMs > deadline) return; // the waiter's own timeout answers
-      await new Promise<void>((res) => this.timers.setTimeout(res, waitMs));
+      await this.pause(waitMs);
     }
+  }
+
+  /** Sleeps `ms`, or less if a new leader becomes known (leaderChanged wakes every sleeper). */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((res) => {
+      const wake = (): void => { t.cancel(); this.sleepers.delete(wake); res(); };
+      const t = this.timers.setTimeout(() => { this.sleepers.delete(wake); res(); }, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  /**
+   * A new leader is known: every unanswered request is re-sent to it now instead of after an
+   * election timeout (one it already holds is answered from the session table when applied), so
+   * a request caught by a failover completes right after it.
+   */
+  leaderChanged(): void {
+    for (const wake of [...this.sleepers]) wake();
   }
 
   private awaitMd(session: SessionRef, deadline: number): Promise<StoredResult> {

@@ -44,8 +44,8 @@ async function saveNode(c: LaneCluster, i: number, dir: string): Promise<void> {
       return r.stdout + (r.stderr ? `--- stderr ---\n${r.stderr}` : '');
     };
     await writeFile(join(dir, `${tag}-proc-mdstat.txt`), await safe(() => sh('cat /proc/mdstat')));
-    await writeFile(join(dir, `${tag}-cluster-mdstat.txt`), await safe(async () => (await rpc.http('/mdstat', QUERY_TIMEOUT_MS)).body));
-    await writeFile(join(dir, `${tag}-status.json`), await safe(async () => (await rpc.http('/api/v1/status', QUERY_TIMEOUT_MS)).body));
+    await writeFile(join(dir, `${tag}-cluster-mdstat.txt`), await safe(async () => (await rpc.http('/mdstat?stale=1', QUERY_TIMEOUT_MS)).body));
+    await writeFile(join(dir, `${tag}-status.json`), await safe(async () => (await rpc.http('/api/v1/status?stale=1', QUERY_TIMEOUT_MS)).body));
     await writeFile(join(dir, `${tag}-sysfs.txt`), await safe(() => sh('for f in /sys/block/md*/md/array_state /sys/block/md*/md/sync_action /sys/block/md*/md/sync_completed /sys/block/md*/md/degraded /sys/block/md*/md/dev-*/state /sys/block/md*/md/dev-*/slot; do [ -e "$f" ] && echo "$f=$(cat $f)"; done')));
     await writeFile(join(dir, `${tag}-dmesg.txt`), await safe(() => sh('dmesg | tail -n 200')));
   }

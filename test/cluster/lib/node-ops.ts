@@ -40,14 +40,14 @@ export async function mustMdctl(c: LaneCluster, i: number, args: string[], timeo
 }
 
 export async function status(c: LaneCluster, i: number): Promise<StatusJson> {
-  const r = await c.guest(i).rpc.http('/api/v1/status');
+  const r = await c.guest(i).rpc.http('/api/v1/status?stale=1');
   if (r.status !== 200) throw new Error(`node${i}: GET /api/v1/status -> ${r.status}: ${r.body.slice(0, 500)}`);
   return JSON.parse(r.body) as StatusJson;
 }
 
 /** The daemon's cluster-wide /mdstat on node i. */
 export async function clusterMdstat(c: LaneCluster, i: number): Promise<string> {
-  const r = await c.guest(i).rpc.http('/mdstat');
+  const r = await c.guest(i).rpc.http('/mdstat?stale=1');
   if (r.status !== 200) throw new Error(`node${i}: GET /mdstat -> ${r.status}: ${r.body.slice(0, 500)}`);
   return r.body;
 }
