@@ -7,7 +7,10 @@
 // - the pure core (raft/, cluster/) imports no Node built-in, no I/O layer, no I/O package;
 // - arrows point down the layers in LAYERS (derived from the import graph of 2026-12-07);
 //   siblings in one layer do not import each other;
-// - mdctl is a separate program: it loads only the pure parts of daemon/src at run time.
+// - mdctl is a separate program: it loads only the pure parts of daemon/src at run time;
+// - inside the node shell, node.ts composes the parts and no part imports it, and only
+//   node/deps.ts (the injected effects) and node/sdnotify.ts (systemd) load Node built-ins,
+//   so the simulators run the very same parts with their own clock, files and commands.
 'use strict';
 
 /** Layers, lowest first. A module may import its own layer's directory and any lower layer. */
@@ -40,12 +43,7 @@ const LAYERS = [
  * Each entry: [from, to] (exact files).
  */
 const KNOWN_CYCLE_EDGES = [
-  // node/node.ts <-> node/writer.ts and node/node.ts <-> node/membership.ts:
-  // removed by the node split, issue #14.
-  ['daemon/src/node/node.ts', 'daemon/src/node/writer.ts'],
-  ['daemon/src/node/writer.ts', 'daemon/src/node/node.ts'],
-  ['daemon/src/node/node.ts', 'daemon/src/node/membership.ts'],
-  ['daemon/src/node/membership.ts', 'daemon/src/node/node.ts'],
+  // Empty since the node split (issue #14): keep it so.
 ];
 
 const regexEscape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -143,6 +141,25 @@ function layerRules() {
   }).flat();
 }
 
+const nodeShellRules = [
+  {
+    name: 'node-parts-not-composer',
+    comment: 'node/node.ts composes the parts of the node shell; a part that imported it would ' +
+      'reach into another part through the composer (issue #14). Parts talk through narrow hooks.',
+    severity: 'error',
+    from: { path: '^daemon/src/node/', pathNot: '^daemon/src/node/node\\.ts$' },
+    to: { path: '^daemon/src/node/node\\.ts$' },
+  },
+  {
+    name: 'node-effects-through-deps',
+    comment: 'The node shell reaches files, processes and the clock only through the injected ' +
+      'deps (node/deps.ts); sdnotify.ts is the systemd notifier, loaded by daemon.ts only.',
+    severity: 'error',
+    from: { path: '^daemon/src/node/', pathNot: ['^daemon/src/node/deps\\.ts$', '^daemon/src/node/sdnotify\\.ts$'] },
+    to: { dependencyTypes: ['core'] },
+  },
+];
+
 const mdctlRules = [
   {
     name: 'daemon-not-mdctl',
@@ -171,7 +188,7 @@ const mdctlRules = [
 ];
 
 module.exports = {
-  forbidden: [...cycleRules(), ...pureCoreRules, ...layerRules(), ...mdctlRules],
+  forbidden: [...cycleRules(), ...pureCoreRules, ...layerRules(), ...nodeShellRules, ...mdctlRules],
   options: {
     // Type-only imports are edges too: layering and cycles are about the code's structure.
     tsPreCompilationDeps: true,

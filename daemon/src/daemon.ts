@@ -6,12 +6,13 @@
 // cluster.join starts without a founding membership (node/node.ts NodeSettings.join).
 import { statSync, writeFileSync, mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { OpError } from './common/errors.js';
 import type { Config } from './config/config.js';
 import { ControlServer } from './control/server.js';
 import { makeHandler } from './control/handlers.js';
 import type { Logger } from './log/logger.js';
 import type { MdDriver } from './md/driver.js';
-import { systemClock, systemTimers, type RaftStorage } from './node/deps.js';
+import { exitOnFatal, systemClock, systemCommands, systemFiles, systemTimers, type RaftStorage } from './node/deps.js';
 import { ClusterNode } from './node/node.js';
 import { createPrng } from './raft/prng.js';
 import { StatusServer } from './status/server.js';
@@ -61,7 +62,10 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
     reboot: () => { logger.error({}, 'FENCE: rebooting this node'); rebootNow(config.md.driver); },
     writerLogFile: join(config.dataDir, 'writer.log'),
     snapshotEveryEntries: snapshotEvery(),
-  }), { clock: systemClock, timers: systemTimers, logger, transport, storage: raftStorage, driver, prng: createPrng(seed) });
+  }), {
+    clock: systemClock, timers: systemTimers, logger, transport, storage: raftStorage, driver, prng: createPrng(seed),
+    files: systemFiles, commands: systemCommands, fatal: exitOnFatal(logger),
+  });
 
   const control = new ControlServer(config.listen.controlSocketPath, makeHandler({ node, seesDevice: seesDeviceFor(driver) }), logger);
   const status = new StatusServer(config.listen.status.host, config.listen.status.port, makeStatusSource(node), logger);
@@ -69,23 +73,24 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
   await control.start();
   await status.start();
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
-  if (config.cluster.join) logger.info({ node: config.nodeId, role: node.raft.status().role, conf: node.raft.status().conf }, 'cluster.join = true: waiting to be added by the master (mdctl --cluster add-node) unless the log already holds a membership');
+  if (config.cluster.join) logger.info({ node: config.nodeId, role: node.view().role, conf: node.view().conf }, 'cluster.join = true: waiting to be added by the master (mdctl --cluster add-node) unless the log already holds a membership');
   logger.info({ node: config.nodeId, peer: `${config.listen.peer.host}:${config.listen.peer.port}`, status: `${config.listen.status.host}:${config.listen.status.port}`, control: config.listen.controlSocketPath }, 'mdclusterd started');
 
   // sd_notify goes through koffi: loaded only under systemd (NOTIFY_SOCKET set).
   const sd = process.env.NOTIFY_SOCKET ? await import('./node/sdnotify.js') : null;
   const notifier = sd ? new sd.SdNotifier() : null;
   const readyTimer = systemTimers.setInterval(() => {
-    if (node.raft.status().lead !== null && node.reconciler.passes > 0) {
+    const v = node.view();
+    if (v.lead !== null && v.counters.reconcilePasses > 0) {
       readyTimer.cancel();
-      notifier?.ready(`joined: leader ${node.raft.status().lead}, term ${node.raft.status().term}`);
+      notifier?.ready(`joined: leader ${v.lead}, term ${v.term}`);
     }
   }, t.tickMs * 5);
   const wdMs = sd ? sd.watchdogIntervalMs(process.env, process.pid) : null;
   const wdTimer = wdMs ? systemTimers.setInterval(() => notifier?.watchdog(), wdMs) : null;
   const statusTimer = systemTimers.setInterval(() => {
-    const st = node.raft.status();
-    notifier?.status(`${st.role}, term ${st.term}, master ${node.state.master?.node ?? 'none'}, ${node.state.arrays.length} arrays`);
+    const v = node.view();
+    notifier?.status(`${v.role}, term ${v.term}, master ${v.state.master?.node ?? 'none'}, ${v.state.arrays.length} arrays`);
   }, 5000);
 
   let stopping: Promise<void> | null = null;
@@ -94,7 +99,7 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
       notifier?.stopping(reason);
       readyTimer.cancel(); wdTimer?.cancel(); statusTimer.cancel();
       await handOver(node, logger);
-      await node.writer.demote('shutdown');
+      await node.demote('shutdown');
       await node.stop();
       await control.close();
       await status.close();
@@ -108,21 +113,25 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
   return { node, stop };
 }
 
-/** A master hands leadership to the most caught-up healthy standby before stopping. */
+/**
+ * A master hands leadership to the most caught-up healthy standby before stopping: the same
+ * hand-over as the 'step-down' request (node/handover.ts), bounded by DAEMON_STOP_STEP_DOWN_MS,
+ * and without taking the writer role back when it fails (the node is stopping).
+ */
 async function handOver(node: ClusterNode, logger: Logger): Promise<void> {
-  const st = node.raft.status();
-  if (st.role !== 'leader') return;
-  const target = st.conf.voters.filter((v) => v !== st.id && node.peerUp.get(v) === true)
-    .sort((a, b) => (node.peerApplied.get(b) ?? 0) - (node.peerApplied.get(a) ?? 0))[0];
-  if (!target) { logger.warn({}, 'stopping as master with no healthy standby to hand over to'); return; }
-  await node.writer.suspendForStepDown();
-  node.raft.transferLeadership(target);
-  node.kick();
-  const start = performance.now();
-  while (performance.now() - start < DAEMON_STOP_STEP_DOWN_MS && node.raft.status().role === 'leader') {
-    await new Promise((r) => setTimeout(r, node.settings.tickMs));
+  if (node.view().role !== 'leader') return;
+  try {
+    const r = await node.stepDown({ timeoutMs: DAEMON_STOP_STEP_DOWN_MS, resumeOnFailure: false });
+    logger.info({ target: r.master, handedOver: true, elapsedMs: r.elapsedMs }, 'leadership handed over for shutdown');
+  } catch (e) {
+    const code = e instanceof OpError ? e.code : 'E_INTERNAL';
+    if (code === 'E_NOT_LEADER') return;
+    if (e instanceof OpError && e.details.noStandby === true) {
+      logger.warn({}, 'stopping as master with no healthy standby to hand over to');
+      return;
+    }
+    logger.warn({ code, err: (e as Error).message, handedOver: node.view().role !== 'leader' }, 'leadership hand-over for shutdown did not complete');
   }
-  logger.info({ target, handedOver: node.raft.status().role !== 'leader' }, 'leadership handed over for shutdown');
 }
 
 /** SNAPSHOT_EVERY_ENTRIES, or MDCLUSTERD_SNAPSHOT_EVERY_ENTRIES (a test knob: small values exercise snapshot transfer). */

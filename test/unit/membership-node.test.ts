@@ -194,13 +194,13 @@ describe('membership through the node shell', () => {
     const r = await w.request(master.id, { type: 'add-node', node: 'n5', address: address('n5'), timeoutMs: 2000 });
     expect(errorCode(r)).toBe('E_LEARNER_BEHIND');
     expect(master.node.raft.status().conf.learners).toEqual(['n5']);
-    const learnerRole = (n: SimNode): unknown => (statusJson(n.node).nodes as { id: string; role: string }[]).find((x) => x.id === 'n5')?.role;
+    const learnerRole = (n: SimNode): unknown => (statusJson(n.node.view()).nodes as { id: string; role: string }[]).find((x) => x.id === 'n5')?.role;
     expect(learnerRole(master)).toBe('down');
     const n5 = w.start('n5', ['n1', 'n2', 'n3', 'n5'], true);
     // /api/v1/status: a reachable learner is shown as one, on the master and on itself.
-    expect(await w.until(() => master.node.peerUp.get('n5') === true && n5.node.raft.status().role === 'learner', 2000)).toBe(true);
+    expect(await w.until(() => master.node.view().peers.get('n5')?.up === true && n5.node.raft.status().role === 'learner', 2000)).toBe(true);
     expect(learnerRole(master)).toBe('learner');
-    expect(statusJson(n5.node)).toMatchObject({ node: 'n5', role: 'learner', leader: master.id });
+    expect(statusJson(n5.node.view())).toMatchObject({ node: 'n5', role: 'learner', leader: master.id });
     const again = await w.request(master.id, { type: 'add-node', node: 'n5', address: address('n5') });
     expect(again).toMatchObject({ ok: true, result: { steps: ['promote'] } });
     expect(master.node.raft.status().conf.voters).toContain('n5');
@@ -248,7 +248,7 @@ describe('membership through the node shell', () => {
     const [a, b] = [...w.nodes.values()].filter((n) => n.id !== master.id);
     b.transport.cut = true;
     w.net.refresh();
-    await w.until(() => master.node.peerUp.get(b.id) === false, 1000);
+    await w.until(() => master.node.view().peers.get(b.id)?.up === false, 1000);
     const r = await w.request(master.id, { type: 'remove-node', node: a.id });
     expect(errorCode(r)).toBe('E_NO_QUORUM');
     expect(master.node.raft.status().conf.voters).toContain(a.id);

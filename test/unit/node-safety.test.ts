@@ -11,7 +11,7 @@ let world: World | null = null;
 afterEach(async () => { await world?.stopAll(); world = null; });
 
 describe('persist before send', () => {
-  // Guards node.ts handleReady: `await storage.save(...)` before the Ready's messages are sent.
+  // Guards ready-loop.ts handleReady: `await storage.save(...)` before the Ready's messages are sent.
   it('no Raft message leaves a node while the save of its Ready is not yet durable', async () => {
     const w = (world = new World());
     w.start(['n1', 'n2', 'n3']);

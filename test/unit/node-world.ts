@@ -18,7 +18,7 @@ import { SeededIds } from '../../daemon/src/md/sim/deps.js';
 import { MemoryDiskStore, MemoryDisks } from '../../daemon/src/md/sim/disk-store.js';
 import { SimMdDriver } from '../../daemon/src/md/sim/sim-driver.js';
 import type { MdDriver } from '../../daemon/src/md/driver.js';
-import type { PeerTransport, RaftStorage } from '../../daemon/src/node/deps.js';
+import type { CommandRunner, FatalHandler, PeerTransport, RaftStorage } from '../../daemon/src/node/deps.js';
 import { ClusterNode, type NodeSettings } from '../../daemon/src/node/node.js';
 import type { WriterSettings } from '../../daemon/src/node/writer.js';
 import { createPrng } from '../../daemon/src/raft/prng.js';
@@ -73,7 +73,14 @@ export interface WorldNode {
   saveHook: ((batch: Parameters<RaftStorage['save']>[0], inner: () => Promise<void>) => Promise<void>) | null;
 }
 
-export interface NodeOptions { writer?: Partial<WriterSettings>; raft?: Partial<NodeSettings['raft']> }
+export interface NodeOptions {
+  writer?: Partial<WriterSettings>;
+  raft?: Partial<NodeSettings['raft']>;
+  /** The node's fatal handler (default: the production one, which exits the process). */
+  fatal?: FatalHandler;
+  /** Runs the fence command (default: the production runner, execFile). */
+  commands?: CommandRunner;
+}
 
 export class World {
   readonly sched = new Scheduler(MAX_EVENTS, (w) => { throw new Error(w); });
@@ -136,7 +143,8 @@ export class World {
       raft: { electionTimeoutTicks: ELECTION_TICKS, heartbeatTicks: 2, leaseTicks: LEASE_TICKS, clockDriftBoundTicks: 2,
         maxInflightAppends: RAFT_MAX_INFLIGHT_APPENDS, maxEntriesPerAppend: RAFT_MAX_ENTRIES_PER_APPEND, checkQuorum: true, preVote: true, ...opts.raft },
       writer, writerLogFile: null, snapshotEveryEntries: 1000,
-    }, { clock: time, timers: time, logger: silentLogger, transport, storage, driver: this.observe(wn, sim), prng: createPrng(seed) });
+    }, { clock: time, timers: time, logger: silentLogger, transport, storage, driver: this.observe(wn, sim), prng: createPrng(seed),
+      fatal: opts.fatal, commands: opts.commands });
     this.nodes.set(id, wn);
     void wn.node.start();
   }

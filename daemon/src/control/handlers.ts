@@ -2,8 +2,9 @@
 // examine, subscribe, step-down, membership (add-node/remove-node: node/membership.ts), device
 // confirmation.
 // Owns: validation of each request's fields (with E_BAD_REQUEST naming the field) and the
-// translation of results and errors. Invariant: a request that fails validation reaches
-// neither Raft nor the md driver.
+// translation of results and errors. Invariants: a request that fails validation reaches
+// neither Raft nor the md driver; the node is read only through its read model (node.view(),
+// node/view.ts), and the step-down is the node's one hand-over (node/handover.ts).
 import { OpError } from '../common/errors.js';
 import { isNodeId, type NodeId } from '../common/types.js';
 import { parseCommand } from '../cluster/commands.js';
@@ -51,15 +52,16 @@ export function makeHandler({ node, seesDevice }: HandlerDeps): Handler {
       case 'state': {
         const local = field(req, 'local', optional(isBool), 'a boolean') ?? false;
         await node.readState({ local, timeoutMs: DEFAULT_TIMEOUT_MS });
+        const view = node.view();
         // The session table is the state machine's bookkeeping, not the admin's view: left out.
-        const { sessions: _sessions, ...state } = node.state;
-        return { status: statusJson(node), state, views: node.state.arrays.map(clusterArrayView) };
+        const { sessions: _sessions, ...state } = view.state;
+        return { status: statusJson(view), state, views: view.state.arrays.map(clusterArrayView) };
       }
       case 'mdstat': {
         const local = field(req, 'local', optional(isBool), 'a boolean') ?? false;
         if (local) return { text: await node.deps.driver.readMdstat() };
         await node.readState({ local: false, timeoutMs: DEFAULT_TIMEOUT_MS });
-        return { text: clusterMdstat(node) };
+        return { text: clusterMdstat(node.view()) };
       }
       case 'kernel': {
         const device = field(req, 'device', optional(isString), 'an md device name');
@@ -70,7 +72,10 @@ export function makeHandler({ node, seesDevice }: HandlerDeps): Handler {
       }
       case 'examine': return { superblock: await node.deps.driver.readSuperblock(field(req, 'path', isPath, 'an absolute device path')) };
       case 'subscribe': return subscribe(node, req.id, conn);
-      case 'step-down': return stepDown(node, field(req, 'to', optional((v): v is NodeId => isNodeId(v)), 'a node id'));
+      case 'step-down': {
+        const to = field(req, 'to', optional((v): v is NodeId => isNodeId(v)), 'a node id');
+        return node.stepDown({ to, timeoutMs: DEFAULT_TIMEOUT_MS, resumeOnFailure: true });
+      }
       case 'confirm': {
         const path = field(req, 'path', isPath, 'an absolute device path');
         if (!(await seesDevice(path))) throw new OpError('E_NO_SUCH_DEVICE', `${path} is not visible on node ${node.settings.id}`, { path });
@@ -116,34 +121,5 @@ function subscribe(node: ClusterNode, id: number, conn: ControlConnection): unkn
     if (!conn.push({ v: 1, id, event })) unsubscribe();
   });
   conn.onClose(unsubscribe);
-  return { subscribed: true, status: statusJson(node) };
-}
-
-async function stepDown(node: ClusterNode, to: NodeId | undefined): Promise<unknown> {
-  const st = node.raft.status();
-  if (st.role !== 'leader') throw new OpError('E_NOT_LEADER', `node ${st.id} is not the master (the master is ${node.state.master?.node ?? 'unknown'})`, { leader: st.lead });
-  const target = to ?? pickTarget(node);
-  if (!target) throw new OpError('E_TRANSFER_FAILED', 'no healthy standby to hand the master role to');
-  if (!st.conf.voters.includes(target) || target === st.id) throw new OpError('E_UNKNOWN_NODE', `${target} is not another voting node`);
-  if (node.peerUp.get(target) !== true) throw new OpError('E_TRANSFER_FAILED', `${target} is not reachable from the master; hand over to a healthy standby`);
-  const startMs = node.deps.clock.monoMs();
-  await node.writer.suspendForStepDown();
-  node.raft.transferLeadership(target);
-  node.kick();
-  for (;;) {
-    const m = node.state.master;
-    if (m && m.node === target && m.term > st.term) return { master: target, term: m.term, elapsedMs: Math.round(node.deps.clock.monoMs() - startMs) };
-    if (node.deps.clock.monoMs() - startMs > DEFAULT_TIMEOUT_MS) {
-      if (node.raft.status().role === 'leader') node.writer.resume();
-      throw new OpError('E_TRANSFER_FAILED', `${target} did not take over within ${DEFAULT_TIMEOUT_MS} ms`);
-    }
-    await new Promise<void>((res) => node.deps.timers.setTimeout(res, node.settings.tickMs));
-  }
-}
-
-function pickTarget(node: ClusterNode): NodeId | null {
-  const st = node.raft.status();
-  const candidates = st.conf.voters.filter((v) => v !== st.id && node.peerUp.get(v) === true);
-  candidates.sort((a, b) => (node.peerApplied.get(b) ?? 0) - (node.peerApplied.get(a) ?? 0));
-  return candidates[0] ?? null;
+  return { subscribed: true, status: statusJson(node.view()) };
 }

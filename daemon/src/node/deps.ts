@@ -1,10 +1,17 @@
-// The injected dependencies of the node shell: clock, timers, transport, storage, logger.
+// The injected dependencies of the node shell: clock, timers, transport, storage, logger, the
+// md driver, files (writer-log appends), the fence command runner and the fatal handler.
 // Owns: the seams that let the same node code run in production (real sockets, files, kernel)
-// and in tests/simulation (in-memory transport, simulated md driver, controllable clock).
-// Invariant: the node shell reaches the outside world only through these interfaces.
+// and in tests/simulation (in-memory transport, simulated md driver, controllable clock), and
+// the production implementations of the seams that have one here (system*).
+// Invariants: the node shell reaches the outside world only through these interfaces (this is
+// the one file of node/ that imports a Node built-in for effects; .dependency-cruiser.cjs);
+// a fatal error is named by its cause, never reported as a catch-all.
+import { execFile } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import type { NodeId } from '../common/types.js';
 import type { HostPort } from '../config/hostport.js';
-import type { Entry, HardState, RaftRestored, Snapshot } from '../raft/types.js';
+import type { MdDriver } from '../md/driver.js';
+import type { Entry, HardState, Prng, RaftRestored, Snapshot } from '../raft/types.js';
 
 export interface Clock {
   /** Monotonic milliseconds (never goes back). */
@@ -18,7 +25,8 @@ export interface Timers {
   setTimeout(fn: () => void, ms: number): { cancel(): void };
 }
 
-export type { Logger } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
+export type { Logger };
 
 export interface PeerTransport {
   start(): Promise<void>;
@@ -43,6 +51,63 @@ export interface RaftStorage {
   compact(index: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Synchronous appends: a line written before a kill -9 is kept (node/writer-log.ts). */
+export interface Files {
+  appendSync(path: string, text: string): void;
+}
+
+/** Runs an external command (the fence hook) with a timeout; resolves with its failure, if any. */
+export interface CommandRunner {
+  run(cmd: string, argv: string[], timeoutMs: number): Promise<{ ok: true } | { ok: false; message: string }>;
+}
+
+/**
+ * Why the node cannot go on. storage: a Raft write (save, snapshot, compaction) failed, so
+ * continuing could acknowledge what is not durable. invariant: applying a committed entry
+ * threw (a bug in the state machine): the replicas may no longer agree. (md failures are not
+ * fatal here: a failed demotion climbs the writer's escalation ladder, node/writer.ts.)
+ */
+export type FatalCause = 'storage' | 'invariant';
+
+/** Called once the node cannot continue; production logs and exits (exit code by cause). */
+export type FatalHandler = (cause: FatalCause, err: Error) => void;
+
+export interface NodeDeps {
+  clock: Clock;
+  timers: Timers;
+  logger: Logger;
+  transport: PeerTransport;
+  storage: RaftStorage;
+  driver: MdDriver;
+  prng: Prng;
+  /** Default systemFiles. */
+  files?: Files;
+  /** Default systemCommands. */
+  commands?: CommandRunner;
+  /** Default exitOnFatal(logger). */
+  fatal?: FatalHandler;
+}
+
+/** sysexits.h codes, one per cause: a supervisor (and a reader of the exit status) tells them apart. */
+export const FATAL_EXIT_CODES: Readonly<Record<FatalCause, number>> = { storage: 74, invariant: 70 };
+
+export function exitOnFatal(logger: Logger): FatalHandler {
+  return (cause, err) => {
+    logger.error({ cause, err: err.message, code: FATAL_EXIT_CODES[cause] }, `fatal (${cause}): stopping the process`);
+    process.exit(FATAL_EXIT_CODES[cause]);
+  };
+}
+
+export const systemFiles: Files = {
+  appendSync: (path, text) => appendFileSync(path, text),
+};
+
+export const systemCommands: CommandRunner = {
+  run: (cmd, argv, timeoutMs) => new Promise((resolve) => {
+    execFile(cmd, argv, { timeout: timeoutMs }, (err) => resolve(err ? { ok: false, message: err.message } : { ok: true }));
+  }),
+};
 
 export const systemClock: Clock = {
   monoMs: () => performance.now(),

@@ -4,8 +4,8 @@
 // Invariants:
 // - Array and membership events come only from applied log entries, keyed by the Raft index:
 //   every node derives the same events with the same keys, so a monitor raises each once,
-//   whichever node it watches. node.ts calls capture() right before applying an entry, so an
-//   event compares the array exactly before and after that entry.
+//   whichever node it watches. The Ready loop (ready-loop.ts) calls capture() right before
+//   applying an entry, so an event compares the array exactly before and after that entry.
 // - Peer-health events are this node's own observation (a partition is seen differently on
 //   each side); their keys carry this node's id and a sequence number, so each occurrence is
 //   raised once by a monitor of this node. Only transitions between known states raise them.

@@ -17,14 +17,42 @@
 // - A removal that would leave fewer reachable voters than a quorum is refused (E_NO_QUORUM)
 //   unless forced.
 // - Every wait is bounded by the request's deadline.
+// - It reaches the rest of the node only through MembershipHooks.
 import { OpError, type ErrorCode } from '../common/errors.js';
 import { MEMBERSHIP_PROMOTE_POLL_TICKS, RAFT_PROMOTE_MAX_LAG_ENTRIES } from '../common/limits.js';
 import type { NodeId } from '../common/types.js';
 import type { Command } from '../cluster/commands.js';
+import type { ClusterState } from '../cluster/types.js';
 import { formatHostPort, parseHostPort } from '../config/hostport.js';
 import { isLearner, isMember, isVoter } from '../raft/conf.js';
-import type { ConfChange, ConfState } from '../raft/types.js';
-import type { ClusterNode } from './node.js';
+import type { ConfChange, ConfState, RaftStatus } from '../raft/types.js';
+import type { Clock, Logger, Timers } from './deps.js';
+import type { SubmitOptions } from './requests.js';
+import type { ProposalOutcome } from './waiters.js';
+
+/** What a membership change needs from the rest of the node: narrow, one way. */
+export interface MembershipHooks {
+  raftStatus(): RaftStatus;
+  state(): ClusterState;
+  /** Proposes a conf change to Raft and kicks the Ready loop; on success, the entry's index. */
+  proposeConfChange(cc: ConfChange): { ok: true; index: number } | { ok: false; code: ErrorCode };
+  propose(cmd: Command, opts: SubmitOptions): Promise<ProposalOutcome>;
+  waitApplied(index: number, timeoutMs: number): Promise<void>;
+  peerUp(id: NodeId): boolean;
+  /** The applied index `id` last gossiped. */
+  peerApplied(id: NodeId): number | undefined;
+  peerAddress(id: NodeId): string | null;
+  /** The planned hand-off of the writer role (node/writer.ts suspendForStepDown / resume). */
+  suspendWriter(): Promise<void>;
+  resumeWriter(): void;
+}
+
+export interface MembershipDeps {
+  clock: Clock;
+  timers: Timers;
+  logger: Logger;
+  tickMs: number;
+}
 
 export interface AddNodeResult {
   node: NodeId;
@@ -52,7 +80,7 @@ export class Membership {
   /** Invariant: non-null exactly while an add-node/remove-node runs on this node. */
   private running: string | null = null;
 
-  constructor(private readonly node: ClusterNode) {}
+  constructor(private readonly hooks: MembershipHooks, private readonly deps: MembershipDeps) {}
 
   /** Adds `id` at `address` as a voter (see the file invariants). */
   addNode(id: NodeId, address: string, timeoutMs: number): Promise<AddNodeResult> {
@@ -81,10 +109,10 @@ export class Membership {
     const startMs = this.nowMs();
     const deadline = startMs + timeoutMs;
     this.requireLeader();
-    const clash = this.node.state.nodes.find((n) => n.id !== id && sameAddress(n.address, address));
+    const clash = this.hooks.state().nodes.find((n) => n.id !== id && sameAddress(n.address, address));
     if (clash) throw new OpError('E_INVALID_ARGUMENT', `${address} is already the address of node ${clash.id}`, { node: clash.id });
     const steps: AddNodeResult['steps'] = [];
-    const record = this.node.state.nodes.find((n) => n.id === id);
+    const record = this.hooks.state().nodes.find((n) => n.id === id);
     if (record?.address !== address) {
       await this.proposeCommand({ op: 'node-add', node: id, address }, deadline);
       steps.push('node-add');
@@ -94,13 +122,13 @@ export class Membership {
       await this.confChange({ type: 'add-learner', node: id }, deadline);
       steps.push('add-learner');
       learnerSinceMs = this.nowMs();
-      this.node.deps.logger.info({ node: id, address }, 'membership: learner added; waiting for it to catch up');
+      this.deps.logger.info({ node: id, address }, 'membership: learner added; waiting for it to catch up');
     }
     if (isLearner(this.conf(), id)) {
       await this.waitCaughtUp(id, deadline);
       await this.confChange({ type: 'promote', node: id }, deadline);
       steps.push('promote');
-      this.node.deps.logger.info({ node: id, catchUpMs: Math.round(this.nowMs() - learnerSinceMs) }, 'membership: learner promoted to voter');
+      this.deps.logger.info({ node: id, catchUpMs: Math.round(this.nowMs() - learnerSinceMs) }, 'membership: learner promoted to voter');
     }
     return { node: id, address, role: 'voter', steps, catchUpMs: Math.round(this.nowMs() - learnerSinceMs), elapsedMs: Math.round(this.nowMs() - startMs) };
   }
@@ -110,8 +138,8 @@ export class Membership {
     const deadline = startMs + timeoutMs;
     this.requireLeader();
     const conf = this.conf();
-    const self = this.node.settings.id;
-    const hasRecord = this.node.state.nodes.some((n) => n.id === id);
+    const self = this.hooks.raftStatus().id;
+    const hasRecord = this.hooks.state().nodes.some((n) => n.id === id);
     if (!isMember(conf, id) && !hasRecord) throw new OpError('E_UNKNOWN_NODE', `${id} is not a member of this cluster`, { node: id });
     if (isVoter(conf, id) && conf.voters.length === 1) throw new OpError('E_INVALID_STATE', `${id} is the last voter; a cluster cannot remove its last voter`);
     if (isVoter(conf, id) && !force) this.checkQuorumAfter(conf, id);
@@ -121,19 +149,19 @@ export class Membership {
       await this.confChange({ type: 'remove', node: id }, deadline);
       steps.push('conf-remove');
     }
-    if (this.node.state.nodes.some((n) => n.id === id)) {
+    if (this.hooks.state().nodes.some((n) => n.id === id)) {
       await this.proposeCommand({ op: 'node-remove', node: id }, deadline);
       steps.push('node-remove');
     }
-    this.node.deps.logger.info({ node: id, steps }, 'membership: node removed');
+    this.deps.logger.info({ node: id, steps }, 'membership: node removed');
     return { node: id, steps, handedOver: false, elapsedMs: Math.round(this.nowMs() - startMs) };
   }
 
   /** The master removes itself: planned demotion first, then the record, then the conf entry. */
   private async removeSelf(hasRecord: boolean, steps: RemoveNodeResult['steps'], startMs: number, deadline: number): Promise<RemoveNodeResult> {
-    const self = this.node.settings.id;
-    this.node.deps.logger.warn({ node: self }, 'membership: the master removes itself; giving up the writer role first');
-    await this.node.writer.suspendForStepDown();
+    const self = this.hooks.raftStatus().id;
+    this.deps.logger.warn({ node: self }, 'membership: the master removes itself; giving up the writer role first');
+    await this.hooks.suspendWriter();
     try {
       if (hasRecord) {
         await this.proposeCommand({ op: 'node-remove', node: self }, deadline);
@@ -142,15 +170,15 @@ export class Membership {
       await this.confChange({ type: 'remove', node: self }, deadline);
       steps.push('conf-remove');
     } catch (e) {
-      if (this.node.raft.status().role === 'leader') this.node.writer.resume();
+      if (this.hooks.raftStatus().role === 'leader') this.hooks.resumeWriter();
       throw e;
     }
     // The core steps down once the removal is committed (raft/leader-state.ts).
-    while (this.node.raft.status().role === 'leader') {
+    while (this.hooks.raftStatus().role === 'leader') {
       if (this.nowMs() > deadline) throw new OpError('E_TIMEOUT', `${self} is removed but still leads; it steps down at its next commit`);
       await this.sleepTicks(1);
     }
-    this.node.deps.logger.warn({ node: self }, 'membership: this node removed itself from the cluster and handed leadership over; stop it');
+    this.deps.logger.warn({ node: self }, 'membership: this node removed itself from the cluster and handed leadership over; stop it');
     return { node: self, steps, handedOver: true, elapsedMs: Math.round(this.nowMs() - startMs) };
   }
 
@@ -163,11 +191,11 @@ export class Membership {
   private async waitCaughtUp(id: NodeId, deadline: number): Promise<void> {
     for (;;) {
       this.requireLeader();
-      const applied = this.node.peerApplied.get(id);
-      const commit = this.node.raft.status().commit;
-      if (this.node.peerUp.get(id) === true && applied !== undefined && applied + RAFT_PROMOTE_MAX_LAG_ENTRIES >= commit) return;
+      const applied = this.hooks.peerApplied(id);
+      const commit = this.hooks.raftStatus().commit;
+      if (this.hooks.peerUp(id) && applied !== undefined && applied + RAFT_PROMOTE_MAX_LAG_ENTRIES >= commit) return;
       if (this.nowMs() + this.pollMs() > deadline) {
-        throw new OpError('E_LEARNER_BEHIND', `promote ${id}: ${id} has not caught up with the log in time (${this.node.peerUp.get(id) === true ? `applied ${applied ?? 'unknown'} of ${commit}` : 'its link is down'}); it stays a learner and keeps catching up: run add-node again to promote it, or remove-node to drop it`,
+        throw new OpError('E_LEARNER_BEHIND', `promote ${id}: ${id} has not caught up with the log in time (${this.hooks.peerUp(id) ? `applied ${applied ?? 'unknown'} of ${commit}` : 'its link is down'}); it stays a learner and keeps catching up: run add-node again to promote it, or remove-node to drop it`,
           { node: id, change: 'promote', applied: applied ?? null, commit });
       }
       await this.sleepTicks(MEMBERSHIP_PROMOTE_POLL_TICKS);
@@ -176,9 +204,9 @@ export class Membership {
 
   /** Refuses a removal after which the reachable voters are not a majority of the voters left. */
   private checkQuorumAfter(conf: ConfState, id: NodeId): void {
-    const self = this.node.settings.id;
+    const self = this.hooks.raftStatus().id;
     const after = conf.voters.filter((v) => v !== id);
-    const live = after.filter((v) => v === self || this.node.peerUp.get(v) === true);
+    const live = after.filter((v) => v === self || this.hooks.peerUp(v));
     if (live.length * 2 <= after.length) {
       throw new OpError('E_NO_QUORUM', `after removing ${id} only ${live.length} of the ${after.length} remaining voters are reachable, not a quorum (--force removes it anyway)`,
         { remaining: after, reachable: live });
@@ -192,11 +220,10 @@ export class Membership {
   private async confChange(cc: ConfChange, deadline: number): Promise<void> {
     for (;;) {
       this.requireLeader();
-      const r = this.node.raft.proposeConfChange(cc);
+      const r = this.hooks.proposeConfChange(cc);
       if (r.ok) {
-        const index = this.node.raft.status().lastIndex;
-        this.node.kick();
-        await this.node.waitApplied(index, Math.max(1, deadline - this.nowMs()));
+        const index = r.index;
+        await this.hooks.waitApplied(index, Math.max(1, deadline - this.nowMs()));
         if (!confReflects(this.conf(), cc)) {
           throw new OpError('E_PROPOSAL_DROPPED', `the ${cc.type} of ${cc.node} at index ${index} was not kept (leadership changed); run the request again`, { index });
         }
@@ -209,37 +236,37 @@ export class Membership {
   }
 
   private async proposeCommand(cmd: Command, deadline: number): Promise<void> {
-    const out = await this.node.propose(cmd, { timeoutMs: Math.max(1, deadline - this.nowMs()) });
+    const out = await this.hooks.propose(cmd, { timeoutMs: Math.max(1, deadline - this.nowMs()) });
     if (!out.ok) throw new OpError(out.code, out.message, { index: out.index });
   }
 
   private requireLeader(): void {
-    const st = this.node.raft.status();
+    const st = this.hooks.raftStatus();
     if (st.role === 'leader') return;
-    const master = this.node.state.master?.node ?? st.lead;
+    const master = this.hooks.state().master?.node ?? st.lead;
     const where = master === null ? 'no master is known right now' : `run it on the master ${master}${this.addressOf(master)}`;
     throw new OpError('E_NOT_LEADER', `node ${st.id} is not the master: ${where}`, { leader: st.lead, master });
   }
 
   private addressOf(id: NodeId): string {
-    const a = this.node.state.nodes.find((n) => n.id === id)?.address ?? this.node.peers.address(id);
+    const a = this.hooks.state().nodes.find((n) => n.id === id)?.address ?? this.hooks.peerAddress(id);
     return a === null ? '' : ` (${a})`;
   }
 
   private conf(): ConfState {
-    return this.node.raft.status().conf;
+    return this.hooks.raftStatus().conf;
   }
 
   private nowMs(): number {
-    return this.node.deps.clock.monoMs();
+    return this.deps.clock.monoMs();
   }
 
   private pollMs(): number {
-    return this.node.settings.tickMs * MEMBERSHIP_PROMOTE_POLL_TICKS;
+    return this.deps.tickMs * MEMBERSHIP_PROMOTE_POLL_TICKS;
   }
 
   private sleepTicks(ticks: number): Promise<void> {
-    return new Promise<void>((res) => { this.node.deps.timers.setTimeout(res, this.node.settings.tickMs * ticks); });
+    return new Promise<void>((res) => { this.deps.timers.setTimeout(res, this.deps.tickMs * ticks); });
   }
 }
 

@@ -3,11 +3,10 @@
 // that no two intervals overlap; /api/v1/status exposes the recent intervals.
 // Invariants: an interval opens BEFORE the call that makes an array writable and closes AFTER
 // the call that makes it read-only returned, so the logged interval always covers the real one;
-// the file is appended synchronously so a kill -9 loses nothing already logged; the in-memory
+// the file is appended synchronously (Files.appendSync, injected) so a kill -9 loses nothing already logged; the in-memory
 // list holds at most WRITER_LOG_MAX_INTERVALS intervals.
-import { appendFileSync } from 'node:fs';
 import { WRITER_LOG_MAX_INTERVALS } from '../common/limits.js';
-import type { Clock } from './deps.js';
+import { systemFiles, type Clock, type Files } from './deps.js';
 
 export interface WriterInterval {
   device: string;
@@ -24,12 +23,12 @@ export class WriterLog {
   /** Invariant: at most one open interval per device; length <= WRITER_LOG_MAX_INTERVALS. */
   private readonly intervals: WriterInterval[] = [];
   /** Appends a "start" record: a node that ran always has a non-empty log (tests refuse a missing one). */
-  constructor(private readonly clock: Clock, private readonly file: string | null) {
+  constructor(private readonly clock: Clock, private readonly file: string | null, private readonly files: Files = systemFiles) {
     this.append({ event: 'start', wallMs: clock.wallMs(), monoMs: clock.monoMs() });
   }
 
   private append(rec: Record<string, unknown>): void {
-    if (this.file) appendFileSync(this.file, JSON.stringify(rec) + '\n');
+    if (this.file) this.files.appendSync(this.file, JSON.stringify(rec) + '\n');
   }
   isOpen(device: string): boolean {
     return this.intervals.some((i) => i.device === device && i.endWallMs === null);

@@ -6,12 +6,17 @@
 //   demotion starts before the lease ends (the margin covers the STOP_ARRAY_RO call).
 // - The fencing token is the Raft term; a master entry is proposed once per term (retried).
 // - Demotion failure is escalated as configured (stop-array | reboot | none), always loudly.
-import { execFile } from 'node:child_process';
-import type { Sectors } from '../common/types.js';
-import type { CheckpointAction } from '../cluster/types.js';
-import type { SoftState } from '../raft/types.js';
-import type { NodeDeps, ClusterNode } from './node.js';
+// - The writer reaches the rest of the node only through WriterHooks, the md driver, the
+//   writer log and the injected fence command runner (deps.ts).
+import type { NodeId, Sectors } from '../common/types.js';
+import type { Command } from '../cluster/commands.js';
+import type { CheckpointAction, ClusterState } from '../cluster/types.js';
+import type { ClusterEvent } from '../control/protocol.js';
+import type { MdDriver } from '../md/driver.js';
+import type { RaftStatus, SoftState } from '../raft/types.js';
+import type { Clock, CommandRunner, Logger } from './deps.js';
 import { readOrNull } from './reconcile.js';
+import type { WriterLog } from './writer-log.js';
 
 export interface WriterSettings {
   demoteMarginTicks: number;
@@ -25,6 +30,30 @@ export interface WriterSettings {
   unconfirmedGraceMs: number;
   /** Production: sync + sysrq reboot; tests: exit the process. */
   reboot: () => void;
+}
+
+/** What the writer role needs from the rest of the node: narrow, one way. */
+export interface WriterHooks {
+  /** Replays missed Raft ticks (node/ready-loop.ts syncTicks) before a lease decision. */
+  syncTicks(): void;
+  raftStatus(): RaftStatus;
+  leaseValid(): boolean;
+  state(): ClusterState;
+  /** `node` gossiped in `term` or later that it holds no writable array (node/gossip.ts). */
+  saidNoneWritable(node: string, term: number): boolean;
+  /** Fire-and-forget proposal through the request path. */
+  propose(cmd: Command): void;
+  requestReconcile(): void;
+  emit(event: Omit<ClusterEvent, 'node' | 'timeMs'>): void;
+  /** Every configured member with its address (node settings). */
+  configuredPeers(): readonly { id: NodeId; address: string }[];
+}
+
+export interface WriterDeps {
+  clock: Clock;
+  logger: Logger;
+  driver: MdDriver;
+  commands: CommandRunner;
 }
 
 const CHECKPOINT_MIN_INTERVAL_MS = 100;
@@ -47,16 +76,16 @@ export class WriterRole {
   private suspendedTerm = -1;
   fenceActions = 0;
 
-  constructor(private readonly node: ClusterNode, private readonly s: WriterSettings, private readonly deps: NodeDeps) {}
+  constructor(private readonly hooks: WriterHooks, private readonly writerLog: WriterLog, private readonly s: WriterSettings, private readonly deps: WriterDeps) {}
 
   /** Lease-guarded writer check; cheap, called on every tick and by every plan. */
   isWriter(): boolean {
-    this.node.syncTicks();
-    const st = this.node.raft.status();
-    if (st.role !== 'leader' || !this.node.raft.leaseValid() || st.leaseEndTick === null) return false;
+    this.hooks.syncTicks();
+    const st = this.hooks.raftStatus();
+    if (st.role !== 'leader' || !this.hooks.leaseValid() || st.leaseEndTick === null) return false;
     if (st.leaseEndTick - st.nowTick < this.s.demoteMarginTicks) return false;
     if (this.suspendedTerm === st.term) return false;
-    const m = this.node.state.master;
+    const m = this.hooks.state().master;
     if (m === null || m.node !== st.id || m.term !== st.term) return false;
     return this.previousMasterClear(st.term);
   }
@@ -69,17 +98,15 @@ export class WriterRole {
    */
   private previousMasterClear(term: number): boolean {
     const old = this.previousMaster;
-    if (old === null || old === this.node.settings.id) return true;
+    if (old === null || old === this.hooks.raftStatus().id) return true;
     if (this.saidNoneWritable(old, term)) return true;
     if (this.fencedFor === `${old}:${term}`) return true;
     if (this.s.fenceRequired) return false;
     return this.deps.clock.monoMs() - this.claimMonoMs >= this.s.unconfirmedGraceMs;
   }
 
-  /** `node` told us (gossip) in `term` or later that it holds no writable array. */
   private saidNoneWritable(node: string, term: number): boolean {
-    const said = this.node.peerWritable.get(node);
-    return said !== undefined && said.term >= term && said.writableCount === 0;
+    return this.hooks.saidNoneWritable(node, term);
   }
 
   onSoftState(ss: SoftState): void {
@@ -89,7 +116,7 @@ export class WriterRole {
 
   onTick(): void {
     this.check();
-    if (this.node.raft.status().role === 'leader') this.maybeClaim();
+    if (this.hooks.raftStatus().role === 'leader') this.maybeClaim();
     const now = this.deps.clock.monoMs();
     if (this.writerNow && now - this.lastSampleMs >= CHECKPOINT_MIN_INTERVAL_MS) {
       this.lastSampleMs = now;
@@ -104,7 +131,7 @@ export class WriterRole {
    * process keeps its TCP connections up).
    */
   private maybeFence(): void {
-    const st = this.node.raft.status();
+    const st = this.hooks.raftStatus();
     const old = this.previousMaster;
     if (st.role !== 'leader' || this.claimedTerm !== st.term || old === null || old === st.id || this.fencing) return;
     if (this.s.fenceCommand.length === 0 || this.fencedFor === `${old}:${st.term}`) return;
@@ -117,18 +144,18 @@ export class WriterRole {
     this.maybeFence();
     const w = this.isWriter();
     if (w === this.writerNow) {
-      if (!w && this.node.writerLog.openDevices().length > 0 && !this.demoting) void this.demote('not writer');
+      if (!w && this.writerLog.openDevices().length > 0 && !this.demoting) void this.demote('not writer');
       return;
     }
     this.writerNow = w;
-    this.deps.logger.info({ writer: w, term: this.node.raft.status().term }, w ? 'writer role gained' : 'writer role lost');
+    this.deps.logger.info({ writer: w, term: this.hooks.raftStatus().term }, w ? 'writer role gained' : 'writer role lost');
     if (!w) void this.demote('lease or leadership lost');
-    this.node.reconciler.request();
+    this.hooks.requestReconcile();
   }
 
   /** Planned handoff: give up the writer role for this term and demote, before the transfer. */
   async suspendForStepDown(): Promise<void> {
-    this.suspendedTerm = this.node.raft.status().term;
+    this.suspendedTerm = this.hooks.raftStatus().term;
     this.check();
     await this.demote('step-down');
   }
@@ -144,10 +171,10 @@ export class WriterRole {
     if (this.demoting) return;
     this.demoting = true;
     try {
-      for (const device of this.node.writerLog.openDevices()) {
+      for (const device of this.writerLog.openDevices()) {
         try {
           await this.deps.driver.setReadOnly(device);
-          this.node.writerLog.close(device, reason);
+          this.writerLog.close(device, reason);
         } catch (e) {
           await this.escalate(device, e as Error);
         }
@@ -161,11 +188,11 @@ export class WriterRole {
     this.fenceActions++;
     const action = this.s.fenceAction;
     this.deps.logger.error({ device, err: err.message, fenceAction: action }, 'DEMOTION FAILED: the array could not be switched read-only');
-    this.node.events.emit({ key: `fence:${this.node.raft.status().term}:${device}`, name: 'FenceAction', device: `/dev/${device}`, component: null, detail: `${action}: ${err.message}` });
+    this.hooks.emit({ key: `fence:${this.hooks.raftStatus().term}:${device}`, name: 'FenceAction', device: `/dev/${device}`, component: null, detail: `${action}: ${err.message}` });
     if (action === 'stop-array') {
       try {
         await this.deps.driver.stop(device);
-        this.node.writerLog.close(device, 'fence stop-array');
+        this.writerLog.close(device, 'fence stop-array');
       } catch (e) {
         this.deps.logger.error({ device, err: (e as Error).message }, 'fence stop-array failed too; rebooting');
         this.s.reboot();
@@ -176,8 +203,8 @@ export class WriterRole {
   }
 
   private maybeClaim(): void {
-    const st = this.node.raft.status();
-    const m = this.node.state.master;
+    const st = this.hooks.raftStatus();
+    const m = this.hooks.state().master;
     if (m && m.node === st.id && m.term === st.term) return;
     if (this.claimedTerm === st.term && st.nowTick - this.claimTick < 20) return;
     if (this.claimedTerm !== st.term) {
@@ -186,26 +213,23 @@ export class WriterRole {
     }
     this.claimedTerm = st.term;
     this.claimTick = st.nowTick;
-    this.node.proposeInternal({ op: 'master', node: st.id, term: st.term });
+    this.hooks.propose({ op: 'master', node: st.id, term: st.term });
   }
 
   private runFence(old: string, term: number): Promise<void> {
     this.fencing = true;
     const [cmd, ...args] = this.s.fenceCommand;
-    return new Promise((resolve) => {
-      // "{node}" in an argument is replaced by the fenced node's id; without one, the id is appended.
-      const argv = args.some((a) => a.includes('{node}')) ? args.map((a) => a.replaceAll('{node}', old)) : [...args, old];
-      execFile(cmd, argv, { timeout: this.s.fenceTimeoutMs }, (err) => {
-        this.fencing = false;
-        if (err) {
-          this.deps.logger.error({ old, err: err.message }, 'fence command failed');
-        } else {
-          this.fencedFor = `${old}:${term}`;
-          this.deps.logger.warn({ old }, 'fenced the previous master');
-        }
-        this.node.events.emit({ key: `fence-hook:${term}`, name: 'FenceAction', device: null, component: null, detail: `fence ${old}: ${err ? 'failed' : 'ok'}` });
-        resolve();
-      });
+    // "{node}" in an argument is replaced by the fenced node's id; without one, the id is appended.
+    const argv = args.some((a) => a.includes('{node}')) ? args.map((a) => a.replaceAll('{node}', old)) : [...args, old];
+    return this.deps.commands.run(cmd, argv, this.s.fenceTimeoutMs).then((r) => {
+      this.fencing = false;
+      if (!r.ok) {
+        this.deps.logger.error({ old, err: r.message }, 'fence command failed');
+      } else {
+        this.fencedFor = `${old}:${term}`;
+        this.deps.logger.warn({ old }, 'fenced the previous master');
+      }
+      this.hooks.emit({ key: `fence-hook:${term}`, name: 'FenceAction', device: null, component: null, detail: `fence ${old}: ${r.ok ? 'ok' : 'failed'}` });
     });
   }
 
@@ -216,19 +240,19 @@ export class WriterRole {
    * removed node (no longer in the Raft membership) is not recorded again.
    */
   private ensureNodes(): void {
-    const known = new Set(this.node.state.nodes.map((n) => n.id as string));
-    const conf = this.node.raft.status().conf;
+    const known = new Set(this.hooks.state().nodes.map((n) => n.id as string));
+    const conf = this.hooks.raftStatus().conf;
     const members = new Set<string>([...conf.voters, ...conf.learners]);
-    for (const p of this.node.settings.peers) {
-      if (!known.has(p.id) && members.has(p.id)) this.node.proposeInternal({ op: 'node-add', node: p.id, address: p.address });
+    for (const p of this.hooks.configuredPeers()) {
+      if (!known.has(p.id) && members.has(p.id)) this.hooks.propose({ op: 'node-add', node: p.id, address: p.address });
     }
   }
 
   /** Records resync/recovery progress as Raft entries (rate-bounded, >= every interval or 1 %). */
   private async sampleCheckpoints(): Promise<void> {
-    const term = this.node.raft.status().term;
-    for (const device of this.node.writerLog.openDevices()) {
-      const rec = this.node.state.arrays.find((a) => a.device === device);
+    const term = this.hooks.raftStatus().term;
+    for (const device of this.writerLog.openDevices()) {
+      const rec = this.hooks.state().arrays.find((a) => a.device === device);
       const k = await readOrNull(this.deps.driver, device);
       if (!rec || !k) continue;
       const act = k.syncAction;
@@ -238,7 +262,7 @@ export class WriterRole {
       if (action === 'idle' || !k.syncCompleted) {
         if (rec.sync.action !== 'idle') {
           const total = rec.sync.totalSectors;
-          this.node.proposeInternal({ op: 'checkpoint', device, term, action: 'idle', doneSectors: total, totalSectors: total, speedKiBps: 0 });
+          this.hooks.propose({ op: 'checkpoint', device, term, action: 'idle', doneSectors: total, totalSectors: total, speedKiBps: 0 });
           this.lastCheckpointMs.set(device, now);
         }
         continue;
@@ -248,7 +272,7 @@ export class WriterRole {
       const changedAction = rec.sync.action !== action || rec.sync.totalSectors !== totalSectors;
       const due = now - last >= this.s.checkpointIntervalMs || Math.abs(doneSectors - rec.sync.doneSectors) >= step;
       if ((changedAction || due) && doneSectors !== rec.sync.doneSectors) {
-        this.node.proposeInternal({ op: 'checkpoint', device, term, action, doneSectors: doneSectors as Sectors, totalSectors: totalSectors as Sectors, speedKiBps: k.syncSpeedKiBps });
+        this.hooks.propose({ op: 'checkpoint', device, term, action, doneSectors: doneSectors as Sectors, totalSectors: totalSectors as Sectors, speedKiBps: k.syncSpeedKiBps });
         this.lastCheckpointMs.set(device, now);
       }
     }

@@ -7,9 +7,9 @@
 // Invariant: every monkey-patch is undone in afterEach, so no other test sees it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLUSTER_SIM_TRACE_PRINT_EVENTS } from '../../lib/limits.js';
-import { ClusterNode } from '../../../daemon/src/node/node.js';
+import { ReadyLoop } from '../../../daemon/src/node/ready-loop.js';
 import { Reconciler } from '../../../daemon/src/node/reconcile.js';
-import { WriterRole } from '../../../daemon/src/node/writer.js';
+import { WriterRole, type WriterHooks } from '../../../daemon/src/node/writer.js';
 import { formatEvent } from '../trace.js';
 import { DEFAULT_CLIENTS, parseClusterCli, UsageError } from './cli.js';
 import { SimRaftStorage } from './raft-storage.js';
@@ -131,9 +131,9 @@ describe('cluster simulator', () => {
   it('catches two writable kernels when the writer role ignores the lease', async () => {
     // Broken variant: any leader whose master entry is applied writes, lease or not.
     patch(WriterRole.prototype, 'isWriter', function (this: unknown) {
-      const node = (this as { node: ClusterNode }).node;
-      const st = node.raft.status();
-      const m = node.state.master;
+      const hooks = (this as { hooks: WriterHooks }).hooks;
+      const st = hooks.raftStatus();
+      const m = hooks.state().master;
       return st.role === 'leader' && m !== null && m.node === st.id && m.term === st.term;
     });
     const r = await firstViolation('single-writer', BROKEN_SEEDS);
@@ -151,12 +151,12 @@ describe('cluster simulator', () => {
 
   it('catches a node whose applied state diverges', async () => {
     // Broken variant: n2 applies every cluster command, then flips adminReadOnly of md0.
-    const applyOne = (ClusterNode.prototype as unknown as { applyOne: (...args: unknown[]) => boolean }).applyOne;
-    patch(ClusterNode.prototype, 'applyOne', function (this: unknown, ...args: unknown[]) {
-      const node = this as ClusterNode;
-      const out = applyOne.apply(node, args);
-      const md0 = node.state.arrays.find((a) => a.device === 'md0');
-      if (node.settings.id === 'n2' && md0 !== undefined) md0.adminReadOnly = !md0.adminReadOnly;
+    const applyOne = (ReadyLoop.prototype as unknown as { applyOne: (...args: unknown[]) => boolean }).applyOne;
+    patch(ReadyLoop.prototype, 'applyOne', function (this: unknown, ...args: unknown[]) {
+      const loop = this as ReadyLoop;
+      const out = applyOne.apply(loop, args);
+      const md0 = loop.state.arrays.find((a) => a.device === 'md0');
+      if (loop.id === 'n2' && md0 !== undefined) md0.adminReadOnly = !md0.adminReadOnly;
       return out;
     });
     const r = await firstViolation('applied-prefix', 3);

@@ -1,0 +1,289 @@
+// The Ready loop: the one part of the node shell that talks to Raft storage and the peer
+// transport. Owns: the Raft core (RawNode), the applied ClusterState, Raft time (ticks), peer
+// frames in and out (node/peers.ts keeps the transport's peer set), and the Ready batches.
+// Invariants:
+// - Ready batches are handled one at a time, in order: persist (fsync when mustSync), then
+//   send, then apply, then advance (etcd's rules; see raft/types.ts); the hooks that follow
+//   an apply (sessions, waiters, gossip, snapshot, reconcile) run after advance, in that order.
+// - The ClusterState is changed only by applying committed entries (cluster/apply.ts) or by
+//   installing a snapshot once it is durable.
+// - Input from peers is decoded and validated before it reaches Raft; bad frames are counted.
+// - A storage failure or an apply that throws stops the loop and goes to the fatal handler,
+//   named by its cause (storage, invariant): continuing could acknowledge what is not durable.
+import type { NodeId } from '../common/types.js';
+import { MEMBERSHIP_PEER_LINGER_ELECTIONS, RAFT_MAX_CATCHUP_TICKS } from '../common/limits.js';
+import { applyEntry, type ApplyResult } from '../cluster/apply.js';
+import { decodeCommand } from '../cluster/commands.js';
+import type { SessionRef } from '../cluster/sessions.js';
+import { emptyClusterState, type ClusterState } from '../cluster/types.js';
+import { decodeMessage, encodeMessage } from '../raft/codec.js';
+import { decodeConfChange } from '../raft/codec-conf.js';
+import { RawNode } from '../raft/rawnode.js';
+import type { Entry, Prng, RaftConfig, Ready, SoftState } from '../raft/types.js';
+import type { Clock, FatalCause, FatalHandler, Logger, PeerTransport, RaftStorage } from './deps.js';
+import type { ClusterEvents } from './events.js';
+import { PeerDirectory } from './peers.js';
+
+const FRAME_RAFT = 1;
+const FRAME_GOSSIP = 2;
+
+export interface ReadyLoopSettings {
+  id: NodeId;
+  peers: { id: NodeId; address: string }[];
+  join?: boolean;
+  tickMs: number;
+  raft: Omit<RaftConfig, 'id'>;
+  snapshotEveryEntries: number;
+}
+
+export interface ReadyLoopDeps {
+  clock: Clock;
+  logger: Logger;
+  transport: PeerTransport;
+  storage: RaftStorage;
+  prng: Prng;
+  fatal: FatalHandler;
+}
+
+/** What the loop tells the rest of the node: narrow, one way (the loop never reads them). */
+export interface ReadyHooks {
+  readAnswered(requestCtx: string, index: number): void;
+  roleChanged(ss: SoftState): void;
+  /** The sessions of the entries just applied (undefined: a snapshot replaced the state). */
+  sessionsApplied(sessions: SessionRef[] | undefined): void;
+  /** This node applied up to `index` (entries or a snapshot). */
+  appliedUpTo(index: number): void;
+  /** The state or the role changed: the kernel may need reconciling. */
+  stateChanged(): void;
+  gossipReceived(from: NodeId, body: Uint8Array): void;
+  peerState(peer: NodeId, up: boolean): void;
+}
+
+/** A storage call failed; drain() hands it to the fatal handler as 'storage'. */
+class StorageFailure extends Error {}
+
+export class ReadyLoop {
+  readonly raft: RawNode;
+  state: ClusterState = emptyClusterState();
+  /** Who this node talks to, following applied membership changes (node/peers.ts). */
+  private readonly peers: PeerDirectory;
+  droppedFrames = 0;
+  private halted = false;
+  private busy = false;
+  private again = false;
+  private lastSnapshotIndex = 0;
+  /** Monotonic ms at which tick 0 happened, and ticks handed to Raft since. */
+  private tickBaseMs = 0;
+  private ticksDone = 0;
+
+  constructor(private readonly s: ReadyLoopSettings, private readonly deps: ReadyLoopDeps,
+    private readonly events: ClusterEvents, private readonly hooks: ReadyHooks) {
+    const restored = deps.storage.restored();
+    const voters = s.peers.map((p) => p.id);
+    const initialConf = s.join === true ? undefined : { voters, learners: [] };
+    this.raft = new RawNode({ ...s.raft, id: s.id }, { ...restored, initialConf }, deps.prng);
+    if (restored.snapshot) {
+      this.restoreSnapshot(restored.snapshot.data);
+      this.lastSnapshotIndex = restored.snapshot.meta.index;
+    }
+    const lingerMs = s.tickMs * s.raft.electionTimeoutTicks * MEMBERSHIP_PEER_LINGER_ELECTIONS;
+    this.peers = new PeerDirectory(s.id, new Map(s.peers.map((p) => [p.id, p.address])), deps.transport, deps.logger, lingerMs);
+  }
+
+  get id(): NodeId {
+    return this.s.id;
+  }
+
+  /** Nothing more is persisted, sent or applied once set (stop(), or a fatal error). */
+  get stopped(): boolean {
+    return this.halted;
+  }
+
+  /** Stops handling Ready batches and frames now; stop() later closes the transport and storage. */
+  halt(): void {
+    this.halted = true;
+  }
+
+  /** The active peers (never this node, never a lingering one), and a peer's address. */
+  peerIds(): NodeId[] {
+    return this.peers.ids();
+  }
+
+  peerAddress(id: NodeId): string | null {
+    return this.peers.address(id);
+  }
+
+  /** Takes the transport's frames and link changes (before start()). */
+  attach(): void {
+    this.deps.transport.onMessage((from, payload) => this.onFrame(from, payload));
+    this.deps.transport.onPeerState((peer, up) => {
+      this.hooks.peerState(peer, up);
+      if (!up) this.raft.reportUnreachable(peer);
+    });
+  }
+
+  /** Pushes the peer set, starts the transport; Raft time starts now. */
+  async start(): Promise<void> {
+    this.syncPeers();
+    await this.deps.transport.start();
+    this.tickBaseMs = this.deps.clock.monoMs();
+  }
+
+  async stop(): Promise<void> {
+    this.halted = true;
+    await this.deps.transport.close();
+    await this.deps.storage.close();
+  }
+
+  /**
+   * Raft time follows the monotonic clock, not the number of timer callbacks: after the event
+   * loop stalled (GC, a slow synchronous call, SIGSTOP), the missed ticks are replayed at once
+   * (at most RAFT_MAX_CATCHUP_TICKS), so the lease (counted in ticks) expires in real time and
+   * the writer role is dropped before anything else runs. Called on every timer tick and
+   * before every writer decision.
+   */
+  syncTicks(): void {
+    const due = Math.floor((this.deps.clock.monoMs() - this.tickBaseMs) / this.s.tickMs);
+    const missed = Math.min(due - this.ticksDone, RAFT_MAX_CATCHUP_TICKS);
+    for (let i = 0; i < missed; i++) this.raft.tick();
+    if (due > this.ticksDone) this.ticksDone = due;
+  }
+
+  /** Sends one gossip frame to every active peer (node/gossip.ts builds the body). */
+  sendGossip(body: Uint8Array): void {
+    for (const id of this.peers.ids()) this.sendFrame(id, FRAME_GOSSIP, body);
+  }
+
+  /** Peers that left the membership and lingered long enough are forgotten; returns them. */
+  expirePeers(): NodeId[] {
+    return this.peers.expire(this.deps.clock.monoMs());
+  }
+
+  private onFrame(from: NodeId, payload: Uint8Array): void {
+    if (this.stopped || payload.length < 1) return;
+    if (payload[0] === FRAME_GOSSIP) {
+      this.hooks.gossipReceived(from, payload.subarray(1));
+      return;
+    }
+    if (payload[0] !== FRAME_RAFT) { this.droppedFrames++; return; }
+    const msg = decodeMessage(payload.subarray(1));
+    if (msg === null || msg.from !== from) { this.droppedFrames++; return; }
+    this.raft.step(msg);
+    this.kick();
+  }
+
+  /** Schedules Ready processing; coalesces while a batch is in flight. */
+  kick(): void {
+    if (this.busy) { this.again = true; return; }
+    if (!this.raft.hasReady()) return;
+    this.busy = true;
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        while (!this.stopped && this.raft.hasReady()) await this.handleReady(this.raft.ready());
+      } while (this.again && !this.stopped);
+    } catch (e) {
+      const cause: FatalCause = e instanceof StorageFailure ? 'storage' : 'invariant';
+      this.halted = true; // nothing more is persisted, sent or applied, whatever the handler does
+      this.deps.fatal(cause, e as Error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      const batch = { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync: rd.mustSync };
+      await this.storageCall('could not persist the Raft log', () => this.deps.storage.save(batch));
+    }
+    // Restored only once durable: an applied index reported by this node is on its disk.
+    if (rd.snapshot) {
+      this.restoreSnapshot(rd.snapshot.data);
+      this.lastSnapshotIndex = rd.snapshot.meta.index; // counts as a snapshot here: no immediate re-snapshot
+      this.deps.logger.info({ index: rd.snapshot.meta.index, term: rd.snapshot.meta.term }, 'installed a snapshot from the leader');
+    }
+    for (const m of rd.messages) this.sendFrame(m.to, FRAME_RAFT, encodeMessage(m));
+    let appliedAny = false;
+    const sessions: SessionRef[] = [];
+    for (const e of rd.committedEntries) appliedAny = this.applyOne(e, sessions) || appliedAny;
+    for (const rs of rd.readStates) this.hooks.readAnswered(rs.requestCtx, rs.index);
+    if (rd.softState) {
+      this.deps.logger.info({ role: rd.softState.role, lead: rd.softState.lead, term: this.raft.status().term }, 'raft role changed');
+      this.hooks.roleChanged(rd.softState);
+    }
+    if (rd.snapshot || rd.entries.length > 0 || rd.committedEntries.length > 0) this.syncPeers();
+    this.raft.advance(rd);
+    if (rd.snapshot) this.hooks.sessionsApplied(undefined);
+    if (rd.committedEntries.length > 0) {
+      this.hooks.sessionsApplied(sessions);
+      this.hooks.appliedUpTo(this.state.appliedIndex);
+      await this.maybeSnapshot();
+    } else if (rd.snapshot) {
+      this.hooks.appliedUpTo(this.state.appliedIndex); // a learner that caught up by snapshot says so at once
+    }
+    if (appliedAny || rd.softState || rd.snapshot) this.hooks.stateChanged();
+  }
+
+  private async storageCall(what: string, call: () => Promise<void>): Promise<void> {
+    try {
+      await call();
+    } catch (e) {
+      throw new StorageFailure(`${what}: ${(e as Error).message}`);
+    }
+  }
+
+  private sendFrame(to: NodeId, kind: number, body: Uint8Array): void {
+    const frame = new Uint8Array(body.length + 1);
+    frame[0] = kind;
+    frame.set(body, 1);
+    this.deps.transport.send(to, frame);
+  }
+
+  /** Follows membership changes (applied node records, the log's conf) in the transport. */
+  private syncPeers(): void {
+    this.peers.sync(this.state.nodes, this.raft.status().conf, this.deps.clock.monoMs());
+  }
+
+  /** Applies one committed entry (its session, if any, goes to `sessions`); returns true if it was a cluster command. */
+  private applyOne(e: Entry, sessions: SessionRef[]): boolean {
+    if (e.index <= this.state.appliedIndex) return false; // already in the snapshot
+    if (e.type === 'conf') {
+      this.state.appliedIndex = e.index;
+      const cc = decodeConfChange(e.data);
+      if (cc) this.deps.logger.info({ index: e.index, change: cc.type, node: cc.node, conf: this.raft.status().conf }, 'membership change applied');
+      return false;
+    }
+    const before = this.state.master;
+    const d = e.data.length > 0 ? decodeCommand(e.data) : null;
+    this.events.capture(d && d.ok ? d.command : null, this.state);
+    const result: ApplyResult = applyEntry(this.state, e.data, e.index);
+    if (d && d.ok) this.events.onApplied(d.command, result, e.index, before, this.state);
+    if (d?.session) sessions.push(d.session);
+    if (d?.ok && d.command.op === 'md-done') sessions.push({ client: d.command.client, seq: d.command.seq });
+    if (d?.ok && d.command.op === 'node-remove' && d.command.node === this.s.id && result.ok) {
+      this.deps.logger.warn({ index: e.index }, 'this node was removed from the cluster\'s node records');
+    }
+    if (!result.ok) this.deps.logger.info({ index: e.index, code: result.code, msg: result.message }, 'command refused at apply');
+    return e.data.length > 0;
+  }
+
+  private restoreSnapshot(data: Uint8Array): void {
+    this.state = JSON.parse(new TextDecoder().decode(data)) as ClusterState;
+  }
+
+  /** Every snapshotEveryEntries applied entries: snapshot the state, persist it, compact the log. */
+  private async maybeSnapshot(): Promise<void> {
+    const applied = this.state.appliedIndex;
+    if (applied - this.lastSnapshotIndex < this.s.snapshotEveryEntries) return;
+    const data = new TextEncoder().encode(JSON.stringify(this.state));
+    const snap = this.raft.compact(applied, data);
+    this.lastSnapshotIndex = applied;
+    if (!snap) return;
+    await this.storageCall('could not save a snapshot', () => this.deps.storage.saveSnapshot(snap));
+    await this.storageCall('could not compact the Raft log', () => this.deps.storage.compact(snap.meta.index));
+  }
+}
