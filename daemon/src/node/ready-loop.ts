@@ -12,7 +12,7 @@
 //   named by its cause (storage, invariant): continuing could acknowledge what is not durable.
 import type { NodeId } from '../common/types.js';
 import { MEMBERSHIP_PEER_LINGER_ELECTIONS, RAFT_MAX_CATCHUP_TICKS } from '../common/limits.js';
-import { applyEntry, type ApplyResult } from '../cluster/apply.js';
+import { applyDecoded, type ApplyResult } from '../cluster/apply.js';
 import { decodeCommand } from '../cluster/commands.js';
 import type { SessionRef } from '../cluster/sessions.js';
 import { emptyClusterState, type ClusterState } from '../cluster/types.js';
@@ -260,7 +260,7 @@ export class ReadyLoop {
     const before = this.state.master;
     const d = e.data.length > 0 ? decodeCommand(e.data) : null;
     this.events.capture(d && d.ok ? d.command : null, this.state);
-    const result: ApplyResult = applyEntry(this.state, e.data, e.index);
+    const result: ApplyResult = applyDecoded(this.state, d, e.index); // decoded once, above
     if (d && d.ok) this.events.onApplied(d.command, result, e.index, before, this.state);
     if (d?.session) sessions.push(d.session);
     if (d?.ok && d.command.op === 'md-done') sessions.push({ client: d.command.client, seq: d.command.seq });

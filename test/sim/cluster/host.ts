@@ -21,6 +21,7 @@ import { SeededIds } from '../../../daemon/src/md/sim/deps.js';
 import type { MemoryDisks } from '../../../daemon/src/md/sim/disk-store.js';
 import { MemoryDiskStore } from '../../../daemon/src/md/sim/disk-store.js';
 import { SimMdDriver } from '../../../daemon/src/md/sim/sim-driver.js';
+import { ReadyLoop } from '../../../daemon/src/node/ready-loop.js';
 import { ClusterNode, type NodeSettings } from '../../../daemon/src/node/node.js';
 import { nodeSettingsFromConfig, type NodeConfig } from '../../../daemon/src/node-settings.js';
 import { createPrng } from '../../../daemon/src/raft/prng.js';
@@ -160,15 +161,17 @@ export class SimHost {
    */
   private observeApplies(node: ClusterNode): void {
     type ApplyOne = (e: Entry, ...rest: unknown[]) => boolean;
-    const target = node as unknown as { applyOne: ApplyOne; state: { appliedIndex: number } };
-    const proto = ClusterNode.prototype as unknown as { applyOne?: ApplyOne };
-    if (typeof proto.applyOne !== 'function') {
-      this.env.fault('harness', 'ClusterNode.applyOne is gone: the simulator cannot observe applied entries');
+    // The node's Ready loop (node/ready-loop.ts) applies entries; the simulator wraps that
+    // instance's applyOne (a private field reached on purpose: observing changes nothing).
+    const loop = (node as unknown as { loop?: { applyOne: ApplyOne } }).loop;
+    const proto = ReadyLoop.prototype as unknown as { applyOne?: ApplyOne };
+    if (loop === undefined || typeof proto.applyOne !== 'function') {
+      this.env.fault('harness', 'ReadyLoop.applyOne is gone: the simulator cannot observe applied entries');
       return;
     }
-    target.applyOne = (e: Entry, ...rest: unknown[]): boolean => {
-      const before = target.state.appliedIndex;
-      const out = proto.applyOne!.call(node, e, ...rest);
+    loop.applyOne = (e: Entry, ...rest: unknown[]): boolean => {
+      const before = node.state.appliedIndex;
+      const out = proto.applyOne!.call(loop, e, ...rest);
       if (e.index > before) this.env.observer.applied(this, e, before);
       return out;
     };
