@@ -80,6 +80,11 @@ export class Gossip {
     return said !== undefined && said.term >= term && said.writableCount === 0;
   }
 
+  saidStillWritable(node: string, term: number): boolean {
+    const said = this.writable.get(node);
+    return said !== undefined && said.term >= term && said.writableCount > 0;
+  }
+
   isUp(id: string): boolean {
     return this.up.get(id) === true;
   }

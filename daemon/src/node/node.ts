@@ -127,6 +127,7 @@ export class ClusterNode {
       leaseValid: () => raft.leaseValid(),
       state: () => this.state,
       saidNoneWritable: (node, term) => this.gossip.saidNoneWritable(node, term),
+      saidStillWritable: (node, term) => this.gossip.saidStillWritable(node, term),
       propose: (cmd) => this.proposeInternal(cmd),
       requestReconcile: () => this.reconciler.request(),
       emit: (e) => this.events.emit(e),

@@ -41,6 +41,8 @@ export interface WriterHooks {
   state(): ClusterState;
   /** `node` gossiped in `term` or later that it holds no writable array (node/gossip.ts). */
   saidNoneWritable(node: string, term: number): boolean;
+  /** `node` said, in `term` or later, that it holds a writable array. */
+  saidStillWritable(node: string, term: number): boolean;
   /** Fire-and-forget proposal through the request path. */
   propose(cmd: Command): void;
   requestReconcile(): void;
@@ -71,7 +73,8 @@ export class WriterRole {
   private fencedFor = '';
   private lastSampleMs = 0;
   private readonly lastCheckpointMs = new Map<string, number>();
-  private demoting = false;
+  /** The demotion under way, if any (callers wait for it rather than start another). */
+  private demoting: Promise<void> | null = null;
   /** Set by a planned step-down: the writer role is given up before leadership is transferred. */
   private suspendedTerm = -1;
   fenceActions = 0;
@@ -101,6 +104,9 @@ export class WriterRole {
     if (old === null || old === this.hooks.raftStatus().id) return true;
     if (this.saidNoneWritable(old, term)) return true;
     if (this.fencedFor === `${old}:${term}`) return true;
+    // The grace is for an old master that does not answer; one that says, in this term, that it
+    // still holds a writable array is never clear by waiting (cluster simulator, slow-md world).
+    if (this.hooks.saidStillWritable(old, term)) return false;
     if (this.s.fenceRequired) return false;
     return this.deps.clock.monoMs() - this.claimMonoMs >= this.s.unconfirmedGraceMs;
   }
@@ -144,7 +150,7 @@ export class WriterRole {
     this.maybeFence();
     const w = this.isWriter();
     if (w === this.writerNow) {
-      if (!w && this.writerLog.openDevices().length > 0 && !this.demoting) void this.demote('not writer');
+      if (!w && this.writerLog.openDevices().length > 0 && this.demoting === null) void this.demote('not writer');
       return;
     }
     this.writerNow = w;
@@ -168,9 +174,19 @@ export class WriterRole {
 
   /** Switches every array this node made writable to read-only, now, outside the reconcile queue. */
   async demote(reason: string): Promise<void> {
-    if (this.demoting) return;
-    this.demoting = true;
+    // A demotion already running: wait for it (a step-down must not hand over before the arrays
+    // are read-only; found by the cluster simulator's slow-md world).
+    if (this.demoting !== null) return this.demoting;
+    this.demoting = this.demoteNow(reason);
     try {
+      await this.demoting;
+    } finally {
+      this.demoting = null;
+    }
+  }
+
+  private async demoteNow(reason: string): Promise<void> {
+    {
       for (const device of this.writerLog.openDevices()) {
         try {
           await this.deps.driver.setReadOnly(device);
@@ -179,8 +195,6 @@ export class WriterRole {
           await this.escalate(device, e as Error);
         }
       }
-    } finally {
-      this.demoting = false;
     }
   }
 
