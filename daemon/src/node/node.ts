@@ -21,7 +21,6 @@ import { OpError } from '../common/errors.js';
 import { RECONCILE_INTERVAL_MS } from '../common/limits.js';
 import type { Command } from '../cluster/commands.js';
 import type { ClusterState } from '../cluster/types.js';
-import type { RaftConfig } from '../raft/types.js';
 import type { RawNode } from '../raft/rawnode.js';
 import { exitOnFatal, systemCommands, type NodeDeps } from './deps.js';
 import { ClusterEvents } from './events.js';
@@ -36,28 +35,13 @@ import { RequestPath, type SubmitOptions } from './requests.js';
 import type { NodeView } from './view.js';
 import type { ProposalOutcome } from './waiters.js';
 import { WriterLog } from './writer-log.js';
-import { WriterRole, type WriterSettings } from './writer.js';
+import { WriterRole } from './writer.js';
+import type { NodeSettings } from './settings.js';
 import type { NodeId } from '../common/types.js';
 
 export type { NodeDeps } from './deps.js';
 
-export interface NodeSettings {
-  id: NodeId;
-  /** Every configured member, including this node, with peer addresses ("host:port"). */
-  peers: { id: NodeId; address: string }[];
-  /**
-   * A node joining an existing cluster: it starts without a founding membership (no bootstrap
-   * conf entries) and waits for the master to add it (add-node); it never campaigns before.
-   * Ignored once the log holds a membership. Default false: `peers` are the founding voters.
-   */
-  join?: boolean;
-  tickMs: number;
-  raft: Omit<RaftConfig, 'id'>;
-  writer: WriterSettings;
-  writerLogFile: string | null;
-  /** Applied entries between snapshots (SNAPSHOT_EVERY_ENTRIES in production). */
-  snapshotEveryEntries: number;
-}
+export type { NodeSettings } from './settings.js';
 
 export class ClusterNode {
   readonly events: ClusterEvents;

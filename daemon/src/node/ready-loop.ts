@@ -19,22 +19,18 @@ import { emptyClusterState, type ClusterState } from '../cluster/types.js';
 import { decodeMessage, encodeMessage } from '../raft/codec.js';
 import { decodeConfChange } from '../raft/codec-conf.js';
 import { RawNode } from '../raft/rawnode.js';
-import type { Entry, Prng, RaftConfig, Ready, SoftState } from '../raft/types.js';
+import type { Entry, Prng, Ready, SoftState } from '../raft/types.js';
 import type { Clock, FatalCause, FatalHandler, Logger, PeerTransport, RaftStorage } from './deps.js';
 import type { ClusterEvents } from './events.js';
 import { PeerDirectory } from './peers.js';
 
+import type { NodeSettings } from './settings.js';
+
 const FRAME_RAFT = 1;
 const FRAME_GOSSIP = 2;
 
-export interface ReadyLoopSettings {
-  id: NodeId;
-  peers: { id: NodeId; address: string }[];
-  join?: boolean;
-  tickMs: number;
-  raft: Omit<RaftConfig, 'id'>;
-  snapshotEveryEntries: number;
-}
+/** The part of NodeSettings (node.ts: one definition) the Ready loop reads. */
+export type ReadyLoopSettings = Pick<NodeSettings, 'id' | 'peers' | 'join' | 'tickMs' | 'raft' | 'snapshotEveryEntries'>;
 
 export interface ReadyLoopDeps {
   clock: Clock;

@@ -17,20 +17,14 @@ import type { RaftStatus, SoftState } from '../raft/types.js';
 import type { Clock, CommandRunner, Logger } from './deps.js';
 import { readOrNull } from './reconcile.js';
 import type { WriterLog } from './writer-log.js';
+import type { MasterConfig } from '../config/config.js';
 
-export interface WriterSettings {
+/** The [master] settings as configured (config/config.ts: one definition), plus what the node derives. */
+export type WriterSettings = MasterConfig & {
   demoteMarginTicks: number;
-  fenceAction: 'stop-array' | 'reboot' | 'none';
-  /** argv of the fence command; "{node}" is replaced by the old master's id (else appended). Empty: no hook. */
-  fenceCommand: string[];
-  fenceTimeoutMs: number;
-  fenceRequired: boolean;
-  checkpointIntervalMs: number;
-  /** Wait for an old master that neither confirmed nor was fenced (0: trust the lease). */
-  unconfirmedGraceMs: number;
   /** Production: sync + sysrq reboot; tests: exit the process. */
   reboot: () => void;
-}
+};
 
 /** What the writer role needs from the rest of the node: narrow, one way. */
 export interface WriterHooks {
