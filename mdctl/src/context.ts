@@ -42,6 +42,25 @@ export class Ctx {
   }
 
   /**
+   * A read-only request (state, kernel view), asked again through the next listed daemon when the
+   * one asked goes away mid-request (E_NO_DAEMON): a read changes nothing, so asking again is
+   * always safe. Each daemon gets at most two tries.
+   */
+  async read<T>(type: string, body: Record<string, unknown> = {}): Promise<T> {
+    const tries = this.sockets().length * 2;
+    for (let i = 1; ; i++) {
+      try {
+        return await (await this.daemon()).request<T>(type, body);
+      } catch (e) {
+        if (!(e instanceof ClientError) || e.code !== 'E_NO_DAEMON' || i >= tries) throw e;
+        this.client?.close();
+        this.client = null;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  /**
    * Proposes a command exactly once (this invocation's session; retried through the listed
    * daemons on connection loss, E_NOT_LEADER or a timeout) and waits for md's result.
    */

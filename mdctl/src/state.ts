@@ -15,8 +15,7 @@ export interface StateReply {
 }
 
 export async function readState(ctx: Ctx): Promise<StateReply> {
-  const c = await ctx.daemon();
-  return c.request<StateReply>('state', { local: ctx.args.values.local === true });
+  return ctx.read<StateReply>('state', { local: ctx.args.values.local === true });
 }
 
 export function findRecord(s: StateReply, device: string): { rec: ArrayRecord; view: ArrayState } | null {
