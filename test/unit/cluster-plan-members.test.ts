@@ -5,23 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Sectors, Term } from '../../daemon/src/common/types.js';
 import { createSpec, memberViewStale, observeCommand, plan, type PlanContext } from '../../daemon/src/cluster/plan.js';
-import type { ArrayRecord, MemberRecord } from '../../daemon/src/cluster/types.js';
+import type { ArrayRecord } from '../../daemon/src/cluster/types.js';
+import { arrayRecord, memberRecord } from './record-fixtures.js';
 import type { ArrayState, MemberFlag, MemberState } from '../../daemon/src/md/types.js';
 
-function mem(path: string, over: Partial<MemberRecord> = {}): MemberRecord {
-  return { path, localPaths: {}, deviceUuid: null, role: 'active', slot: 0, inSync: true, descNumber: -1, writeMostly: false,
-    wantReplacement: false, replacementFor: null, kernelName: null, major: 8, minor: 0, pendingAdd: null, ...over };
-}
-function rec(over: Partial<ArrayRecord> = {}): ArrayRecord {
-  return {
-    device: 'md0', uuid: '93a5f505:69825d0d:413c4afa:010d8c59', name: 'x:0', level: 'raid1', raidDisks: 2, layout: null,
-    chunkKiB: null, metadata: '1.2', bitmap: 'internal', assumeClean: false, componentSizeKiB: 1000, arraySizeKiB: 1000, ctimeSec: 0,
-    run: 'running', adminReadOnly: false, materialized: true,
-    members: [mem('/dev/sda', { slot: 0, descNumber: 0 }), mem('/dev/sdb', { slot: 1, descNumber: 1 })],
-    sync: { action: 'idle', doneSectors: 0 as Sectors, totalSectors: 0 as Sectors, term: 3 as Term, speedKiBps: 0 },
-    origin: 'create', requestedAction: null, ...over,
-  };
-}
+const mem = memberRecord;
+const rec = (over: Partial<ArrayRecord> = {}): ArrayRecord => arrayRecord(over);
 function km(devPath: string, slot: number | null, flags: MemberFlag[], descNumber: number): MemberState {
   return { name: devPath.slice(5), devPath, major: 8, minor: descNumber * 16, slot, descNumber, flags, errors: 0, recoveryStartSectors: null,
     deviceUuid: null, dataOffsetSectors: 2048 as Sectors, sizeKiB: 1000 };
