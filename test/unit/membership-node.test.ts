@@ -20,7 +20,7 @@ import { ClusterNode } from '../../daemon/src/node/node.js';
 import { createPrng } from '../../daemon/src/raft/prng.js';
 import { NodeTime } from '../sim/cluster/node-time.js';
 import { newRaftDisk, SimRaftStorage } from '../sim/cluster/raft-storage.js';
-import { pump, Scheduler } from '../sim/cluster/scheduler.js';
+import { runUntil, Scheduler } from '../sim/cluster/scheduler.js';
 import { Rand } from '../sim/rand.js';
 
 const TICK_MS = 10;
@@ -110,15 +110,8 @@ class World {
   get(id: string): SimNode { return this.nodes.get(id)!; }
 
   /** Runs simulated time until `cond` holds (checked after every event) or `ms` passed. */
-  async until(cond: () => boolean, ms: number): Promise<boolean> {
-    const end = this.sched.nowUs + ms * 1000;
-    while (!cond()) {
-      const next = this.sched.nextAtUs();
-      if (next === null || next > end) return false;
-      this.sched.runNext();
-      await pump();
-    }
-    return true;
+  until(cond: () => boolean, ms: number): Promise<boolean> {
+    return runUntil(this.sched, cond, ms);
   }
 
   /** Sends a control request and runs the world until it settles; returns its result or error. */

@@ -24,7 +24,7 @@ import type { WriterSettings } from '../../daemon/src/node/writer.js';
 import { createPrng } from '../../daemon/src/raft/prng.js';
 import { NodeTime } from '../sim/cluster/node-time.js';
 import { newRaftDisk, SimRaftStorage } from '../sim/cluster/raft-storage.js';
-import { pump, Scheduler } from '../sim/cluster/scheduler.js';
+import { runUntil, Scheduler } from '../sim/cluster/scheduler.js';
 import { Rand } from '../sim/rand.js';
 
 export const TICK_MS = 10;
@@ -182,15 +182,8 @@ export class World {
   get(id: string): WorldNode { return this.nodes.get(id)!; }
 
   /** Runs simulated time until `cond` holds (checked after every event) or `ms` passed. */
-  async until(cond: () => boolean, ms: number): Promise<boolean> {
-    const end = this.sched.nowUs + ms * 1000;
-    while (!cond()) {
-      const next = this.sched.nextAtUs();
-      if (next === null || next > end) return false;
-      this.sched.runNext();
-      await pump();
-    }
-    return true;
+  until(cond: () => boolean, ms: number): Promise<boolean> {
+    return runUntil(this.sched, cond, ms);
   }
 
   /** The node whose master entry is the newest and who holds md0 writable, if any. */

@@ -9,7 +9,7 @@ import type { LogIndex, NodeId, Sectors, Term } from '../common/types.js';
 import { decodeCommand, type Command, type CommandOf, type DecodeResult } from './commands.js';
 import type { ArrayRecord, ClusterState, MemberRecord } from './types.js';
 import { findArray, findMember, validate } from './validate.js';
-import { applyMdDone, mdTargetOf, pendingRoom, registerPending, undoOf } from './md-ops.js';
+import { applyMdDone, mdTargetOf, pendingRoom, registerPending, touchedMembers, undoOf } from './md-ops.js';
 import { checkSession, recordResult, type MdStatus, type SessionRef, type StoredResult } from './sessions.js';
 import { sessionsOf } from './types.js';
 
@@ -93,7 +93,7 @@ export function applyCommand(state: ClusterState, cmd: Command, session?: Sessio
       applyOnArray(a, cmd, state.appliedIndex);
     }
   }
-  if (!tracked || undo === null) return { ok: true };
+  if (undo === null) return { ok: true }; // null exactly when not tracked
   const after = findArray(state, device!)!;
   return { ok: true, md: registerPending(state, after, cmd, session!, state.appliedIndex, undo) };
 }
@@ -147,7 +147,7 @@ function touch(a: ArrayRecord, paths: string[], index: number): void {
 function applyOnArray(a: ArrayRecord, cmd: ArrayCommand, index: number): void {
   if (cmd.op !== 'observe' && cmd.op !== 'checkpoint') {
     applyClientOnArray(a, cmd);
-    if ('member' in cmd) touch(a, cmd.op === 'replace' ? [cmd.member, cmd.with] : [cmd.member], index);
+    touch(a, touchedMembers(cmd), index);
     return;
   }
   if (cmd.op === 'observe') applyObserve(a, cmd);

@@ -30,7 +30,7 @@ export function sameTarget(a: MdTarget, b: MdTarget): boolean {
 }
 
 /** The member paths a command changes (replace changes two). */
-function touchedMembers(cmd: Command): string[] {
+export function touchedMembers(cmd: Command): string[] {
   if (cmd.op === 'replace') return [cmd.member, cmd.with];
   return 'member' in cmd && typeof cmd.member === 'string' ? [cmd.member] : [];
 }
@@ -49,7 +49,7 @@ export function undoOf(array: ArrayRecord | undefined, cmd: Command): PendingMdO
   if (!array) return { members: [], array: null, created: true };
   const members = touchedMembers(cmd).map((path) => {
     const m = array.members.find((x) => x.path === path);
-    return { path, before: m ? structuredCloneMember(m) : null };
+    return { path, before: m ? copyMember(m) : null };
   });
   const target = mdTargetOf(cmd);
   const fields = target === null || 'member' in target ? null
@@ -59,7 +59,7 @@ export function undoOf(array: ArrayRecord | undefined, cmd: Command): PendingMdO
   return { members, array: fields, created: false };
 }
 
-function structuredCloneMember(m: MemberRecord): MemberRecord {
+function copyMember(m: MemberRecord): MemberRecord {
   return { ...m, localPaths: { ...m.localPaths } };
 }
 

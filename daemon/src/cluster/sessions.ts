@@ -65,7 +65,10 @@ export interface StoredResult {
 }
 
 export interface SessionRecord {
-  /** Results of the highest applied seqs, ascending by seq. Invariant: length <= SESSION_RESULT_WINDOW. */
+  /**
+   * Results of the highest applied seqs, ascending by seq. Invariant: length <= SESSION_RESULT_WINDOW,
+   * or SESSION_MAX_RESULTS_PER_CLIENT for a client that acks.
+   */
   results: StoredResult[];
   /** Every seq <= floorSeq that is not in results is forgotten: refused as expired. */
   floorSeq: number;

@@ -77,3 +77,18 @@ export class Scheduler {
 export function pump(): Promise<void> {
   return new Promise<void>((resolve) => setImmediate(resolve));
 }
+
+/**
+ * Runs `sched` event by event, pumping microtasks after each, until `cond` holds or `ms` of
+ * simulated time passed (false then). For tests that drive real node code in simulated time.
+ */
+export async function runUntil(sched: Scheduler, cond: () => boolean, ms: number): Promise<boolean> {
+  const end = sched.nowUs + ms * 1000;
+  while (!cond()) {
+    const next = sched.nextAtUs();
+    if (next === null || next > end) return false;
+    sched.runNext();
+    await pump();
+  }
+  return true;
+}
