@@ -98,6 +98,17 @@ describe('the master\'s member actions', () => {
     expect(plan(r, writer, held).filter((a) => a.kind !== 'observe')).toEqual([]);
   });
 
+  it('adds back a member the record holds that the master\'s kernel lacks (a re-assembly dropped it), never observing it away', () => {
+    const spare = rec({ members: [mem('/dev/sda', { slot: 0 }), mem('/dev/sdb', { slot: 1 }), mem('/dev/sdc', { role: 'spare', slot: null, inSync: false, deviceUuid: 'u3' })] });
+    expect(plan(spare, writer, kernel(both()))).toEqual([{ kind: 're-add', member: '/dev/sdc' }]);
+    const noBitmap = rec({ bitmap: 'none', members: [mem('/dev/sda', { slot: 0 }), mem('/dev/sdb', { slot: 1, deviceUuid: 'u2' })] });
+    expect(plan(noBitmap, writer, kernel([km('/dev/sda', 0, ['in_sync'], 0)]))).toEqual([{ kind: 'hot-add', member: '/dev/sdb' }]);
+    // A standby never adds; a removed or faulty member is not expected back.
+    expect(plan(spare, standby, kernel(both(), { arrayState: 'readonly' })).some((a) => a.kind === 're-add' || a.kind === 'hot-add')).toBe(false);
+    spare.members[2]!.role = 'removed';
+    expect(plan(spare, writer, kernel(both())).filter((a) => a.kind !== 'observe')).toEqual([]);
+  });
+
   it('acts under this node\'s local path of a member', () => {
     const r = rec({ members: [mem('/dev/sda', { slot: 0 }), mem('/dev/sdb', { role: 'removed', slot: null, inSync: false, localPaths: { n1: '/dev/vdb' } })] });
     expect(plan(r, writer, kernel([km('/dev/sda', 0, ['in_sync'], 0), km('/dev/vdb', 1, ['in_sync'], 1)]))).toEqual([

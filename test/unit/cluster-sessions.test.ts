@@ -190,6 +190,7 @@ describe('md rules validated before anything changes', () => {
   it('replace --with a device that is not a spare of the array is refused', () => {
     const w = new World();
     expect(validate(w.s, cmd({ op: 'replace', device: 'md0', member: '/dev/sda', with: '/dev/sdd' }))).toMatchObject({ ok: false, code: 'E_INVALID_STATE' });
+    expect(validate(w.s, cmd({ op: 'replace', device: 'md0', member: '/dev/sda', with: '/dev/sdb' }))).toMatchObject({ ok: false, code: 'E_INVALID_STATE' }); // active, not a spare
     expect(validate(w.s, cmd({ op: 'replace', device: 'md0', member: '/dev/sda', with: '/dev/sdc' }))).toEqual({ ok: true });
   });
   it('array device names md rejects do not decode (named arrays fit DISK_NAME_LEN)', () => {

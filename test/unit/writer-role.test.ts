@@ -1,0 +1,89 @@
+// The writer role (daemon/src/node/writer.ts) on fake hooks: two rules found by the cluster
+// simulator's slow-md world, each with a test that fails when the rule is broken.
+// - A step-down waits for a demotion already under way (else leadership moves while the arrays
+//   are still writable here).
+// - An old master that says, in the new term, that it still holds a writable array is never
+//   clear by the unconfirmed grace (the grace is for an old master that does not answer).
+import { describe, expect, it } from 'vitest';
+import type { ClusterState } from '../../daemon/src/cluster/types.js';
+import { emptyClusterState } from '../../daemon/src/cluster/types.js';
+import { silentLogger } from '../../daemon/src/log/logger.js';
+import type { MdDriver } from '../../daemon/src/md/driver.js';
+import type { RaftStatus } from '../../daemon/src/raft/types.js';
+import { WriterLog } from '../../daemon/src/node/writer-log.js';
+import { WriterRole, type WriterHooks, type WriterSettings } from '../../daemon/src/node/writer.js';
+import { nodeId, term as termOf, type NodeId } from '../../daemon/src/common/types.js';
+
+const SETTINGS: WriterSettings = {
+  fenceAction: 'none', fenceCommand: [], fenceTimeoutMs: 1000, fenceRequired: false, checkpointIntervalMs: 1000,
+  unconfirmedGraceMs: 500, demoteMarginTicks: 2, reboot: () => { throw new Error('reboot'); },
+};
+
+interface Fake { nowMs: number; status: RaftStatus; state: ClusterState; said: Map<string, { term: number; writable: number }> }
+
+function role(fake: Fake, driver: Partial<MdDriver> = {}): { w: WriterRole; log: WriterLog } {
+  const clock = { monoMs: () => fake.nowMs, wallMs: () => fake.nowMs };
+  const log = new WriterLog(clock, null);
+  const hooks: WriterHooks = {
+    syncTicks: () => {},
+    raftStatus: () => fake.status,
+    leaseValid: () => true,
+    state: () => fake.state,
+    saidNoneWritable: (n, t) => { const s = fake.said.get(n); return s !== undefined && s.term >= t && s.writable === 0; },
+    saidStillWritable: (n, t) => { const s = fake.said.get(n); return s !== undefined && s.term >= t && s.writable > 0; },
+    propose: () => {},
+    requestReconcile: () => {},
+    emit: () => {},
+    configuredPeers: () => [],
+  };
+  const w = new WriterRole(hooks, log, SETTINGS, { clock, logger: silentLogger, driver: driver as MdDriver, commands: { run: async () => ({ ok: true, message: '' }) } });
+  return { w, log };
+}
+
+function leaderStatus(id: NodeId, term: number): RaftStatus {
+  return { id, term: termOf(term), role: 'leader', lead: id, leaseEndTick: 1000, nowTick: 10, conf: { voters: [id], learners: [] } } as unknown as RaftStatus;
+}
+
+describe('writer role', () => {
+  it('a step-down waits for a demotion already under way before it returns', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((res) => { release = res; });
+    const fake: Fake = { nowMs: 0, status: leaderStatus(nodeId('n1'), 3), state: emptyClusterState(), said: new Map() };
+    const { w, log } = role(fake, { setReadOnly: () => slow });
+    log.open('md0', 3, 'test');
+    void w.demote('lease lost'); // the first demotion: STOP_ARRAY_RO is slow
+    let handedOver = false;
+    const stepDown = w.suspendForStepDown().then(() => { handedOver = true; });
+    await new Promise((r) => setImmediate(r));
+    expect(handedOver, 'the step-down returned while md0 was still writable').toBe(false);
+    release();
+    await stepDown;
+    expect(log.openDevices()).toEqual([]);
+  });
+
+  it('an old master that says it is still writable in the new term is not clear when the grace has passed', () => {
+    const n2 = nodeId('n2');
+    const fake: Fake = { nowMs: 0, status: leaderStatus(n2, 4), state: emptyClusterState(), said: new Map() };
+    fake.state.master = { node: nodeId('n1'), term: termOf(3) };
+    const { w } = role(fake);
+    w.onSoftState({ role: 'leader', lead: n2 } as never); // claims: previous master n1
+    fake.state.master = { node: n2, term: termOf(4) }; // the claim is applied
+    fake.said.set('n1', { term: 4, writable: 1 }); // n1 answers: md0 still writable here
+    fake.nowMs = 10 * SETTINGS.unconfirmedGraceMs;
+    expect(w.isWriter(), 'promoted although the old master said it still holds a writable array').toBe(false);
+    fake.said.set('n1', { term: 4, writable: 0 });
+    expect(w.isWriter()).toBe(true);
+  });
+
+  it('an old master that never answers is clear once the grace has passed (fencing not required)', () => {
+    const n2 = nodeId('n2');
+    const fake: Fake = { nowMs: 0, status: leaderStatus(n2, 4), state: emptyClusterState(), said: new Map() };
+    fake.state.master = { node: nodeId('n1'), term: termOf(3) };
+    const { w } = role(fake);
+    w.onSoftState({ role: 'leader', lead: n2 } as never);
+    fake.state.master = { node: n2, term: termOf(4) };
+    expect(w.isWriter()).toBe(false);
+    fake.nowMs = SETTINGS.unconfirmedGraceMs;
+    expect(w.isWriter()).toBe(true);
+  });
+});
