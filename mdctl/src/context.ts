@@ -65,7 +65,7 @@ export class Ctx {
    * daemons on connection loss, E_NOT_LEADER or a timeout) and waits for md's result.
    */
   propose(body: ProposeBody): Promise<ProposeResult> {
-    this.proposer ??= new Proposer(this.sockets(), null, undefined, (m) => { if (this.verbose) this.note(m); });
+    this.proposer ??= new Proposer(this.sockets(), undefined, (m) => { if (this.verbose) this.note(m); });
     return this.proposer.propose(body);
   }
 

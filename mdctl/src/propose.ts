@@ -41,17 +41,14 @@ export function newClientId(): string {
 
 export class Proposer {
   private seq = 0;
-  private current: Client | null;
+  private current: Client | null = null;
   private next = 0;
 
   /**
    * @param sockets the daemons to ask, the local one first (MDCTL_SOCKET may list several,
    * separated by commas: the others are tried when the local daemon does not answer).
-   * @param first an already connected client to the first socket, if any.
    */
-  constructor(private readonly sockets: string[], first: Client | null, private readonly clientId: string = newClientId(), private readonly log: (msg: string) => void = () => {}) {
-    this.current = first;
-  }
+  constructor(private readonly sockets: string[], private readonly clientId: string = newClientId(), private readonly log: (msg: string) => void = () => {}) {}
 
   async propose(body: ProposeBody): Promise<ProposeResult> {
     const session = { client: this.clientId, seq: ++this.seq };

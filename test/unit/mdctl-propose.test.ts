@@ -53,7 +53,7 @@ describe('mdctl exactly-once proposer', () => {
     const seen: Seen[] = [];
     await fakeDaemon(a, seen, (_req, sock) => sock.destroy()); // killed mid-request
     await fakeDaemon(b, seen, (req, sock) => reply(sock, req, { ok: true, result: { index: 42, md: 'done' } }));
-    const p = new Proposer([a, b], null, 'mdctl.test.1.abcd');
+    const p = new Proposer([a, b], 'mdctl.test.1.abcd');
     await expect(p.propose({ command: cmd, timeoutMs: 5_000 })).resolves.toEqual({ index: 42, md: 'done' });
     p.close();
     expect(seen.map((s) => s.socket)).toEqual([a, b]);
@@ -71,7 +71,7 @@ describe('mdctl exactly-once proposer', () => {
       else if (n === 2) reply(sock, req, { ok: false, error: { code: 'E_TIMEOUT', message: 'timed out' } });
       else reply(sock, req, { ok: true, result: { index: n, md: 'none' } });
     });
-    const p = new Proposer([a], null, 'mdctl.test.2.abcd');
+    const p = new Proposer([a], 'mdctl.test.2.abcd');
     await p.propose({ command: cmd, timeoutMs: 5_000 });
     await p.propose({ command: cmd, timeoutMs: 5_000 });
     p.close();
@@ -83,7 +83,7 @@ describe('mdctl exactly-once proposer', () => {
     const seen: Seen[] = [];
     await fakeDaemon(a, seen, (req, sock) => reply(sock, req, { ok: false, error: { code: 'E_DEVICE_BUSY', message: '/dev/sdb is active' } }));
     await fakeDaemon(b, seen, (req, sock) => reply(sock, req, { ok: true, result: { index: 1, md: 'done' } }));
-    const p = new Proposer([a, b], null, 'mdctl.test.3.abcd');
+    const p = new Proposer([a, b], 'mdctl.test.3.abcd');
     const err = await p.propose({ command: cmd, timeoutMs: 5_000 }).catch((e: unknown) => e);
     p.close();
     expect(err).toBeInstanceOf(ClientError);
@@ -95,7 +95,7 @@ describe('mdctl exactly-once proposer', () => {
     const [a] = sockets(1);
     const seen: Seen[] = [];
     await fakeDaemon(a, seen, () => { /* never answers */ });
-    const p = new Proposer([a, join(tmpdir(), 'no-such-mdclusterd.sock')], null, 'mdctl.test.4.abcd');
+    const p = new Proposer([a, join(tmpdir(), 'no-such-mdclusterd.sock')], 'mdctl.test.4.abcd');
     const err = await p.propose({ command: cmd, timeoutMs: 600 }).catch((e: unknown) => e);
     p.close();
     expect((err as ClientError).code).toBe('E_TIMEOUT');
