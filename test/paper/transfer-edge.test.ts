@@ -5,6 +5,17 @@ import { describe, expect, it } from 'vitest';
 import { nodeId } from '../../daemon/src/common/types.js';
 import { E, Net, bytes } from './harness.js';
 
+/** a leads a, b, c; c is down and behind; a starts a leadership transfer to c (which cannot complete). */
+function transferToLaggingC(): Net {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    net.crash('c');
+    net.rn('a').propose(bytes('x')); // c misses it: it lags and never catches up while down
+    net.stabilize();
+    net.rn('a').transferLeadership(nodeId('c'));
+  return net;
+}
+
 describe('leadership transfer: edge cases', () => {
   it('a node that knows no leader answers E_NO_LEADER and sends nothing', () => {
     const net = new Net({ voters: ['a', 'b', 'c'] });
@@ -31,12 +42,7 @@ describe('leadership transfer: edge cases', () => {
   });
 
   it('transferring to self cancels a transfer still catching up: proposals are accepted again', () => {
-    const net = new Net({ voters: ['a', 'b', 'c'] });
-    net.elect('a');
-    net.crash('c');
-    net.rn('a').propose(bytes('x')); // c misses it: it lags and never catches up while down
-    net.stabilize();
-    net.rn('a').transferLeadership(nodeId('c'));
+    const net = transferToLaggingC();
     expect(net.rn('a').propose(bytes('refused'))).toMatchObject({ ok: false, code: 'E_PROPOSAL_DROPPED' });
     expect(net.rn('a').transferLeadership(nodeId('a'))).toEqual({ ok: true });
     expect(net.rn('a').propose(bytes('accepted'))).toEqual({ ok: true });
@@ -56,12 +62,7 @@ describe('leadership transfer: edge cases', () => {
   });
 
   it('a transfer that cannot complete holds for a whole election timeout, then is abandoned', () => {
-    const net = new Net({ voters: ['a', 'b', 'c'] });
-    net.elect('a');
-    net.crash('c');
-    net.rn('a').propose(bytes('x')); // c misses it: it lags and never catches up while down
-    net.stabilize();
-    net.rn('a').transferLeadership(nodeId('c'));
+    const net = transferToLaggingC();
     net.tickAll(E - 1);
     expect(net.rn('a').propose(bytes('still-refused'))).toMatchObject({ ok: false, code: 'E_PROPOSAL_DROPPED' });
     net.tickAll(1);
