@@ -102,6 +102,20 @@ describe('validation and apply', () => {
     expect(s.arrays[0].sync).toMatchObject({ doneSectors: 100, totalSectors: 1000, term: 2 });
     expect(applyCommand(s, cmd({ op: 'master', node: 'node2', term: 1 }))).toMatchObject({ ok: false });
   });
+  it('a master claim keeps every earlier master not yet proven clear; only the current term clears one', () => {
+    const s = cluster(); // node1 is master in term 2
+    applyCommand(s, cmd({ op: 'master', node: 'node2', term: 3 })); // node1 may still be writable
+    applyCommand(s, cmd({ op: 'master', node: 'node3', term: 4 })); // node2 never cleared node1
+    expect(s.master).toEqual({ node: 'node3', term: 4, uncleared: ['node1', 'node2'] });
+    expect(applyCommand(s, cmd({ op: 'master-cleared', node: 'node1', term: 3 }))).toMatchObject({ ok: false, code: 'E_INVALID_STATE' });
+    expect(s.master?.uncleared).toEqual(['node1', 'node2']);
+    expect(applyCommand(s, cmd({ op: 'master-cleared', node: 'node2', term: 4 }))).toEqual({ ok: true });
+    expect(s.master).toEqual({ node: 'node3', term: 4, uncleared: ['node1'] });
+    applyCommand(s, cmd({ op: 'master', node: 'node1', term: 5 })); // a master is never on its own list
+    expect(s.master).toEqual({ node: 'node1', term: 5, uncleared: ['node3'] });
+    applyCommand(s, cmd({ op: 'node-remove', node: 'node3' }));
+    expect(s.master).toEqual({ node: 'node1', term: 5 });
+  });
   it('apply is deterministic and never throws for any sequence of decodable commands', () => {
     const anyCmd = fc.oneof(
       fc.constant(create),
@@ -109,6 +123,7 @@ describe('validation and apply', () => {
       fc.record({ op: fc.constantFrom('hot-remove', 'hot-add', 'add-spare', 're-add'), device: fc.constantFrom('md0', 'md1'), member: fc.constantFrom('/dev/sda', '/dev/sdb', '/dev/sdc', '/dev/sdd') }),
       fc.record({ op: fc.constantFrom('stop', 'run', 'read-only', 'read-write'), device: fc.constant('md0') }),
       fc.record({ op: fc.constant('master'), node: fc.constantFrom('node1', 'node2'), term: fc.nat(5) }),
+      fc.record({ op: fc.constant('master-cleared'), node: fc.constantFrom('node1', 'node2'), term: fc.nat(5) }),
       fc.record({ op: fc.constant('checkpoint'), device: fc.constant('md0'), term: fc.nat(5), action: fc.constantFrom('resync', 'recover', 'idle'), doneSectors: fc.nat(10), totalSectors: fc.constant(10) }),
     );
     fc.assert(fc.property(fc.array(anyCmd, { maxLength: 40 }), (cmds) => {

@@ -88,6 +88,8 @@ const schema = z.discriminatedUnion('op', [
   }).strict(),
   z.object({ op: z.literal('device-seen'), node, path }).strict(),
   z.object({ op: z.literal('master'), node, term: count }).strict(),
+  /** The master of `term` proved `node` (an earlier master) holds no writable array (types.ts MasterRecord). */
+  z.object({ op: z.literal('master-cleared'), node, term: count }).strict(),
   z.object({ op: z.literal('node-add'), node, address: z.string().regex(/^[A-Za-z0-9.:[\]-]{1,253}:[0-9]{1,5}$/, 'host:port') }).strict(),
   z.object({ op: z.literal('node-remove'), node }).strict(),
 ]);
@@ -99,7 +101,7 @@ type Brandify<T> = T extends { op: 'md-done' } ? Omit<T, 'term' | 'code'> & { te
   : T extends { op: 'checkpoint' }
   ? Omit<T, 'term' | 'doneSectors' | 'totalSectors'> & { term: Term; doneSectors: Sectors; totalSectors: Sectors }
   : T extends { op: 'observe' } ? Omit<T, 'term'> & { term: Term }
-    : T extends { op: 'master' } ? Omit<T, 'node' | 'term'> & { node: NodeId; term: Term }
+    : T extends { op: 'master' | 'master-cleared' } ? Omit<T, 'node' | 'term'> & { node: NodeId; term: Term }
       : T extends { node: string } ? Omit<T, 'node'> & { node: NodeId } : T;
 export type CommandOp = Command['op'];
 export type CommandOf<O extends CommandOp> = Extract<Command, { op: O }>;

@@ -136,12 +136,28 @@ export interface NodeRecord {
   address: string;
 }
 
+/**
+ * The master record. `uncleared` lists every earlier master not yet proven to hold no writable
+ * array: a master claim adds the master it replaces (whether or not that one ever wrote: only
+ * its own confirmation or a fence proves it), so a master that never became writer because its
+ * predecessor was frozen passes that predecessor on to the next claim instead of hiding it.
+ * An entry leaves the list only by a `master-cleared` entry of the current term (the old master
+ * said, in that term, that it holds nothing writable, or it was fenced) or when its node is
+ * removed from the cluster. Absent in snapshots written before the list existed = empty.
+ * Invariant: never contains `node`; at most one entry per node id, sorted.
+ */
+export interface MasterRecord {
+  node: NodeId;
+  term: Term;
+  uncleared?: NodeId[];
+}
+
 export interface ClusterState {
   arrays: ArrayRecord[];
   /** Invariant: sorted by id. */
   nodes: NodeRecord[];
-  /** The current master and its fencing token. */
-  master: { node: NodeId; term: Term } | null;
+  /** The current master, its fencing token, and the earlier masters it has yet to clear. */
+  master: MasterRecord | null;
   /** Device path -> nodes that confirmed they see it (sorted). */
   deviceSeen: Record<string, NodeId[]>;
   /** Index of the last applied entry. */

@@ -45,6 +45,11 @@ export function validate(state: ClusterState, cmd: Command): Verdict {
     case 'master':
       if (state.master && cmd.term < state.master.term) return no('E_INVALID_STATE', `stale master term ${cmd.term}`);
       return OK;
+    case 'master-cleared':
+      // Only the master of the current term may clear: a late entry from an older claim proves
+      // nothing about what the node did since (it may have been master again in between).
+      if (!state.master || state.master.term !== cmd.term) return no('E_INVALID_STATE', `stale master term ${cmd.term}`);
+      return OK;
     case 'node-add':
       if (state.nodes.length >= RAFT_MAX_MEMBERS && !state.nodes.some((n) => n.id === cmd.node)) return no('E_INVALID_ARGUMENT', `a cluster has at most ${RAFT_MAX_MEMBERS} nodes`);
       return OK;
@@ -103,7 +108,7 @@ function readOnlyRefusal(array: ArrayRecord, what: string): Verdict | null {
   return array.adminReadOnly ? no('E_INVALID_STATE', `cannot ${what} /dev/${array.device}: it is read-only (mdctl --readwrite first)`) : null;
 }
 
-function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'node-add' | 'node-remove' }>): Verdict {
+function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'master-cleared' | 'node-add' | 'node-remove' }>): Verdict {
   switch (cmd.op) {
     case 'stop': case 'run': case 'read-only': case 'read-write':
       return OK;
