@@ -138,6 +138,15 @@ describe('remove / add / re-add', () => {
     expect((await opError(d.hotAdd('md0', '/dev/vdf'))).details.errno).toBe('EROFS');
   });
 
+  test('fail on a read-only array is accepted (md_ioctl handles SET_DISK_FAULTY before its read-only gate)', async () => {
+    const { d } = await raid1({ spares: 1 });
+    await d.setReadOnly('md0');
+    await d.setFaulty('md0', '/dev/vdb');
+    const a = await d.readArray('md0');
+    expect([a.arrayState, member(a, '/dev/vdb').flags.includes('faulty')]).toEqual(['readonly', true]);
+    expect((await opError(d.hotRemove('md0', '/dev/vdb'))).details.errno).toBe('EROFS');
+  });
+
   test('add on an auto-read-only array switches it read-write and recovery starts', async () => {
     const { d } = await raid1();
     await d.setFaulty('md0', '/dev/vdb');

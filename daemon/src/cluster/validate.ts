@@ -103,6 +103,14 @@ function fenced(state: ClusterState, term: number): Verdict {
   return OK;
 }
 
+/** What member work the master still owes md on `array` (a client command awaiting md, or an add), or null. */
+function outstandingMemberWork(array: ArrayRecord): string | null {
+  const op = array.pendingMd?.[0];
+  if (op !== undefined) return `an operation of client ${op.client} (#${op.seq})`;
+  const add = array.members.find((m) => m.pendingAdd !== null);
+  return add === undefined ? null : `the ${add.pendingAdd} of ${add.path}`;
+}
+
 /** md refuses to change the members of an array that is read-only (md_ioctl: EROFS). */
 function readOnlyRefusal(array: ArrayRecord, what: string): Verdict | null {
   return array.adminReadOnly ? no('E_INVALID_STATE', `cannot ${what} /dev/${array.device}: it is read-only (mdctl --readwrite first)`) : null;
@@ -110,7 +118,14 @@ function readOnlyRefusal(array: ArrayRecord, what: string): Verdict | null {
 
 function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'master-cleared' | 'node-add' | 'node-remove' }>): Verdict {
   switch (cmd.op) {
-    case 'stop': case 'run': case 'read-only': case 'read-write':
+    case 'read-only': {
+      // md refuses member changes on a read-only array (EROFS), so member work committed before
+      // this request would be stranded: refuse rather than acknowledge a read-only state that
+      // leaves earlier acknowledged operations undone (mdadm: "Device or resource busy").
+      const owed = outstandingMemberWork(array);
+      return owed === null ? OK : no('E_ARRAY_BUSY', `cannot make /dev/${array.device} read-only: ${owed} still in progress; retry when it finishes`);
+    }
+    case 'stop': case 'run': case 'read-write':
       return OK;
     case 'sync-action':
       if ((cmd.action === 'check' || cmd.action === 'repair') && (array.level === 'raid0' || array.level === 'linear')) {

@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   E_DEVICE_NOT_CONFIRMED: 'not every live node has confirmed it sees the device',
   E_LAST_IN_SYNC: 'refusing to fail the last in-sync member without --force',
   E_INVALID_STATE: 'the array or member is not in a state that allows this',
+  E_ARRAY_BUSY: 'the array has member changes in progress; retry when they finish',
   E_INVALID_ARGUMENT: 'an argument is out of range',
   // --- md driver / kernel ---
   E_KERNEL: 'the kernel refused the request',

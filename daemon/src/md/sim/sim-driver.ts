@@ -168,7 +168,8 @@ export class SimMdDriver implements MdDriver {
       const syscall = 'ioctl(SET_DISK_FAULTY)';
       const m = members.memberByPath(this.ctx, a, member, syscall, 'ENODEV');
       if (m.faulty) return;
-      members.ioctlWritable(a, syscall, member);
+      // Linux md_ioctl dispatches SET_DISK_FAULTY before its read-only gate: it works on a
+      // read-only array (no EROFS) and leaves an auto-read-only array as it is.
       members.failMember(this.ctx, a, m, true);
     });
   }
