@@ -43,13 +43,13 @@ export interface AlerterOptions {
   mdstat(): string;
 }
 
-const MAILED = /^(Fail|Degrade|SparesMissing|TestMessage|QuorumLost|FenceAction)/;
+const MAILED = /^(Fail|Degrade|SparesMissing|TestMessage|QuorumLost|FenceAction|OpRefused)/;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** mdadm's syslog priority: crit for failures and lost arrays, warning for rebuilds, else info. */
+/** mdadm's syslog priority: crit for failures and lost arrays, warning for rebuilds (and md refusing a committed operation), else info. */
 export function syslogPriority(event: string): SyslogPriority {
   if (/^(Fail|Degrade|DeviceDisappeared|QuorumLost|FenceAction)/.test(event)) return 'crit';
-  if (event.startsWith('Rebuild')) return 'warning';
+  if (event.startsWith('Rebuild') || event === 'OpRefused') return 'warning';
   return 'info';
 }
 

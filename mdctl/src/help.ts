@@ -48,11 +48,12 @@ const HELP: Record<string, string> = {
                     [--pid-file=F -i] [--config=mdadm.conf]
   Events: Fail FailSpare SpareActive DegradedArray SparesMissing NewArray DeviceDisappeared
   RebuildStarted RebuildNN RebuildFinished TestMessage, and the cluster's MasterChanged
-  NodeDown NodeUp QuorumLost QuorumRegained FenceAction. Array events come from the
+  NodeDown NodeUp QuorumLost QuorumRegained FenceAction OpRefused (md refused a committed
+  operation; the record was put back). Array events come from the
   replicated log, so each is raised once per cluster whichever node the monitor watches.
   --program (or --alert) is run as: PROGRAM EVENT DEVICE [COMPONENT] ("cluster" as DEVICE
   for cluster events). --mail uses /usr/sbin/sendmail for Fail*, Degraded*, SparesMissing,
-  TestMessage, QuorumLost and FenceAction. --syslog uses logger(1). With nothing configured,
+  TestMessage, QuorumLost, FenceAction and OpRefused. --syslog uses logger(1). With nothing configured,
   events are printed to stdout. --delay: seconds between reconnection attempts (default 60).
   --increment: RebuildNN step in percent (default 20). SparesMissing uses spares= of the
   ARRAY lines in --config (default /etc/mdadm/mdadm.conf).

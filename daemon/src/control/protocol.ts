@@ -54,7 +54,9 @@ export interface ClusterEvent {
   name:
     | 'Fail' | 'FailSpare' | 'DegradedArray' | 'SparesMissing' | 'SpareActive' | 'NewArray' | 'DeviceDisappeared'
     | 'RebuildStarted' | 'Rebuild' | 'RebuildFinished' | 'MoveSpare' | 'TestMessage'
-    | 'MasterChanged' | 'NodeDown' | 'NodeUp' | 'QuorumLost' | 'QuorumRegained' | 'FenceAction';
+    | 'MasterChanged' | 'NodeDown' | 'NodeUp' | 'QuorumLost' | 'QuorumRegained' | 'FenceAction'
+    /** md refused a committed client operation after commit: the record was put back (md-done failed). */
+    | 'OpRefused';
   device: string | null;
   component: string | null;
   /** For Rebuild: the percentage reached. */
