@@ -21,6 +21,7 @@ import { DiskStorage } from './storage/disk-storage.js';
 import { createTransportFromConfig } from './transport/from-config.js';
 import { DAEMON_STOP_STEP_DOWN_MS, SNAPSHOT_EVERY_ENTRIES } from './common/limits.js';
 import { nodeSettingsFromConfig } from './node-settings.js';
+import { startAlerts } from './alerts.js';
 
 export interface RunningDaemon {
   node: ClusterNode;
@@ -70,6 +71,7 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
   const control = new ControlServer(config.listen.controlSocketPath, makeHandler({ node, seesDevice: seesDeviceFor(driver) }), logger);
   const status = new StatusServer(config.listen.status.host, config.listen.status.port, makeStatusSource(node), logger);
   await node.start();
+  const alerts = startAlerts(config, node, logger);
   await control.start();
   await status.start();
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
@@ -97,7 +99,7 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       notifier?.stopping(reason);
-      readyTimer.cancel(); wdTimer?.cancel(); statusTimer.cancel();
+      readyTimer.cancel(); wdTimer?.cancel(); statusTimer.cancel(); alerts.stop();
       await handOver(node, logger);
       await node.demote('shutdown');
       await node.stop();

@@ -87,6 +87,7 @@ export function applyCommand(state: ClusterState, cmd: Command, session?: Sessio
       break;
     }
     case 'master': state.master = nextMaster(state.master, cmd.node, cmd.term); break;
+    case 'alerts-sent': state.alertsSentThrough = Math.max(state.alertsSentThrough ?? 0, cmd.through); break;
     case 'master-cleared': {
       const m = state.master!;
       const left = (m.uncleared ?? []).filter((n) => n !== cmd.node);
@@ -159,7 +160,7 @@ function insertArray(state: ClusterState, a: ArrayRecord): void {
   state.arrays.sort((x, y) => (x.device < y.device ? -1 : x.device > y.device ? 1 : 0));
 }
 
-type ArrayCommand = Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'master-cleared' | 'node-add' | 'node-remove' | 'md-done' }>;
+type ArrayCommand = Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'master-cleared' | 'alerts-sent' | 'node-add' | 'node-remove' | 'md-done' }>;
 
 /** Marks the members a client command changes at `index` (conditional observations, apply.ts header). */
 function touch(a: ArrayRecord, paths: string[], index: number): void {
@@ -178,6 +179,7 @@ function applyOnArray(a: ArrayRecord, cmd: ArrayCommand, index: number): void {
 
 function applyCheckpoint(a: ArrayRecord, cmd: CommandOf<'checkpoint'>): void {
   a.sync = { action: cmd.action, doneSectors: cmd.doneSectors, totalSectors: cmd.totalSectors, term: cmd.term, speedKiBps: cmd.speedKiBps ?? 0 };
+  if (cmd.mismatchCount !== undefined) a.sync.mismatchCount = cmd.mismatchCount;
   const req = a.requestedAction;
   if (req !== null && (req === cmd.action || ((req === 'idle' || req === 'frozen') && cmd.action === 'idle'))) a.requestedAction = null;
 }

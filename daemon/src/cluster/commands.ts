@@ -57,6 +57,8 @@ const schema = z.discriminatedUnion('op', [
     op: z.literal('checkpoint'), device: devName, term: count,
     action: z.enum(['idle', 'resync', 'recover', 'check', 'repair']), doneSectors: count, totalSectors: count,
     speedKiBps: count.optional(),
+    /** With action 'idle' after a sync: md's mismatch_cnt as the master's kernel reports it (RebuildFinished). */
+    mismatchCount: count.optional(),
   }).strict().refine((c) => c.doneSectors <= c.totalSectors, 'doneSectors must not exceed totalSectors'),
   z.object({
     op: z.literal('md-done'), device: devName, term: count, client: z.string().regex(CLIENT_ID_PATTERN), seq: count.min(1),
@@ -90,6 +92,8 @@ const schema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('master'), node, term: count }).strict(),
   /** The master of `term` proved `node` (an earlier master) holds no writable array (types.ts MasterRecord). */
   z.object({ op: z.literal('master-cleared'), node, term: count }).strict(),
+  /** The master of `term` delivered every alert of entries up to index `through` (node/alert-delivery.ts). */
+  z.object({ op: z.literal('alerts-sent'), term: count, through: count }).strict(),
   z.object({ op: z.literal('node-add'), node, address: z.string().regex(/^[A-Za-z0-9.:[\]-]{1,253}:[0-9]{1,5}$/, 'host:port') }).strict(),
   z.object({ op: z.literal('node-remove'), node }).strict(),
 ]);
@@ -100,7 +104,7 @@ export type Command = Brandify<Raw>;
 type Brandify<T> = T extends { op: 'md-done' } ? Omit<T, 'term' | 'code'> & { term: Term; code?: ErrorCode }
   : T extends { op: 'checkpoint' }
   ? Omit<T, 'term' | 'doneSectors' | 'totalSectors'> & { term: Term; doneSectors: Sectors; totalSectors: Sectors }
-  : T extends { op: 'observe' } ? Omit<T, 'term'> & { term: Term }
+  : T extends { op: 'observe' | 'alerts-sent' } ? Omit<T, 'term'> & { term: Term }
     : T extends { op: 'master' | 'master-cleared' } ? Omit<T, 'node' | 'term'> & { node: NodeId; term: Term }
       : T extends { node: string } ? Omit<T, 'node'> & { node: NodeId } : T;
 export type CommandOp = Command['op'];

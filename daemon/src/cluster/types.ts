@@ -77,6 +77,8 @@ export interface SyncCheckpoint {
   term: Term;
   /** The master kernel's sync_speed when recorded (for finish=/speed= in the cluster view). */
   speedKiBps: number;
+  /** md's mismatch_cnt when a sync ended (action 'idle'); absent when not reported. */
+  mismatchCount?: number;
 }
 
 export interface ArrayRecord {
@@ -162,6 +164,11 @@ export interface ClusterState {
   deviceSeen: Record<string, NodeId[]>;
   /** Index of the last applied entry. */
   appliedIndex: LogIndex;
+  /**
+   * Every alert raised by entries up to this index was delivered by a master (its alerts-sent
+   * entry); a new master delivers the alerts of later entries again. Absent = 0.
+   */
+  alertsSentThrough?: number;
   /** Client sessions (cluster/sessions.ts); absent in snapshots written before sessions. */
   sessions?: SessionTable;
 }

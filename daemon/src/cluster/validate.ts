@@ -45,6 +45,9 @@ export function validate(state: ClusterState, cmd: Command): Verdict {
     case 'master':
       if (state.master && cmd.term < state.master.term) return no('E_INVALID_STATE', `stale master term ${cmd.term}`);
       return OK;
+    case 'alerts-sent':
+      if (!state.master || state.master.term !== cmd.term) return no('E_NOT_WRITABLE', `fencing token ${cmd.term} is not the current master's`);
+      return cmd.through <= state.appliedIndex ? OK : no('E_INVALID_ARGUMENT', `alerts of entry ${cmd.through} cannot have been sent before it was applied`);
     case 'master-cleared':
       // Only the master of the current term may clear: a late entry from an older claim proves
       // nothing about what the node did since (it may have been master again in between).
@@ -116,7 +119,7 @@ function readOnlyRefusal(array: ArrayRecord, what: string): Verdict | null {
   return array.adminReadOnly ? no('E_INVALID_STATE', `cannot ${what} /dev/${array.device}: it is read-only (mdctl --readwrite first)`) : null;
 }
 
-function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'master-cleared' | 'node-add' | 'node-remove' }>): Verdict {
+function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'master-cleared' | 'alerts-sent' | 'node-add' | 'node-remove' }>): Verdict {
   switch (cmd.op) {
     case 'read-only': {
       // md refuses member changes on a read-only array (EROFS), so member work committed before

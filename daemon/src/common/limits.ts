@@ -343,3 +343,17 @@ export const LIMIT_RELATIONS: readonly LimitRelation<RelatedLimits>[] = [
 ];
 
 assertRelations(LIMIT_RELATIONS, RELATED_LIMITS);
+
+// --- the daemon's alerts (node/alert-delivery.ts) ---
+/**
+ * Applied entries whose alerts the cluster has not yet confirmed sent. The master confirms within
+ * a few ticks; the bound only matters while no master delivers (no quorum) and keeps an hour of
+ * one failure a second.
+ */
+export const ALERT_MAX_PENDING = 4096;
+/** Channel runs (program, sendmail, logger) waiting to start: a burst of events on many arrays. */
+export const ALERT_MAX_QUEUED_RUNS = 256;
+/** One channel run's time limit (a hung mail relay must not hold the queue). */
+export const ALERT_RUN_TIMEOUT_MS = 10_000;
+/** Bytes of mdadm.conf read for MAILADDR/MAILFROM/PROGRAM (the whole file of any sane system). */
+export const ALERT_MAX_MDADM_CONF_BYTES = 1 << 20;

@@ -105,7 +105,7 @@ async function propose(node: ClusterNode, req: Record<string, unknown>): Promise
 }
 
 /** Only client commands come from outside: the node's own entries (observe, checkpoint, master, md-done) never do. */
-const INTERNAL_OPS = new Set(['observe', 'checkpoint', 'master', 'master-cleared', 'md-done']);
+const INTERNAL_OPS = new Set(['observe', 'checkpoint', 'master', 'master-cleared', 'alerts-sent', 'md-done']);
 
 async function proposeCommand(node: ClusterNode, raw: unknown, opts: SubmitOptions): Promise<unknown> {
   const parsed = parseCommand(raw);

@@ -61,6 +61,9 @@ export interface ClusterEvent {
   component: string | null;
   /** For Rebuild: the percentage reached. */
   percent?: number;
+  /** For RebuildFinished: md's mismatch_cnt after the sync (absent when unknown), and the raid level number. */
+  mismatchCount?: number;
+  raidLevel?: number;
   detail?: string;
   node: string;
   timeMs: number;

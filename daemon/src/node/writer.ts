@@ -324,7 +324,7 @@ export class WriterRole {
       if (action === 'idle' || !k.syncCompleted) {
         if (rec.sync.action !== 'idle') {
           const total = rec.sync.totalSectors;
-          this.hooks.propose({ op: 'checkpoint', device, term, action: 'idle', doneSectors: total, totalSectors: total, speedKiBps: 0 });
+          this.hooks.propose({ op: 'checkpoint', device, term, action: 'idle', doneSectors: total, totalSectors: total, speedKiBps: 0, mismatchCount: k.mismatchCount });
           this.lastCheckpointMs.set(device, now);
         }
         continue;
