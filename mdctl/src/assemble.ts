@@ -47,7 +47,7 @@ export async function runAssemble(ctx: Ctx): Promise<number> {
     ctx.note(describe(e, `assemble /dev/${device} failed`));
     return EXIT.FAIL;
   }
-  ctx.note(startedNotice(device, sbs));
+  ctx.info(startedNotice(device, sbs));
   return EXIT.OK;
 }
 

@@ -74,6 +74,6 @@ export async function runCreate(ctx: Ctx): Promise<number> {
     ctx.note(describe(e, `create /dev/${cmd.device} failed`));
     return EXIT.FAIL;
   }
-  ctx.note(`array /dev/${String(cmd.device)} started.`);
+  ctx.info(`array /dev/${String(cmd.device)} started.`);
   return EXIT.OK;
 }

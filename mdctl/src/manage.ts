@@ -46,7 +46,7 @@ export async function runManage(ctx: Ctx): Promise<number> {
         if (cmd.op === 'hot-add' || cmd.op === 'add-spare' || cmd.op === 're-add') await confirmLocally(ctx, cmd.member);
         await ctx.propose({ command: cmd, waitAll: ctx.args.values['wait-all'] === true });
         changed++;
-        if (done) ctx.note(done);
+        if (done) ctx.info(done);
       } catch (e) {
         const member = 'member' in cmd ? cmd.member : null;
         ctx.note(describe(e, `${opVerb(op)} ${member ?? `/dev/${device}`}${member ? ` in /dev/${device}` : ''} failed`));

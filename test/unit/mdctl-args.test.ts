@@ -43,7 +43,7 @@ describe('mdctl argument parsing', () => {
     expect(parse(['-D', '--export', '/dev/md0']).values.export).toBe(true);
     expect(parse(['--action=check', '/dev/md0']).values.action).toBe('check');
     expect(parse(['--cluster', 'step-down', '--to', 'node2']).mode).toBe('cluster');
-    expect(parse(['-F', '--scan', '--program', '/bin/true', '-k', '5']).mode).toBe('monitor');
+    expect(parse(['-F', '--scan', '--program', '/bin/true', '-r', '5']).mode).toBe('monitor');
   });
   it('normalises md device names', () => {
     expect(mdName('/dev/md0')).toBe('md0');
@@ -58,7 +58,7 @@ describe('mdctl usage errors exit 2 with an mdctl: message before any daemon con
     [['--bogus'], /unrecognised option --bogus/],
     [['/dev/md0'], /no operation given/],
     [['/dev/md0', '/dev/sdb'], /no operation given before this device/],
-    [['-C', '-A', '/dev/md0'], /cannot be used together/],
+    [['-C', '-A', '/dev/md0'], /-A would set mdctl mode to "assemble", but it is already set to "create"/],
     [['/dev/md0', '--with', '/dev/sdc'], /--with must follow --replace/],
     [['/dev/md0', '--add'], /--add needs at least one device/],
     [['/dev/md0', '--stop', '/dev/sda'], /--stop takes no device/],
