@@ -31,7 +31,7 @@ export interface ParsedArgs {
 type Token = { kind: 'option'; def: OptionDef; value: string | undefined; spelled: string } | { kind: 'positional'; value: string };
 
 export function parse(argv: string[]): ParsedArgs {
-  let state: ModeState = 'none';
+  let state = 'none' as ModeState;
   const tokens: Token[] = [];
   let positionalsBeforeMode = 0;
   const setMode = (def: OptionDef, spelled: string): void => {
@@ -88,7 +88,10 @@ export function parse(argv: string[]): ParsedArgs {
       }
       continue;
     }
-    if (state === 'none') positionalsBeforeMode++;
+    if (state === 'none') {
+      if (positionalsBeforeMode > 0) throw new UsageError(`An option must be given to set the mode before a second device (${a}) is listed`);
+      positionalsBeforeMode++;
+    }
     tokens.push({ kind: 'positional', value: a });
   }
   const values: ParsedArgs['values'] = {};
@@ -104,8 +107,7 @@ export function parse(argv: string[]): ParsedArgs {
   else if (values.version === true) mode = 'version';
   else if (values.help === true) mode = 'help';
   else if (positionals.length === 0) throw new UsageError('an md device or a mode option is needed (see mdctl --help)');
-  else if (positionals.length > 1) throw new UsageError(`${positionals[1]}: no operation given before this device (e.g. --add, --fail, --remove)`);
-  else throw new UsageError(`${positionals[0]}: no operation given`);
+  else { mode = 'misc'; values.query = true; } // mdadm: a lone device means --query
   const { ops, device } = mode === 'manage' && values.help !== true ? manageOps(tokens) : { ops: [], device: null };
   return { mode, values, positionals, ops, device };
 }

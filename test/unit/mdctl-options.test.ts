@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse, parseSizeSectors, verbosity } from '../../mdctl/src/args.js';
 import { OPTION_DEFS, shortOption } from '../../mdctl/src/options.js';
+import { buildCreate } from '../../mdctl/src/create.js';
+import { levelOf } from '../../mdctl/src/assemble.js';
 
 describe('short letters change meaning by mode, as in mdadm', () => {
   it('-b is --bitmap when creating and --brief when examining or detailing', () => {
@@ -43,6 +45,12 @@ describe('short letters change meaning by mode, as in mdadm', () => {
     expect(parse(['-W', '/dev/md0']).values.wait).toBe(true);
     expect(parse(['/dev/md0', '-W', '/dev/sda']).ops).toEqual([{ op: 'write-mostly', devices: ['/dev/sda'] }]);
   });
+  it('a lone device is --query; a second device before any mode is refused', () => {
+    const q = parse(['/dev/sda']);
+    expect(q.mode).toBe('misc');
+    expect(q.values.query).toBe(true);
+    expect(() => parse(['/dev/sda', '/dev/sdb'])).toThrow(/before a second device \(\/dev\/sdb\) is listed/);
+  });
   it('-S first is misc (so --stop --scan works); after the md device it is manage', () => {
     const s = parse(['-Ss']);
     expect(s.mode).toBe('misc');
@@ -80,5 +88,40 @@ describe('sizes take mdadm suffixes (parse_size)', () => {
   });
   it('refuses lower-case suffixes, zero and junk as mdadm does', () => {
     for (const bad of ['10m', '0', '-1', '1.5M', 'M', '10MB', '']) expect(parseSizeSectors(bad)).toBeNull();
+  });
+});
+
+describe('create options mdadm has', () => {
+  const base = ['-C', '/dev/md0', '-l1', '-n2', '/dev/a', '/dev/b'];
+  it('--size takes suffixes and "max"; junk is mdadm\'s "invalid size"', () => {
+    expect(buildCreate(parse([...base, '--size=1G']), 'h').sizeKiB).toBe(1048576);
+    expect(buildCreate(parse([...base, '-z', '512M']), 'h').sizeKiB).toBe(524288);
+    expect(buildCreate(parse([...base, '-z', '100']), 'h').sizeKiB).toBe(100);
+    expect(buildCreate(parse([...base, '--size=max']), 'h').sizeKiB).toBeNull();
+    expect(() => buildCreate(parse([...base, '--size=1g']), 'h')).toThrow(/^invalid size: 1g$/);
+    expect(() => buildCreate(parse([...base, '--size=3s']), 'h')).toThrow(/^invalid size: 3s$/);
+  });
+  it('an unknown level is mdadm\'s "invalid raid level" error, never a fallback', () => {
+    expect(() => buildCreate(parse(['-C', '/dev/md0', '-l', 'raid7', '-n2', '/dev/a', '/dev/b']), 'h')).toThrow(/^invalid raid level: raid7$/);
+    expect(() => buildCreate(parse(['-C', '/dev/md0', '-l', 'multipath', '-n2', '/dev/a', '/dev/b']), 'h')).toThrow(/not supported on a cluster/);
+    expect(() => levelOf({ level: 7 })).toThrow(/level 7 is not supported/);
+    expect(() => levelOf({ level: -4 })).toThrow(/level multipath is not supported/);
+    expect(levelOf({ level: 10 })).toBe('raid10');
+  });
+  it('-n1 needs --force, as in mdadm', () => {
+    expect(() => buildCreate(parse(['-C', '/dev/md0', '-l1', '-n1', '/dev/a']), 'h')).toThrow(/'1' is an unusual number of drives/);
+    expect(buildCreate(parse(['-C', '/dev/md0', '-f', '-l1', '-n1', '/dev/a']), 'h').raidDevices).toBe(1);
+  });
+  it('--homehost names the array; <none> leaves the host out', () => {
+    expect(buildCreate(parse([...base, '--homehost=other']), 'h').name).toBe('other:0');
+    expect(buildCreate(parse([...base, '--homehost=<none>']), 'h').name).toBe('0');
+    expect(buildCreate(parse(base), 'h').name).toBe('h:0');
+  });
+  it('--consistency-policy and --write-journal are checked as mdadm checks them', () => {
+    expect(() => buildCreate(parse([...base, '--consistency-policy=bogus']), 'h')).toThrow(/^Invalid consistency policy: bogus$/);
+    expect(() => buildCreate(parse([...base, '--consistency-policy=bitmap']), 'h')).toThrow(/--bitmap is required for consistency policy: bitmap/);
+    expect(buildCreate(parse([...base, '-b', 'internal', '-k', 'bitmap']), 'h').bitmap).toBe('internal');
+    expect(() => buildCreate(parse([...base, '--consistency-policy=ppl']), 'h')).toThrow(/PPL consistency policy is only supported for RAID level 5/);
+    expect(() => buildCreate(parse([...base, '--write-journal=/dev/j']), 'h')).toThrow(/--write-journal is only supported for RAID level 4\/5\/6/);
   });
 });
