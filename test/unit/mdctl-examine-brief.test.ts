@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSuperblockV1, SB } from '../../native/src/superblock-format.js';
 import type { SuperblockInfo } from '../../daemon/src/md/types.js';
 import { renderExamineBrief } from '../../mdctl/src/examine-brief.js';
+import { renderExamine } from '../../mdctl/src/examine-format.js';
 import { candidateDevices, parseMdadmConf, partitionDevices } from '../../mdctl/src/mdadm-conf.js';
 
 const UUID_BYTES = Buffer.from('93a5f50569825d0d413c4afa010d8c59', 'hex');
@@ -74,5 +75,24 @@ describe('mdadm.conf for --scan', () => {
     expect(partitionDevices(parts)).toEqual(['/dev/vda', '/dev/vdb', '/dev/sda']);
     expect(candidateDevices(parseMdadmConf(''), parts)).toEqual(['/dev/vda', '/dev/vdb', '/dev/sda']);
     expect(candidateDevices(parseMdadmConf('DEVICE /dev/vd* /dev/extra'), parts)).toEqual(['/dev/vda', '/dev/vdb', '/dev/extra']);
+  });
+});
+
+describe('--examine of raid0 over unequal members (feature 0x1000, md_p.h MD_FEATURE_RAID0_LAYOUT)', () => {
+  const raid0 = (feature: number, layout: number): SuperblockInfo => {
+    const b = rawSb({ level: 0, name: 'labhost:0', raidDisks: 2, devNumber: 0, roles: [0, 1] });
+    b.writeUInt32LE(feature, SB.featureMap);
+    b.writeUInt32LE(layout, SB.layout);
+    const r = parseSuperblockV1(b, 2, 8);
+    if (!r.ok) throw new Error(r.reason);
+    return r.sb;
+  };
+  it('prints mdadm\'s "Layout : original" before the chunk size', () => {
+    const text = renderExamine('/dev/vda', raid0(0x1000, 1), { homehost: 'labhost' });
+    expect(text).toContain('         Layout : original\n     Chunk Size : 512K\n');
+    expect(renderExamine('/dev/vda', raid0(0x1000, 2), {})).toContain('         Layout : alternate\n');
+  });
+  it('prints no raid0 layout without the feature bit (members of equal size)', () => {
+    expect(renderExamine('/dev/vda', raid0(0, 1), {})).not.toContain('Layout :');
   });
 });
