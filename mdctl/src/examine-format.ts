@@ -42,7 +42,7 @@ const LABEL_WIDTH = 15;
 const ROLE_LABEL_WIDTH = 14;
 
 const LEVEL_NAMES: Readonly<Record<number, string>> = {
-  [-4]: 'multipath', [-1]: 'linear', 0: 'raid0', 1: 'raid1', 4: 'raid4', 5: 'raid5', 6: 'raid6', 10: 'raid10',
+  [-5]: 'faulty', [-4]: 'multipath', [-1]: 'linear', 0: 'raid0', 1: 'raid1', 4: 'raid4', 5: 'raid5', 6: 'raid6', 10: 'raid10',
 };
 
 export function levelName(level: number): string {

@@ -6,6 +6,7 @@ import { parse, parseSizeSectors, verbosity } from '../../mdctl/src/args.js';
 import { OPTION_DEFS, shortOption } from '../../mdctl/src/options.js';
 import { buildCreate } from '../../mdctl/src/create.js';
 import { levelOf } from '../../mdctl/src/assemble.js';
+import { helpText } from '../../mdctl/src/help.js';
 
 describe('short letters change meaning by mode, as in mdadm', () => {
   it('-b is --bitmap when creating and --brief when examining or detailing', () => {
@@ -123,5 +124,18 @@ describe('create options mdadm has', () => {
     expect(buildCreate(parse([...base, '-b', 'internal', '-k', 'bitmap']), 'h').bitmap).toBe('internal');
     expect(() => buildCreate(parse([...base, '--consistency-policy=ppl']), 'h')).toThrow(/PPL consistency policy is only supported for RAID level 5/);
     expect(() => buildCreate(parse([...base, '--write-journal=/dev/j']), 'h')).toThrow(/--write-journal is only supported for RAID level 4\/5\/6/);
+  });
+});
+
+describe('help lists each mode\'s options from the same table', () => {
+  it('shows the letter a mode gives an option, and only that mode\'s options', () => {
+    const create = helpText('create');
+    expect(create).toContain('--chunk=VALUE -c :');
+    expect(create).toContain('--bitmap=VALUE -b :');
+    expect(create).not.toContain('--program');
+    const monitor = helpText('monitor');
+    expect(monitor).toContain('--program=VALUE -p :');
+    expect(monitor).toContain('--daemonise -f :');
+    expect(monitor).toContain('--config=VALUE -c :');
   });
 });
