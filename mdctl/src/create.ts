@@ -104,6 +104,7 @@ export function buildCreate(args: Ctx['args'], host: string): CommandOf<'create'
     chunkKiB: level === 'raid1' || level === 'linear' ? (v.chunk === undefined ? null : (() => { throw new UsageError(`${level} has no chunk size`); })()) : chunkKiB(v.chunk),
     layout: v.layout !== undefined ? String(v.layout) : v.parity !== undefined ? String(v.parity) : null,
     assumeClean: v['assume-clean'] === true, sizeKiB: sizeKiB(v.size),
+    ...(v.force === true ? { force: true } : {}),
   };
 }
 

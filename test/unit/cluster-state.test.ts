@@ -82,6 +82,19 @@ describe('validation and apply', () => {
     expect(applyCommand(s, cmd({ op: 'run', device: 'md0' }))).toEqual({ ok: true });
     expect(applyCommand(s, cmd({ op: 'set-faulty', device: 'md0', member: '/dev/sda', force: false }))).toEqual({ ok: true });
   });
+  // Guards validate.ts validateCreate + apply.ts applyCreate: mdadm --create --force may take a
+  // disk of a stopped array (it leaves that array); never one of a running array.
+  it('create --force takes a member of a stopped array, never of a running one', () => {
+    const s = cluster();
+    applyCommand(s, cmd(create));
+    const again = { ...create, device: 'md1', uuid: '00000000:00000000:00000000:00000001', members: ['/dev/sda', '/dev/sdd'], spares: 0 };
+    expect(applyCommand(s, cmd({ ...again, force: true }))).toMatchObject({ ok: false, code: 'E_DEVICE_BUSY' });
+    applyCommand(s, cmd({ op: 'stop', device: 'md0' }));
+    expect(applyCommand(s, cmd(again))).toMatchObject({ ok: false, code: 'E_DEVICE_BUSY', message: expect.stringContaining('--force') });
+    expect(applyCommand(s, cmd({ ...again, force: true }))).toEqual({ ok: true });
+    expect(s.arrays[0].members.find((m) => m.path === '/dev/sda')).toMatchObject({ role: 'removed', slot: null });
+    expect(s.arrays[1].members.map((m) => m.path)).toEqual(['/dev/sda', '/dev/sdd']);
+  });
   it('refuses to hot-remove an active member, allows it once faulty, then re-add', () => {
     const s = cluster();
     applyCommand(s, cmd(create));

@@ -68,7 +68,9 @@ function validateCreate(state: ClusterState, cmd: CommandOf<'create'>): Verdict 
   if (new Set(real).size !== real.length) return no('E_INVALID_ARGUMENT', 'a device is listed twice');
   for (const p of real) {
     const used = arrayUsing(state, p);
-    if (used) return no('E_DEVICE_BUSY', `${p} is already a member of /dev/${used.device}`);
+    if (used && !(cmd.force === true && used.run === 'stopped')) {
+      return no('E_DEVICE_BUSY', `${p} is already a member of /dev/${used.device}${used.run === 'stopped' ? ' (stopped: --force takes it)' : ''}`);
+    }
     if (!deviceConfirmed(state, p)) return no('E_DEVICE_NOT_CONFIRMED', `${p} has not been confirmed by a majority of nodes`);
   }
   const slots = new Set<number>();
