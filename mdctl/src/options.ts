@@ -113,7 +113,7 @@ export const OPTION_DEFS: readonly OptionDef[] = [
   { name: 'to', arg: 'required', modes: ['cluster'], help: 'step-down target node' },
   { name: 'timeout', arg: 'required', modes: ['cluster'], help: 'seconds' },
   { name: 'wait-all', arg: 'none', modes: ['create', 'manage', 'cluster'], help: 'wait until every node applied the change' },
-  { name: 'local', arg: 'none', modes: ['cluster', 'misc'], help: 'this node\'s view, no read from the leader' },
+  { name: 'local', arg: 'none', modes: ['cluster', 'misc', 'manage', 'assemble', 'incremental'], help: 'this node\'s view, no read from the leader' },
   { name: 'socket', arg: 'required', modes: 'any', help: 'the daemon\'s control socket' },
   { name: 'help', arg: 'none', modes: 'any', short: { letter: 'h', in: 'any' }, help: 'help text' },
   { name: 'version', arg: 'none', modes: 'any', short: { letter: 'V', in: 'any' }, help: 'print the version' },
