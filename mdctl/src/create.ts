@@ -108,6 +108,16 @@ export function buildCreate(args: Ctx['args'], host: string): CommandOf<'create'
   };
 }
 
+/** mdadm 4.2's notices before "array started": the boot-device note (raid1 with the superblock at the start) and the default metadata. */
+export function createNotes(cmd: Pick<CommandOf<'create'>, 'level' | 'metadata'>, metadataDefaulted: boolean): string[] {
+  const out: string[] = [];
+  if (cmd.level === 'raid1' && cmd.metadata !== '1.0') {
+    out.push("Note: this array has metadata at the start and\n    may not be suitable as a boot device.  If you plan to\n    store '/boot' on this device please ensure that\n    your boot-loader understands md/v1.x metadata, or use\n    --metadata=0.90");
+  }
+  if (metadataDefaulted) out.push('Defaulting to version 1.2 metadata');
+  return out;
+}
+
 export async function runCreate(ctx: Ctx): Promise<number> {
   const cmd = buildCreate(ctx.args, homeHost());
   const c = await ctx.daemon();
@@ -121,6 +131,7 @@ export async function runCreate(ctx: Ctx): Promise<number> {
     ctx.note(describe(e, `create /dev/${cmd.device} failed`));
     return EXIT.FAIL;
   }
+  for (const n of createNotes(cmd, ctx.args.values.metadata === undefined)) ctx.info(n);
   ctx.info(`array /dev/${String(cmd.device)} started.`);
   return EXIT.OK;
 }

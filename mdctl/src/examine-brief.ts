@@ -36,7 +36,9 @@ export function briefLine(sb: SuperblockInfo, verbose: boolean): string {
   if (verbose && level !== undefined) s += ` level=${level}`;
   s += ` metadata=${metadataOf(sb)} `;
   if (verbose) s += `num-devices=${sb.raidDisks} `;
-  return `${s}UUID=${sb.setUuid}\n`;
+  s += `UUID=${sb.setUuid}`;
+  if (sb.setName !== '') s += ` name=${sb.setName}`;
+  return `${s}\n`;
 }
 
 export function renderExamineBrief(devices: readonly ExaminedDevice[], opts: { verbose?: boolean } = {}): string {

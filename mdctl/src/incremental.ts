@@ -1,21 +1,28 @@
 // mdadm's incremental mode (`mdctl -I /dev/sdb`, the udev path): one device appeared; put it
 // where it belongs. Owns: choosing, from its superblock and the cluster record, between adding
-// it back to a running array, starting a stopped array the cluster knows, and assembling a new
-// one once every active member is visible (all at once: a replicated assemble names all its
-// members, so md's partial "inactive" array is not built). Invariants: nothing is proposed for
-// a device without a superblock or of a level md-cluster cannot run; the array name comes
-// from mdadm.conf's ARRAY line when it has one, else the highest free mdN from md127 down.
+// it to a running array and attaching it to one that is not running; the node-local attach map
+// (mdadm keeps /run/mdadm/map and an inactive md array; a replicated assemble names all its
+// members at once, so mdctl keeps the attached devices in a file and starts the array, or
+// assembles a new one, when every active member has been attached). Invariants: nothing is
+// proposed for a device without a superblock or of a level md-cluster cannot run; the array
+// name comes from the record, else mdadm.conf's ARRAY line, else the highest free mdN from
+// md127 down; the map is bounded (MD_MAX_ARRAYS arrays, MD_MAX_MEMBERS_PER_ARRAY devices).
 import { mdName, UsageError } from './args.js';
-import { levelOf, startedNotice } from './assemble.js';
+import { levelOf } from './assemble.js';
 import { ClientError } from './client.js';
 import { Ctx, describe, EXIT } from './context.js';
-import { configPath, scanDevices, superblockOf } from './inspect.js';
-import { readMdadmConf } from './mdadm-conf.js';
+import { configPath, superblockOf } from './inspect.js';
+import { readBounded, readMdadmConf } from './mdadm-conf.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { MD_MAX_ARRAYS, MD_MAX_MEMBERS_PER_ARRAY } from '../../daemon/src/common/limits.js';
 import { readState } from './state.js';
 import type { SuperblockInfo } from '../../daemon/src/md/types.js';
 import { isMetadataVersion } from './commands.js';
 
 const FIRST_AUTO_MINOR = 127;
+/** Devices attached to arrays not yet started, per array UUID (MDCTL_INCREMENTAL_MAP overrides, for tests). */
+const DEFAULT_MAP = '/run/mdctl/incremental.map';
 
 export async function runIncremental(ctx: Ctx): Promise<number> {
   const v = ctx.args.values;
@@ -34,13 +41,8 @@ export async function runIncremental(ctx: Ctx): Promise<number> {
   try { levelOf(sb); } catch (e) { ctx.note(`${path}: ${(e as Error).message}`); return EXIT.FAIL; }
   const s = await readState(ctx);
   const rec = s.state.arrays.find((a) => a.uuid === sb.setUuid);
-  if (rec) {
+  if (rec && rec.run === 'running') {
     const md = `/dev/${rec.device}`;
-    if (rec.run === 'stopped') {
-      try { await ctx.propose({ command: { op: 'run', device: rec.device } }); } catch (e) { ctx.note(describe(e, `cannot start ${md}`)); return EXIT.FAIL; }
-      ctx.info(`${md} has been started.`);
-      return EXIT.OK;
-    }
     const m = rec.members.find((x) => x.path === path);
     if (m && m.role !== 'removed' && m.role !== 'faulty') { ctx.info(`${path} attached to ${md} which is already active.`); return EXIT.OK; }
     const op = m && m.deviceUuid !== null && rec.bitmap === 'internal' ? 're-add' : 'hot-add';
@@ -48,34 +50,69 @@ export async function runIncremental(ctx: Ctx): Promise<number> {
     ctx.info(`${path} ${op === 're-add' ? 're-added' : 'added'} to ${md}`);
     return EXIT.OK;
   }
-  // A new array: its members are the visible devices with this UUID.
-  const members: { path: string; sb: SuperblockInfo }[] = [{ path, sb }];
-  for (const p of scanDevices(ctx)) {
-    if (p === path) continue;
+  // Not running: attach the device (this node's map, as mdadm's /run/mdadm/map), start the
+  // array once every active member has been attached (or at once with --run).
+  const device = rec ? rec.device : deviceFor(ctx, sb, s.state.arrays.map((a) => a.device));
+  const mapPath = ctx.io.env.MDCTL_INCREMENTAL_MAP ?? DEFAULT_MAP;
+  const map = readMap(mapPath);
+  const attached = [...new Set([...(map[sb.setUuid] ?? []), path])];
+  const members: { path: string; sb: SuperblockInfo }[] = [];
+  for (const p of attached) {
+    if (p === path) { members.push({ path, sb }); continue; }
     try { const o = await superblockOf(ctx, p); if (o.setUuid === sb.setUuid) members.push({ path: p, sb: o }); } catch (e) { if (!(e instanceof ClientError)) throw e; }
   }
-  const device = deviceFor(ctx, sb, s.state.arrays.map((a) => a.device));
   const active = members.filter((x) => (x.sb.devRoles[x.sb.devNumber] ?? 0xffff) < sb.raidDisks).length;
   if (active < sb.raidDisks && v.run !== true) {
-    ctx.info(`${path} attached to /dev/${device}, not enough to start (${active}).`);
+    map[sb.setUuid] = members.map((x) => x.path);
+    writeMap(mapPath, map);
+    ctx.info(`${path} attached to /dev/${device}, not enough to start safely.`);
     return EXIT.OK;
   }
-  const metadata = `1.${sb.minorVersion}`;
-  if (!isMetadataVersion(metadata)) { ctx.note(`${path}: metadata ${metadata} is not supported on a cluster`); return EXIT.FAIL; }
   try {
-    await ctx.propose({
-      command: {
-        op: 'assemble', device, uuid: sb.setUuid, name: sb.setName, level: levelOf(sb), raidDisks: sb.raidDisks, members: members.map((x) => x.path),
-        metadata, bitmap: (sb.featureMap & 1) !== 0 ? 'internal' : 'none', chunkKiB: sb.chunkSectors > 0 ? sb.chunkSectors / 2 : null, layout: null,
-      },
-      timeoutMs: 60_000,
-    });
+    if (rec) await ctx.propose({ command: { op: 'run', device: rec.device } });
+    else {
+      const metadata = `1.${sb.minorVersion}`;
+      if (!isMetadataVersion(metadata)) { ctx.note(`${path}: metadata ${metadata} is not supported on a cluster`); return EXIT.FAIL; }
+      await ctx.propose({
+        command: {
+          op: 'assemble', device, uuid: sb.setUuid, name: sb.setName, level: levelOf(sb), raidDisks: sb.raidDisks, members: members.map((x) => x.path),
+          metadata, bitmap: (sb.featureMap & 1) !== 0 ? 'internal' : 'none', chunkKiB: sb.chunkSectors > 0 ? sb.chunkSectors / 2 : null, layout: null,
+        },
+        timeoutMs: 60_000,
+      });
+    }
   } catch (e) {
-    ctx.note(describe(e, `cannot assemble /dev/${device}`));
+    ctx.note(describe(e, `cannot start /dev/${device}`));
     return EXIT.FAIL;
   }
-  ctx.info(startedNotice(device, members.map((x) => x.sb)));
+  delete map[sb.setUuid];
+  writeMap(mapPath, map);
+  ctx.info(`${path} attached to /dev/${device}, which has been started.`);
   return EXIT.OK;
+}
+
+type AttachMap = Record<string, string[]>;
+
+function readMap(path: string): AttachMap {
+  try {
+    const v: unknown = JSON.parse(readBounded(path) ?? '{}');
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+    const out: AttachMap = {};
+    for (const [k, paths] of Object.entries(v)) {
+      if (Array.isArray(paths)) out[k] = paths.filter((p): p is string => typeof p === 'string' && p.startsWith('/')).slice(0, MD_MAX_MEMBERS_PER_ARRAY);
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** At most MD_MAX_ARRAYS arrays are remembered (the oldest attached first forgotten). */
+function writeMap(path: string, map: AttachMap): void {
+  const keys = Object.keys(map);
+  for (const k of keys.slice(0, Math.max(0, keys.length - MD_MAX_ARRAYS))) delete map[k];
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(map));
 }
 
 /** The ARRAY line's device for this UUID, else the highest free mdN from md127 down. */

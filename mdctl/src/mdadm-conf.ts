@@ -101,14 +101,16 @@ function globToRegExp(glob: string): RegExp {
 /**
  * The devices to examine: the DEVICE words of the config (globs matched against the
  * partitions list, plain paths as given), "partitions" (or no DEVICE line) meaning every
- * device in /proc/partitions. Duplicates are dropped; order is first mention.
+ * device in /proc/partitions, in mdadm's order (the file's last line first). Duplicates are
+ * dropped; order is first mention.
  */
 export function candidateDevices(conf: MdadmConf, partitionsText: string): string[] {
   const parts = partitionDevices(partitionsText);
   const words = conf.devices.length === 0 ? ['partitions'] : conf.devices;
   const out: string[] = [];
   for (const w of words) {
-    if (w === 'partitions') out.push(...parts);
+    // mdadm builds its partitions list by prepending each line: it examines them last first.
+    if (w === 'partitions') out.push(...[...parts].reverse());
     else if (w === 'containers') continue;
     else if (/[*?[]/.test(w)) out.push(...parts.filter((p) => globToRegExp(w).test(p)));
     else out.push(w);

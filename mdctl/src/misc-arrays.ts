@@ -45,7 +45,8 @@ export async function arrayAction(ctx: Ctx): Promise<number> {
     try {
       await ctx.propose({ command: { op, device: name } as ArrayCmd });
       const msg = done(md);
-      if (msg) ctx.info(msg);
+      // mdadm 4.2's --stop --scan says nothing per array; named arrays get "stopped /dev/mdN".
+      if (msg && (ctx.args.positionals.length > 0 || ctx.verbose)) ctx.info(msg);
     } catch (e) {
       ctx.note(describe(e, `${op} ${md} failed`));
       rc = EXIT.FAIL;
@@ -94,7 +95,14 @@ export async function zeroSuperblocks(ctx: Ctx): Promise<number> {
       const r = await c.request<{ result: 'zeroed' | 'none' }>('zero-superblock', { path: p, force: ctx.args.values.force === true });
       if (r.result === 'none') ctx.info(`Unrecognised md component device - ${p}`);
     } catch (e) {
-      if (e instanceof ClientError && e.code === 'E_DEVICE_BUSY') { ctx.note(`${e.message} [${e.code}]`); rc = Math.max(rc, 2); continue; }
+      if (e instanceof ClientError && e.code === 'E_DEVICE_BUSY') {
+        // mdadm's line exactly (scripts match it); why the cluster refused it with --verbose.
+        const [line, why] = e.message.split(': ', 2);
+        ctx.note(line);
+        if (why && ctx.verbose) ctx.note(`${p}: ${why} [${e.code}]`);
+        rc = Math.max(rc, 2);
+        continue;
+      }
       ctx.note(describe(e, `cannot zero the superblock of ${p}`));
       rc = Math.max(rc, EXIT.FAIL);
     }

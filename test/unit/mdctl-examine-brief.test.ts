@@ -44,20 +44,20 @@ describe('--examine --brief (mdadm 4.2 brief_examine_super1)', () => {
   const c = sb({ level: 1, name: 'labhost:0', raidDisks: 2, devNumber: 2, roles: [0, 1, 0xffff] });
   it('one line per array: the name after the host, two spaces before metadata=', () => {
     expect(renderExamineBrief([{ path: '/dev/vda', sb: a }, { path: '/dev/vdb', sb: b }]))
-      .toBe(`ARRAY /dev/md/0  metadata=1.2 UUID=${UUID_TEXT}\n`);
+      .toBe(`ARRAY /dev/md/0  metadata=1.2 UUID=${UUID_TEXT} name=labhost:0\n`);
   });
   it('counts spares on a second line', () => {
     expect(renderExamineBrief([{ path: '/dev/vda', sb: a }, { path: '/dev/vdb', sb: b }, { path: '/dev/vdc', sb: c }]))
-      .toBe(`ARRAY /dev/md/0  metadata=1.2 UUID=${UUID_TEXT}\n   spares=1\n`);
+      .toBe(`ARRAY /dev/md/0  metadata=1.2 UUID=${UUID_TEXT} name=labhost:0\n   spares=1\n`);
   });
   it('--verbose adds level=, num-devices= and the devices in the order examined', () => {
     expect(renderExamineBrief([{ path: '/dev/vda', sb: a }, { path: '/dev/vdb', sb: b }], { verbose: true }))
-      .toBe(`ARRAY /dev/md/0  level=raid1 metadata=1.2 num-devices=2 UUID=${UUID_TEXT}\n   devices=/dev/vda,/dev/vdb\n`);
+      .toBe(`ARRAY /dev/md/0  level=raid1 metadata=1.2 num-devices=2 UUID=${UUID_TEXT} name=labhost:0\n   devices=/dev/vda,/dev/vdb\n`);
   });
   it('the array seen last comes first (mdadm prepends each new array); a name without host is used whole', () => {
     const other = sb({ level: 5, name: 'data', raidDisks: 3, devNumber: 0, roles: [0, 1, 2], uuid: Buffer.alloc(16, 0x11) });
     expect(renderExamineBrief([{ path: '/dev/vda', sb: a }, { path: '/dev/vdd', sb: other }]))
-      .toBe(`ARRAY /dev/md/data  metadata=1.2 UUID=11111111:11111111:11111111:11111111\nARRAY /dev/md/0  metadata=1.2 UUID=${UUID_TEXT}\n`);
+      .toBe(`ARRAY /dev/md/data  metadata=1.2 UUID=11111111:11111111:11111111:11111111 name=data\nARRAY /dev/md/0  metadata=1.2 UUID=${UUID_TEXT} name=labhost:0\n`);
   });
 });
 
@@ -70,10 +70,10 @@ describe('mdadm.conf for --scan', () => {
     expect(conf.devices).toEqual(['/dev/vd*', '/dev/extra']);
     expect(conf.arrays).toEqual([{ device: '/dev/md0', uuid: UUID_TEXT, name: 'labhost:0', devices: ['/dev/vda', '/dev/vdb'] }]);
   });
-  it('lists candidate devices from /proc/partitions, md arrays left out, globs matched', () => {
+  it('lists candidate devices from /proc/partitions last first (as mdadm examines them), md arrays left out, globs matched', () => {
     const parts = 'major minor  #blocks  name\n\n 254        0      65536 vda\n 254       16      65536 vdb\n   9        0      64512 md0\n   8        0     100000 sda\n';
     expect(partitionDevices(parts)).toEqual(['/dev/vda', '/dev/vdb', '/dev/sda']);
-    expect(candidateDevices(parseMdadmConf(''), parts)).toEqual(['/dev/vda', '/dev/vdb', '/dev/sda']);
+    expect(candidateDevices(parseMdadmConf(''), parts)).toEqual(['/dev/sda', '/dev/vdb', '/dev/vda']);
     expect(candidateDevices(parseMdadmConf('DEVICE /dev/vd* /dev/extra'), parts)).toEqual(['/dev/vda', '/dev/vdb', '/dev/extra']);
   });
 });

@@ -131,8 +131,11 @@ async function zeroSuperblock(node: ClusterNode, path: string, force: boolean): 
   const driver = node.deps.driver;
   if (driver.zeroSuperblock === undefined) throw new OpError('E_NOT_SUPPORTED', `the ${driver.kind} md driver cannot zero superblocks`);
   await node.readState({ local: false, timeoutMs: DEFAULT_TIMEOUT_MS });
+  // Only a disk that still carries the array's superblock is that array's (a zeroed or reused
+  // disk is not, whatever the record remembers).
+  const onDisk = await driver.readSuperblock(path).then((sb) => sb.setUuid, () => null);
   for (const a of node.view().state.arrays) {
-    if (!a.members.some((m) => m.path === path && m.role !== 'removed')) continue;
+    if (onDisk !== a.uuid || !a.members.some((m) => m.path === path && m.role !== 'removed')) continue;
     if (a.run === 'running' || !force) {
       throw new OpError('E_DEVICE_BUSY', `Couldn't open ${path} for write - not zeroing: it is a member of /dev/${a.device} (${a.run})${a.run === 'running' ? '' : ', --force zeroes it anyway'}`, { path });
     }

@@ -121,8 +121,10 @@ async function main(): Promise<number> {
     const stopA = await cmd('mdadm', ['--stop', '--scan']);
     await waitArray('md0', GONE);
     add({ name: 'stop-scan', mode: 'misc --stop --scan', mdadm: [stopA], mdctl: [stopB] });
-    add(await pair('zero-superblock-stopped', 'misc --zero-superblock', [['--zero-superblock', '/dev/vda', '/dev/vdb']], [['--zero-superblock', '/dev/vdd', '/dev/vde']]));
-    add(await pair('zero-superblock-stopped-force', 'misc --zero-superblock --force', [['--zero-superblock', '--force', '/dev/vda', '/dev/vdb']], [['--zero-superblock', '--force', '/dev/vdd', '/dev/vde']]));
+    // mdctl keeps a stopped cluster array's disks unless --force (mdadm zeroes them): vdb/vde
+    // without, vda/vdd with --force, then vda/vdd again, now blank.
+    add(await pair('zero-superblock-stopped', 'misc --zero-superblock', [['--zero-superblock', '/dev/vdb']], [['--zero-superblock', '/dev/vde']]));
+    add(await pair('zero-superblock-stopped-force', 'misc --zero-superblock --force', [['--zero-superblock', '--force', '/dev/vda']], [['--zero-superblock', '--force', '/dev/vdd']]));
     add(await pair('zero-superblock-blank', 'misc --zero-superblock', [['--zero-superblock', '/dev/vda']], [['--zero-superblock', '/dev/vdd']]));
     // ---- phase 2: arrays mdadm made (A: md10 on vdc,vdg; B: md11 on vdf,vdh), unknown to the cluster
     for (const [md, d1, d2] of [['md10', '/dev/vdc', '/dev/vdg'], ['md11', '/dev/vdf', '/dev/vdh']]) {

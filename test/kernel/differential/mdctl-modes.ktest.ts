@@ -18,7 +18,10 @@ import { judge, MODES_DISKS, MODES_RESULT_FILE, SAME_DEVICE_CASES, type ModesRec
 const GUEST_TIMEOUT_MS = 15 * 60 * 1000;
 const NODE = nodeId('node1');
 /** Cases mdctl must answer exactly as mdadm does (after renaming B to A and the tool's name). */
-const EXPECT_IDENTICAL = ['create-unknown-level', 'examine-brief', 'examine-scan', 'examine-scan-verbose', 'wait-clean', 'stop-scan', 'zero-superblock-blank', 'stop-named'];
+const EXPECT_IDENTICAL = [
+  'create-unknown-level', 'examine-brief', 'examine-scan', 'examine-scan-verbose', 'wait-clean', 'zero-superblock-busy', 'stop-scan',
+  'zero-superblock-stopped-force', 'zero-superblock-blank', 'assemble-scan-conf', 'stop-named',
+];
 
 function renderConfig(dir: string): string {
   return [

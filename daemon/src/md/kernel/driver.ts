@@ -117,7 +117,7 @@ export class KernelMdDriver implements MdDriver {
       const r = await this.mdadm.run(['--zero-superblock', path]);
       return /Unrecognised md component device/.test(r.stderr) ? 'none' : 'zeroed';
     } catch (e) {
-      if (e instanceof OpError && /Couldn't open .* for write/.test(e.message)) throw new OpError('E_DEVICE_BUSY', e.message, { member: path });
+      if (e instanceof OpError && /Couldn't open .* for write/.test(e.message)) throw new OpError('E_DEVICE_BUSY', e.message.replace(/^mdadm: /, ''), { member: path });
       throw e;
     }
   }
