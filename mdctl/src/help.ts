@@ -1,4 +1,6 @@
-// mdctl's help texts, per mode, in mdadm's spirit. Owns: usage text only.
+// mdctl's help texts, per mode, in mdadm's spirit. Owns: usage text only; the per-mode option
+// list comes from the option table (options.ts), so it cannot drift from what parses.
+import { MODES, OPTION_DEFS, type ActiveMode } from './options.js';
 export const VERSION = 'mdctl - v0.1.0 (mdadm-compatible CLI for mdclusterd)';
 
 const GENERAL = `Usage: mdctl [mode] <raiddevice> [options] <component-devices>
@@ -30,7 +32,11 @@ const HELP: Record<string, string> = {
   --chunk      -c, --layout -p, --name -N, --uuid -u, --size -z, --assume-clean, --run
   Example: mdctl -C /dev/md0 -l1 -n2 /dev/sda1 /dev/sdb1
 `,
-  assemble: `Usage: mdctl --assemble device components...   |   mdctl --assemble --scan   |   mdctl -A --uuid=U
+  assemble: `Usage: mdctl --assemble device components...   |   mdctl --assemble --scan [--config=FILE]   |   mdctl -A --uuid=U
+  --scan reads mdadm.conf's ARRAY lines (default /etc/mdadm/mdadm.conf); arrays the cluster does not know
+  are assembled from the devices its DEVICE lines name whose superblocks carry the ARRAY's UUID.
+`,
+  incremental: `Usage: mdctl --incremental device   (the udev path: add the device to its array, start it when complete)
 `,
   manage: `Usage: mdctl device operation devices... [operation devices...]
   Operations run left to right: --add -a, --re-add, --add-spare, --remove -r (also: failed, detached),
@@ -39,7 +45,9 @@ const HELP: Record<string, string> = {
   Example: mdctl /dev/md0 --fail /dev/sdb1 --remove /dev/sdb1 --add /dev/sdc1
 `,
   misc: `Usage: mdctl --detail [--scan] [--export] [--brief] [--test] [--verbose] device...
-       mdctl --examine component...   mdctl --query device...   mdctl --wait device...
+       mdctl --examine [--brief] component...   mdctl --examine --scan [-v]   mdctl --query device...
+       mdctl --wait device...   mdctl --wait-clean device...|--scan   mdctl --stop device...|--scan
+       mdctl --zero-superblock [--force] component...
        mdctl --action=check|repair|idle|frozen device
   --detail --test exits 0 (ok), 1 (degraded), 2 (unusable), 4 (no information).
 `,
@@ -60,6 +68,14 @@ const HELP: Record<string, string> = {
 `,
 };
 
+/** The options valid in a mode, one per line with the letters they have there. */
+export function optionList(mode: ActiveMode): string {
+  const lines = OPTION_DEFS.filter((d) => d.modes === 'any' || d.modes.includes(mode))
+    .map((d) => `  --${d.name}${d.arg === 'required' ? '=VALUE' : ''}${d.short && (d.short.in === 'any' || d.short.in.includes(mode)) ? ` -${d.short.letter}` : ''} : ${d.help}`);
+  return `\nOptions in ${mode} mode:\n${lines.join('\n')}\n`;
+}
+
 export function helpText(mode: string | null): string {
-  return (mode && HELP[mode]) || GENERAL;
+  const base = (mode && HELP[mode]) || GENERAL;
+  return mode !== null && (MODES as readonly string[]).includes(mode) ? base + optionList(mode as ActiveMode) : base;
 }

@@ -64,6 +64,37 @@ describe('validation and apply', () => {
     expect(applyCommand(s, cmd({ op: 'set-faulty', device: 'md0', member: '/dev/sdb', force: false }))).toMatchObject({ ok: false, code: 'E_LAST_IN_SYNC' });
     expect(applyCommand(s, cmd({ op: 'set-faulty', device: 'md0', member: '/dev/sdb', force: true }))).toEqual({ ok: true });
   });
+  // Guards validate.ts stoppedRefusal: a stopped array has no md to change members in, so
+  // fail/remove/add on it must be refused (they used to be acknowledged and change nothing in md).
+  it('refuses member changes on a stopped array; stop and run still pass', () => {
+    const s = cluster();
+    applyCommand(s, cmd(create));
+    expect(applyCommand(s, cmd({ op: 'stop', device: 'md0' }))).toEqual({ ok: true });
+    const before = JSON.stringify(s.arrays[0].members);
+    for (const c of [
+      { op: 'set-faulty', device: 'md0', member: '/dev/sda', force: true }, { op: 'hot-remove', device: 'md0', member: '/dev/sdc' },
+      { op: 'hot-add', device: 'md0', member: '/dev/sdd' }, { op: 'add-spare', device: 'md0', member: '/dev/sdd' },
+      { op: 'replace', device: 'md0', member: '/dev/sda', with: '/dev/sdc' }, { op: 'write-mostly', device: 'md0', member: '/dev/sda', on: true },
+    ]) {
+      expect(applyCommand(s, cmd(c)), c.op).toMatchObject({ ok: false, code: 'E_INVALID_STATE', message: expect.stringContaining('stopped') });
+    }
+    expect(JSON.stringify(s.arrays[0].members)).toBe(before);
+    expect(applyCommand(s, cmd({ op: 'run', device: 'md0' }))).toEqual({ ok: true });
+    expect(applyCommand(s, cmd({ op: 'set-faulty', device: 'md0', member: '/dev/sda', force: false }))).toEqual({ ok: true });
+  });
+  // Guards validate.ts validateCreate + apply.ts applyCreate: mdadm --create --force may take a
+  // disk of a stopped array (it leaves that array); never one of a running array.
+  it('create --force takes a member of a stopped array, never of a running one', () => {
+    const s = cluster();
+    applyCommand(s, cmd(create));
+    const again = { ...create, device: 'md1', uuid: '00000000:00000000:00000000:00000001', members: ['/dev/sda', '/dev/sdd'], spares: 0 };
+    expect(applyCommand(s, cmd({ ...again, force: true }))).toMatchObject({ ok: false, code: 'E_DEVICE_BUSY' });
+    applyCommand(s, cmd({ op: 'stop', device: 'md0' }));
+    expect(applyCommand(s, cmd(again))).toMatchObject({ ok: false, code: 'E_DEVICE_BUSY', message: expect.stringContaining('--force') });
+    expect(applyCommand(s, cmd({ ...again, force: true }))).toEqual({ ok: true });
+    expect(s.arrays[0].members.find((m) => m.path === '/dev/sda')).toMatchObject({ role: 'removed', slot: null });
+    expect(s.arrays[1].members.map((m) => m.path)).toEqual(['/dev/sda', '/dev/sdd']);
+  });
   it('refuses to hot-remove an active member, allows it once faulty, then re-add', () => {
     const s = cluster();
     applyCommand(s, cmd(create));

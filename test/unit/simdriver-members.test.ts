@@ -258,3 +258,17 @@ describe('replace, write-mostly, recovery_start', () => {
     expect(a.members.map((m) => m.devPath).sort()).toEqual(ABC);
   });
 });
+
+describe('zero-superblock (mdadm --zero-superblock)', () => {
+  test('refuses a member md holds (EBUSY-style), erases a stopped member, then finds none', async () => {
+    const { d } = await raid1();
+    expect((await opError(d.zeroSuperblock('/dev/vda'))).code).toBe('E_DEVICE_BUSY');
+    expect((await d.readSuperblock('/dev/vda')).setUuid).toMatch(/^[0-9a-f]{8}:/);
+    await d.stop('md0');
+    expect(await d.zeroSuperblock('/dev/vda')).toBe('zeroed');
+    expect((await opError(d.readSuperblock('/dev/vda'))).code).toBe('E_NO_SUPERBLOCK');
+    expect(await d.zeroSuperblock('/dev/vda')).toBe('none');
+    expect((await d.readSuperblock('/dev/vdb')).setUuid).toMatch(/^[0-9a-f]{8}:/);
+    expect((await opError(d.zeroSuperblock('/dev/nope'))).code).toBe('E_NO_SUCH_DEVICE');
+  });
+});

@@ -122,6 +122,13 @@ export function applyCommand(state: ClusterState, cmd: Command, session?: Sessio
 }
 
 function applyCreate(state: ClusterState, cmd: CommandOf<'create'>): void {
+  // --force took members of stopped arrays (validate.ts): they leave those arrays.
+  if (cmd.force === true) {
+    for (const a of state.arrays) {
+      if (a.run !== 'stopped') continue;
+      for (const m of a.members) if (m.role !== 'removed' && cmd.members.includes(m.path)) Object.assign(m, { role: 'removed', slot: null, inSync: false, pendingAdd: null, replacementFor: null });
+    }
+  }
   const members: MemberRecord[] = [];
   cmd.members.forEach((p, i) => {
     if (p === 'missing') return;

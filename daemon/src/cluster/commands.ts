@@ -33,6 +33,8 @@ const schema = z.discriminatedUnion('op', [
     metadata: z.enum(['1.0', '1.1', '1.2']), bitmap: z.enum(['internal', 'none']),
     chunkKiB: z.number().int().min(4).max(1 << 20).nullable(), layout: z.string().max(32).nullable(),
     assumeClean: z.boolean(), sizeKiB: count.nullable(),
+    /** mdadm --create --force: a member of a STOPPED array may be taken (it leaves that array). Absent: false. */
+    force: z.boolean().optional(),
   }).strict(),
   z.object({
     op: z.literal('assemble'), device: devName, uuid, name: z.string().max(64), level,

@@ -76,7 +76,9 @@ function validateCreate(state: ClusterState, cmd: CommandOf<'create'>): Verdict 
   if (new Set(real).size !== real.length) return no('E_INVALID_ARGUMENT', 'a device is listed twice');
   for (const p of real) {
     const used = arrayUsing(state, p);
-    if (used) return no('E_DEVICE_BUSY', `${p} is already a member of /dev/${used.device}`);
+    if (used && !(cmd.force === true && used.run === 'stopped')) {
+      return no('E_DEVICE_BUSY', `${p} is already a member of /dev/${used.device}${used.run === 'stopped' ? ' (stopped: --force takes it)' : ''}`);
+    }
     if (!deviceConfirmed(state, p)) return no('E_DEVICE_NOT_CONFIRMED', `${p} has not been confirmed by a majority of nodes`);
   }
   const slots = new Set<number>();
@@ -119,6 +121,11 @@ function readOnlyRefusal(array: ArrayRecord, what: string): Verdict | null {
   return array.adminReadOnly ? no('E_INVALID_STATE', `cannot ${what} /dev/${array.device}: it is read-only (mdctl --readwrite first)`) : null;
 }
 
+/** md has no members to change in an array that is not running (mdadm: "Cannot get array info"). */
+function stoppedRefusal(array: ArrayRecord, what: string): Verdict | null {
+  return array.run === 'stopped' ? no('E_INVALID_STATE', `cannot ${what} /dev/${array.device}: it is stopped (mdctl --assemble /dev/${array.device} starts it)`) : null;
+}
+
 function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'master-cleared' | 'alerts-sent' | 'node-add' | 'node-remove' }>): Verdict {
   switch (cmd.op) {
     case 'read-only': {
@@ -138,6 +145,8 @@ function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<C
     case 'checkpoint': case 'observe': case 'md-done':
       return fenced(state, cmd.term);
     case 'set-faulty': {
+      const stopped = stoppedRefusal(array, 'fail devices of');
+      if (stopped) return stopped;
       const m = findMember(array, cmd.member);
       if (!m || m.role === 'removed') return no('E_NO_SUCH_DEVICE', `${cmd.member} is not a member of /dev/${array.device}`);
       if (m.role === 'faulty') return OK;
@@ -148,7 +157,7 @@ function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<C
       return OK;
     }
     case 'hot-remove': {
-      const ro = readOnlyRefusal(array, 'remove devices from');
+      const ro = stoppedRefusal(array, 'remove devices from') ?? readOnlyRefusal(array, 'remove devices from');
       if (ro) return ro;
       const m = findMember(array, cmd.member);
       if (!m || m.role === 'removed') return no('E_NO_SUCH_DEVICE', `${cmd.member} is not a member of /dev/${array.device}`);
@@ -156,9 +165,9 @@ function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<C
       return OK;
     }
     case 'hot-add': case 'add-spare': case 're-add':
-      return readOnlyRefusal(array, 'add devices to') ?? validateAdd(state, array, cmd.member, cmd.op);
+      return stoppedRefusal(array, 'add devices to') ?? readOnlyRefusal(array, 'add devices to') ?? validateAdd(state, array, cmd.member, cmd.op);
     case 'replace': {
-      const ro = readOnlyRefusal(array, 'replace devices of');
+      const ro = stoppedRefusal(array, 'replace devices of') ?? readOnlyRefusal(array, 'replace devices of');
       if (ro) return ro;
       if (array.level === 'raid0' || array.level === 'linear') return no('E_INVALID_STATE', `/dev/${array.device} is ${array.level}: md cannot replace its members`);
       const m = findMember(array, cmd.member);
@@ -171,6 +180,8 @@ function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<C
       return OK;
     }
     case 'write-mostly': {
+      const stopped = stoppedRefusal(array, 'change devices of');
+      if (stopped) return stopped;
       const m = findMember(array, cmd.member);
       if (!m || m.role === 'removed') return no('E_NO_SUCH_DEVICE', `${cmd.member} is not a member of /dev/${array.device}`);
       // md keeps no write-mostly flag worth the name on a failed device, and the master's next

@@ -23,6 +23,11 @@ export type ControlRequest =
   | { v: 1; id: number; type: 'kernel'; device?: string }
   /** Read a component's superblock through this node's md driver. */
   | { v: 1; id: number; type: 'examine'; path: string }
+  /**
+   * mdadm --zero-superblock of a component through this node's md driver, refused for a member
+   * of a running array (and of a stopped one unless force). Result: { result: 'zeroed'|'none' }.
+   */
+  | { v: 1; id: number; type: 'zero-superblock'; path: string; force?: boolean }
   /** Stream cluster events until the connection closes. */
   | { v: 1; id: number; type: 'subscribe' }
   | { v: 1; id: number; type: 'step-down'; to?: string }

@@ -10,6 +10,7 @@ import { inSyncSlots } from '../cluster/validate.js';
 import { newestStartedFirst } from '../cluster/types.js';
 import { clusterArrayView } from '../cluster/view.js';
 import { mdstatFromArrays } from '../md/format/mdstat-from-arrays.js';
+import { moduleOfLevel, personalitiesForModules } from '../md/format/levels.js';
 import { renderMdstat } from '../md/format/mdstat-render.js';
 import type { ClusterNode } from '../node/node.js';
 import type { NodeView } from '../node/view.js';
@@ -19,7 +20,12 @@ import { STATUS_READ_TIMEOUT_MS } from '../common/limits.js';
 export function clusterMdstat(view: Pick<NodeView, 'state'>): string {
   const running = view.state.arrays.filter((a) => a.run === 'running' && a.materialized);
   const views = newestStartedFirst(running).map(clusterArrayView);
-  return renderMdstat(mdstatFromArrays(views));
+  // md keeps a personality registered once its module loaded, after the last array using it
+  // stopped: the header lists the levels of every array that ran (oldest started first), not
+  // only the running ones (an empty "Personalities :" line when none runs was wrong).
+  const everRan = newestStartedFirst(view.state.arrays.filter((a) => a.materialized)).reverse();
+  const personalities = personalitiesForModules(everRan.map((a) => moduleOfLevel(a.level)));
+  return renderMdstat(mdstatFromArrays(views, { personalities }));
 }
 
 export function statusJson(v: NodeView): Record<string, unknown> {

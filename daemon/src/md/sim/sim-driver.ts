@@ -108,6 +108,15 @@ export class SimMdDriver implements MdDriver {
     return toSuperblockInfo(rec.superblock);
   }
 
+  async zeroSuperblock(devPath: string): Promise<'zeroed' | 'none'> {
+    this.live();
+    const rec = members.resolveDisk(this.ctx, devPath);
+    if (this.inUse(rec.diskId)) throw new OpError('E_DEVICE_BUSY', `Couldn't open ${devPath} for write - not zeroing`, { member: devPath });
+    if (rec.superblock === null) return 'none';
+    this.ctx.store.writeSuperblock(rec.diskId, null);
+    return 'zeroed';
+  }
+
   // ------------------------------------------------------------------ create / assemble
   async create(spec: CreateSpec): Promise<void> {
     this.addArray(spec, createArray);
