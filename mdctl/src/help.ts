@@ -1,5 +1,10 @@
 // mdctl's help texts, per mode, in mdadm's spirit. Owns: usage text only.
-export const VERSION = 'mdctl - v0.1.0 (mdadm-compatible CLI for mdclusterd)';
+import { productVersion } from '../../daemon/src/common/version.js';
+
+/** mdadm's "mdadm - v4.2 - 2021-12-30" shape; the number comes from package.json. */
+export function versionText(): string {
+  return `mdctl - v${productVersion()} (mdadm-compatible CLI for mdclusterd)`;
+}
 
 const GENERAL = `Usage: mdctl [mode] <raiddevice> [options] <component-devices>
 
