@@ -12,15 +12,8 @@ import { productVersion } from './common/version.js';
 import type { Config } from './config/config.js';
 import { EXIT_BUG, EXIT_CONFIG, EXIT_DATA_DIR_LOCKED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-status.js';
 import { createPinoLogger } from './log/pino-logger.js';
+import { parseArgsOptions } from './daemon-options.js';
 import { loadTlsMaterial } from './transport/tls-material.js';
-
-export const DAEMON_OPTIONS = {
-  config: { type: 'string', short: 'c' },
-  'pid-file': { type: 'string' },
-  'check-config': { type: 'boolean' },
-  version: { type: 'boolean', short: 'V' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
 
 const USAGE = `usage: mdclusterd [--config PATH] [--pid-file PATH]
        mdclusterd --check-config [--config PATH]   (validate the config and the TLS files, then exit)
@@ -62,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'init') return (await import('./init-cli.js')).runInit(argv.slice(1), (l) => process.stdout.write(l + '\n'), (l) => process.stderr.write(l + '\n'));
   let values: { config?: string; 'pid-file'?: string; 'check-config'?: boolean; version?: boolean; help?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: DAEMON_OPTIONS, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: parseArgsOptions(), strict: true }) as { values: typeof values });
   } catch (e) {
     process.stderr.write(`mdclusterd: ${(e as Error).message.split('.')[0]}\n${USAGE}`);
     return EXIT_USAGE;
