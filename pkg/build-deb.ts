@@ -59,8 +59,15 @@ function put(stage: string, path: string, text: string | Buffer, mode = 0o644): 
   chmodSync(full, mode);
 }
 
+/** Files a package must not ship (lintian: npm/VCS control files, web pages loading remote scripts;
+ * koffi's cnoke.cjs builds koffi from source at npm-install time and is never loaded at run time). */
+const SKIPPED_NAMES = new Set(['.npmignore', '.gitattributes', '.github', '.travis.yml', '.editorconfig', 'cnoke.cjs']);
+
 function copyJs(from: string, to: string): void {
-  cpSync(from, to, { recursive: true, dereference: true, filter: (src) => !src.endsWith('.map') && !src.endsWith('.tsbuildinfo') });
+  cpSync(from, to, {
+    recursive: true, dereference: true,
+    filter: (src) => !src.endsWith('.map') && !src.endsWith('.tsbuildinfo') && !src.endsWith('.html') && !SKIPPED_NAMES.has(src.slice(src.lastIndexOf('/') + 1)),
+  });
 }
 
 function normalizeModes(dir: string): void {
@@ -68,6 +75,10 @@ function normalizeModes(dir: string): void {
     const p = join(dir, e.name);
     if (e.isDirectory()) { chmodSync(p, 0o755); normalizeModes(p); } else if (e.isFile()) chmodSync(p, (statSync(p).mode & 0o111) !== 0 ? 0o755 : 0o644);
   }
+}
+
+function rfc2822(d: Date): string {
+  return d.toUTCString().replace('GMT', '+0000');
 }
 
 function duKiB(dir: string): number {
@@ -88,6 +99,8 @@ export function buildDeb(outDir: string): string {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string; description: string; dependencies: Record<string, string> };
   put(stage, `${LIB.slice(1)}/package.json`, JSON.stringify({ name: pkg.name, version: pkg.version, description: pkg.description, type: 'module', private: true, dependencies: pkg.dependencies }, null, 2) + '\n');
   normalizeModes(lib);
+  // The entry points start with #!/usr/bin/env node.
+  for (const main of ['daemon/src/main.js', 'mdctl/src/main.js']) chmodSync(join(lib, 'dist', main), 0o755);
   put(stage, 'usr/bin/mdclusterd', `#!/bin/sh\nexec /usr/bin/node ${LIB}/dist/daemon/src/main.js "$@"\n`, 0o755);
   put(stage, 'usr/bin/mdctl', `#!/bin/sh\nexec /usr/bin/node ${LIB}/dist/mdctl/src/main.js "$@"\n`, 0o755);
   put(stage, 'usr/lib/systemd/system/mdclusterd.service', readFileSync(join(root, 'etc', 'systemd', 'mdclusterd.service')));
@@ -102,13 +115,15 @@ export function buildDeb(outDir: string): string {
   put(stage, 'usr/share/bash-completion/completions/mdclusterd', mdclusterdCompletion());
   put(stage, 'usr/share/doc/mdclusterd/mdclusterd.toml.example', readFileSync(join(root, 'etc', 'mdclusterd.toml')));
   put(stage, 'usr/share/doc/mdclusterd/mdadm.conf.example', readFileSync(join(root, 'etc', 'mdadm', 'mdadm.conf')));
-  put(stage, 'usr/share/doc/mdclusterd/copyright', 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: mdclusterd\n\nFiles: *\nCopyright: the mdclusterd authors\nLicense: UNLICENSED\n Not yet licensed for redistribution.\n');
+  put(stage, 'usr/share/doc/mdclusterd/changelog.gz', gzipSync(Buffer.from(`mdclusterd (${version}) unstable; urgency=medium\n\n  * Built from the mdclusterd repository (npm run package).\n\n -- mdclusterd maintainers <mdclusterd@example.org>  ${rfc2822(new Date())}\n`), { level: 9 }));
+  put(stage, 'usr/share/doc/mdclusterd/copyright', 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: mdclusterd\n\nFiles: *\nCopyright: 2026 the mdclusterd authors\nLicense: UNLICENSED\n Not yet licensed for redistribution.\n');
   put(stage, 'DEBIAN/control', [
-    'Package: mdclusterd', `Version: ${version}`, `Architecture: ${arch}`, 'Maintainer: mdclusterd maintainers <root@localhost>',
+    'Package: mdclusterd', `Version: ${version}`, `Architecture: ${arch}`, 'Maintainer: mdclusterd maintainers <mdclusterd@example.org>',
     `Installed-Size: ${duKiB(stage)}`, 'Depends: nodejs (>= 20.19), mdadm', 'Section: admin', 'Priority: optional',
-    `Description: ${pkg.description}`,
-    ' mdclusterd replicates the intended state of Linux md arrays with Raft and brings every',
-    ' node\'s md in line with it; mdctl is its mdadm-compatible command line.', '',
+    'Description: cluster-aware Linux md (software RAID) state daemon and CLI',
+    ' mdclusterd replicates the intended state of Linux md arrays with Raft and',
+    ' brings every node\'s md in line with it; mdctl is its mdadm-compatible',
+    ' command line.', '',
   ].join('\n'));
   put(stage, 'DEBIAN/postinst', `#!/bin/sh
 # mdclusterd postinst: directories with their modes, then let systemd and udev see the new files.
