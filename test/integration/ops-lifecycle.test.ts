@@ -5,7 +5,7 @@
 // mdadm-style message; a private key readable by others stops start-up with 78 before the data
 // directory is created, the message printed once; SIGHUP applies a new log level (a debug
 // record appears) and logs the keys that need a restart; --version prints package.json's.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -169,6 +169,40 @@ describe('configuration errors', () => {
       }
       expect(existsSync(join(sub, 'data'))).toBe(false);
     } finally {
+      rmSync(sub, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('systemd start-up notification', () => {
+  it('sends READY=1 once up locally, with the other nodes absent, and STATUS= saying it waits for a quorum', async () => {
+    const sub = mkdtempSync(join(tmpdir(), 'mdci-ops-ready-'));
+    const sock = join(sub, 'notify.sock');
+    const got = join(sub, 'notify.log');
+    const listener = spawn('python3', ['-c', [
+      'import socket,sys', 's=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)', 's.bind(sys.argv[1])',
+      'f=open(sys.argv[2],"ab",0)', 'print("bound",flush=True)', 'while True: f.write(s.recv(4096)+b"\\n")',
+    ].join('\n'), sock, got], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let daemon: ReturnType<typeof spawn> | null = null;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        listener.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('bound')) resolve(); });
+        listener.on('exit', (code) => reject(new Error(`notify listener exited ${code}`)));
+      });
+      const [pa, pb, pc, st] = [await freePort(), await freePort(), await freePort(), await freePort()];
+      const init = cli('init', '--node', 'a', '--peers', `a=127.0.0.1:${pa},b=127.0.0.1:${pb},c=127.0.0.1:${pc}`, '--dir', sub, '--data-dir', join(sub, 'data'),
+        '--status', `127.0.0.1:${st}`, '--control-socket', join(sub, 'c.sock'), '--md-driver', 'sim', '--sim-disk-dir', join(sub, 'disks'));
+      expect(init.status, init.stderr).toBe(0);
+      mkdirSync(join(sub, 'disks'));
+      daemon = spawn(process.execPath, [daemonMainJs(), '--config', join(sub, 'mdclusterd.toml')], { stdio: 'ignore', env: { ...process.env, NOTIFY_SOCKET: sock } });
+      const text = await waitFor('READY=1 from a node whose peers are all down', () => {
+        const t = existsSync(got) ? readFileSync(got, 'utf8') : '';
+        return t.includes('READY=1') ? t : undefined;
+      }, START_TIMEOUT_MS, 25);
+      expect(text).toMatch(/STATUS=up; waiting for a leader: 1 of 3 voters reachable, quorum is 2/);
+    } finally {
+      daemon?.kill('SIGKILL');
+      listener.kill('SIGKILL');
       rmSync(sub, { recursive: true, force: true });
     }
   });
