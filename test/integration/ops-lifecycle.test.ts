@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CONFIG, EXIT_DATA_DIR_LOCKED } from '../../daemon/src/exit-status.js';
-import { acquireClusterLock } from './lib/cluster-lock.js';
+import { acquireClusterLock, LOCK_WAIT_TIMEOUT_MS } from './lib/cluster-lock.js';
 import { DaemonProc, daemonMainJs, repoRoot } from './lib/daemon-proc.js';
 import { httpGet, httpRequest } from './lib/http.js';
 import { freePort } from './lib/ports.js';
@@ -58,12 +58,12 @@ beforeAll(async () => {
   for (const id of IDS) {
     procs.set(id, new DaemonProc(id, configOf(id), join(dir, id, 'daemon.log'), join(dir, id, 'daemon.pid'), join(dir, id, 'data', 'writer.log')));
   }
-});
+}, LOCK_WAIT_TIMEOUT_MS + 60_000);
 
 afterAll(async () => {
   await Promise.allSettled([...procs.values()].map((p) => p.kill()));
   release();
-  if (process.env.MDCI_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
+  if (dir !== undefined && process.env.MDCI_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
 });
 
 describe('from init to a running cluster', () => {
