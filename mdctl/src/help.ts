@@ -1,7 +1,12 @@
 // mdctl's help texts, per mode, in mdadm's spirit. Owns: usage text only; the per-mode option
 // list comes from the option table (options.ts), so it cannot drift from what parses.
+import { productVersion } from '../../daemon/src/common/version.js';
 import { MODES, OPTION_DEFS, type ActiveMode } from './options.js';
-export const VERSION = 'mdctl - v0.1.0 (mdadm-compatible CLI for mdclusterd)';
+
+/** mdadm's "mdadm - v4.2 - 2021-12-30" shape; the number comes from package.json. */
+export function versionText(): string {
+  return `mdctl - v${productVersion()} (mdadm-compatible CLI for mdclusterd)`;
+}
 
 const GENERAL = `Usage: mdctl [mode] <raiddevice> [options] <component-devices>
 

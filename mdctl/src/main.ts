@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { parse, UsageError, type ParsedArgs } from './args.js';
 import { ClientError } from './client.js';
 import { Ctx, EXIT, type Io } from './context.js';
-import { helpText, VERSION } from './help.js';
+import { helpText, versionText } from './help.js';
 
 export async function run(argv: string[], io: Io): Promise<number> {
   let args: ParsedArgs;
@@ -17,7 +17,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (e instanceof UsageError) { io.err(`mdctl: ${e.message}\n`); return EXIT.USAGE; }
     throw e;
   }
-  if (args.mode === 'version') { io.err(`${VERSION}\n`); return EXIT.OK; }
+  if (args.mode === 'version') { io.err(`${versionText()}\n`); return EXIT.OK; }
   if (args.values.help === true) {
     const mode = args.mode === 'help' ? (args.values.manage ? 'manage' : args.values.misc ? 'misc' : null) : args.mode;
     io.out(helpText(mode));

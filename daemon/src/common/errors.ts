@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   // --- storage ---
   E_STORAGE_CORRUPT: 'the on-disk log is corrupt',
   E_STORAGE_IO: 'the on-disk log could not be read or written',
+  E_DATA_DIR_LOCKED: 'another daemon is using the data directory',
   // --- md state validation ---
   E_NO_SUCH_ARRAY: 'no such array',
   E_NO_SUCH_DEVICE: 'no such device',
@@ -52,6 +53,7 @@ export const ERROR_CODES = {
   E_NOT_WRITABLE: 'this node does not hold the writer role',
   // --- transport ---
   E_PEER_REFUSED: 'the peer was refused',
+  E_PEER_DUPLICATE: 'a node with this identity is already connected from another address',
   E_PEER_PROTOCOL: 'the peer sent an invalid frame',
   E_LISTEN_FAILED: 'a listening socket could not be opened',
   E_SDNOTIFY: 'the systemd notification could not be sent',

@@ -131,6 +131,13 @@ export const SDNOTIFY_MAX_MESSAGE_BYTES = 4096;
 /** Longest a stopping master tries to hand leadership to a live voter on SIGTERM, in ms: ten
  * default election timeouts (300 ms each), well inside systemd's default stop timeout (90 s). */
 export const DAEMON_STOP_STEP_DOWN_MS = 3000;
+/** EINTR retries of the non-blocking flock on the data directory (native/src/flock.ts): only a
+ * signal arriving during the call interrupts it, so a few retries always suffice. */
+export const FLOCK_MAX_EINTR_RETRIES = 8;
+/** Largest data-directory lock file read for the holder's pid: it holds "<pid>\n". */
+export const DATA_DIR_LOCK_MAX_BYTES = 64;
+/** Largest node bundle `mdclusterd init --from-bundle` reads: three PEM files and a peer table. */
+export const INIT_BUNDLE_MAX_BYTES = 4 * 256 * 1024;
 
 // ---- control socket / status ----
 /** Longest control request line: the largest command (create with 64 members) is a few KiB. */

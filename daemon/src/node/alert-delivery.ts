@@ -79,6 +79,11 @@ export class AlertDelivery {
     }, sinks);
   }
 
+  /** New [alerts] settings (SIGHUP). */
+  configure(s: AlertSettings): void {
+    this.alerter.configure({ program: s.program, mail: s.mail, mailFrom: s.mailFrom, syslog: s.syslog, incrementPercent: s.incrementPercent });
+  }
+
   /** Every event this node raises (node/events.ts subscription). */
   onEvent(e: ClusterEvent): void {
     const alerts = this.alerter.onEvent(e);

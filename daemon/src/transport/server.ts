@@ -5,6 +5,9 @@
 // - A connection becomes a peer link only if the TLS handshake verified its certificate
 //   against the cluster CA and the certificate's CN is a configured peer other than us that
 //   is not blocked; anything else gets an HTTP error (or a TLS alert) and is destroyed.
+// - A certificate identity already linked from another address is refused (409): two daemons
+//   with one identity (a copied certificate, a second daemon on copied data) must not take turns
+//   replacing each other's link; a reconnect from the same address replaces the old link.
 // - At most PEER_MAX_INBOUND_SOCKETS sockets are held; every server, socket and ws has an
 //   'error' listener, so nothing a client sends can raise an uncaught exception.
 import { createServer, type Server } from 'node:https';
@@ -27,8 +30,10 @@ export interface ServerContext {
   readonly timing: TransportConfig;
   readonly log: Logger;
   isBlocked(peer: NodeId): boolean;
-  /** An authenticated peer connected. */
-  accept(peer: NodeId, ws: WebSocket): void;
+  /** The address `peer` already has an open inbound link from, if it differs from `address`. */
+  connectedElsewhere(peer: NodeId, address: string): string | null;
+  /** An authenticated peer connected from `address`. */
+  accept(peer: NodeId, ws: WebSocket, address: string): void;
   refused(reason: string, detail: Record<string, unknown>): void;
   tlsError(err: Error): void;
 }
@@ -72,6 +77,11 @@ export class PeerServer {
       res.writeHead(426, { connection: 'close', 'content-length': '0' }).end();
     });
     this.https.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
+  }
+
+  /** Connections accepted from now on present and check `tls` (SIGHUP reload); open ones keep theirs. */
+  setTls(tls: TlsMaterial): void {
+    this.https.setSecureContext({ ca: tls.caPem, cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.3' });
   }
 
   listen(addr: HostPort): Promise<HostPort> {
@@ -140,6 +150,12 @@ export class PeerServer {
       refuse(403, 'Forbidden', { peer, blocked: true });
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.ctx.accept(peer, ws));
+    const address = socket.remoteAddress ?? '?';
+    const other = this.ctx.connectedElsewhere(peer, address);
+    if (other !== null) {
+      refuse(409, 'Conflict', { code: 'E_PEER_DUPLICATE', peer, address, connectedFrom: other });
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.ctx.accept(peer, ws, address));
   }
 }

@@ -91,7 +91,12 @@ export class Alerter {
   private readonly rebuildBucket = new Map<string, number>();
   raised = 0;
 
-  constructor(private readonly opts: AlerterOptions, private readonly sinks: AlertSinks) {}
+  constructor(private opts: AlerterOptions, private readonly sinks: AlertSinks) {}
+
+  /** New channel settings (a reload); what was already raised stays raised. */
+  configure(change: Partial<Pick<AlerterOptions, 'program' | 'mail' | 'mailFrom' | 'syslog' | 'incrementPercent'>>): void {
+    this.opts = { ...this.opts, ...change };
+  }
 
   get configured(): boolean {
     return this.opts.program !== null || this.opts.mail !== null || this.opts.syslog;
