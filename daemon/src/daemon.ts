@@ -84,6 +84,7 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
     certFiles: { peer: config.tls.certPath, ca: config.tls.caPath, ...(config.status.tls ? { status: config.status.tls.certPath } : {}) },
   });
   observeWalSaveMs = metrics.observeWalSaveMs;
+  transport.onRtt((peer, ms) => metrics.observePeerRttMs(peer, ms));
   const timeProposal = async <T>(p: Promise<T>): Promise<T> => {
     const t0 = systemClock.monoMs();
     try {

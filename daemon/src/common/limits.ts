@@ -143,6 +143,8 @@ export const STATUS_MAX_WATCHERS = 64;
 export const STATUS_JSON_EVENTS = 20;
 /** Sampling of the read model for the promotion/failover histograms: their resolution, at ~20 cheap views/s. */
 export const STATUS_SAMPLE_INTERVAL_MS = 50;
+/** The watch websocket pushes the status this often: a live progress bar, ~2 small JSON messages/s per watcher. */
+export const STATUS_PUSH_INTERVAL_MS = 500;
 /** Static dashboard files served from the status port: the few shipped files, each read once. */
 export const STATUS_MAX_ASSET_BYTES = 256 * 1024;
 /**

@@ -1,7 +1,8 @@
 // The status endpoint: HTTP on 127.0.0.1 by default (HTTPS with status.tls-cert). GET / (the
 // read-only web dashboard, daemon/web/), GET /mdstat (the cluster-wide view in the kernel's
 // /proc/mdstat format), GET /api/v1/status (JSON), GET /metrics (Prometheus), GET /healthz, and
-// the websocket /api/v1/watch pushing each cluster change. /mdstat and /api/v1/status are
+// the websocket /api/v1/watch pushing each cluster change ({type: 'event'}) and the status
+// every STATUS_PUSH_INTERVAL_MS ({type: 'status'}). /mdstat and /api/v1/status are
 // linearizable reads unless ?stale=1 asks for this node's own view.
 // Owns: HTTP parsing limits, routing, access checks (bearer token, websocket Origin) and the
 // watcher sockets.
@@ -16,7 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { STATUS_MAX_REQUEST_BYTES, STATUS_MAX_WATCHERS } from '../common/limits.js';
+import { STATUS_MAX_REQUEST_BYTES, STATUS_MAX_WATCHERS, STATUS_PUSH_INTERVAL_MS } from '../common/limits.js';
 import type { ClusterEvent } from '../control/protocol.js';
 import type { Logger } from '../node/deps.js';
 import { Assets } from './assets.js';
@@ -55,6 +56,7 @@ export class StatusServer {
   private wss: WebSocketServer | null = null;
   private readonly watchers = new Set<WebSocket>();
   private readonly assets: Assets;
+  private pushTimer: NodeJS.Timeout | null = null;
   requests = 0;
 
   constructor(private readonly opts: StatusServerOptions, private readonly src: StatusSource, private readonly logger: Logger) {
@@ -82,9 +84,24 @@ export class StatusServer {
       server.listen(this.opts.port, this.opts.host, () => { server.off('error', reject); resolve(); });
     });
     this.server = server;
+    // Progress (sync checkpoints, lease, applied index) moves without events: watchers get the
+    // status every STATUS_PUSH_INTERVAL_MS while any are connected.
+    this.pushTimer = setInterval(() => this.pushStatus(), STATUS_PUSH_INTERVAL_MS);
+    this.pushTimer.unref();
+  }
+
+  private pushStatus(): void {
+    if (this.watchers.size === 0) return;
+    let msg: string;
+    try { msg = JSON.stringify({ type: 'status', status: this.src.statusJson() }); } catch (e) {
+      this.logger.error({ err: (e as Error).message }, 'status push failed');
+      return;
+    }
+    for (const ws of this.watchers) if (ws.readyState === ws.OPEN && ws.bufferedAmount < STATUS_MAX_REQUEST_BYTES * 64) ws.send(msg);
   }
 
   async close(): Promise<void> {
+    if (this.pushTimer) clearInterval(this.pushTimer);
     for (const w of this.watchers) w.terminate();
     this.wss?.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
