@@ -103,6 +103,31 @@ describe('dashboard', () => {
     await shot('3-recovering');
   });
 
+  test('/metrics on a real cluster: the md cluster view from the leader only, measurements wired', async () => {
+    const c = cluster();
+    const texts = new Map<string, string>();
+    for (const id of c.ids) texts.set(id, (await c.http(id, 'GET', '/metrics')).body);
+    const value = (id: string, series: string): number | null => {
+      const line = texts.get(id)!.split('\n').find((l) => l.startsWith(series + ' '));
+      return line === undefined ? null : Number(line.slice(series.length + 1));
+    };
+    const leaders = c.ids.filter((id) => value(id, 'mdclusterd_is_leader') === 1);
+    expect(leaders).toHaveLength(1);
+    for (const id of c.ids) {
+      expect(texts.get(id)).not.toMatch(/^node_/m);
+      if (id !== leaders[0]) expect(texts.get(id)).not.toMatch(/^mdclusterd_md_/m);
+      expect(value(id, 'mdclusterd_wal_fsync_seconds_count')).toBeGreaterThan(0);
+      expect(texts.get(id)).toMatch(/^process_resident_memory_bytes \d/m);
+      expect(texts.get(id)).toMatch(/^mdclusterd_build_info\{version="[^"]+",node="/m);
+    }
+    expect(value(leaders[0]!, 'mdclusterd_md_disks{device="md0",state="failed"}')).toBe(1);
+    expect(value(leaders[0]!, 'mdclusterd_md_disks_required{device="md0"}')).toBe(2);
+    expect(value(master, 'mdclusterd_commit_latency_seconds_count{outcome="ok"}')).toBeGreaterThan(0);
+    const rtts = c.ids.map((id) => texts.get(id)!.match(/^mdclusterd_peer_rtt_seconds_count\{peer="[^"]+"\} (\d+)/gm) ?? []).flat();
+    measured.push(`peer RTT observations in /metrics: ${rtts.length} series`);
+    expect(rtts.length).toBeGreaterThan(0);
+  });
+
   test('killing the master shows the new master', async () => {
     const c = cluster();
     const t0 = performance.now();
@@ -116,6 +141,12 @@ describe('dashboard', () => {
     await expect.poll(() => page.locator(`#nodes tbody tr[data-node="${master}"]`).getAttribute('data-up'), { timeout: PAGE_WAIT_MS }).toBe('0');
     expect(await page.locator('#nodes tbody tr[data-role="master"]').getAttribute('data-node')).toBe(next);
     await shot('4-new-master');
+    // What the daemons' own sampled histograms saw (printed, not asserted: 50 ms sampling).
+    for (const id of c.ids.filter((i) => i !== master)) {
+      const text = (await c.http(id, 'GET', '/metrics')).body;
+      const pick = (n: string) => /^(\S+) (\S+)$/m.exec(text.split('\n').filter((l) => l.startsWith(n + ' ')).join('\n'))?.[2] ?? 'none';
+      measured.push(`${id} /metrics: failover sum ${pick('mdclusterd_failover_seconds_sum')} s over ${pick('mdclusterd_failover_seconds_count')}, promotion sum ${pick('mdclusterd_promotion_seconds_sum')} s over ${pick('mdclusterd_promotion_seconds_count')}`);
+    }
   });
 
   test('the page says loudly when its feed is lost', async () => {
