@@ -168,7 +168,7 @@ async function handOver(node: ClusterNode, logger: Logger): Promise<void> {
 }
 
 /** The status port's TLS material and token, read before anything listens (a bad file stops start-up). */
-function loadStatusAccess(config: Config): { tls: { cert: Buffer; key: Buffer } | null; token: string | null; allowedOrigins: string[] } {
+export function loadStatusAccess(config: Config): { tls: { cert: Buffer; key: Buffer } | null; token: string | null; allowedOrigins: string[] } {
   const read = (what: string, file: string): Buffer => {
     try { return readFileSync(file); } catch (e) { throw new OpError('E_BAD_CONFIG', `${config.file}: ${what} ${file}: ${(e as Error).message}`); }
   };

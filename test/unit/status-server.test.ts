@@ -126,3 +126,20 @@ describe('config: status port beyond loopback', () => {
     expect(() => parseConfigText(base('127.0.0.1:8400', '[status]\nallowed-origins = ["https://x.example/path"]\n'), '/etc/m.toml')).toThrow(/allowed-origins/);
   });
 });
+
+describe('daemon start-up: status access files', () => {
+  it('reads the token and TLS files; a short token or a missing file stops start-up with E_BAD_CONFIG', async () => {
+    const { loadStatusAccess } = await import('../../daemon/src/daemon.js');
+    const { writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'status-access-'));
+    const cfg = (tokenFile: string | null, tls: { certPath: string; keyPath: string } | null = null) =>
+      ({ file: '/etc/m.toml', status: { tls, tokenFile, allowedOrigins: [] } }) as never;
+    writeFileSync(join(dir, 'good'), `${TOKEN}\n`);
+    writeFileSync(join(dir, 'short'), 'abc\n');
+    expect(loadStatusAccess(cfg(join(dir, 'good'))).token).toBe(TOKEN);
+    expect(loadStatusAccess(cfg(null))).toEqual({ tls: null, token: null, allowedOrigins: [] });
+    expect(() => loadStatusAccess(cfg(join(dir, 'short')))).toThrow(/at least 16 characters/);
+    expect(() => loadStatusAccess(cfg(join(dir, 'missing')))).toThrow(/status\.token-file/);
+    expect(() => loadStatusAccess(cfg(null, { certPath: join(dir, 'nope.crt'), keyPath: join(dir, 'nope.key') }))).toThrow(/status\.tls-cert/);
+  });
+});
