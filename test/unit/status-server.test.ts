@@ -2,6 +2,7 @@
 // or the cookie /?token= sets), /healthz open, the websocket's Origin check, TLS; and the config
 // rule that a status port beyond loopback needs TLS and a token.
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +74,30 @@ describe('status server: bearer token', () => {
     expect((await get(`http://${a}/`, { cookie })).status).toBe(200);
     expect(await wsOpen(`ws://${a}/api/v1/watch`)).toEqual({ ok: false, status: 401 });
     expect((await wsOpen(`ws://${a}/api/v1/watch`, { cookie, origin: `http://${a}` })).ok).toBe(true);
+  });
+});
+
+function getWithHost(addr: string, host: string, path = '/api/v1/status', headers: Record<string, string> = {}): Promise<number> {
+  const [h, port] = addr.split(':');
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: h, port: Number(port), path, headers: { host, ...headers } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('status server: DNS rebinding', () => {
+  it('without a token only loopback Host names are served; with a token the token decides', async () => {
+    const a = await start();
+    const port = a.split(':')[1];
+    expect(await getWithHost(a, `127.0.0.1:${port}`)).toBe(200);
+    expect(await getWithHost(a, `localhost:${port}`)).toBe(200);
+    expect(await getWithHost(a, `[::1]:${port}`)).toBe(200);
+    expect(await getWithHost(a, `rebind.evil.example:${port}`)).toBe(421);
+    expect(await getWithHost(a, `rebind.evil.example:${port}`, '/')).toBe(421);
+    expect(await wsOpen(`ws://${a}/api/v1/watch`, { host: `rebind.evil.example:${port}`, origin: `http://rebind.evil.example:${port}` })).toEqual({ ok: false, status: 421 });
+    const b = await start({ token: TOKEN });
+    expect(await getWithHost(b, 'mdclusterd.example', '/api/v1/status', { authorization: `Bearer ${TOKEN}` })).toBe(200);
   });
 });
 

@@ -11,7 +11,8 @@
 // (STATUS_MAX_REQUEST_BYTES); watchers are bounded (STATUS_MAX_WATCHERS) and every socket has
 // an error handler; with a token configured every path but /healthz needs it (header
 // "Authorization: Bearer T", or the cookie set by /?token=T for browsers); a websocket whose
-// Origin is neither this server's own nor allowed is refused with 403.
+// Origin is neither this server's own nor allowed is refused with 403; without a token, a
+// request naming a non-loopback Host is refused with 421 (DNS rebinding).
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
@@ -21,6 +22,7 @@ import { STATUS_MAX_REQUEST_BYTES, STATUS_MAX_WATCHERS, STATUS_PUSH_INTERVAL_MS 
 import type { ClusterEvent } from '../control/protocol.js';
 import type { Logger } from '../node/deps.js';
 import { Assets } from './assets.js';
+import { isLoopbackHost } from '../config/config.js';
 
 export interface StatusServerOptions {
   host: string;
@@ -123,6 +125,10 @@ export class StatusServer {
       return;
     }
     const [path, query = ''] = (req.url ?? '/').split('?', 2);
+    if (!this.hostAllowed(req)) {
+      this.send(res, 421, 'text/plain; charset=utf-8', 'misdirected request: without a status token only loopback host names are served\n');
+      return;
+    }
     if (path !== '/healthz' && !this.authorized(req)) {
       // A browser opening /?token=T once gets the token as a cookie (the websocket sends it too).
       const offered = new URLSearchParams(query).get('token');
@@ -187,6 +193,18 @@ export class StatusServer {
     return false;
   }
 
+  /**
+   * DNS rebinding guard: without a token (loopback only, config.ts) the Host header must name a
+   * loopback address or the bound host, so a foreign page whose name resolves to 127.0.0.1
+   * cannot read the status through the victim's browser. With a token, the token guards.
+   */
+  private hostAllowed(req: IncomingMessage): boolean {
+    if (this.opts.token !== null && this.opts.token !== undefined) return true;
+    const host = (req.headers.host ?? '').toLowerCase();
+    const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.split(':')[0]!;
+    return isLoopbackHost(name) || name === this.opts.host.toLowerCase();
+  }
+
   /** No Origin (not a browser), the server's own origin, or one configured in status.allowed-origins. */
   originAllowed(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
@@ -197,6 +215,7 @@ export class StatusServer {
 
   private onUpgrade(req: IncomingMessage, sock: Duplex, head: Buffer): void {
     sock.on('error', () => sock.destroy());
+    if (!this.hostAllowed(req)) { sock.end('HTTP/1.1 421 Misdirected Request\r\n\r\n'); return; }
     if (!this.authorized(req)) { sock.end('HTTP/1.1 401 Unauthorized\r\n\r\n'); return; }
     if (!this.originAllowed(req)) {
       this.logger.warn({ origin: req.headers.origin }, 'watch websocket refused: foreign Origin');
