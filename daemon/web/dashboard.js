@@ -122,9 +122,15 @@
   }
 
   function renderEvents(s) {
-    const evs = (s.events || []).slice().reverse();
-    $('events').replaceChildren(...evs.map((e) => el('li', { class: BAD_EVENTS.has(e.name) ? 'ev-bad' : '', 'data-event': e.name }, [
-      `${clock(e.timeMs)} ${e.name}`, e.device ? ` ${e.device}` : '', e.component ? ` ${e.component}` : '', e.detail ? ` — ${e.detail}` : '',
+    // Runs of the same event (Rebuild progress, mostly) are shown once, with their count.
+    const runs = [];
+    for (const e of s.events || []) {
+      const last = runs[runs.length - 1];
+      if (last && last.e.name === e.name && last.e.device === e.device && last.e.component === e.component) { last.n++; last.e = e; } else runs.push({ e, n: 1 });
+    }
+    $('events').replaceChildren(...runs.reverse().map(({ e, n }) => el('li', { class: BAD_EVENTS.has(e.name) ? 'ev-bad' : '', 'data-event': e.name }, [
+      `${clock(e.timeMs)} ${e.name}`, n > 1 ? ` ×${n}` : '', e.device ? ` ${e.device}` : '', e.component ? ` ${e.component}` : '',
+      e.percent !== undefined ? ` ${e.percent} %` : '', e.detail ? ` — ${e.detail}` : '',
     ])));
   }
 

@@ -139,8 +139,8 @@ export const CONTROL_MAX_LINE_BYTES = 64 * 1024;
 export const CONTROL_MAX_CONNECTIONS = 64;
 /** Most live websocket watchers: dashboards and monitors, not clients at scale. */
 export const STATUS_MAX_WATCHERS = 64;
-/** Recent events carried in the status JSON (the dashboard's event list): one screen. */
-export const STATUS_JSON_EVENTS = 20;
+/** Recent events carried in the status JSON (the dashboard's event list, runs collapsed): ~8 KB, a Fail survives a rebuild's progress events. */
+export const STATUS_JSON_EVENTS = 50;
 /** Sampling of the read model for the promotion/failover histograms: their resolution, at ~20 cheap views/s. */
 export const STATUS_SAMPLE_INTERVAL_MS = 50;
 /** The watch websocket pushes the status this often: a live progress bar, ~2 small JSON messages/s per watcher. */
