@@ -8,7 +8,7 @@
 // says what it waits for; on SIGTERM a master hands leadership to another node before it
 // stops; a node configured with cluster.join starts without a founding membership
 // (node/node.ts NodeSettings.join).
-import { statSync, writeFileSync, mkdirSync, unlinkSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync, mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpError } from './common/errors.js';
 import type { Config } from './config/config.js';
@@ -20,12 +20,15 @@ import { exitOnFatal, systemClock, systemCommands, systemFiles, systemTimers, ty
 import { ClusterNode } from './node/node.js';
 import { createPrng } from './raft/prng.js';
 import { StatusServer } from './status/server.js';
-import { makeStatusSource } from './status/source.js';
+import { makeStatusSource, timingSample } from './status/source.js';
+import { createMetrics } from './status/metrics.js';
+import { packageVersion } from './status/assets.js';
+import { Timings } from './status/timings.js';
 import { lockDataDir } from './storage/data-dir-lock.js';
 import { DiskStorage } from './storage/disk-storage.js';
 import { createTransportFromConfig } from './transport/from-config.js';
-import { loadTlsMaterial, tlsExpiryMs } from './transport/tls-material.js';
-import { DAEMON_STOP_STEP_DOWN_MS, SNAPSHOT_EVERY_ENTRIES } from './common/limits.js';
+import { loadTlsMaterial } from './transport/tls-material.js';
+import { DAEMON_STOP_STEP_DOWN_MS, SNAPSHOT_EVERY_ENTRIES, STATUS_SAMPLE_INTERVAL_MS } from './common/limits.js';
 import { nodeSettingsFromConfig } from './node-settings.js';
 import { alertSettings, startAlerts } from './alerts.js';
 import { makeReloader, type ReloadOutcome } from './reload.js';
@@ -65,10 +68,18 @@ export async function startDaemon(config: Config, logger: Logger, opts: DaemonOp
   const tls = loadTlsMaterial(config.tls, config.nodeId, Date.now());
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(config.dataDir);
+  const statusAccess = loadStatusAccess(config);
   const { storage, recovered } = await DiskStorage.open(join(config.dataDir, 'raft'), logger);
+  // Set once the node exists (metrics read its view); saves before that are not timed.
+  let observeWalSaveMs: ((ms: number) => void) | null = null;
   const raftStorage: RaftStorage = {
     restored: () => recovered,
-    save: (b) => storage.save(b),
+    save: async (b) => {
+      if (!b.mustSync || observeWalSaveMs === null) return storage.save(b);
+      const t0 = systemClock.monoMs();
+      await storage.save(b);
+      observeWalSaveMs(systemClock.monoMs() - t0);
+    },
     saveSnapshot: (s) => storage.saveSnapshot(s),
     compact: async (i) => { await storage.compact(i); },
     close: () => storage.close(),
@@ -86,9 +97,27 @@ export async function startDaemon(config: Config, logger: Logger, opts: DaemonOp
     files: systemFiles, commands: systemCommands, fatal: exitOnFatal(logger),
   });
 
-  const control = new ControlServer(config.listen.controlSocketPath, makeHandler({ node, seesDevice: seesDeviceFor(driver) }), logger);
-  let expiry = tlsExpiryMs(tls);
-  const status = new StatusServer(config.listen.status.host, config.listen.status.port, makeStatusSource(node, { tlsExpiryMs: () => expiry }), logger);
+  const metrics = createMetrics({
+    view: () => node.view(), subscribe: (fn) => node.events.subscribe(fn), version: packageVersion(),
+    tickMs: t.tickMs, demoteMarginTicks: node.settings.writer.demoteMarginTicks, transportStats: () => transport.stats(),
+    certFiles: { peer: config.tls.certPath, ca: config.tls.caPath, ...(config.status.tls ? { status: config.status.tls.certPath } : {}) },
+  });
+  observeWalSaveMs = metrics.observeWalSaveMs;
+  transport.onRtt((peer, ms) => metrics.observePeerRttMs(peer, ms));
+  const timeProposal = async <T>(p: Promise<T>): Promise<T> => {
+    const t0 = systemClock.monoMs();
+    try {
+      const r = await p;
+      metrics.observeCommitMs(systemClock.monoMs() - t0, 'ok');
+      return r;
+    } catch (e) {
+      metrics.observeCommitMs(systemClock.monoMs() - t0, 'error');
+      throw e;
+    }
+  };
+  const timings = new Timings();
+  const control = new ControlServer(config.listen.controlSocketPath, makeHandler({ node, seesDevice: seesDeviceFor(driver), timeProposal }), logger);
+  const status = new StatusServer({ host: config.listen.status.host, port: config.listen.status.port, ...statusAccess }, makeStatusSource(node, metrics), logger);
   await node.start();
   const alerts = startAlerts(config, node, logger);
   await control.start();
@@ -115,20 +144,23 @@ export async function startDaemon(config: Config, logger: Logger, opts: DaemonOp
 
   const reloader = makeReloader(config, {
     logger, node, transport, setLogLevel: opts.setLogLevel ?? (() => {}),
-    onTls: (m) => { expiry = tlsExpiryMs(m); },
+    onTls: () => { /* metrics read the certificate files at each scrape (status/metrics.ts) */ },
     onAlerts: (next) => alerts.delivery.configure(alertSettings(next, logger)),
   });
+
+  const sampleTimer = systemTimers.setInterval(() => metrics.observeTimings(timings.sample(timingSample(node.view()), systemClock.monoMs())), STATUS_SAMPLE_INTERVAL_MS);
 
   let stopping: Promise<void> | null = null;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       notifier?.stopping(reason);
-      wdTimer?.cancel(); statusTimer.cancel(); alerts.stop();
+      wdTimer?.cancel(); statusTimer.cancel(); sampleTimer.cancel(); alerts.stop();
       await handOver(node, logger);
       await node.demote('shutdown');
       await node.stop();
       await control.close();
       await status.close();
+      metrics.close();
       await driver.close();
       notifier?.close();
       if (opts.pidFile) { try { unlinkSync(opts.pidFile); } catch { /* gone */ } }
@@ -159,6 +191,21 @@ async function handOver(node: ClusterNode, logger: Logger): Promise<void> {
     }
     logger.warn({ code, err: (e as Error).message, handedOver: node.view().role !== 'leader' }, 'leadership hand-over for shutdown did not complete');
   }
+}
+
+/** The status port's TLS material and token, read before anything listens (a bad file stops start-up). */
+export function loadStatusAccess(config: Config): { tls: { cert: Buffer; key: Buffer } | null; token: string | null; allowedOrigins: string[] } {
+  const read = (what: string, file: string): Buffer => {
+    try { return readFileSync(file); } catch (e) { throw new OpError('E_BAD_CONFIG', `${config.file}: ${what} ${file}: ${(e as Error).message}`); }
+  };
+  const s = config.status;
+  const tls = s.tls ? { cert: read('status.tls-cert', s.tls.certPath), key: read('status.tls-key', s.tls.keyPath) } : null;
+  let token: string | null = null;
+  if (s.tokenFile !== null) {
+    token = read('status.token-file', s.tokenFile).toString('utf8').trim();
+    if (token.length < 16 || /\s/.test(token)) throw new OpError('E_BAD_CONFIG', `${config.file}: status.token-file ${s.tokenFile}: expected one token of at least 16 characters without spaces`);
+  }
+  return { tls, token, allowedOrigins: s.allowedOrigins };
 }
 
 /** SNAPSHOT_EVERY_ENTRIES, or MDCLUSTERD_SNAPSHOT_EVERY_ENTRIES (a test knob: small values exercise snapshot transfer). */

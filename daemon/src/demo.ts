@@ -122,6 +122,7 @@ async function main(): Promise<void> {
   const mdctl = join(dirname(MAIN), '..', '..', 'mdctl', 'src', 'main.js');
   console.log(`
 mdclusterd demo: 3 nodes on 127.0.0.1, master ${master}. Files under ${ROOT}/node1 ... node3.
+  dashboard:            http://127.0.0.1:8401/   (also :8402, :8403; live over the watch websocket)
   cluster-wide mdstat:  curl http://127.0.0.1:8401/mdstat   (also :8402, :8403)
   status JSON:          curl http://127.0.0.1:8402/api/v1/status
   mdctl on node2:       node ${mdctl} --socket ${join(ROOT, 'node2', 'control.sock')} --detail /dev/md0

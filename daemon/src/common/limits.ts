@@ -146,6 +146,14 @@ export const CONTROL_MAX_LINE_BYTES = 64 * 1024;
 export const CONTROL_MAX_CONNECTIONS = 64;
 /** Most live websocket watchers: dashboards and monitors, not clients at scale. */
 export const STATUS_MAX_WATCHERS = 64;
+/** Recent events carried in the status JSON (the dashboard's event list, runs collapsed): ~8 KB, a Fail survives a rebuild's progress events. */
+export const STATUS_JSON_EVENTS = 50;
+/** Sampling of the read model for the promotion/failover histograms: their resolution, at ~20 cheap views/s. */
+export const STATUS_SAMPLE_INTERVAL_MS = 50;
+/** The watch websocket pushes the status this often: a live progress bar, ~2 small JSON messages/s per watcher. */
+export const STATUS_PUSH_INTERVAL_MS = 500;
+/** Static dashboard files served from the status port: the few shipped files, each read once. */
+export const STATUS_MAX_ASSET_BYTES = 256 * 1024;
 /**
  * How long a linearizable status read (/mdstat, /api/v1/status) waits for the master's read
  * index before answering 503: several loopback failovers (p99 0.55 s), well inside a scraper's

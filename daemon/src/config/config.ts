@@ -6,7 +6,9 @@
 // - heartbeatTicks < leaseTicks < electionTicks - driftBoundTicks (leader lease safety);
 // - every path is absolute (relative paths in the file are resolved against its directory);
 // - md.simDiskDir is set iff md.driver is "sim";
-// - fenceRequired implies a non-empty fenceCommand whose argv[0] is absolute.
+// - fenceRequired implies a non-empty fenceCommand whose argv[0] is absolute;
+// - a status port bound beyond loopback has TLS and a bearer token (status.tls-cert/-key and
+//   status.token-file): the status view shows the whole cluster, so it is never open to a network.
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isNodeId, type NodeId } from '../common/types.js';
 import type { RawConfig } from './schema.js';
@@ -74,6 +76,13 @@ export interface Config {
    * current members (and this node), so that it accepts and reaches them.
    */
   cluster: { join: boolean };
+  /** The status port's remote access. Invariant: tls and tokenFile are set when listen.status is not loopback. */
+  status: { tls: { certPath: string; keyPath: string } | null; tokenFile: string | null; allowedOrigins: string[] };
+}
+
+/** 127.0.0.0/8, ::1 and "localhost": the addresses only this host can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** One problem found in the file: the key path (e.g. ["timing", "lease-ticks"]) and what is allowed. */
@@ -116,6 +125,7 @@ export function buildConfig(raw: RawConfig, file: string): { ok: true; config: C
   if (selfAddr === undefined) {
     issues.push({ path: ['peers'], message: `expected an entry for this node ("${nodeId}" = "host:port"): peers lists every member, including this node` });
   }
+  const status = buildStatus(raw, abs, issues);
   if (issues.length > 0) return { ok: false, issues };
   const config: Config = {
     file,
@@ -138,8 +148,27 @@ export function buildConfig(raw: RawConfig, file: string): { ok: true; config: C
     transport,
     log: { level: raw.log.level, journalPrefix: raw.log['journal-prefix'] },
     cluster: { join: raw.cluster.join },
+    status,
   };
   return { ok: true, config };
+}
+
+function buildStatus(raw: RawConfig, abs: (p: string) => string, issues: ConfigIssue[]): Config['status'] {
+  const s = raw.status;
+  const cert = s['tls-cert'];
+  const key = s['tls-key'];
+  if ((cert === undefined) !== (key === undefined)) {
+    issues.push({ path: ['status', cert === undefined ? 'tls-cert' : 'tls-key'], message: 'expected both status.tls-cert and status.tls-key, or neither' });
+  }
+  const host = parseHostPort(raw.listen.status)!.host;
+  if (!isLoopbackHost(host) && (cert === undefined || s['token-file'] === undefined)) {
+    issues.push({ path: ['listen', 'status'], message: `a status port on ${host} (beyond loopback) needs status.tls-cert, status.tls-key and status.token-file: it shows the whole cluster; bind 127.0.0.1 to run without them` });
+  }
+  return {
+    tls: cert !== undefined && key !== undefined ? { certPath: abs(cert), keyPath: abs(key) } : null,
+    tokenFile: s['token-file'] === undefined ? null : abs(s['token-file']),
+    allowedOrigins: [...s['allowed-origins']],
+  };
 }
 
 function buildPeers(raw: RawConfig, issues: ConfigIssue[]): Map<NodeId, HostPort> {

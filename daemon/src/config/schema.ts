@@ -122,6 +122,17 @@ const log = table({
   'journal-prefix': z.enum(['auto', 'on', 'off'], { error: 'expected "auto", "on" or "off"' }).default('auto'),
 });
 
+const origin = z.string({ error: 'expected an origin string like "https://dash.example:8400"' })
+  .regex(/^https?:\/\/[^/\s]+$/, { error: 'expected an origin: "http://" or "https://", a host and an optional port, no path' });
+
+/** The status port's remote access (config.ts: required beyond loopback). */
+const status = table({
+  'tls-cert': path.optional(),
+  'tls-key': path.optional(),
+  'token-file': path.optional(),
+  'allowed-origins': z.array(origin, { error: 'expected an array of origin strings' }).max(CONFIG_MAX_ARGV, { error: `expected at most ${CONFIG_MAX_ARGV} origins` }).default([]),
+});
+
 const cluster = table({
   join: z.boolean({ error: 'expected true or false' }).default(false),
 });
@@ -140,6 +151,7 @@ export const rawConfigSchema = z.strictObject({
   transport: transport.prefault({}),
   log: log.prefault({}),
   cluster: cluster.prefault({}),
+  status: status.prefault({}),
 }, { error: 'expected a table' });
 
 export type RawConfig = z.output<typeof rawConfigSchema>;

@@ -43,12 +43,14 @@ export interface HandlerDeps {
   node: ClusterNode;
   /** Whether this node sees a block device (md-cluster's --cluster-confirm). */
   seesDevice(path: string): Promise<boolean>;
+  /** Wraps each client proposal (the daemon times it for mdclusterd_commit_latency_seconds). */
+  timeProposal?: <T>(p: Promise<T>) => Promise<T>;
 }
 
-export function makeHandler({ node, seesDevice }: HandlerDeps): Handler {
+export function makeHandler({ node, seesDevice, timeProposal }: HandlerDeps): Handler {
   return async (req, conn) => {
     switch (req.type) {
-      case 'propose': return propose(node, req);
+      case 'propose': return timeProposal ? timeProposal(propose(node, req)) : propose(node, req);
       case 'state': {
         const local = field(req, 'local', optional(isBool), 'a boolean') ?? false;
         await node.readState({ local, timeoutMs: DEFAULT_TIMEOUT_MS });

@@ -1,10 +1,9 @@
 // What the status endpoint shows, computed from the node on each request: the status JSON,
-// the cluster-wide mdstat and Prometheus metrics. Owns: the /api/v1/status shape and metric
-// names (node_exporter's node_md_* where they fit, mdclusterd_* for Raft and the cluster).
+// the cluster-wide mdstat; Prometheus metrics come from metrics.ts. Owns: the /api/v1/status
+// shape (fields are only ever added, never renamed: the dashboard and scripts read it).
 // Invariants: everything here is derived from one read model of the node (NodeView,
-// node/view.ts), taken per request or per metric, never from Raft's status directly; the
+// node/view.ts), taken per request, never from Raft's status directly; the
 // cluster-wide mdstat is identical on every node that applied the same index.
-import { Gauge, Registry } from 'prom-client';
 import { degradedCount } from '../cluster/redundancy.js';
 import { inSyncSlots } from '../cluster/validate.js';
 import { newestStartedFirst } from '../cluster/types.js';
@@ -15,7 +14,11 @@ import { renderMdstat } from '../md/format/mdstat-render.js';
 import type { ClusterNode } from '../node/node.js';
 import type { NodeView } from '../node/view.js';
 import type { StatusSource } from './server.js';
-import { STATUS_READ_TIMEOUT_MS } from '../common/limits.js';
+import type { Metrics } from './metrics.js';
+import type { TimingSample } from './timings.js';
+import type { ClusterEvent } from '../control/protocol.js';
+import { blocksKiB } from './md-metrics.js';
+import { STATUS_JSON_EVENTS, STATUS_READ_TIMEOUT_MS } from '../common/limits.js';
 
 export function clusterMdstat(view: Pick<NodeView, 'state'>): string {
   const running = view.state.arrays.filter((a) => a.run === 'running' && a.materialized);
@@ -28,7 +31,7 @@ export function clusterMdstat(view: Pick<NodeView, 'state'>): string {
   return renderMdstat(mdstatFromArrays(views, { personalities }));
 }
 
-export function statusJson(v: NodeView): Record<string, unknown> {
+export function statusJson(v: NodeView, events: readonly ClusterEvent[] = []): Record<string, unknown> {
   const s = v.state;
   const master = s.master && v.lead !== null ? s.master.node : null;
   const voters = new Set(v.conf.voters);
@@ -43,60 +46,34 @@ export function statusJson(v: NodeView): Record<string, unknown> {
     state: a.run === 'stopped' ? 'stopped' : a.adminReadOnly ? 'read-only' : degradedCount(a.raidDisks, inSyncSlots(a)) > 0 ? 'degraded' : 'clean',
     writableOn: a.run === 'running' && !a.adminReadOnly ? master : null,
     members: a.members.filter((m) => m.role !== 'removed').map((m) => ({ device: m.path, role: m.role === 'active' ? (m.slot ?? -1) : m.role, state: m.role === 'active' ? (m.inSync ? 'in_sync' : 'recovering') : m.role })),
-    sync: { action: a.sync.action, doneSectors: a.sync.doneSectors, totalSectors: a.sync.totalSectors },
+    sync: { action: a.sync.action, doneSectors: a.sync.doneSectors, totalSectors: a.sync.totalSectors, speedKiBps: a.sync.speedKiBps, finishSec: finishSec(a.sync) },
+    sizeKiB: blocksKiB(a), raidDisks: a.raidDisks,
   }));
   return {
     node: v.id, term: v.term, master, leader: v.lead, role: v.role, commitIndex: v.commit, appliedIndex: s.appliedIndex,
     writer: v.writer, lease: v.lease,
     nodes, arrays, writerLog: v.writerLog,
+    leaseRemainingTicks: v.lease.endTick === null ? null : Math.max(0, v.lease.endTick - v.lease.nowTick),
+    events: events.slice(-STATUS_JSON_EVENTS),
   };
 }
 
-export interface StatusExtras {
-  /** notAfter (epoch ms) of this node's certificate and of the CA in use (tls-material.ts tlsExpiryMs). */
-  tlsExpiryMs?: () => { certMs: number; caMs: number };
+/** Seconds left of a running sync at the recorded speed (null: idle or speed unknown). */
+export function finishSec(s: { action: string; doneSectors: number; totalSectors: number; speedKiBps: number }): number | null {
+  if (s.action === 'idle' || s.speedKiBps <= 0 || s.totalSectors <= 0) return null;
+  return Math.ceil(Math.max(0, s.totalSectors - s.doneSectors) / 2 / s.speedKiBps);
 }
 
-export function makeStatusSource(node: ClusterNode, extras: StatusExtras = {}): StatusSource {
+export function makeStatusSource(node: ClusterNode, metrics: Metrics): StatusSource {
   const freshen = async (stale: boolean): Promise<void> => {
     if (!stale) await node.readState({ local: false, timeoutMs: STATUS_READ_TIMEOUT_MS });
   };
-  const registry = new Registry();
-  const g = (name: string, help: string, labelNames: string[], collect: (gauge: Gauge) => void) =>
-    new Gauge({ name, help, labelNames, registers: [registry], collect(this: Gauge) { this.reset(); collect(this); } });
-  const view = (): NodeView => node.view();
-  g('node_md_disks', 'Number of member disks of the array by state (cluster view).', ['device', 'state'], (m) => {
-    for (const a of view().state.arrays) for (const st of ['active', 'failed', 'spare'] as const) {
-      const n = a.members.filter((x) => (st === 'active' ? x.role === 'active' : st === 'failed' ? x.role === 'faulty' : x.role === 'spare')).length;
-      m.set({ device: a.device, state: st }, n);
-    }
-  });
-  g('node_md_disks_required', 'Total number of disks of the array.', ['device'], (m) => { for (const a of view().state.arrays) m.set({ device: a.device }, a.raidDisks); });
-  g('node_md_blocks_synced', 'Sectors synced of the current resync/recovery (master checkpoint).', ['device'], (m) => { for (const a of view().state.arrays) m.set({ device: a.device }, a.sync.doneSectors); });
-  g('mdclusterd_raft_term', 'Current Raft term.', [], (m) => m.set(view().term));
-  g('mdclusterd_raft_commit_index', 'Raft commit index.', [], (m) => m.set(view().commit));
-  g('mdclusterd_raft_applied_index', 'Index of the last applied entry.', [], (m) => m.set(view().state.appliedIndex));
-  g('mdclusterd_is_leader', '1 if this node is the Raft leader.', [], (m) => m.set(view().role === 'leader' ? 1 : 0));
-  g('mdclusterd_is_writer', '1 if this node holds the writer (master) role.', [], (m) => m.set(view().writer ? 1 : 0));
-  g('mdclusterd_peer_up', '1 if the peer link is up.', ['peer'], (m) => { for (const [p, peer] of view().peers) if (peer.up !== null) m.set({ peer: p }, peer.up ? 1 : 0); });
-  g('mdclusterd_dropped_frames_total', 'Peer frames dropped as malformed.', [], (m) => m.set(view().counters.droppedFrames));
-  g('mdclusterd_reconcile_failures_total', 'md actions that failed during reconcile.', [], (m) => m.set(view().counters.reconcileFailures));
-  g('mdclusterd_fence_actions_total', 'Demotion failures escalated to a fence action.', [], (m) => m.set(view().counters.fenceActions));
-  const expiry = extras.tlsExpiryMs;
-  if (expiry) {
-    g('mdclusterd_tls_cert_expiry_seconds', 'Seconds until the certificate expires (negative: expired); cert="node" is this node\'s, cert="ca" the cluster CA.', ['cert'], (m) => {
-      const e = expiry();
-      const nowMs = Date.now();
-      m.set({ cert: 'node' }, Math.floor((e.certMs - nowMs) / 1000));
-      m.set({ cert: 'ca' }, Math.floor((e.caMs - nowMs) / 1000));
-    });
-  }
   return {
     freshen,
-    statusJson: () => statusJson(node.view()),
+    statusJson: () => statusJson(node.view(), node.events.history),
     mdstatText: () => clusterMdstat(node.view()),
-    metricsText: () => registry.metrics(),
-    metricsContentType: registry.contentType,
+    metricsText: () => metrics.registry.metrics(),
+    metricsContentType: metrics.registry.contentType,
     healthy: () => {
       const st = node.view();
       if (st.stopping) return { ok: false, reason: 'stopping' };
@@ -105,4 +82,10 @@ export function makeStatusSource(node: ClusterNode, extras: StatusExtras = {}): 
     },
     subscribe: (fn) => node.events.subscribe(fn),
   };
+}
+
+/** The facts the promotion/failover timings (timings.ts) are sampled from. */
+export function timingSample(v: NodeView): TimingSample {
+  const master = v.state.master?.node ?? null;
+  return { role: v.role, term: v.term, lead: v.lead, writer: v.writer, master, masterUp: master === v.id || v.peers.get(master ?? '')?.up === true };
 }

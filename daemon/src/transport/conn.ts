@@ -28,6 +28,8 @@ export interface ConnContext {
   readonly log: Logger;
   counters(peer: NodeId): PeerCounters;
   isBlocked(peer: NodeId): boolean;
+  /** A ping answered: its round trip in ms (for the peer RTT histogram). */
+  rtt(peer: NodeId, ms: number): void;
   deliver(from: NodeId, payload: Uint8Array): void;
   nowMs(): number;
 }
@@ -35,11 +37,13 @@ export interface ConnContext {
 export class Conn {
   /** Monotonic ms of the last sign of life. Invariant: never decreases. */
   private lastAliveMs: number;
+  /** Monotonic ms of the unanswered ping (null: none out). One at a time: a later ping before the pong is not timed. */
+  private pingSentMs: number | null = null;
 
   constructor(readonly ws: WebSocket, readonly peer: NodeId, readonly direction: 'in' | 'out', private readonly ctx: ConnContext) {
     this.lastAliveMs = ctx.nowMs();
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('pong', () => this.alive());
+    ws.on('pong', () => { this.alive(); this.onPong(); });
     ws.on('ping', () => this.alive());
     ws.on('error', (err: Error & { code?: string }) => this.onError(err));
   }
@@ -62,7 +66,14 @@ export class Conn {
       ws.terminate();
       return;
     }
+    this.pingSentMs ??= this.ctx.nowMs();
     ws.ping();
+  }
+
+  private onPong(): void {
+    if (this.pingSentMs === null) return;
+    this.ctx.rtt(this.peer, this.ctx.nowMs() - this.pingSentMs);
+    this.pingSentMs = null;
   }
 
   close(code: number, reason: string): void {

@@ -53,6 +53,7 @@ export class Transport {
   private readonly server: PeerServer;
   private messageHandlers: MessageHandler[] = [];
   private peerStateHandlers: PeerStateHandler[] = [];
+  private rttHandler: ((peer: NodeId, ms: number) => void) | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private state: 'new' | 'started' | 'closed' = 'new';
   private boundAddress: HostPort | null = null;
@@ -78,6 +79,7 @@ export class Transport {
       log: this.log,
       counters: (p) => this.countersOf(p),
       isBlocked: (p) => this.blocked.has(p),
+      rtt: (p, ms) => this.rttHandler?.(p, ms),
       deliver: (from, payload) => this.deliver(from, payload),
       nowMs,
     };
@@ -216,6 +218,11 @@ export class Transport {
 
   onPeerState(handler: PeerStateHandler): void {
     this.peerStateHandlers.push(handler);
+  }
+
+  /** One observer of ping round trips (the daemon's peer RTT histogram); a later call replaces it. */
+  onRtt(handler: (peer: NodeId, ms: number) => void): void {
+    this.rttHandler = handler;
   }
 
   /** TEST SWITCH: cuts every link to/from `peer` (a partition as seen from this node). */
