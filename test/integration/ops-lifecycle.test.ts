@@ -93,8 +93,8 @@ describe('from init to a running cluster', () => {
     }, MASTER_TIMEOUT_MS, 25);
     expect(IDS).toContain(m);
     const metrics = await httpGet(ports.get('n1')!.status, '/metrics', 2000);
-    const node = /mdclusterd_tls_cert_expiry_seconds\{cert="node"\} ([0-9]+)/.exec(metrics);
-    expect(Number(node?.[1])).toBeGreaterThan(1800 * 86_400);
+    const notAfter = /mdclusterd_tls_cert_not_after_seconds\{cert="peer"\} ([0-9.e+]+)/.exec(metrics);
+    expect(Number(notAfter?.[1]) - Date.now() / 1000).toBeGreaterThan(1800 * 86_400);
   });
 
   it('a second daemon on a data directory in use exits at once with 75, naming the holder\'s pid', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { PeerCertificate } from 'node:tls';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateClusterCerts } from '../../daemon/src/transport/certs.js';
-import { loadTlsMaterial, peerIdFromCertificate, tlsExpiryMs } from '../../daemon/src/transport/tls-material.js';
+import { loadTlsMaterial, peerIdFromCertificate } from '../../daemon/src/transport/tls-material.js';
 import { OpError } from '../../daemon/src/common/errors.js';
 import { nodeId } from '../../daemon/src/common/types.js';
 
@@ -73,17 +73,6 @@ describe('private key file mode', () => {
     copyFileSync(join(dir, 'n1.key'), key);
     chmodSync(key, 0o400);
     expect(loadTlsMaterial({ ...paths(dir, 'n1'), keyPath: key }, n1, Date.now()).keyPem).toMatch(/PRIVATE KEY/);
-  });
-});
-
-describe('tlsExpiryMs', () => {
-  it('gives the notAfter of the node certificate and of the CA', () => {
-    const m = loadTlsMaterial(paths(dir, 'n1'), n1, Date.now());
-    const e = tlsExpiryMs(m);
-    const day = 86_400_000;
-    // gen-certs defaults: node 1825 days, CA 3650 days (from now).
-    expect(Math.abs(e.certMs - (Date.now() + 1825 * day))).toBeLessThan(2 * day);
-    expect(Math.abs(e.caMs - (Date.now() + 3650 * day))).toBeLessThan(2 * day);
   });
 });
 

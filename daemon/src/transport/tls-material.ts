@@ -99,11 +99,6 @@ export function checkTlsMaterial(m: TlsMaterial, self: NodeId, nowMs: number, na
   if (!keyMatches) fail(names.keyPath, `the key does not belong to ${names.certPath}`);
 }
 
-/** When this node's certificate and the CA stop being valid (epoch ms): the expiry metric. */
-export function tlsExpiryMs(m: TlsMaterial): { certMs: number; caMs: number } {
-  return { certMs: Date.parse(new X509Certificate(m.certPem).validTo), caMs: Date.parse(new X509Certificate(m.caPem).validTo) };
-}
-
 /** The single CN in an X509Certificate subject string ("CN=node1\nO=x"), or null. */
 function commonNameOf(subject: string): string | null {
   const cns = subject.split('\n').filter((l) => l.startsWith('CN=')).map((l) => l.slice(3));
