@@ -183,8 +183,8 @@ describe('the cluster simulator\'s new worlds and checkers have teeth', () => {
   });
 
   it.each(['fenced', 'grace'] as const)('%s world: catches a new master that promotes without the old one\'s confirmation', async (profile) => {
-    // Broken variant: the previous master counts as clear at once (no confirmation, fence or grace).
-    patch(WriterRole.prototype, 'previousMasterClear', () => true);
+    // Broken variant: the earlier masters count as clear at once (no confirmation, fence or grace).
+    patch(WriterRole.prototype, 'previousMastersClear', () => true);
     const r = await firstViolation('single-writer', BROKEN_SEEDS, { profile });
     expect(r, `a frozen old master never overlapped with the new one in the ${profile} world`).not.toBeNull();
   });

@@ -39,7 +39,7 @@ export function installFence(handler: FenceHandler): () => void {
     const cb = args.find((a, i) => i > 0 && typeof a === 'function') as ExecFileCallback | undefined;
     const h = active;
     h(argv[0], argv[1], (err) => cb?.(err, '', ''));
-    return undefined;
+    return { stdin: null }; // a child with nothing to write to (deps.ts systemCommands)
   };
   active = handler;
   childProcess.execFile = fake as unknown as typeof ChildProcess.execFile;
