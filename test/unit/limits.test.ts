@@ -23,6 +23,8 @@ const PRODUCTION_BREAKS: Record<string, Partial<RelatedLimits>> = {
   'a full append can be in flight while the next is queued': { PEER_MAX_BUFFERED_BYTES: RELATED_LIMITS.RAFT_MAX_APPEND_BYTES - 1 },
   'a peer queue holds several full frames': { PEER_MAX_QUEUED_BYTES: RELATED_LIMITS.PEER_MAX_FRAME_BYTES },
   'every peer can hold a link while another reconnects': { PEER_MAX_INBOUND_SOCKETS: RELATED_LIMITS.RAFT_MAX_MEMBERS },
+  'strangers cannot take the known peers\' sockets': { PEER_MAX_STRANGER_SOCKETS: RELATED_LIMITS.PEER_MAX_INBOUND_SOCKETS - 1 },
+  'one known address can hold a link and a redial of every member': { PEER_MAX_SOCKETS_PER_KNOWN_ADDRESS: RELATED_LIMITS.RAFT_MAX_MEMBERS },
   'compaction must leave fewer entries than the snapshot interval': { SNAPSHOT_KEEP_TRAILING_ENTRIES: RELATED_LIMITS.SNAPSHOT_EVERY_ENTRIES },
   'cluster state stays snapshot-sized': { MD_MAX_ARRAYS: 1_000_000 },
   'the default watcher fallback is a valid interval': { MD_WATCH_MIN_FALLBACK_INTERVAL_MS: RELATED_LIMITS.MD_WATCH_FALLBACK_INTERVAL_MS + 1 },

@@ -91,9 +91,29 @@ export const PEER_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 /** Bytes the ws socket may hold unsent before the per-peer queue stops flushing into it
  * (kept small: a heartbeat queued behind it waits for all of it; one frame may overshoot). */
 export const PEER_MAX_BUFFERED_BYTES = 2 * 1024 * 1024;
-/** Most sockets the peer server holds at once (authenticated or still handshaking): every member
- * twice over (relation below), so a reconnect storm cannot lock a peer out. */
-export const PEER_MAX_INBOUND_SOCKETS = 32;
+/** Most sockets the peer server holds at once (authenticated or still handshaking): the
+ * strangers' share plus every member twice over for the known peer addresses (relations below). */
+export const PEER_MAX_INBOUND_SOCKETS = 64;
+/** Most of those sockets held for addresses that are not a known peer address, all together:
+ * whatever strangers do, PEER_MAX_INBOUND_SOCKETS minus this stays for the configured peers. */
+export const PEER_MAX_STRANGER_SOCKETS = 32;
+/** Most sockets from one address that is not a known peer address that have not finished the
+ * TLS handshake: a real peer has one dial in progress at a time. */
+export const PEER_MAX_PENDING_PER_ADDRESS = 4;
+/** Most sockets (pending or open) from one address that is not a known peer address: a peer
+ * behind a foreign source address still gets its link and a redial. */
+export const PEER_MAX_SOCKETS_PER_ADDRESS = 8;
+/** Most sockets from one known peer address: every member twice (several nodes can share one
+ * address: containers behind NAT, loopback tests). */
+export const PEER_MAX_SOCKETS_PER_KNOWN_ADDRESS = 18;
+/** Longest time from accept to a finished TLS handshake on the peer port, in ms: a loopback or
+ * LAN TLS 1.3 handshake takes a few ms of CPU; an idle or dribbling socket loses its slot fast. */
+export const PEER_HANDSHAKE_TIMEOUT_MS = 500;
+/** Least time between two log lines for one kind of refused peer connection or refused peer
+ * frame, in ms (every one is counted): a flood costs counters, not log volume. */
+export const PEER_REFUSAL_LOG_INTERVAL_MS = 10_000;
+/** Most IP addresses remembered per configured peer host (a DNS name may resolve to several). */
+export const PEER_MAX_ADDRESSES_PER_HOST = 16;
 /** Largest exponent of the reconnect backoff (delay = min * 2^attempt, capped): the cap, not
  * the exponent, bounds the delay; this only keeps 2^attempt finite. */
 export const PEER_MAX_BACKOFF_EXPONENT = 16;
@@ -288,7 +308,8 @@ export const MD_MAX_OP_ATTEMPTS = 5;
 export const RELATED_LIMITS = {
   RAFT_MAX_ENTRY_BYTES, RAFT_MAX_APPEND_BYTES, PEER_MAX_FRAME_BYTES, WAL_MAX_RECORD_BYTES, WAL_SEGMENT_BYTES,
   WAL_MIN_SEGMENT_BYTES, RAFT_MAX_MEMBERS, SNAPSHOT_META_MAX_BYTES, SNAPSHOT_CHUNK_BYTES, SNAPSHOT_MAX_BYTES,
-  PEER_MAX_BUFFERED_BYTES, PEER_MAX_QUEUED_BYTES, PEER_MAX_INBOUND_SOCKETS, SNAPSHOT_KEEP_TRAILING_ENTRIES,
+  PEER_MAX_BUFFERED_BYTES, PEER_MAX_QUEUED_BYTES, PEER_MAX_INBOUND_SOCKETS, PEER_MAX_STRANGER_SOCKETS,
+  PEER_MAX_SOCKETS_PER_KNOWN_ADDRESS, SNAPSHOT_KEEP_TRAILING_ENTRIES,
   SNAPSHOT_EVERY_ENTRIES, MD_MAX_ARRAYS, MD_MAX_MEMBERS_PER_ARRAY, MD_WATCH_MIN_FALLBACK_INTERVAL_MS,
   MD_WATCH_FALLBACK_INTERVAL_MS, MD_KERNEL_MAX_DEVICES_PER_ARRAY, MD_WATCH_MAX_FILES, MEMBERSHIP_DEFAULT_TIMEOUT_MS,
   MEMBERSHIP_MAX_TIMEOUT_MS, MONITOR_MAX_TRACKED_ARRAYS, RAFT_WIRE_MAX_NODE_ID_BYTES, RAFT_WIRE_MAX_CONF_IDS,
@@ -327,6 +348,8 @@ export const LIMIT_RELATIONS: readonly LimitRelation<RelatedLimits>[] = [
   { why: 'a full append can be in flight while the next is queued', holds: (l) => l.RAFT_MAX_APPEND_BYTES <= l.PEER_MAX_BUFFERED_BYTES },
   { why: 'a peer queue holds several full frames', holds: (l) => l.PEER_MAX_FRAME_BYTES * 4 <= l.PEER_MAX_QUEUED_BYTES },
   { why: 'every peer can hold a link while another reconnects', holds: (l) => l.PEER_MAX_INBOUND_SOCKETS >= 2 * l.RAFT_MAX_MEMBERS },
+  { why: 'strangers cannot take the known peers\' sockets', holds: (l) => l.PEER_MAX_INBOUND_SOCKETS - l.PEER_MAX_STRANGER_SOCKETS >= 2 * l.RAFT_MAX_MEMBERS },
+  { why: 'one known address can hold a link and a redial of every member', holds: (l) => l.PEER_MAX_SOCKETS_PER_KNOWN_ADDRESS >= 2 * l.RAFT_MAX_MEMBERS },
   { why: 'compaction must leave fewer entries than the snapshot interval', holds: (l) => l.SNAPSHOT_KEEP_TRAILING_ENTRIES < l.SNAPSHOT_EVERY_ENTRIES },
   { why: 'cluster state stays snapshot-sized', holds: (l) => l.MD_MAX_ARRAYS * l.MD_MAX_MEMBERS_PER_ARRAY * 512 <= l.RAFT_MAX_ENTRY_BYTES * 64 },
   { why: 'the default watcher fallback is a valid interval', holds: (l) => l.MD_WATCH_MIN_FALLBACK_INTERVAL_MS <= l.MD_WATCH_FALLBACK_INTERVAL_MS },
