@@ -35,6 +35,7 @@ const PRODUCTION_BREAKS: Record<string, Partial<RelatedLimits>> = {
   'every valid node id fits the Raft wire bound': { RAFT_WIRE_MAX_NODE_ID_BYTES: 10 },
   'a full membership fits the Raft wire bound': { RAFT_WIRE_MAX_CONF_IDS: RELATED_LIMITS.RAFT_MAX_MEMBERS - 1 },
   'every control request line fits one Raft entry': { CONTROL_MAX_LINE_BYTES: RELATED_LIMITS.RAFT_MAX_ENTRY_BYTES + 1 },
+  'a control connection pauses before it is closed': { CONTROL_PAUSE_UNSENT_BYTES: RELATED_LIMITS.CONTROL_MAX_UNSENT_BYTES },
   'a learner within the promotion lag catches up with one append': { RAFT_PROMOTE_MAX_LAG_ENTRIES: RELATED_LIMITS.RAFT_MAX_ENTRIES_PER_APPEND + 1 },
   'a session keeps its last result and the one before': { SESSION_RESULT_WINDOW: 1 },
   'one acking client fits in the session table': { SESSION_MAX_RESULTS_PER_CLIENT: RELATED_LIMITS.SESSION_MAX_RESULTS_TOTAL + 1 },

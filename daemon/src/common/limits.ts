@@ -153,10 +153,28 @@ export const SDNOTIFY_MAX_MESSAGE_BYTES = 4096;
 export const DAEMON_STOP_STEP_DOWN_MS = 3000;
 
 // ---- control socket / status ----
-/** Longest control request line: the largest command (create with 64 members) is a few KiB. */
+/** Longest control request, in bytes of its line without the terminating newline (or CRLF),
+ * however the bytes arrive: the largest command (create with 64 members) is a few KiB. */
 export const CONTROL_MAX_LINE_BYTES = 64 * 1024;
-/** Most concurrent control connections: mdctl opens one per invocation, --monitor keeps one. */
+/** Most concurrent control connections served; more get E_BUSY and are closed: mdctl opens one
+ * per invocation, --monitor keeps one. */
 export const CONTROL_MAX_CONNECTIONS = 64;
+/** Most connections held past CONTROL_MAX_CONNECTIONS only to deliver their E_BUSY line (each
+ * for at most CONTROL_BUSY_GRACE_MS); beyond it a connection is closed without a word. */
+export const CONTROL_MAX_BUSY_CONNECTIONS = 2048;
+/** How long a connection refused with E_BUSY is kept for the client to read its line, in ms. */
+export const CONTROL_BUSY_GRACE_MS = 1000;
+/** Pending-connection queue of the control socket (listen backlog): a thousand mdctl started at
+ * once reach accept() and get an answer or E_BUSY instead of EAGAIN (Linux caps it at somaxconn). */
+export const CONTROL_LISTEN_BACKLOG = 4096;
+/** Requests of one connection served at once; reading pauses beyond (mdctl sends one at a time). */
+export const CONTROL_MAX_INFLIGHT_PER_CONNECTION = 16;
+/** Reply bytes of one connection not yet taken by the kernel at which the server stops reading
+ * its requests until they drain: a client that does not read stops costing memory. */
+export const CONTROL_PAUSE_UNSENT_BYTES = 256 * 1024;
+/** Reply and event bytes of one connection not yet taken by the kernel at which it is closed:
+ * several of the largest replies (the full state of MD_MAX_ARRAYS arrays). */
+export const CONTROL_MAX_UNSENT_BYTES = 8 * 1024 * 1024;
 /** Most live websocket watchers: dashboards and monitors, not clients at scale. */
 export const STATUS_MAX_WATCHERS = 64;
 /**
@@ -313,7 +331,7 @@ export const RELATED_LIMITS = {
   SNAPSHOT_EVERY_ENTRIES, MD_MAX_ARRAYS, MD_MAX_MEMBERS_PER_ARRAY, MD_WATCH_MIN_FALLBACK_INTERVAL_MS,
   MD_WATCH_FALLBACK_INTERVAL_MS, MD_KERNEL_MAX_DEVICES_PER_ARRAY, MD_WATCH_MAX_FILES, MEMBERSHIP_DEFAULT_TIMEOUT_MS,
   MEMBERSHIP_MAX_TIMEOUT_MS, MONITOR_MAX_TRACKED_ARRAYS, RAFT_WIRE_MAX_NODE_ID_BYTES, RAFT_WIRE_MAX_CONF_IDS,
-  CONTROL_MAX_LINE_BYTES, RAFT_PROMOTE_MAX_LAG_ENTRIES, RAFT_MAX_ENTRIES_PER_APPEND,
+  CONTROL_MAX_LINE_BYTES, CONTROL_PAUSE_UNSENT_BYTES, CONTROL_MAX_UNSENT_BYTES, RAFT_PROMOTE_MAX_LAG_ENTRIES, RAFT_MAX_ENTRIES_PER_APPEND,
   SESSION_RESULT_WINDOW, SESSION_MAX_RESULTS_PER_CLIENT, SESSION_MAX_RESULTS_TOTAL,
 } as const;
 
@@ -360,6 +378,7 @@ export const LIMIT_RELATIONS: readonly LimitRelation<RelatedLimits>[] = [
   { why: 'every valid node id fits the Raft wire bound', holds: (l) => !NODE_ID_PATTERN.test('a'.repeat(l.RAFT_WIRE_MAX_NODE_ID_BYTES + 1)) },
   { why: 'a full membership fits the Raft wire bound', holds: (l) => l.RAFT_WIRE_MAX_CONF_IDS >= l.RAFT_MAX_MEMBERS },
   { why: 'every control request line fits one Raft entry', holds: (l) => l.CONTROL_MAX_LINE_BYTES <= l.RAFT_MAX_ENTRY_BYTES },
+  { why: 'a control connection pauses before it is closed', holds: (l) => l.CONTROL_PAUSE_UNSENT_BYTES < l.CONTROL_MAX_UNSENT_BYTES },
   { why: 'a learner within the promotion lag catches up with one append', holds: (l) => l.RAFT_PROMOTE_MAX_LAG_ENTRIES <= l.RAFT_MAX_ENTRIES_PER_APPEND },
   { why: 'a session keeps its last result and the one before', holds: (l) => l.SESSION_RESULT_WINDOW >= 2 },
   { why: 'one acking client fits in the session table', holds: (l) => l.SESSION_MAX_RESULTS_PER_CLIENT <= l.SESSION_MAX_RESULTS_TOTAL },
