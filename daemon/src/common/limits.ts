@@ -40,6 +40,11 @@ export const RAFT_PROMOTE_MAX_LAG_ENTRIES = 64;
 /** Longest ReadIndex request context string (UTF-16 code units): request ids are short
  * counters; the bound keeps a hostile peer from inflating every heartbeat. */
 export const RAFT_MAX_READ_CTX_CHARS = 256;
+/** Largest term increase a peer message may bring, over this node's term; a message further
+ * ahead is refused (node/ready-loop.ts): 2^32 elections take 136 years at one per second, so
+ * only a broken or hostile peer gets there, and a single message cannot push every node's term
+ * to the end of the term space (MAX_SAFE_INTEGER). */
+export const RAFT_MAX_TERM_JUMP = 2 ** 32;
 /** Most snapshot chunks in flight (unacknowledged) to one follower: 4 x 256 KiB keeps the link
  * busy without starving heartbeats. */
 export const RAFT_MAX_INFLIGHT_SNAPSHOT_CHUNKS = 4;
