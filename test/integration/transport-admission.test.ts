@@ -74,14 +74,16 @@ describe('peer port admission', () => {
     open.push(a);
     await a.transport.start();
     const port = peers.get(n1)!.port;
-    // 300 idle sockets from 30 stranger addresses, re-opened as soon as one is closed.
+    // 300 idle sockets, 50 of them from one stranger address and the rest from 30 others,
+    // re-opened as soon as one is closed.
     let flooding = true;
     const keep = (addr: string): void => {
       const s = stranger(port, addr);
       s.once('close', () => { if (flooding) setTimeout(() => keep(addr), 5); });
     };
-    for (let i = 0; i < 300; i++) keep(`127.0.0.${10 + (i % 30)}`);
-    await waitFor(() => (a.transport.stats().refusals['strangers-full'] ?? 0) > 0 && (a.transport.stats().refusals['pending-cap'] ?? 0) > 0, 'the caps to refuse strangers');
+    for (let i = 0; i < 50; i++) keep('127.0.0.9');
+    for (let i = 0; i < 250; i++) keep(`127.0.0.${10 + (i % 30)}`);
+    await waitFor(() => (a.transport.stats().refusals['strangers-full'] ?? 0) > 0 && (a.transport.stats().refusals['pending-cap'] ?? 0) > 0, 'the caps to refuse strangers', 15_000);
     const g = a.transport.stats().admission;
     expect(g.strangers).toBeLessThanOrEqual(PEER_MAX_STRANGER_SOCKETS);
     expect(g.pending).toBeLessThanOrEqual(PEER_MAX_STRANGER_SOCKETS);

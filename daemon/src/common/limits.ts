@@ -111,8 +111,10 @@ export const PEER_MAX_SOCKETS_PER_ADDRESS = 8;
 /** Most sockets from one known peer address: every member twice (several nodes can share one
  * address: containers behind NAT, loopback tests). */
 export const PEER_MAX_SOCKETS_PER_KNOWN_ADDRESS = 18;
-/** Longest time from accept to a finished TLS handshake on the peer port, in ms: a loopback or
- * LAN TLS 1.3 handshake takes a few ms of CPU; an idle or dribbling socket loses its slot fast. */
+/** Longest time from accept to a finished TLS handshake on the peer port for an address that is
+ * not a known peer address, in ms: a loopback or LAN TLS 1.3 handshake takes a few ms of CPU; an
+ * idle or dribbling socket loses its slot fast. (A known peer address, whose slots strangers
+ * cannot take, gets transport.connect-timeout-ms if longer: a loaded host must not cut it off.) */
 export const PEER_HANDSHAKE_TIMEOUT_MS = 500;
 /** Least time between two log lines for one kind of refused peer connection or refused peer
  * frame, in ms (every one is counted): a flood costs counters, not log volume. */

@@ -114,6 +114,9 @@ export class ControlServer {
     this.busySockets++;
     const timer = setTimeout(() => sock.destroy(), CONTROL_BUSY_GRACE_MS);
     sock.once('close', () => { this.busySockets--; clearTimeout(timer); });
+    // Read and drop what the client sends: closing a unix socket with unread data makes the
+    // client's next read fail with ECONNRESET, possibly before it reads the E_BUSY line.
+    sock.on('data', () => {});
     sock.end(JSON.stringify(errorReply(0, new OpError('E_BUSY', `the daemon is serving ${CONTROL_MAX_CONNECTIONS} control connections; retry later`, { maxConnections: CONTROL_MAX_CONNECTIONS }))) + '\n');
   }
 
@@ -153,6 +156,10 @@ export class ControlServer {
       closed = true;
       buf = Buffer.alloc(0);
       sock.end();
+      // Keep reading (and dropping) until the client closes, for at most the grace time: unread
+      // data at close would reset the client's read before it sees the E_TOO_LARGE line.
+      sock.resume();
+      setTimeout(() => sock.destroy(), CONTROL_BUSY_GRACE_MS).unref();
     };
     /** Dispatches complete lines while allowed; pauses or resumes reading accordingly. */
     const pump = (): void => {

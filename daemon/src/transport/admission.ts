@@ -8,7 +8,8 @@
 //   PEER_MAX_PENDING_PER_ADDRESS unfinished handshakes and PEER_MAX_SOCKETS_PER_ADDRESS sockets
 //   per address; so at least PEER_MAX_INBOUND_SOCKETS - PEER_MAX_STRANGER_SOCKETS slots (every
 //   member twice: limits.ts) stay for the known peer addresses whatever strangers do.
-// - A socket that has not finished its TLS handshake PEER_HANDSHAKE_TIMEOUT_MS after accept,
+// - A socket that has not finished its TLS handshake PEER_HANDSHAKE_TIMEOUT_MS after accept
+//   (from a known peer address: upgradeTimeoutMs, the configured connect timeout, if longer),
 //   or has not been upgraded to a peer link upgradeTimeoutMs after the handshake, is destroyed.
 // - Every refusal is reported through refuse(reason) (counted and rate-limited by the caller);
 //   a socket is refused or timed out at most once. The per-address map only holds addresses
@@ -122,7 +123,9 @@ export class PeerAdmission {
     const h: Held = { address, known, stage: 'pending', timer: null };
     this.held.set(s, h);
     this.origins.set(s, { address, known });
-    h.timer = setTimeout(() => this.expire(s, 'handshake-timeout'), PEER_HANDSHAKE_TIMEOUT_MS);
+    // Strangers get PEER_HANDSHAKE_TIMEOUT_MS; a known peer address (whose slots strangers cannot
+    // take) gets the configured connect timeout, so a loaded host does not cut its real peers off.
+    h.timer = setTimeout(() => this.expire(s, 'handshake-timeout'), known ? Math.max(PEER_HANDSHAKE_TIMEOUT_MS, this.ctx.upgradeTimeoutMs) : PEER_HANDSHAKE_TIMEOUT_MS);
     s.once('close', () => this.release(s));
     return true;
   }

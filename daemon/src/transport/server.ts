@@ -81,7 +81,7 @@ export class PeerServer {
       rejectUnauthorized: true,
       minVersion: 'TLSv1.3',
       // A second guard: admission.ts enforces the deadline from accept, whatever the client does.
-      handshakeTimeout: PEER_HANDSHAKE_TIMEOUT_MS,
+      handshakeTimeout: Math.max(PEER_HANDSHAKE_TIMEOUT_MS, t.connectTimeoutMs),
       headersTimeout: t.connectTimeoutMs,
       requestTimeout: t.connectTimeoutMs,
     });
