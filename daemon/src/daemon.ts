@@ -1,9 +1,13 @@
 // Building and running one mdclusterd from its Config: storage, md driver, transport, node
 // shell, control socket, status endpoint, systemd notifications and signal handling.
-// Owns: start-up order and shutdown order. Invariants: nothing listens before the Raft state is
-// recovered; READY=1 is sent only once a leader is known and the first reconcile pass ran; on
-// SIGTERM a master hands leadership to another node before it stops; a node configured with
-// cluster.join starts without a founding membership (node/node.ts NodeSettings.join).
+// Owns: start-up order and shutdown order. Invariants: the TLS files (key mode included) are
+// checked before the data directory is created; one daemon per data directory (an exclusive
+// flock, storage/data-dir-lock.ts) before the Raft state is opened; nothing listens before the
+// Raft state is recovered; READY=1 is sent once the node is up locally (log recovered, peer
+// listener, control socket and status endpoint open), never gated on a leader, and STATUS=
+// says what it waits for; on SIGTERM a master hands leadership to another node before it
+// stops; a node configured with cluster.join starts without a founding membership
+// (node/node.ts NodeSettings.join).
 import { statSync, writeFileSync, mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpError } from './common/errors.js';
@@ -17,14 +21,27 @@ import { ClusterNode } from './node/node.js';
 import { createPrng } from './raft/prng.js';
 import { StatusServer } from './status/server.js';
 import { makeStatusSource } from './status/source.js';
+import { lockDataDir } from './storage/data-dir-lock.js';
 import { DiskStorage } from './storage/disk-storage.js';
 import { createTransportFromConfig } from './transport/from-config.js';
+import { loadTlsMaterial, tlsExpiryMs } from './transport/tls-material.js';
 import { DAEMON_STOP_STEP_DOWN_MS, SNAPSHOT_EVERY_ENTRIES } from './common/limits.js';
 import { nodeSettingsFromConfig } from './node-settings.js';
+import { alertSettings, startAlerts } from './alerts.js';
+import { makeReloader, type ReloadOutcome } from './reload.js';
+import { waitingFor } from './ready-status.js';
 
 export interface RunningDaemon {
   node: ClusterNode;
   stop(reason: string): Promise<void>;
+  /** SIGHUP: re-reads the config file, applies what can change at run time, logs the rest. */
+  reload(): ReloadOutcome;
+}
+
+export interface DaemonOptions {
+  pidFile?: string;
+  /** Changes the level of `logger` and its children (log.level on reload). */
+  setLogLevel?: (level: Config['log']['level']) => void;
 }
 
 async function makeDriver(config: Config, logger: Logger): Promise<MdDriver> {
@@ -44,8 +61,10 @@ function seesDeviceFor(driver: MdDriver): (path: string) => Promise<boolean> {
   };
 }
 
-export async function startDaemon(config: Config, logger: Logger, opts: { pidFile?: string } = {}): Promise<RunningDaemon> {
+export async function startDaemon(config: Config, logger: Logger, opts: DaemonOptions = {}): Promise<RunningDaemon> {
+  const tls = loadTlsMaterial(config.tls, config.nodeId, Date.now());
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const lock = lockDataDir(config.dataDir);
   const { storage, recovered } = await DiskStorage.open(join(config.dataDir, 'raft'), logger);
   const raftStorage: RaftStorage = {
     restored: () => recovered,
@@ -55,7 +74,7 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
     close: () => storage.close(),
   };
   const driver = await makeDriver(config, logger);
-  const transport = createTransportFromConfig(config, logger);
+  const transport = createTransportFromConfig(config, logger, tls);
   const t = config.timing;
   const seed = (Date.now() ^ (process.pid << 8)) >>> 0;
   const node = new ClusterNode(nodeSettingsFromConfig(config, {
@@ -68,36 +87,43 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
   });
 
   const control = new ControlServer(config.listen.controlSocketPath, makeHandler({ node, seesDevice: seesDeviceFor(driver) }), logger);
-  const status = new StatusServer(config.listen.status.host, config.listen.status.port, makeStatusSource(node), logger);
+  let expiry = tlsExpiryMs(tls);
+  const status = new StatusServer(config.listen.status.host, config.listen.status.port, makeStatusSource(node, { tlsExpiryMs: () => expiry }), logger);
   await node.start();
+  const alerts = startAlerts(config, node, logger);
   await control.start();
   await status.start();
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
   if (config.cluster.join) logger.info({ node: config.nodeId, role: node.view().role, conf: node.view().conf }, 'cluster.join = true: waiting to be added by the master (mdctl --cluster add-node) unless the log already holds a membership');
   logger.info({ node: config.nodeId, peer: `${config.listen.peer.host}:${config.listen.peer.port}`, status: `${config.listen.status.host}:${config.listen.status.port}`, control: config.listen.controlSocketPath }, 'mdclusterd started');
 
-  // sd_notify goes through koffi: loaded only under systemd (NOTIFY_SOCKET set).
+  // sd_notify goes through koffi: loaded only under systemd (NOTIFY_SOCKET set). READY=1 now:
+  // the node is up locally; a leader may need the other nodes, which systemd must not wait for
+  // (a cluster cold start would otherwise time out node by node). STATUS= says what is awaited.
   const sd = process.env.NOTIFY_SOCKET ? await import('./node/sdnotify.js') : null;
   const notifier = sd ? new sd.SdNotifier() : null;
-  const readyTimer = systemTimers.setInterval(() => {
-    const v = node.view();
-    if (v.lead !== null && v.counters.reconcilePasses > 0) {
-      readyTimer.cancel();
-      notifier?.ready(`joined: leader ${v.lead}, term ${v.term}`);
-    }
-  }, t.tickMs * 5);
+  let lastStatus = waitingFor(node.view());
+  notifier?.ready(lastStatus);
   const wdMs = sd ? sd.watchdogIntervalMs(process.env, process.pid) : null;
   const wdTimer = wdMs ? systemTimers.setInterval(() => notifier?.watchdog(), wdMs) : null;
   const statusTimer = systemTimers.setInterval(() => {
-    const v = node.view();
-    notifier?.status(`${v.role}, term ${v.term}, master ${v.state.master?.node ?? 'none'}, ${v.state.arrays.length} arrays`);
-  }, 5000);
+    const text = waitingFor(node.view());
+    if (text === lastStatus) return;
+    lastStatus = text;
+    notifier?.status(text);
+  }, t.tickMs * 10);
+
+  const reloader = makeReloader(config, {
+    logger, node, transport, setLogLevel: opts.setLogLevel ?? (() => {}),
+    onTls: (m) => { expiry = tlsExpiryMs(m); },
+    onAlerts: (next) => alerts.delivery.configure(alertSettings(next, logger)),
+  });
 
   let stopping: Promise<void> | null = null;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       notifier?.stopping(reason);
-      readyTimer.cancel(); wdTimer?.cancel(); statusTimer.cancel();
+      wdTimer?.cancel(); statusTimer.cancel(); alerts.stop();
       await handOver(node, logger);
       await node.demote('shutdown');
       await node.stop();
@@ -106,11 +132,12 @@ export async function startDaemon(config: Config, logger: Logger, opts: { pidFil
       await driver.close();
       notifier?.close();
       if (opts.pidFile) { try { unlinkSync(opts.pidFile); } catch { /* gone */ } }
+      lock.release();
       logger.info({ reason }, 'mdclusterd stopped');
     })();
     return stopping;
   };
-  return { node, stop };
+  return { node, stop, reload: () => reloader.reload() };
 }
 
 /**

@@ -22,7 +22,7 @@ export async function runCluster(ctx: Ctx): Promise<number> {
       }
       case 'confirm': {
         if (ctx.args.positionals.length === 0) throw new UsageError('--cluster confirm needs a device');
-        for (const p of ctx.args.positionals) { await c.request('confirm', { path: p }); ctx.note(`${p} confirmed on this node`); }
+        for (const p of ctx.args.positionals) { await c.request('confirm', { path: p }); ctx.info(`${p} confirmed on this node`); }
         return EXIT.OK;
       }
       case 'add-node': {

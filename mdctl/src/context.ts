@@ -1,7 +1,7 @@
 // What every mdctl mode gets: parsed arguments, output streams, the daemon client, and the
 // mdadm-style error type. Owns: message formatting (`mdctl: ...`) and exit codes.
 import { hostname } from 'node:os';
-import type { ParsedArgs } from './args.js';
+import { verbosity, type ParsedArgs } from './args.js';
 import { Client, ClientError, socketPaths } from './client.js';
 import { Proposer, type ProposeBody, type ProposeResult } from './propose.js';
 
@@ -77,9 +77,12 @@ export class Ctx {
   note(msg: string): void {
     this.io.err(`mdctl: ${msg}\n`);
   }
+  /** A notice of success ("array started"), which --quiet silences as mdadm's does; errors use note(). */
+  info(msg: string): void {
+    if (verbosity(this.args.values) >= 0) this.note(msg);
+  }
   get verbose(): boolean {
-    const v = this.args.values.verbose;
-    return Array.isArray(v) ? v.length > 0 : v === true;
+    return verbosity(this.args.values) > 0;
   }
 }
 

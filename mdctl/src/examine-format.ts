@@ -28,6 +28,10 @@ const F_REPLACEMENT = 0x10;
 const F_NEW_OFFSET = 0x40;
 const F_PPL = 0x400;
 const F_MULTIPLE_PPLS = 0x800;
+/** The raid0 layout is meaningful (md writes it for raid0 over members of unequal sizes). */
+const F_RAID0_LAYOUT = 0x1000;
+/** mdadm's r0layout names: 1 original, 2 alternate, 0 dangerous (layout depends on the kernel). */
+const RAID0_LAYOUTS: Readonly<Record<number, string>> = { 0: 'dangerous', 1: 'original', 2: 'alternate' };
 /** dev_roles values (0xffff spare, 0xfffe faulty: both read as "spare"). */
 const ROLE_FAULTY = 0xfffe;
 const ROLE_JOURNAL = 0xfffd;
@@ -38,7 +42,7 @@ const LABEL_WIDTH = 15;
 const ROLE_LABEL_WIDTH = 14;
 
 const LEVEL_NAMES: Readonly<Record<number, string>> = {
-  [-4]: 'multipath', [-1]: 'linear', 0: 'raid0', 1: 'raid1', 4: 'raid4', 5: 'raid5', 6: 'raid6', 10: 'raid10',
+  [-5]: 'faulty', [-4]: 'multipath', [-1]: 'linear', 0: 'raid0', 1: 'raid1', 4: 'raid4', 5: 'raid5', 6: 'raid6', 10: 'raid10',
 };
 
 export function levelName(level: number): string {
@@ -168,6 +172,7 @@ function stateLines(sb: SuperblockInfo, raw: SuperblockRawFacts | undefined, opt
 
 function chunkLines(sb: SuperblockInfo): string[] {
   const out: string[] = [];
+  if (sb.level === 0 && (sb.featureMap & F_RAID0_LAYOUT) !== 0) out.push(field('Layout', RAID0_LAYOUTS[sb.layout] ?? '-unknown-'));
   if (sb.level === 5 || sb.level === 6 || sb.level === 10) out.push(field('Layout', layoutName(sb.level, sb.layout)));
   if ([0, 4, 5, 6, 10].includes(sb.level)) out.push(field('Chunk Size', `${Math.floor(sb.chunkSectors / 2)}K`));
   else if (sb.level === -1) out.push(field('Rounding', `${Math.floor(sb.chunkSectors / 2)}K`));

@@ -1,5 +1,12 @@
-// mdctl's help texts, per mode, in mdadm's spirit. Owns: usage text only.
-export const VERSION = 'mdctl - v0.1.0 (mdadm-compatible CLI for mdclusterd)';
+// mdctl's help texts, per mode, in mdadm's spirit. Owns: usage text only; the per-mode option
+// list comes from the option table (options.ts), so it cannot drift from what parses.
+import { productVersion } from '../../daemon/src/common/version.js';
+import { MODES, OPTION_DEFS, type ActiveMode } from './options.js';
+
+/** mdadm's "mdadm - v4.2 - 2021-12-30" shape; the number comes from package.json. */
+export function versionText(): string {
+  return `mdctl - v${productVersion()} (mdadm-compatible CLI for mdclusterd)`;
+}
 
 const GENERAL = `Usage: mdctl [mode] <raiddevice> [options] <component-devices>
 
@@ -30,7 +37,11 @@ const HELP: Record<string, string> = {
   --chunk      -c, --layout -p, --name -N, --uuid -u, --size -z, --assume-clean, --run
   Example: mdctl -C /dev/md0 -l1 -n2 /dev/sda1 /dev/sdb1
 `,
-  assemble: `Usage: mdctl --assemble device components...   |   mdctl --assemble --scan   |   mdctl -A --uuid=U
+  assemble: `Usage: mdctl --assemble device components...   |   mdctl --assemble --scan [--config=FILE]   |   mdctl -A --uuid=U
+  --scan reads mdadm.conf's ARRAY lines (default /etc/mdadm/mdadm.conf); arrays the cluster does not know
+  are assembled from the devices its DEVICE lines name whose superblocks carry the ARRAY's UUID.
+`,
+  incremental: `Usage: mdctl --incremental device   (the udev path: add the device to its array, start it when complete)
 `,
   manage: `Usage: mdctl device operation devices... [operation devices...]
   Operations run left to right: --add -a, --re-add, --add-spare, --remove -r (also: failed, detached),
@@ -39,7 +50,9 @@ const HELP: Record<string, string> = {
   Example: mdctl /dev/md0 --fail /dev/sdb1 --remove /dev/sdb1 --add /dev/sdc1
 `,
   misc: `Usage: mdctl --detail [--scan] [--export] [--brief] [--test] [--verbose] device...
-       mdctl --examine component...   mdctl --query device...   mdctl --wait device...
+       mdctl --examine [--brief] component...   mdctl --examine --scan [-v]   mdctl --query device...
+       mdctl --wait device...   mdctl --wait-clean device...|--scan   mdctl --stop device...|--scan
+       mdctl --zero-superblock [--force] component...
        mdctl --action=check|repair|idle|frozen device
   --detail --test exits 0 (ok), 1 (degraded), 2 (unusable), 4 (no information).
 `,
@@ -48,17 +61,26 @@ const HELP: Record<string, string> = {
                     [--pid-file=F -i] [--config=mdadm.conf]
   Events: Fail FailSpare SpareActive DegradedArray SparesMissing NewArray DeviceDisappeared
   RebuildStarted RebuildNN RebuildFinished TestMessage, and the cluster's MasterChanged
-  NodeDown NodeUp QuorumLost QuorumRegained FenceAction. Array events come from the
+  NodeDown NodeUp QuorumLost QuorumRegained FenceAction OpRefused (md refused a committed
+  operation; the record was put back). Array events come from the
   replicated log, so each is raised once per cluster whichever node the monitor watches.
   --program (or --alert) is run as: PROGRAM EVENT DEVICE [COMPONENT] ("cluster" as DEVICE
   for cluster events). --mail uses /usr/sbin/sendmail for Fail*, Degraded*, SparesMissing,
-  TestMessage, QuorumLost and FenceAction. --syslog uses logger(1). With nothing configured,
+  TestMessage, QuorumLost, FenceAction and OpRefused. --syslog uses logger(1). With nothing configured,
   events are printed to stdout. --delay: seconds between reconnection attempts (default 60).
   --increment: RebuildNN step in percent (default 20). SparesMissing uses spares= of the
   ARRAY lines in --config (default /etc/mdadm/mdadm.conf).
 `,
 };
 
+/** The options valid in a mode, one per line with the letters they have there. */
+export function optionList(mode: ActiveMode): string {
+  const lines = OPTION_DEFS.filter((d) => d.modes === 'any' || d.modes.includes(mode))
+    .map((d) => `  --${d.name}${d.arg === 'required' ? '=VALUE' : ''}${d.short && (d.short.in === 'any' || d.short.in.includes(mode)) ? ` -${d.short.letter}` : ''} : ${d.help}`);
+  return `\nOptions in ${mode} mode:\n${lines.join('\n')}\n`;
+}
+
 export function helpText(mode: string | null): string {
-  return (mode && HELP[mode]) || GENERAL;
+  const base = (mode && HELP[mode]) || GENERAL;
+  return mode !== null && (MODES as readonly string[]).includes(mode) ? base + optionList(mode as ActiveMode) : base;
 }

@@ -4,7 +4,9 @@
 // Invariants: every device named is answered (a failure is a "mdctl: ..." note and exit 1,
 // never a crash); text goes through the format modules (examine-format.ts, query-format.ts).
 import type { SuperblockInfo } from '../../daemon/src/md/types.js';
-import { mdName, UsageError } from './args.js';
+import { mdName, UsageError, verbosity } from './args.js';
+import { renderExamineBrief, type ExaminedDevice } from './examine-brief.js';
+import { candidateDevices, DEFAULT_MDADM_CONF, PROC_PARTITIONS, readBounded, readMdadmConf } from './mdadm-conf.js';
 import { ClientError } from './client.js';
 import { Ctx, describe, EXIT, homeHost } from './context.js';
 import { levelName, renderExamine } from './examine-format.js';
@@ -13,23 +15,52 @@ import { findRecord, readState, type StateReply } from './state.js';
 
 const TOOL = 'mdctl';
 
-async function superblockOf(ctx: Ctx, path: string): Promise<SuperblockInfo> {
+export async function superblockOf(ctx: Ctx, path: string): Promise<SuperblockInfo> {
   const c = await ctx.daemon();
   return (await c.request<{ superblock: SuperblockInfo }>('examine', { path })).superblock;
 }
 
+/** The config file --scan reads (--config, else mdadm's default). */
+export function configPath(ctx: Ctx): string {
+  return ctx.args.values.config !== undefined ? String(ctx.args.values.config) : DEFAULT_MDADM_CONF;
+}
+
+/** The devices `--scan` looks at: mdadm.conf's DEVICE lines over /proc/partitions (MDCTL_PARTITIONS overrides its path, for tests). */
+export function scanDevices(ctx: Ctx): string[] {
+  const conf = readMdadmConf(configPath(ctx));
+  return candidateDevices(conf, readBounded(ctx.io.env.MDCTL_PARTITIONS ?? PROC_PARTITIONS) ?? '');
+}
+
+/**
+ * --examine: every device's superblock (mdadm's full text), or with --brief / --scan one
+ * ARRAY line per array (--scan without devices examines what mdadm.conf's DEVICE lines name;
+ * --scan implies --brief unless -vv). Devices without a superblock are skipped silently in
+ * brief output, as mdadm does.
+ */
 export async function examine(ctx: Ctx): Promise<number> {
-  if (ctx.args.positionals.length === 0) throw new UsageError('--examine needs a component device');
+  const v = ctx.args.values;
+  const scan = v.scan === true;
+  const brief = v.brief === true || (scan && verbosity(v) < 2);
+  let paths = ctx.args.positionals;
+  if (paths.length === 0) {
+    if (!scan) throw new UsageError('No devices to examine');
+    paths = scanDevices(ctx);
+    if (paths.length === 0) { ctx.note(`No devices listed in ${configPath(ctx)}`); return EXIT.FAIL; }
+  }
   let rc = EXIT.OK as number;
-  for (const p of ctx.args.positionals) {
+  const found: ExaminedDevice[] = [];
+  for (const p of paths) {
     try {
-      ctx.io.out(renderExamine(p, await superblockOf(ctx, p), { homehost: homeHost() }));
+      const sb = await superblockOf(ctx, p);
+      if (brief) found.push({ path: p, sb });
+      else ctx.io.out(renderExamine(p, sb, { homehost: homeHost() }));
     } catch (e) {
-      if (e instanceof ClientError && e.code === 'E_NO_SUPERBLOCK') ctx.note(`No md superblock detected on ${p}.`);
-      else ctx.note(describe(e, `cannot examine ${p}`));
-      rc = EXIT.FAIL;
+      const none = e instanceof ClientError && e.code === 'E_NO_SUPERBLOCK';
+      if (none && !brief) { ctx.note(`No md superblock detected on ${p}.`); rc = EXIT.FAIL; }
+      else if (!none && !scan) { ctx.note(describe(e, `cannot open ${p}`)); rc = EXIT.FAIL; }
     }
   }
+  if (brief) ctx.io.out(renderExamineBrief(found, { verbose: verbosity(v) > 0 }));
   return rc;
 }
 

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { parse, UsageError, type ParsedArgs } from './args.js';
 import { ClientError } from './client.js';
 import { Ctx, EXIT, type Io } from './context.js';
-import { helpText, VERSION } from './help.js';
+import { helpText, versionText } from './help.js';
 
 export async function run(argv: string[], io: Io): Promise<number> {
   let args: ParsedArgs;
@@ -17,7 +17,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (e instanceof UsageError) { io.err(`mdctl: ${e.message}\n`); return EXIT.USAGE; }
     throw e;
   }
-  if (args.mode === 'version') { io.err(`${VERSION}\n`); return EXIT.OK; }
+  if (args.mode === 'version') { io.err(`${versionText()}\n`); return EXIT.OK; }
   if (args.values.help === true) {
     const mode = args.mode === 'help' ? (args.values.manage ? 'manage' : args.values.misc ? 'misc' : null) : args.mode;
     io.out(helpText(mode));
@@ -32,6 +32,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
       case 'misc': return await (await import('./misc.js')).runMisc(ctx);
       case 'monitor': return await (await import('./monitor.js')).runMonitor(ctx);
       case 'cluster': return await (await import('./cluster.js')).runCluster(ctx);
+      case 'incremental': return await (await import('./incremental.js')).runIncremental(ctx);
+      case 'build': ctx.note('--build makes an array without superblocks, which a cluster cannot identify on other nodes: not supported (use --create)'); return EXIT.FAIL;
+      case 'grow': ctx.note('--grow (reshape) is not supported yet'); return EXIT.FAIL;
       case 'help': io.out(helpText(null)); return EXIT.OK;
     }
     return EXIT.OK;

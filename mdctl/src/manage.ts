@@ -31,6 +31,10 @@ export async function runManage(ctx: Ctx): Promise<number> {
       ctx.note(`/dev/${device} is not an array managed by this cluster [E_NO_SUCH_ARRAY]`);
       return EXIT.FAIL;
     }
+    if (found.rec.run === 'stopped' && op !== 'run' && op !== 'stop') {
+      ctx.note(`Cannot get array info for /dev/${device}: the array is stopped in this cluster (mdctl --assemble /dev/${device} starts it) [E_INVALID_STATE]`);
+      return EXIT.FAIL;
+    }
     const targets = expand(op, devices, state, device);
     const readdable = op === 'add' || op === 're-add' ? await readdableMembers(ctx, found.rec, targets) : new Set<string>();
     if (op === 're-add') {
@@ -46,7 +50,8 @@ export async function runManage(ctx: Ctx): Promise<number> {
         if (cmd.op === 'hot-add' || cmd.op === 'add-spare' || cmd.op === 're-add') await confirmLocally(ctx, cmd.member);
         await ctx.propose({ command: cmd, waitAll: ctx.args.values['wait-all'] === true });
         changed++;
-        if (done) ctx.note(done);
+        const said = cmd.op === 're-add' ? await readdOutcome(ctx, device, cmd.member) : done;
+        if (said) ctx.info(said);
       } catch (e) {
         const member = 'member' in cmd ? cmd.member : null;
         ctx.note(describe(e, `${opVerb(op)} ${member ?? `/dev/${device}`}${member ? ` in /dev/${device}` : ''} failed`));
@@ -133,6 +138,25 @@ function findSpare(rec: StateReply['state']['arrays'][number], member: string): 
   const spare = rec.members.find((m) => m.role === 'spare' && m.replacementFor === null);
   if (!spare) throw new UsageError(`no spare to replace ${member} with: give --with DEVICE`);
   return spare.path;
+}
+
+const READD_OUTCOME_POLLS = 25;
+const READD_OUTCOME_POLL_MS = 200;
+
+/**
+ * What a re-add became, said truthfully: md takes a re-added device back into its old slot
+ * (mdadm "re-added"), or, when its bitmap cannot cover the gap, as a spare for a full
+ * recovery (then mdctl says "added"). Waits (bounded) for the master's observation to settle
+ * the member's role; still pending at the bound, it says "re-added" as mdadm would.
+ */
+async function readdOutcome(ctx: Ctx, device: string, member: string): Promise<string> {
+  for (let i = 0; i < READD_OUTCOME_POLLS; i++) {
+    const m = findRecord(await readState(ctx), device)?.rec.members.find((x) => x.path === member);
+    if (!m) break;
+    if (m.pendingAdd === null) return m.role === 'spare' ? `added ${member}` : `re-added ${member}`;
+    await new Promise((r) => setTimeout(r, READD_OUTCOME_POLL_MS));
+  }
+  return `re-added ${member}`;
 }
 
 /** mdadm --add on a clustered array needs the device confirmed; this node confirms what it sees. */

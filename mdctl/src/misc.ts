@@ -11,6 +11,7 @@ import { newestStartedFirst } from '../../daemon/src/cluster/types.js';
 import { mdName, UsageError } from './args.js';
 import { Ctx, describe, EXIT, homeHost } from './context.js';
 import { examine, query } from './inspect.js';
+import { arrayAction, isArrayAction, waitClean, zeroSuperblocks } from './misc-arrays.js';
 import { findRecord, readState, type StateReply } from './state.js';
 import { isSyncAction } from './commands.js';
 
@@ -18,6 +19,10 @@ export async function runMisc(ctx: Ctx): Promise<number> {
   const v = ctx.args.values;
   if (v.detail) return detail(ctx);
   if (v.examine) return examine(ctx);
+  if (v['examine-bitmap']) { ctx.note('--examine-bitmap is not supported yet (the daemon reads no bitmap superblock)'); return EXIT.FAIL; }
+  if (v['zero-superblock']) return zeroSuperblocks(ctx);
+  if (v['wait-clean']) return waitClean(ctx);
+  if (isArrayAction(v)) return arrayAction(ctx);
   if (v.query) return query(ctx);
   if (v.wait) return waitSync(ctx);
   if (v.action !== undefined) return action(ctx);
@@ -26,7 +31,7 @@ export async function runMisc(ctx: Ctx): Promise<number> {
 
 function arraysNamed(ctx: Ctx, s: StateReply): { name: string; found: ReturnType<typeof findRecord> }[] {
   if (ctx.args.positionals.length === 0) {
-    if (ctx.args.values.scan !== true) throw new UsageError('--detail needs an md device or --scan');
+    if (ctx.args.values.scan !== true) throw new UsageError('No devices given.');
     // /proc/mdstat order (newest started first), as the daemon's cluster /mdstat lists them.
     const running = newestStartedFirst(s.state.arrays.filter((a) => a.run === 'running'));
     return running.map((a) => ({ name: a.device, found: findRecord(s, a.device) }));

@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { ClusterEvent } from '../../daemon/src/control/protocol.js';
-import { Alerter, type Alert } from './alerter.js';
+import { Alerter, type Alert } from '../../daemon/src/md/format/alerter.js';
 import { intOption, mdName, UsageError } from './args.js';
 import { Client, socketPath } from './client.js';
 import { Ctx, describe, EXIT, homeHost } from './context.js';

@@ -65,7 +65,12 @@ export class Proposer {
         last = err;
         this.log(`no answer yet (${err.code}: ${err.message}); asking again with the same request`);
         this.drop();
-        if (err.code === 'E_NO_DAEMON' || err.code === 'E_SHUTTING_DOWN') this.next = (this.next + 1) % this.sockets.length;
+        if (err.code === 'E_NO_DAEMON' || err.code === 'E_SHUTTING_DOWN') {
+          this.next = (this.next + 1) % this.sockets.length;
+          // Another daemon is asked at once (a dead one is no reason to wait); the pause is only
+          // for asking a daemon that was already asked in this round.
+          if (this.next !== 0) continue;
+        }
         await sleep(Math.min(MDCTL_RETRY_PAUSE_MS * Math.min(attempt + 1, 10), Math.max(0, deadline - Date.now())));
       }
     }

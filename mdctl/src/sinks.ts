@@ -6,7 +6,7 @@
 // so --oneshot exits only after its alerts went out.
 import { spawn } from 'node:child_process';
 import { MONITOR_ALERT_TIMEOUT_MS, MONITOR_MAX_QUEUED_ALERTS } from '../../daemon/src/common/limits.js';
-import type { AlertSinks, SyslogPriority } from './alerter.js';
+import type { AlertSinks, SyslogPriority } from '../../daemon/src/md/format/alerter.js';
 
 export const SENDMAIL = '/usr/sbin/sendmail';
 export const LOGGER = 'logger';
@@ -22,8 +22,9 @@ export class ProcessSinks implements AlertSinks {
   constructor(private readonly out: (text: string) => void, private readonly note: (msg: string) => void) {}
 
   program(argv: string[]): void { this.enqueue({ argv, stdin: null, channel: `--program ${argv[0]}` }); }
-  mail(to: string, subject: string, body: string): void {
-    this.enqueue({ argv: [SENDMAIL, '-t'], stdin: `To: ${to}\nSubject: ${subject}\n\n${body}`, channel: `--mail (${SENDMAIL})` });
+  mail(to: string, subject: string, body: string, from: string | null): void {
+    const head = from === null ? '' : `From: ${from}\n`;
+    this.enqueue({ argv: [SENDMAIL, '-t'], stdin: `${head}To: ${to}\nSubject: ${subject}\n\n${body}`, channel: `--mail (${SENDMAIL})` });
   }
   syslog(priority: SyslogPriority, message: string): void {
     this.enqueue({ argv: [LOGGER, '-t', 'mdctl', '-p', `daemon.${priority}`, '--', message], stdin: null, channel: `--syslog (${LOGGER})` });

@@ -69,9 +69,9 @@ export interface RawResult {
 }
 
 /** A raw ws client to a transport's listener, with any (or no) TLS identity. */
-export function rawClient(port: number, tls: Partial<TlsMaterial>, path = PEER_PATH): { ws: WebSocket; result: Promise<RawResult> } {
+export function rawClient(port: number, tls: Partial<TlsMaterial>, path = PEER_PATH, localAddress?: string): { ws: WebSocket; result: Promise<RawResult> } {
   const ws = new WebSocket(`wss://127.0.0.1:${port}${path}`, {
-    ca: tls.caPem, cert: tls.certPem, key: tls.keyPem, rejectUnauthorized: tls.caPem !== undefined,
+    ca: tls.caPem, cert: tls.certPem, key: tls.keyPem, rejectUnauthorized: tls.caPem !== undefined, localAddress,
     perMessageDeflate: false, handshakeTimeout: 2000,
   });
   const r: RawResult = { opened: false, error: null, closeCode: null };

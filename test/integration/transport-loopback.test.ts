@@ -133,6 +133,29 @@ describe('transport over loopback', () => {
     expect(a.log.find('refused a peer connection', 'warn').map((r) => [r.fields['code'], r.fields['reason']])).toEqual([['E_PEER_REFUSED', 'unknown-peer'], ['E_PEER_REFUSED', 'wrong-path']]);
   });
 
+  it('refuses a second node with the same certificate identity from another address, keeping the first link', async () => {
+    const peers = await peersMap();
+    const a = await startNode('n1', peers);
+    const b = await startNode('n2', peers);
+    await waitFor(() => isUp(a, n2) && a.transport.stats().peers[n2].inboundAccepted === 1, 'n2 linked to n1');
+    // A second "n2" (same certificate, e.g. copied to another host) dials from 127.0.0.2.
+    const twin = rawClient(peers.get(n1)!.port, certs.material('n2'), undefined, '127.0.0.2');
+    const r = await twin.result;
+    expect(r.opened).toBe(false);
+    expect(r.error).toMatch(/409/);
+    expect(a.transport.stats().peers[n2].inboundAccepted).toBe(1);
+    const logged = a.log.find('refused a peer whose certificate identity is already connected from another address (two daemons with one identity?)', 'error');
+    expect(logged).toHaveLength(1);
+    expect(logged[0].fields).toMatchObject({ code: 'E_PEER_DUPLICATE', peer: 'n2', address: '127.0.0.2', connectedFrom: '127.0.0.1' });
+    // The real n2's link still carries messages.
+    b.transport.send(n1, bytes('still here'));
+    await waitFor(() => a.received.some((m) => m.text === 'still here'), 'message over the kept link');
+    // A reconnect from the same address as the open link replaces it (a restarted peer).
+    const again = rawClient(peers.get(n1)!.port, certs.material('n2'));
+    await waitFor(() => a.transport.stats().peers[n2].inboundAccepted === 2, 'same-address reconnect accepted');
+    again.ws.terminate();
+  });
+
   it('does not open a link to a server whose certificate names another node', async () => {
     const peers = await peersMap();
     await startNode('n3', peers);

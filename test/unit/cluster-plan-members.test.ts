@@ -142,6 +142,17 @@ describe('the master\'s member actions', () => {
     expect(plan(rec({ adminReadOnly: true }), writer, kernel(both(), { arrayState: 'readonly' })).filter((a) => a.kind !== 'observe')).toEqual([]);
   });
 
+  it('on an admin read-only array the master only fails members and sets write-mostly: md refuses adds and removes there (EROFS)', () => {
+    const r = rec({ adminReadOnly: true, members: [
+      mem('/dev/sda', { slot: 0 }), mem('/dev/sdb', { role: 'faulty', slot: null, inSync: false }),
+      mem('/dev/sdc', { role: 'removed', slot: null, inSync: false }), mem('/dev/sdd', { role: 'spare', slot: null, inSync: false, pendingAdd: 'add' }),
+      mem('/dev/sde', { role: 'spare', slot: null, inSync: false, writeMostly: true }),
+    ] });
+    const k = kernel([km('/dev/sda', 0, ['in_sync'], 0), km('/dev/sdb', 1, ['in_sync'], 1), km('/dev/sdc', null, ['faulty'], 2), km('/dev/sde', null, [], 4)], { arrayState: 'readonly' });
+    expect(plan(r, writer, k)).toEqual([{ kind: 'set-faulty', member: '/dev/sdb' }, { kind: 'write-mostly', member: '/dev/sde', on: true }]);
+    expect(plan({ ...r, adminReadOnly: false }, writer, { ...k, arrayState: 'clean' }).map((a) => a.kind)).toEqual(['set-faulty', 'hot-remove', 'hot-add', 'write-mostly']);
+  });
+
   it('restores no checkpoint when md is already past it, or when the checkpoint is not a resync', () => {
     const cp = (action: 'resync' | 'recover', done: number) => ({ action, doneSectors: done as Sectors, totalSectors: 2000 as Sectors, term: 3 as Term, speedKiBps: 0 });
     const ro = (resyncStart: number | null) => kernel(both(), { arrayState: 'readonly', resyncStartSectors: resyncStart as Sectors | null });

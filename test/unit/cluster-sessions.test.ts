@@ -187,6 +187,15 @@ describe('md rules validated before anything changes', () => {
     expect(w.apply({ client: 'a', seq: 3 }, { op: 'replace', device: 'md0', member: '/dev/sda', with: '/dev/sdc' })).toMatchObject({ ok: false, code: 'E_INVALID_STATE' });
     expect(w.snapshot()).toBe(before);
   });
+  it('read-only is refused while member work is owed to md (a pending client op or add), and accepted once it is done', () => {
+    const w = new World();
+    expect(w.apply({ client: 'a', seq: 1 }, { op: 'hot-remove', device: 'md0', member: '/dev/sdc' })).toMatchObject({ ok: true, md: 'pending' });
+    const before = w.snapshot();
+    expect(w.apply({ client: 'b', seq: 1 }, { op: 'read-only', device: 'md0' })).toMatchObject({ ok: false, code: 'E_ARRAY_BUSY' });
+    expect(w.snapshot()).toBe(before);
+    w.internal({ op: 'md-done', device: 'md0', term: 2, client: 'a', seq: 1, ok: true });
+    expect(w.apply({ client: 'b', seq: 2 }, { op: 'read-only', device: 'md0' })).toMatchObject({ ok: true });
+  });
   it('replace --with a device that is not a spare of the array is refused', () => {
     const w = new World();
     expect(validate(w.s, cmd({ op: 'replace', device: 'md0', member: '/dev/sda', with: '/dev/sdd' }))).toMatchObject({ ok: false, code: 'E_INVALID_STATE' });
@@ -258,11 +267,12 @@ describe('md verdicts', () => {
   });
   it('undoing a member command md refused leaves the array fields other commands set (read-only) alone', () => {
     const w = new World();
-    w.apply({ client: 'a', seq: 1 }, { op: 'hot-add', device: 'md0', member: '/dev/sdd' });
     w.apply({ client: 'b', seq: 1 }, { op: 'read-only', device: 'md0' });
-    w.internal({ op: 'md-done', device: 'md0', term: 2, client: 'a', seq: 1, ok: false, code: 'E_KERNEL', message: 'ENOSPC' });
+    w.internal({ op: 'md-done', device: 'md0', term: 2, client: 'b', seq: 1, ok: true });
+    expect(w.apply({ client: 'a', seq: 1 }, { op: 'set-faulty', device: 'md0', member: '/dev/sdc', force: false })).toMatchObject({ ok: true, md: 'pending' });
+    w.internal({ op: 'md-done', device: 'md0', term: 2, client: 'a', seq: 1, ok: false, code: 'E_KERNEL', message: 'EBUSY' });
     expect(w.s.arrays[0].adminReadOnly).toBe(true);
-    expect(w.member('/dev/sdd')!.role).toBe('removed');
+    expect(w.member('/dev/sdc')!.role).toBe('spare');
   });
   it('undoing a refused read-only restores only adminReadOnly', () => {
     const w = new World();

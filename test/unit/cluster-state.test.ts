@@ -64,6 +64,37 @@ describe('validation and apply', () => {
     expect(applyCommand(s, cmd({ op: 'set-faulty', device: 'md0', member: '/dev/sdb', force: false }))).toMatchObject({ ok: false, code: 'E_LAST_IN_SYNC' });
     expect(applyCommand(s, cmd({ op: 'set-faulty', device: 'md0', member: '/dev/sdb', force: true }))).toEqual({ ok: true });
   });
+  // Guards validate.ts stoppedRefusal: a stopped array has no md to change members in, so
+  // fail/remove/add on it must be refused (they used to be acknowledged and change nothing in md).
+  it('refuses member changes on a stopped array; stop and run still pass', () => {
+    const s = cluster();
+    applyCommand(s, cmd(create));
+    expect(applyCommand(s, cmd({ op: 'stop', device: 'md0' }))).toEqual({ ok: true });
+    const before = JSON.stringify(s.arrays[0].members);
+    for (const c of [
+      { op: 'set-faulty', device: 'md0', member: '/dev/sda', force: true }, { op: 'hot-remove', device: 'md0', member: '/dev/sdc' },
+      { op: 'hot-add', device: 'md0', member: '/dev/sdd' }, { op: 'add-spare', device: 'md0', member: '/dev/sdd' },
+      { op: 'replace', device: 'md0', member: '/dev/sda', with: '/dev/sdc' }, { op: 'write-mostly', device: 'md0', member: '/dev/sda', on: true },
+    ]) {
+      expect(applyCommand(s, cmd(c)), c.op).toMatchObject({ ok: false, code: 'E_INVALID_STATE', message: expect.stringContaining('stopped') });
+    }
+    expect(JSON.stringify(s.arrays[0].members)).toBe(before);
+    expect(applyCommand(s, cmd({ op: 'run', device: 'md0' }))).toEqual({ ok: true });
+    expect(applyCommand(s, cmd({ op: 'set-faulty', device: 'md0', member: '/dev/sda', force: false }))).toEqual({ ok: true });
+  });
+  // Guards validate.ts validateCreate + apply.ts applyCreate: mdadm --create --force may take a
+  // disk of a stopped array (it leaves that array); never one of a running array.
+  it('create --force takes a member of a stopped array, never of a running one', () => {
+    const s = cluster();
+    applyCommand(s, cmd(create));
+    const again = { ...create, device: 'md1', uuid: '00000000:00000000:00000000:00000001', members: ['/dev/sda', '/dev/sdd'], spares: 0 };
+    expect(applyCommand(s, cmd({ ...again, force: true }))).toMatchObject({ ok: false, code: 'E_DEVICE_BUSY' });
+    applyCommand(s, cmd({ op: 'stop', device: 'md0' }));
+    expect(applyCommand(s, cmd(again))).toMatchObject({ ok: false, code: 'E_DEVICE_BUSY', message: expect.stringContaining('--force') });
+    expect(applyCommand(s, cmd({ ...again, force: true }))).toEqual({ ok: true });
+    expect(s.arrays[0].members.find((m) => m.path === '/dev/sda')).toMatchObject({ role: 'removed', slot: null });
+    expect(s.arrays[1].members.map((m) => m.path)).toEqual(['/dev/sda', '/dev/sdd']);
+  });
   it('refuses to hot-remove an active member, allows it once faulty, then re-add', () => {
     const s = cluster();
     applyCommand(s, cmd(create));
@@ -102,6 +133,20 @@ describe('validation and apply', () => {
     expect(s.arrays[0].sync).toMatchObject({ doneSectors: 100, totalSectors: 1000, term: 2 });
     expect(applyCommand(s, cmd({ op: 'master', node: 'node2', term: 1 }))).toMatchObject({ ok: false });
   });
+  it('a master claim keeps every earlier master not yet proven clear; only the current term clears one', () => {
+    const s = cluster(); // node1 is master in term 2
+    applyCommand(s, cmd({ op: 'master', node: 'node2', term: 3 })); // node1 may still be writable
+    applyCommand(s, cmd({ op: 'master', node: 'node3', term: 4 })); // node2 never cleared node1
+    expect(s.master).toEqual({ node: 'node3', term: 4, uncleared: ['node1', 'node2'] });
+    expect(applyCommand(s, cmd({ op: 'master-cleared', node: 'node1', term: 3 }))).toMatchObject({ ok: false, code: 'E_INVALID_STATE' });
+    expect(s.master?.uncleared).toEqual(['node1', 'node2']);
+    expect(applyCommand(s, cmd({ op: 'master-cleared', node: 'node2', term: 4 }))).toEqual({ ok: true });
+    expect(s.master).toEqual({ node: 'node3', term: 4, uncleared: ['node1'] });
+    applyCommand(s, cmd({ op: 'master', node: 'node1', term: 5 })); // a master is never on its own list
+    expect(s.master).toEqual({ node: 'node1', term: 5, uncleared: ['node3'] });
+    applyCommand(s, cmd({ op: 'node-remove', node: 'node3' }));
+    expect(s.master).toEqual({ node: 'node1', term: 5 });
+  });
   it('apply is deterministic and never throws for any sequence of decodable commands', () => {
     const anyCmd = fc.oneof(
       fc.constant(create),
@@ -109,6 +154,7 @@ describe('validation and apply', () => {
       fc.record({ op: fc.constantFrom('hot-remove', 'hot-add', 'add-spare', 're-add'), device: fc.constantFrom('md0', 'md1'), member: fc.constantFrom('/dev/sda', '/dev/sdb', '/dev/sdc', '/dev/sdd') }),
       fc.record({ op: fc.constantFrom('stop', 'run', 'read-only', 'read-write'), device: fc.constant('md0') }),
       fc.record({ op: fc.constant('master'), node: fc.constantFrom('node1', 'node2'), term: fc.nat(5) }),
+      fc.record({ op: fc.constant('master-cleared'), node: fc.constantFrom('node1', 'node2'), term: fc.nat(5) }),
       fc.record({ op: fc.constant('checkpoint'), device: fc.constant('md0'), term: fc.nat(5), action: fc.constantFrom('resync', 'recover', 'idle'), doneSectors: fc.nat(10), totalSectors: fc.constant(10) }),
     );
     fc.assert(fc.property(fc.array(anyCmd, { maxLength: 40 }), (cmds) => {

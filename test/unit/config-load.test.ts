@@ -62,7 +62,7 @@ describe('config: good files', () => {
     expect(c.dataDir).toBe('/var/lib/mdclusterd');
     expect(c.timing.leaseTicks).toBeLessThan(c.timing.electionTicks - c.timing.driftBoundTicks);
     expect(c.master).toEqual({ fenceAction: 'stop-array', fenceCommand: [], fenceTimeoutMs: 10_000, fenceRequired: false, checkpointIntervalMs: 1000, unconfirmedGraceMs: 0 });
-    expect(c.alerts).toEqual({ program: null, mail: null, syslog: true });
+    expect(c.alerts).toEqual({ program: null, mail: null, mailFrom: null, syslog: true, incrementPercent: 20, mdadmConf: '/etc/mdadm/mdadm.conf' });
     expect(c.peers.get('n3' as never)).toEqual({ host: 'node3.example', port: 8401 });
   });
 

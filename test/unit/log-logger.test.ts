@@ -37,6 +37,20 @@ describe('pino logger', () => {
     expect(JSON.parse(s.lines[0])).toMatchObject({ msg: 'shown', n: 1 });
   });
 
+  it('setLevel changes the level of the logger and of children made before the change (SIGHUP reload)', () => {
+    const s = sink();
+    const root = createPinoLogger({ level: 'info', journalPrefix: 'off', sink: s });
+    const child = root.child({ component: 'transport' });
+    child.debug('hidden');
+    root.setLevel('debug');
+    child.debug('child debug');
+    root.debug('root debug');
+    root.setLevel('error');
+    child.warn('hidden');
+    root.error('shown');
+    expect(s.lines.map((l) => JSON.parse(l).msg)).toEqual(['child debug', 'root debug', 'shown']);
+  });
+
   it('child loggers carry their bindings', () => {
     const s = sink();
     const log = createPinoLogger({ level: 'info', journalPrefix: 'off', sink: s }).child({ component: 'transport' });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { MONITOR_MAX_SEEN_KEYS } from '../../daemon/src/common/limits.js';
 import type { ClusterEvent } from '../../daemon/src/control/protocol.js';
-import { Alerter, rebuildEventName, syslogPriority, type AlertSinks, type AlerterOptions } from '../../mdctl/src/alerter.js';
+import { Alerter, rebuildEventName, syslogPriority, type AlertSinks, type AlerterOptions } from '../../daemon/src/md/format/alerter.js';
 
 interface Recorded { program: string[][]; mail: { to: string; subject: string; body: string }[]; syslog: [string, string][]; stdout: string[] }
 
@@ -64,14 +64,14 @@ describe('RebuildNN', () => {
     expect(rebuildEventName(5)).toBe('Rebuild05');
     expect(rebuildEventName(40)).toBe('Rebuild40');
   });
-  it('raises each --increment step once, never 0 or 100', () => {
+  it('raises each --increment step once, named by the percent reached (mdadm: mse->percent), never at 0 or 100', () => {
     const { a } = make();
     expect(feed(a, [ev('RebuildStarted'), ...progress([0, 5, 19, 20, 21, 39, 45, 99, 100]), ev('RebuildFinished')]))
-      .toEqual(['RebuildStarted', 'Rebuild20', 'Rebuild40', 'Rebuild80', 'RebuildFinished']);
+      .toEqual(['RebuildStarted', 'Rebuild20', 'Rebuild45', 'Rebuild99', 'RebuildFinished']);
   });
   it('with --increment 5 every 5 %; a jump over several steps gives one alert for the last', () => {
     const { a } = make({ incrementPercent: 5 });
-    expect(feed(a, [ev('RebuildStarted'), ...progress([4, 5, 7, 10, 33, 34, 35])])).toEqual(['RebuildStarted', 'Rebuild05', 'Rebuild10', 'Rebuild30', 'Rebuild35']);
+    expect(feed(a, [ev('RebuildStarted'), ...progress([4, 5, 7, 10, 33, 34, 35])])).toEqual(['RebuildStarted', 'Rebuild05', 'Rebuild10', 'Rebuild33', 'Rebuild35']);
   });
   it('with --increment 1 and 99 too', () => {
     const one = make({ incrementPercent: 1 }).a;
@@ -81,13 +81,13 @@ describe('RebuildNN', () => {
   });
   it('tracks arrays separately and starts again after RebuildFinished / RebuildStarted', () => {
     const { a } = make();
-    expect(feed(a, [...progress([45], '/dev/md0'), ...progress([25], '/dev/md1')])).toEqual(['Rebuild40', 'Rebuild20']);
-    expect(feed(a, [ev('RebuildFinished'), ev('RebuildStarted'), ...progress([21])])).toEqual(['RebuildFinished', 'RebuildStarted', 'Rebuild20']);
+    expect(feed(a, [...progress([45], '/dev/md0'), ...progress([25], '/dev/md1')])).toEqual(['Rebuild45', 'Rebuild25']);
+    expect(feed(a, [ev('RebuildFinished'), ev('RebuildStarted'), ...progress([21])])).toEqual(['RebuildFinished', 'RebuildStarted', 'Rebuild21']);
   });
   it('does not report progress made before the monitor started', () => {
     const { a } = make();
     a.noteProgress('/dev/md0', 47);
-    expect(feed(a, progress([48, 59, 61]))).toEqual(['Rebuild60']);
+    expect(feed(a, progress([48, 59, 61]))).toEqual(['Rebuild61']);
   });
 });
 
@@ -126,5 +126,13 @@ describe('alert channels', () => {
     expect(a.configured).toBe(false);
     feed(a, [ev('Fail', { component: '/dev/sdb' }), ev('NewArray')]);
     expect(rec.stdout).toEqual(['Nov 21 23:09:35: Fail on /dev/md0 /dev/sdb\n', 'Nov 21 23:09:35: NewArray on /dev/md0 unknown device\n']);
+  });
+});
+
+describe('RebuildFinished', () => {
+  it('carries md\'s mismatch count in the component\'s place, as mdadm does, only when there were mismatches', () => {
+    const { a } = make();
+    expect(a.onEvent(ev('RebuildFinished', { key: 'k1', mismatchCount: 128, raidLevel: 1 }))).toEqual([{ event: 'RebuildFinished', device: '/dev/md0', component: ' mismatches found: 128 (on raid level 1)' }]);
+    expect(a.onEvent(ev('RebuildFinished', { key: 'k2', mismatchCount: 0, raidLevel: 1 }))).toEqual([{ event: 'RebuildFinished', device: '/dev/md0', component: null }]);
   });
 });

@@ -35,7 +35,8 @@ describe('mdctl argument parsing', () => {
     expect(() => buildCreate(parse(['-C', '/dev/md0', '-l1', '-n2', '/dev/sda1']), 'h')).toThrow(/2 devices are needed/);
     expect(() => buildCreate(parse(['-C', '/dev/md0', '-l7', '-n2', '/dev/a', '/dev/b']), 'h')).toThrow(/invalid raid level/);
     expect(() => buildCreate(parse(['-C', '/dev/md0', '-l1', '-nX', '/dev/a', '/dev/b']), 'h')).toThrow(/invalid number/);
-    expect(() => buildCreate(parse(['-C', '/dev/md0', '-l5', '-n3', '--chunk=3K', '/dev/a', '/dev/b', '/dev/c']), 'h')).toThrow(/power of 2/);
+    expect(() => buildCreate(parse(['-C', '/dev/md0', '-l5', '-n3', '--chunk=12K', '/dev/a', '/dev/b', '/dev/c']), 'h')).toThrow(/power of 2/);
+    expect(() => buildCreate(parse(['-C', '/dev/md0', '-l5', '-n3', '--chunk=3K', '/dev/a', '/dev/b', '/dev/c']), 'h')).toThrow(/invalid chunk\/rounding value: 3K/);
     expect(() => buildCreate(parse(['-C', '/dev/sda', '-l1', '-n2', '/dev/a', '/dev/b']), 'h')).toThrow(UsageError);
   });
   it('detects misc and cluster modes', () => {
@@ -43,7 +44,7 @@ describe('mdctl argument parsing', () => {
     expect(parse(['-D', '--export', '/dev/md0']).values.export).toBe(true);
     expect(parse(['--action=check', '/dev/md0']).values.action).toBe('check');
     expect(parse(['--cluster', 'step-down', '--to', 'node2']).mode).toBe('cluster');
-    expect(parse(['-F', '--scan', '--program', '/bin/true', '-k', '5']).mode).toBe('monitor');
+    expect(parse(['-F', '--scan', '--program', '/bin/true', '-r', '5']).mode).toBe('monitor');
   });
   it('normalises md device names', () => {
     expect(mdName('/dev/md0')).toBe('md0');
@@ -56,9 +57,8 @@ describe('mdctl argument parsing', () => {
 describe('mdctl usage errors exit 2 with an mdctl: message before any daemon contact', () => {
   const cases: [string[], RegExp][] = [
     [['--bogus'], /unrecognised option --bogus/],
-    [['/dev/md0'], /no operation given/],
-    [['/dev/md0', '/dev/sdb'], /no operation given before this device/],
-    [['-C', '-A', '/dev/md0'], /cannot be used together/],
+    [['/dev/md0', '/dev/sdb'], /An option must be given to set the mode before a second device \(\/dev\/sdb\) is listed/],
+    [['-C', '-A', '/dev/md0'], /-A would set mdctl mode to "assemble", but it is already set to "create"/],
     [['/dev/md0', '--with', '/dev/sdc'], /--with must follow --replace/],
     [['/dev/md0', '--add'], /--add needs at least one device/],
     [['/dev/md0', '--stop', '/dev/sda'], /--stop takes no device/],

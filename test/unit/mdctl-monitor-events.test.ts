@@ -3,10 +3,10 @@
 // produce (create, observe, fail, checkpoints, re-add, stop, assemble), with the events each
 // entry must raise in mdadm's terms, and this node's peer-health events.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { applyCommand } from '../../daemon/src/cluster/apply.js';
-import type { Command } from '../../daemon/src/cluster/commands.js';
+import { applyCommand, applyEntry, type ApplyResult } from '../../daemon/src/cluster/apply.js';
+import { encodeCommand, type Command } from '../../daemon/src/cluster/commands.js';
 import { emptyClusterState, type ClusterState } from '../../daemon/src/cluster/types.js';
-import type { NodeId, Term } from '../../daemon/src/common/types.js';
+import type { LogIndex, NodeId, Term } from '../../daemon/src/common/types.js';
 import type { ClusterEvent } from '../../daemon/src/control/protocol.js';
 import { ClusterEvents } from '../../daemon/src/node/events.js';
 
@@ -110,6 +110,27 @@ describe('array events from applied entries', () => {
     expect(r.ok).toBe(false);
     events.onApplied(c, r, ++index, state.master, state);
     expect(got.filter((e) => e.key === String(index))).toEqual([]);
+  });
+});
+
+describe('md refusing a committed operation', () => {
+  it('raises OpRefused once, from the failed md-done entry, naming the client request and md\'s error', () => {
+    createRaid1();
+    const entry = (c: Record<string, unknown>, session: { client: string; seq: number }): ApplyResult => {
+      const cmd = c as unknown as Command;
+      events.capture(cmd, state);
+      const r = applyEntry(state, encodeCommand(cmd, session), ++index as LogIndex);
+      events.onApplied(cmd, r, index, state.master, state);
+      return r;
+    };
+    expect(entry({ op: 'set-faulty', device: 'md0', member: C, force: false }, { client: 'admin', seq: 1 })).toMatchObject({ ok: true, md: 'pending' });
+    const before = got.length;
+    entry({ op: 'md-done', device: 'md0', term: TERM, client: 'admin', seq: 1, ok: false, code: 'E_KERNEL', message: 'EBUSY' }, { client: 'n1.x', seq: 1 });
+    expect(got.slice(before).map((e) => [e.name, e.device, e.key, e.detail])).toEqual([['OpRefused', '/dev/md0', String(index), 'operation admin#1 refused by md: E_KERNEL: EBUSY']]);
+    const later = got.length;
+    entry({ op: 'set-faulty', device: 'md0', member: C, force: false }, { client: 'admin', seq: 2 });
+    entry({ op: 'md-done', device: 'md0', term: TERM, client: 'admin', seq: 2, ok: true }, { client: 'n1.x', seq: 2 });
+    expect(got.slice(later).map((e) => e.name)).not.toContain('OpRefused');
   });
 });
 

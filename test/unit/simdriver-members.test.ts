@@ -138,6 +138,15 @@ describe('remove / add / re-add', () => {
     expect((await opError(d.hotAdd('md0', '/dev/vdf'))).details.errno).toBe('EROFS');
   });
 
+  test('fail on a read-only array is accepted (md_ioctl handles SET_DISK_FAULTY before its read-only gate)', async () => {
+    const { d } = await raid1({ spares: 1 });
+    await d.setReadOnly('md0');
+    await d.setFaulty('md0', '/dev/vdb');
+    const a = await d.readArray('md0');
+    expect([a.arrayState, member(a, '/dev/vdb').flags.includes('faulty')]).toEqual(['readonly', true]);
+    expect((await opError(d.hotRemove('md0', '/dev/vdb'))).details.errno).toBe('EROFS');
+  });
+
   test('add on an auto-read-only array switches it read-write and recovery starts', async () => {
     const { d } = await raid1();
     await d.setFaulty('md0', '/dev/vdb');
@@ -247,5 +256,19 @@ describe('replace, write-mostly, recovery_start', () => {
     const { d } = await raid1({ spares: 1 });
     const a = await d.readArray('md0');
     expect(a.members.map((m) => m.devPath).sort()).toEqual(ABC);
+  });
+});
+
+describe('zero-superblock (mdadm --zero-superblock)', () => {
+  test('refuses a member md holds (EBUSY-style), erases a stopped member, then finds none', async () => {
+    const { d } = await raid1();
+    expect((await opError(d.zeroSuperblock('/dev/vda'))).code).toBe('E_DEVICE_BUSY');
+    expect((await d.readSuperblock('/dev/vda')).setUuid).toMatch(/^[0-9a-f]{8}:/);
+    await d.stop('md0');
+    expect(await d.zeroSuperblock('/dev/vda')).toBe('zeroed');
+    expect((await opError(d.readSuperblock('/dev/vda'))).code).toBe('E_NO_SUPERBLOCK');
+    expect(await d.zeroSuperblock('/dev/vda')).toBe('none');
+    expect((await d.readSuperblock('/dev/vdb')).setUuid).toMatch(/^[0-9a-f]{8}:/);
+    expect((await opError(d.zeroSuperblock('/dev/nope'))).code).toBe('E_NO_SUCH_DEVICE');
   });
 });

@@ -35,4 +35,15 @@ describe('cluster mdstat array order', () => {
     apply(s, { op: 'run', device: 'md10' });
     expect(order(s)).toEqual(['md10', 'md2', 'md1']);
   });
+  // md keeps a personality registered after its last array stops: the header keeps it.
+  it('keeps the personalities of arrays that ran once none runs, oldest started first', () => {
+    const s = emptyClusterState();
+    apply(s, { op: 'master', node: 'node1', term: 1 });
+    create(s, 'md1', ['/dev/sde', '/dev/sdf'], '00000000:00000000:00000000:00000001');
+    apply(s, { op: 'create', device: 'md2', uuid: '00000000:00000000:00000000:00000002', name: 'x:2', level: 'raid5', raidDevices: 3, members: ['/dev/sda', '/dev/sdb', '/dev/sdc'], spares: 0, metadata: '1.2', bitmap: 'none', chunkKiB: 512, layout: null, assumeClean: true, sizeKiB: 1024 });
+    s.arrays[1].materialized = true;
+    apply(s, { op: 'stop', device: 'md1' });
+    apply(s, { op: 'stop', device: 'md2' });
+    expect(clusterMdstat({ state: s } as never)).toBe('Personalities : [raid1] [raid6] [raid5] [raid4] \nunused devices: <none>\n');
+  });
 });

@@ -1,11 +1,11 @@
 // Start-up checks of this node's TLS files, and the peer-identity rule for certificates.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PeerCertificate } from 'node:tls';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateClusterCerts } from '../../daemon/src/transport/certs.js';
-import { loadTlsMaterial, peerIdFromCertificate } from '../../daemon/src/transport/tls-material.js';
+import { loadTlsMaterial, peerIdFromCertificate, tlsExpiryMs } from '../../daemon/src/transport/tls-material.js';
 import { OpError } from '../../daemon/src/common/errors.js';
 import { nodeId } from '../../daemon/src/common/types.js';
 
@@ -48,11 +48,42 @@ describe('loadTlsMaterial', () => {
     expect(refused({ ...paths(dir, 'n1'), caPath: join(dir, 'n1.crt') })).toMatch(/n1\.crt: not a CA certificate/);
     expect(refused({ ...paths(dir, 'n1'), caPath: join(dir, 'missing.crt') })).toMatch(/missing\.crt: cannot read the tls\.ca file: ENOENT/);
     const junk = join(dir, 'junk.pem');
-    writeFileSync(junk, 'not a pem');
+    writeFileSync(junk, 'not a pem', { mode: 0o600 });
     expect(refused({ ...paths(dir, 'n1'), certPath: junk })).toMatch(/junk\.pem: not a PEM certificate/);
     expect(refused({ ...paths(dir, 'n1'), keyPath: junk })).toMatch(/junk\.pem: not a PEM private key/);
     const in20Years = Date.now() + 20 * 365 * 86_400_000;
     expect(refused(paths(dir, 'n1'), n1, in20Years)).toMatch(/the certificate is not valid now/);
+  });
+});
+
+describe('private key file mode', () => {
+  it('refuses a key that group or others can access, naming the mode and the fix', () => {
+    for (const mode of [0o644, 0o640, 0o604, 0o660, 0o601]) {
+      const key = join(dir, `n1-${mode.toString(8)}.key`);
+      copyFileSync(join(dir, 'n1.key'), key);
+      chmodSync(key, mode);
+      const msg = refused({ ...paths(dir, 'n1'), keyPath: key });
+      expect(msg).toContain(`${key}: the private key is accessible by group or others (mode 0${mode.toString(8)})`);
+      expect(msg).toContain(`chmod 600 ${key}`);
+    }
+  });
+
+  it('accepts 0600 and 0400', () => {
+    const key = join(dir, 'n1-0400.key');
+    copyFileSync(join(dir, 'n1.key'), key);
+    chmodSync(key, 0o400);
+    expect(loadTlsMaterial({ ...paths(dir, 'n1'), keyPath: key }, n1, Date.now()).keyPem).toMatch(/PRIVATE KEY/);
+  });
+});
+
+describe('tlsExpiryMs', () => {
+  it('gives the notAfter of the node certificate and of the CA', () => {
+    const m = loadTlsMaterial(paths(dir, 'n1'), n1, Date.now());
+    const e = tlsExpiryMs(m);
+    const day = 86_400_000;
+    // gen-certs defaults: node 1825 days, CA 3650 days (from now).
+    expect(Math.abs(e.certMs - (Date.now() + 1825 * day))).toBeLessThan(2 * day);
+    expect(Math.abs(e.caMs - (Date.now() + 3650 * day))).toBeLessThan(2 * day);
   });
 });
 

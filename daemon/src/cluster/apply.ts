@@ -7,7 +7,7 @@ import { assert } from '../common/assert.js';
 import type { ErrorCode } from '../common/errors.js';
 import type { LogIndex, NodeId, Sectors, Term } from '../common/types.js';
 import { decodeCommand, type Command, type CommandOf, type DecodeResult } from './commands.js';
-import type { ArrayRecord, ClusterState, MemberRecord } from './types.js';
+import type { ArrayRecord, ClusterState, MasterRecord, MemberRecord } from './types.js';
 import { findArray, findMember, validate } from './validate.js';
 import { applyMdDone, mdTargetOf, pendingRoom, registerPending, touchedMembers, undoOf } from './md-ops.js';
 import { checkSession, recordResult, type MdStatus, type SessionRef, type StoredResult } from './sessions.js';
@@ -57,6 +57,17 @@ function fromStored(s: StoredResult): ApplyResult {
   return s.ok ? { ok: true, md: s.md } : { ok: false, code: s.code ?? 'E_INTERNAL', message: s.message ?? '', md: s.md };
 }
 
+/**
+ * The master record after `node` claims `term`: the master it replaces joins the earlier masters
+ * still to be cleared (types.ts MasterRecord); the claimer itself is never on its own list.
+ */
+function nextMaster(prev: MasterRecord | null, node: NodeId, term: Term): MasterRecord {
+  const uncleared = new Set<NodeId>(prev?.uncleared ?? []);
+  if (prev) uncleared.add(prev.node);
+  uncleared.delete(node);
+  return uncleared.size > 0 ? { node, term, uncleared: [...uncleared].sort() } : { node, term };
+}
+
 /** Applies a decoded command (validated here: every node reaches the same verdict). */
 export function applyCommand(state: ClusterState, cmd: Command, session?: SessionRef): ApplyResult {
   const v = validate(state, cmd);
@@ -75,7 +86,14 @@ export function applyCommand(state: ClusterState, cmd: Command, session?: Sessio
       state.deviceSeen[cmd.path] = [...seen].sort();
       break;
     }
-    case 'master': state.master = { node: cmd.node, term: cmd.term }; break;
+    case 'master': state.master = nextMaster(state.master, cmd.node, cmd.term); break;
+    case 'alerts-sent': state.alertsSentThrough = Math.max(state.alertsSentThrough ?? 0, cmd.through); break;
+    case 'master-cleared': {
+      const m = state.master!;
+      const left = (m.uncleared ?? []).filter((n) => n !== cmd.node);
+      state.master = left.length > 0 ? { node: m.node, term: m.term, uncleared: left } : { node: m.node, term: m.term };
+      break;
+    }
     case 'node-add': {
       state.nodes = state.nodes.filter((n) => n.id !== cmd.node).concat({ id: cmd.node, address: cmd.address });
       state.nodes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -83,6 +101,11 @@ export function applyCommand(state: ClusterState, cmd: Command, session?: Sessio
     }
     case 'node-remove': {
       state.nodes = state.nodes.filter((n) => n.id !== cmd.node);
+      const m = state.master;
+      if (m?.uncleared?.includes(cmd.node)) {
+        const left = m.uncleared.filter((n) => n !== cmd.node);
+        state.master = left.length > 0 ? { node: m.node, term: m.term, uncleared: left } : { node: m.node, term: m.term };
+      }
       for (const p of Object.keys(state.deviceSeen)) state.deviceSeen[p] = state.deviceSeen[p].filter((n) => n !== cmd.node);
       break;
     }
@@ -99,6 +122,13 @@ export function applyCommand(state: ClusterState, cmd: Command, session?: Sessio
 }
 
 function applyCreate(state: ClusterState, cmd: CommandOf<'create'>): void {
+  // --force took members of stopped arrays (validate.ts): they leave those arrays.
+  if (cmd.force === true) {
+    for (const a of state.arrays) {
+      if (a.run !== 'stopped') continue;
+      for (const m of a.members) if (m.role !== 'removed' && cmd.members.includes(m.path)) Object.assign(m, { role: 'removed', slot: null, inSync: false, pendingAdd: null, replacementFor: null });
+    }
+  }
   const members: MemberRecord[] = [];
   cmd.members.forEach((p, i) => {
     if (p === 'missing') return;
@@ -137,7 +167,7 @@ function insertArray(state: ClusterState, a: ArrayRecord): void {
   state.arrays.sort((x, y) => (x.device < y.device ? -1 : x.device > y.device ? 1 : 0));
 }
 
-type ArrayCommand = Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'node-add' | 'node-remove' | 'md-done' }>;
+type ArrayCommand = Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'master-cleared' | 'alerts-sent' | 'node-add' | 'node-remove' | 'md-done' }>;
 
 /** Marks the members a client command changes at `index` (conditional observations, apply.ts header). */
 function touch(a: ArrayRecord, paths: string[], index: number): void {
@@ -156,6 +186,7 @@ function applyOnArray(a: ArrayRecord, cmd: ArrayCommand, index: number): void {
 
 function applyCheckpoint(a: ArrayRecord, cmd: CommandOf<'checkpoint'>): void {
   a.sync = { action: cmd.action, doneSectors: cmd.doneSectors, totalSectors: cmd.totalSectors, term: cmd.term, speedKiBps: cmd.speedKiBps ?? 0 };
+  if (cmd.mismatchCount !== undefined) a.sync.mismatchCount = cmd.mismatchCount;
   const req = a.requestedAction;
   if (req !== null && (req === cmd.action || ((req === 'idle' || req === 'frozen') && cmd.action === 'idle'))) a.requestedAction = null;
 }

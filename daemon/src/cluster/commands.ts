@@ -33,6 +33,8 @@ const schema = z.discriminatedUnion('op', [
     metadata: z.enum(['1.0', '1.1', '1.2']), bitmap: z.enum(['internal', 'none']),
     chunkKiB: z.number().int().min(4).max(1 << 20).nullable(), layout: z.string().max(32).nullable(),
     assumeClean: z.boolean(), sizeKiB: count.nullable(),
+    /** mdadm --create --force: a member of a STOPPED array may be taken (it leaves that array). Absent: false. */
+    force: z.boolean().optional(),
   }).strict(),
   z.object({
     op: z.literal('assemble'), device: devName, uuid, name: z.string().max(64), level,
@@ -57,6 +59,8 @@ const schema = z.discriminatedUnion('op', [
     op: z.literal('checkpoint'), device: devName, term: count,
     action: z.enum(['idle', 'resync', 'recover', 'check', 'repair']), doneSectors: count, totalSectors: count,
     speedKiBps: count.optional(),
+    /** With action 'idle' after a sync: md's mismatch_cnt as the master's kernel reports it (RebuildFinished). */
+    mismatchCount: count.optional(),
   }).strict().refine((c) => c.doneSectors <= c.totalSectors, 'doneSectors must not exceed totalSectors'),
   z.object({
     op: z.literal('md-done'), device: devName, term: count, client: z.string().regex(CLIENT_ID_PATTERN), seq: count.min(1),
@@ -88,6 +92,10 @@ const schema = z.discriminatedUnion('op', [
   }).strict(),
   z.object({ op: z.literal('device-seen'), node, path }).strict(),
   z.object({ op: z.literal('master'), node, term: count }).strict(),
+  /** The master of `term` proved `node` (an earlier master) holds no writable array (types.ts MasterRecord). */
+  z.object({ op: z.literal('master-cleared'), node, term: count }).strict(),
+  /** The master of `term` delivered every alert of entries up to index `through` (node/alert-delivery.ts). */
+  z.object({ op: z.literal('alerts-sent'), term: count, through: count }).strict(),
   z.object({ op: z.literal('node-add'), node, address: z.string().regex(/^[A-Za-z0-9.:[\]-]{1,253}:[0-9]{1,5}$/, 'host:port') }).strict(),
   z.object({ op: z.literal('node-remove'), node }).strict(),
 ]);
@@ -98,8 +106,8 @@ export type Command = Brandify<Raw>;
 type Brandify<T> = T extends { op: 'md-done' } ? Omit<T, 'term' | 'code'> & { term: Term; code?: ErrorCode }
   : T extends { op: 'checkpoint' }
   ? Omit<T, 'term' | 'doneSectors' | 'totalSectors'> & { term: Term; doneSectors: Sectors; totalSectors: Sectors }
-  : T extends { op: 'observe' } ? Omit<T, 'term'> & { term: Term }
-    : T extends { op: 'master' } ? Omit<T, 'node' | 'term'> & { node: NodeId; term: Term }
+  : T extends { op: 'observe' | 'alerts-sent' } ? Omit<T, 'term'> & { term: Term }
+    : T extends { op: 'master' | 'master-cleared' } ? Omit<T, 'node' | 'term'> & { node: NodeId; term: Term }
       : T extends { node: string } ? Omit<T, 'node'> & { node: NodeId } : T;
 export type CommandOp = Command['op'];
 export type CommandOf<O extends CommandOp> = Extract<Command, { op: O }>;

@@ -120,7 +120,11 @@ function planWriter(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState): MdA
     return out; // member changes wait until the array is writable
   }
   if (!readOnly && rec.adminReadOnly) return [{ kind: 'read-only' }];
-  out.push(...memberActions(rec, ctx, actual));
+  // On a read-only array md still fails a member (SET_DISK_FAULTY comes before md_ioctl's
+  // read-only gate) and sets write-mostly (sysfs); adds, removes and replacements get EROFS, so
+  // they wait for read-write (validate.ts refuses read-only while such work is owed).
+  const members = memberActions(rec, ctx, actual);
+  out.push(...(readOnly ? members.filter((a) => a.kind === 'set-faulty' || a.kind === 'write-mostly') : members));
   if (rec.requestedAction !== null && actual.syncAction !== rec.requestedAction) out.push({ kind: 'sync-action', action: rec.requestedAction });
   if (out.length === 0) {
     const obs = observeCommand(rec, actual, ctx);

@@ -77,6 +77,8 @@ export interface SyncCheckpoint {
   term: Term;
   /** The master kernel's sync_speed when recorded (for finish=/speed= in the cluster view). */
   speedKiBps: number;
+  /** md's mismatch_cnt when a sync ended (action 'idle'); absent when not reported. */
+  mismatchCount?: number;
 }
 
 export interface ArrayRecord {
@@ -136,16 +138,37 @@ export interface NodeRecord {
   address: string;
 }
 
+/**
+ * The master record. `uncleared` lists every earlier master not yet proven to hold no writable
+ * array: a master claim adds the master it replaces (whether or not that one ever wrote: only
+ * its own confirmation or a fence proves it), so a master that never became writer because its
+ * predecessor was frozen passes that predecessor on to the next claim instead of hiding it.
+ * An entry leaves the list only by a `master-cleared` entry of the current term (the old master
+ * said, in that term, that it holds nothing writable, or it was fenced) or when its node is
+ * removed from the cluster. Absent in snapshots written before the list existed = empty.
+ * Invariant: never contains `node`; at most one entry per node id, sorted.
+ */
+export interface MasterRecord {
+  node: NodeId;
+  term: Term;
+  uncleared?: NodeId[];
+}
+
 export interface ClusterState {
   arrays: ArrayRecord[];
   /** Invariant: sorted by id. */
   nodes: NodeRecord[];
-  /** The current master and its fencing token. */
-  master: { node: NodeId; term: Term } | null;
+  /** The current master, its fencing token, and the earlier masters it has yet to clear. */
+  master: MasterRecord | null;
   /** Device path -> nodes that confirmed they see it (sorted). */
   deviceSeen: Record<string, NodeId[]>;
   /** Index of the last applied entry. */
   appliedIndex: LogIndex;
+  /**
+   * Every alert raised by entries up to this index was delivered by a master (its alerts-sent
+   * entry); a new master delivers the alerts of later entries again. Absent = 0.
+   */
+  alertsSentThrough?: number;
   /** Client sessions (cluster/sessions.ts); absent in snapshots written before sessions. */
   sessions?: SessionTable;
 }

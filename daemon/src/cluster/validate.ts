@@ -45,6 +45,14 @@ export function validate(state: ClusterState, cmd: Command): Verdict {
     case 'master':
       if (state.master && cmd.term < state.master.term) return no('E_INVALID_STATE', `stale master term ${cmd.term}`);
       return OK;
+    case 'alerts-sent':
+      if (!state.master || state.master.term !== cmd.term) return no('E_NOT_WRITABLE', `fencing token ${cmd.term} is not the current master's`);
+      return cmd.through <= state.appliedIndex ? OK : no('E_INVALID_ARGUMENT', `alerts of entry ${cmd.through} cannot have been sent before it was applied`);
+    case 'master-cleared':
+      // Only the master of the current term may clear: a late entry from an older claim proves
+      // nothing about what the node did since (it may have been master again in between).
+      if (!state.master || state.master.term !== cmd.term) return no('E_INVALID_STATE', `stale master term ${cmd.term}`);
+      return OK;
     case 'node-add':
       if (state.nodes.length >= RAFT_MAX_MEMBERS && !state.nodes.some((n) => n.id === cmd.node)) return no('E_INVALID_ARGUMENT', `a cluster has at most ${RAFT_MAX_MEMBERS} nodes`);
       return OK;
@@ -68,7 +76,9 @@ function validateCreate(state: ClusterState, cmd: CommandOf<'create'>): Verdict 
   if (new Set(real).size !== real.length) return no('E_INVALID_ARGUMENT', 'a device is listed twice');
   for (const p of real) {
     const used = arrayUsing(state, p);
-    if (used) return no('E_DEVICE_BUSY', `${p} is already a member of /dev/${used.device}`);
+    if (used && !(cmd.force === true && used.run === 'stopped')) {
+      return no('E_DEVICE_BUSY', `${p} is already a member of /dev/${used.device}${used.run === 'stopped' ? ' (stopped: --force takes it)' : ''}`);
+    }
     if (!deviceConfirmed(state, p)) return no('E_DEVICE_NOT_CONFIRMED', `${p} has not been confirmed by a majority of nodes`);
   }
   const slots = new Set<number>();
@@ -98,14 +108,34 @@ function fenced(state: ClusterState, term: number): Verdict {
   return OK;
 }
 
+/** What member work the master still owes md on `array` (a client command awaiting md, or an add), or null. */
+function outstandingMemberWork(array: ArrayRecord): string | null {
+  const op = array.pendingMd?.[0];
+  if (op !== undefined) return `an operation of client ${op.client} (#${op.seq})`;
+  const add = array.members.find((m) => m.pendingAdd !== null);
+  return add === undefined ? null : `the ${add.pendingAdd} of ${add.path}`;
+}
+
 /** md refuses to change the members of an array that is read-only (md_ioctl: EROFS). */
 function readOnlyRefusal(array: ArrayRecord, what: string): Verdict | null {
   return array.adminReadOnly ? no('E_INVALID_STATE', `cannot ${what} /dev/${array.device}: it is read-only (mdctl --readwrite first)`) : null;
 }
 
-function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'node-add' | 'node-remove' }>): Verdict {
+/** md has no members to change in an array that is not running (mdadm: "Cannot get array info"). */
+function stoppedRefusal(array: ArrayRecord, what: string): Verdict | null {
+  return array.run === 'stopped' ? no('E_INVALID_STATE', `cannot ${what} /dev/${array.device}: it is stopped (mdctl --assemble /dev/${array.device} starts it)`) : null;
+}
+
+function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'master-cleared' | 'alerts-sent' | 'node-add' | 'node-remove' }>): Verdict {
   switch (cmd.op) {
-    case 'stop': case 'run': case 'read-only': case 'read-write':
+    case 'read-only': {
+      // md refuses member changes on a read-only array (EROFS), so member work committed before
+      // this request would be stranded: refuse rather than acknowledge a read-only state that
+      // leaves earlier acknowledged operations undone (mdadm: "Device or resource busy").
+      const owed = outstandingMemberWork(array);
+      return owed === null ? OK : no('E_ARRAY_BUSY', `cannot make /dev/${array.device} read-only: ${owed} still in progress; retry when it finishes`);
+    }
+    case 'stop': case 'run': case 'read-write':
       return OK;
     case 'sync-action':
       if ((cmd.action === 'check' || cmd.action === 'repair') && (array.level === 'raid0' || array.level === 'linear')) {
@@ -115,6 +145,8 @@ function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<C
     case 'checkpoint': case 'observe': case 'md-done':
       return fenced(state, cmd.term);
     case 'set-faulty': {
+      const stopped = stoppedRefusal(array, 'fail devices of');
+      if (stopped) return stopped;
       const m = findMember(array, cmd.member);
       if (!m || m.role === 'removed') return no('E_NO_SUCH_DEVICE', `${cmd.member} is not a member of /dev/${array.device}`);
       if (m.role === 'faulty') return OK;
@@ -125,7 +157,7 @@ function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<C
       return OK;
     }
     case 'hot-remove': {
-      const ro = readOnlyRefusal(array, 'remove devices from');
+      const ro = stoppedRefusal(array, 'remove devices from') ?? readOnlyRefusal(array, 'remove devices from');
       if (ro) return ro;
       const m = findMember(array, cmd.member);
       if (!m || m.role === 'removed') return no('E_NO_SUCH_DEVICE', `${cmd.member} is not a member of /dev/${array.device}`);
@@ -133,9 +165,9 @@ function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<C
       return OK;
     }
     case 'hot-add': case 'add-spare': case 're-add':
-      return readOnlyRefusal(array, 'add devices to') ?? validateAdd(state, array, cmd.member, cmd.op);
+      return stoppedRefusal(array, 'add devices to') ?? readOnlyRefusal(array, 'add devices to') ?? validateAdd(state, array, cmd.member, cmd.op);
     case 'replace': {
-      const ro = readOnlyRefusal(array, 'replace devices of');
+      const ro = stoppedRefusal(array, 'replace devices of') ?? readOnlyRefusal(array, 'replace devices of');
       if (ro) return ro;
       if (array.level === 'raid0' || array.level === 'linear') return no('E_INVALID_STATE', `/dev/${array.device} is ${array.level}: md cannot replace its members`);
       const m = findMember(array, cmd.member);
@@ -148,6 +180,8 @@ function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<C
       return OK;
     }
     case 'write-mostly': {
+      const stopped = stoppedRefusal(array, 'change devices of');
+      if (stopped) return stopped;
       const m = findMember(array, cmd.member);
       if (!m || m.role === 'removed') return no('E_NO_SUCH_DEVICE', `${cmd.member} is not a member of /dev/${array.device}`);
       // md keeps no write-mostly flag worth the name on a failed device, and the master's next

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   // --- storage ---
   E_STORAGE_CORRUPT: 'the on-disk log is corrupt',
   E_STORAGE_IO: 'the on-disk log could not be read or written',
+  E_DATA_DIR_LOCKED: 'another daemon is using the data directory',
   // --- md state validation ---
   E_NO_SUCH_ARRAY: 'no such array',
   E_NO_SUCH_DEVICE: 'no such device',
@@ -38,6 +39,7 @@ export const ERROR_CODES = {
   E_DEVICE_NOT_CONFIRMED: 'not every live node has confirmed it sees the device',
   E_LAST_IN_SYNC: 'refusing to fail the last in-sync member without --force',
   E_INVALID_STATE: 'the array or member is not in a state that allows this',
+  E_ARRAY_BUSY: 'the array has member changes in progress; retry when they finish',
   E_INVALID_ARGUMENT: 'an argument is out of range',
   // --- md driver / kernel ---
   E_KERNEL: 'the kernel refused the request',
@@ -52,6 +54,7 @@ export const ERROR_CODES = {
   E_NOT_WRITABLE: 'this node does not hold the writer role',
   // --- transport ---
   E_PEER_REFUSED: 'the peer was refused',
+  E_PEER_DUPLICATE: 'a node with this identity is already connected from another address',
   E_PEER_PROTOCOL: 'the peer sent an invalid frame',
   E_LISTEN_FAILED: 'a listening socket could not be opened',
   E_SDNOTIFY: 'the systemd notification could not be sent',

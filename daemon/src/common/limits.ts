@@ -158,6 +158,13 @@ export const SDNOTIFY_MAX_MESSAGE_BYTES = 4096;
 /** Longest a stopping master tries to hand leadership to a live voter on SIGTERM, in ms: ten
  * default election timeouts (300 ms each), well inside systemd's default stop timeout (90 s). */
 export const DAEMON_STOP_STEP_DOWN_MS = 3000;
+/** EINTR retries of the non-blocking flock on the data directory (native/src/flock.ts): only a
+ * signal arriving during the call interrupts it, so a few retries always suffice. */
+export const FLOCK_MAX_EINTR_RETRIES = 8;
+/** Largest data-directory lock file read for the holder's pid: it holds "<pid>\n". */
+export const DATA_DIR_LOCK_MAX_BYTES = 64;
+/** Largest node bundle `mdclusterd init --from-bundle` reads: three PEM files and a peer table. */
+export const INIT_BUNDLE_MAX_BYTES = 4 * 256 * 1024;
 
 // ---- control socket / status ----
 /** Longest control request, in bytes of its line without the terminating newline (or CRLF),
@@ -392,3 +399,17 @@ export const LIMIT_RELATIONS: readonly LimitRelation<RelatedLimits>[] = [
 ];
 
 assertRelations(LIMIT_RELATIONS, RELATED_LIMITS);
+
+// --- the daemon's alerts (node/alert-delivery.ts) ---
+/**
+ * Applied entries whose alerts the cluster has not yet confirmed sent. The master confirms within
+ * a few ticks; the bound only matters while no master delivers (no quorum) and keeps an hour of
+ * one failure a second.
+ */
+export const ALERT_MAX_PENDING = 4096;
+/** Channel runs (program, sendmail, logger) waiting to start: a burst of events on many arrays. */
+export const ALERT_MAX_QUEUED_RUNS = 256;
+/** One channel run's time limit (a hung mail relay must not hold the queue). */
+export const ALERT_RUN_TIMEOUT_MS = 10_000;
+/** Bytes of mdadm.conf read for MAILADDR/MAILFROM/PROGRAM (the whole file of any sane system). */
+export const ALERT_MAX_MDADM_CONF_BYTES = 1 << 20;

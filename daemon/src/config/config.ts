@@ -65,7 +65,7 @@ export interface Config {
   md: { driver: 'kernel' | 'sim'; simDiskDir: string | null };
   timing: TimingConfig;
   master: MasterConfig;
-  alerts: { program: string | null; mail: string | null; syslog: boolean };
+  alerts: { program: string | null; mail: string | null; mailFrom: string | null; syslog: boolean; incrementPercent: number; mdadmConf: string | null };
   transport: TransportConfig;
   log: { level: 'error' | 'warn' | 'info' | 'debug'; journalPrefix: 'auto' | 'on' | 'off' };
   /**
@@ -131,7 +131,10 @@ export function buildConfig(raw: RawConfig, file: string): { ok: true; config: C
     md: { driver: raw.md.driver, simDiskDir: simDir === undefined ? null : abs(simDir) },
     timing,
     master,
-    alerts: { program: raw.alerts.program === undefined ? null : abs(raw.alerts.program), mail: raw.alerts.mail ?? null, syslog: raw.alerts.syslog },
+    alerts: {
+      program: raw.alerts.program === undefined ? null : abs(raw.alerts.program), mail: raw.alerts.mail ?? null, mailFrom: raw.alerts['mail-from'] ?? null,
+      syslog: raw.alerts.syslog, incrementPercent: raw.alerts.increment, mdadmConf: raw.alerts['mdadm-conf'] === '' ? null : abs(raw.alerts['mdadm-conf']),
+    },
     transport,
     log: { level: raw.log.level, journalPrefix: raw.log['journal-prefix'] },
     cluster: { join: raw.cluster.join },

@@ -100,6 +100,13 @@ const alerts = table({
   mail: z.string({ error: 'expected a mail address string' }).max(CONFIG_MAX_MAIL_CHARS, { error: 'mail address too long' })
     .regex(/^[^\s@"<>]+@[^\s@"<>]+$/, { error: 'expected a mail address like "root@localhost"' }).optional(),
   syslog: z.boolean({ error: 'expected true or false' }).default(true),
+  /** From: of alert mails (mdadm.conf MAILFROM when unset). */
+  'mail-from': z.string({ error: 'expected a mail address string' }).max(CONFIG_MAX_MAIL_CHARS, { error: 'mail address too long' })
+    .regex(/^[^\n\r]+$/, { error: 'expected one line' }).optional(),
+  /** RebuildNN step in percent (mdadm --increment). */
+  increment: intIn([1, 99], 'percent').default(20),
+  /** mdadm.conf whose MAILADDR, MAILFROM and PROGRAM apply where this section sets none ("" = none). */
+  'mdadm-conf': z.string({ error: 'expected a file path string' }).default('/etc/mdadm/mdadm.conf'),
 });
 
 const transport = table({

@@ -1,5 +1,5 @@
 // Dispatch of control requests to the node: propose, read state, mdstat, kernel views,
-// examine, subscribe, step-down, membership (add-node/remove-node: node/membership.ts), device
+// examine, zero-superblock, subscribe, step-down, membership (add-node/remove-node: node/membership.ts), device
 // confirmation.
 // Owns: validation of each request's fields (with E_BAD_REQUEST naming the field) and the
 // translation of results and errors. Invariants: a request that fails validation reaches
@@ -71,6 +71,11 @@ export function makeHandler({ node, seesDevice }: HandlerDeps): Handler {
         return { arrays };
       }
       case 'examine': return { superblock: await node.deps.driver.readSuperblock(field(req, 'path', isPath, 'an absolute device path')) };
+      case 'zero-superblock': {
+        const path = field(req, 'path', isPath, 'an absolute device path');
+        const force = field(req, 'force', optional(isBool), 'a boolean') ?? false;
+        return zeroSuperblock(node, path, force);
+      }
       case 'subscribe': return subscribe(node, req.id, conn);
       case 'step-down': {
         const to = field(req, 'to', optional((v): v is NodeId => isNodeId(v)), 'a node id');
@@ -105,7 +110,7 @@ async function propose(node: ClusterNode, req: Record<string, unknown>): Promise
 }
 
 /** Only client commands come from outside: the node's own entries (observe, checkpoint, master, md-done) never do. */
-const INTERNAL_OPS = new Set(['observe', 'checkpoint', 'master', 'md-done']);
+const INTERNAL_OPS = new Set(['observe', 'checkpoint', 'master', 'master-cleared', 'alerts-sent', 'md-done']);
 
 async function proposeCommand(node: ClusterNode, raw: unknown, opts: SubmitOptions): Promise<unknown> {
   const parsed = parseCommand(raw);
@@ -114,6 +119,28 @@ async function proposeCommand(node: ClusterNode, raw: unknown, opts: SubmitOptio
   const out = await node.propose(parsed.command, opts);
   if (!out.ok) throw new OpError(out.code, out.message, { index: out.index, md: out.md });
   return { index: out.index, md: out.md ?? 'none' };
+}
+
+/**
+ * mdadm --zero-superblock on this node's view of a shared disk. The cluster's record decides
+ * whether the disk is still in use, not only this kernel: a member of a running array is never
+ * zeroed; a member of a stopped array only with --force (it would otherwise come back at the
+ * next assemble). Not replicated: the superblock is on the disk, written once, by this node.
+ */
+async function zeroSuperblock(node: ClusterNode, path: string, force: boolean): Promise<unknown> {
+  const driver = node.deps.driver;
+  if (driver.zeroSuperblock === undefined) throw new OpError('E_NOT_SUPPORTED', `the ${driver.kind} md driver cannot zero superblocks`);
+  await node.readState({ local: false, timeoutMs: DEFAULT_TIMEOUT_MS });
+  // Only a disk that still carries the array's superblock is that array's (a zeroed or reused
+  // disk is not, whatever the record remembers).
+  const onDisk = await driver.readSuperblock(path).then((sb) => sb.setUuid, () => null);
+  for (const a of node.view().state.arrays) {
+    if (onDisk !== a.uuid || !a.members.some((m) => m.path === path && m.role !== 'removed')) continue;
+    if (a.run === 'running' || !force) {
+      throw new OpError('E_DEVICE_BUSY', `Couldn't open ${path} for write - not zeroing: it is a member of /dev/${a.device} (${a.run})${a.run === 'running' ? '' : ', --force zeroes it anyway'}`, { path });
+    }
+  }
+  return { result: await driver.zeroSuperblock(path) };
 }
 
 function subscribe(node: ClusterNode, id: number, conn: ControlConnection): unknown {

@@ -23,6 +23,11 @@ export type ControlRequest =
   | { v: 1; id: number; type: 'kernel'; device?: string }
   /** Read a component's superblock through this node's md driver. */
   | { v: 1; id: number; type: 'examine'; path: string }
+  /**
+   * mdadm --zero-superblock of a component through this node's md driver, refused for a member
+   * of a running array (and of a stopped one unless force). Result: { result: 'zeroed'|'none' }.
+   */
+  | { v: 1; id: number; type: 'zero-superblock'; path: string; force?: boolean }
   /** Stream cluster events until the connection closes. */
   | { v: 1; id: number; type: 'subscribe' }
   | { v: 1; id: number; type: 'step-down'; to?: string }
@@ -54,11 +59,16 @@ export interface ClusterEvent {
   name:
     | 'Fail' | 'FailSpare' | 'DegradedArray' | 'SparesMissing' | 'SpareActive' | 'NewArray' | 'DeviceDisappeared'
     | 'RebuildStarted' | 'Rebuild' | 'RebuildFinished' | 'MoveSpare' | 'TestMessage'
-    | 'MasterChanged' | 'NodeDown' | 'NodeUp' | 'QuorumLost' | 'QuorumRegained' | 'FenceAction';
+    | 'MasterChanged' | 'NodeDown' | 'NodeUp' | 'QuorumLost' | 'QuorumRegained' | 'FenceAction'
+    /** md refused a committed client operation after commit: the record was put back (md-done failed). */
+    | 'OpRefused';
   device: string | null;
   component: string | null;
   /** For Rebuild: the percentage reached. */
   percent?: number;
+  /** For RebuildFinished: md's mismatch_cnt after the sync (absent when unknown), and the raid level number. */
+  mismatchCount?: number;
+  raidLevel?: number;
   detail?: string;
   node: string;
   timeMs: number;

@@ -1,13 +1,19 @@
 // The production Logger: pino writing JSON lines to stdout, optionally prefixed with the
 // journald/syslog priority ("<3>" error, "<4>" warn, "<6>" info, "<7>" debug) so that
 // journalctl shows the right priority for each line.
-// Owns: level filtering, the prefix decision (JOURNAL_STREAM matching stdout, or forced) and
+// Owns: level filtering (one threshold shared by the logger and all its children, so SIGHUP can
+// change it at run time: setLevel), the prefix decision (JOURNAL_STREAM matching stdout, or forced) and
 // the mapping from pino levels to priorities.
 // Invariants: a prefixed line is exactly "<N>" + one pino JSON line; without the prefix the
 // output is plain pino JSON; writing is synchronous so the last lines before a crash are kept.
 import { fstatSync } from 'node:fs';
 import { pino } from 'pino';
-import { normalizeLogArgs, type Logger, type LogFields, type LogLevel } from './logger.js';
+import { LEVEL_RANK, normalizeLogArgs, type Logger, type LogFields, type LogLevel } from './logger.js';
+
+/** A Logger whose level (and its children's) can change while running. */
+export interface ReloadableLogger extends Logger {
+  setLevel(level: LogLevel): void;
+}
 
 /** Where lines go. Invariant: receives whole lines ending in "\n". */
 export interface LineSink {
@@ -57,7 +63,7 @@ function fstatBig(fd: number): { dev: bigint; ino: bigint } {
 
 const LEVEL_PATTERN = /^\{"level":([0-9]+)/;
 
-export function createPinoLogger(opts: PinoLoggerOptions): Logger {
+export function createPinoLogger(opts: PinoLoggerOptions): ReloadableLogger {
   const env = opts.env ?? process.env;
   const prefix = opts.journalPrefix === 'on' || (opts.journalPrefix === 'auto' && stdoutIsJournal(env));
   const sink = opts.sink ?? pino.destination({ dest: 1, sync: true });
@@ -71,16 +77,19 @@ export function createPinoLogger(opts: PinoLoggerOptions): Logger {
       sink.write((m === null ? '<6>' : priorityPrefix(Number(m[1]))) + line);
     },
   };
-  const p = pino({ level: opts.level, base: { ...(opts.base ?? {}) }, timestamp: pino.stdTimeFunctions.isoTime }, stream);
-  return wrap(p);
+  // pino passes everything; the shared threshold filters (pino children copy the level once).
+  const p = pino({ level: 'debug', base: { ...(opts.base ?? {}) }, timestamp: pino.stdTimeFunctions.isoTime }, stream);
+  const threshold = { rank: LEVEL_RANK[opts.level] };
+  return { ...wrap(p, threshold), setLevel: (level: LogLevel) => { threshold.rank = LEVEL_RANK[level]; } };
 }
 
 type Arg = string | LogFields;
 
-function wrap(p: pino.Logger): Logger {
+function wrap(p: pino.Logger, threshold: { rank: number }): Logger {
   const at = (level: LogLevel) => (a: Arg, b?: Arg): void => {
+    if (LEVEL_RANK[level] < threshold.rank) return;
     const [msg, fields] = normalizeLogArgs(a, b);
     p[level]({ ...fields }, msg);
   };
-  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), child: (bindings) => wrap(p.child({ ...bindings })) };
+  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), child: (bindings) => wrap(p.child({ ...bindings }), threshold) };
 }

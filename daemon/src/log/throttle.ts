@@ -32,6 +32,11 @@ export class LogThrottle<K extends string> {
     this.log.warn(this.message, { reason: kind, ...fields, suppressedSinceLastLog: suppressed, total: this.totals.get(kind) });
   }
 
+  /** Counts one event of `kind` without logging it (the caller logs it its own way). */
+  count1(kind: K): void {
+    this.totals.set(kind, (this.totals.get(kind) ?? 0) + 1);
+  }
+
   /** Totals per kind (only kinds seen at least once). */
   counts(): Partial<Record<K, number>> {
     return Object.fromEntries(this.totals) as Partial<Record<K, number>>;

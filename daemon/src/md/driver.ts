@@ -36,6 +36,12 @@ export interface MdDriver {
 
   // ---- create / assemble (may use mdadm as the metadata writer) ----
   create(spec: CreateSpec): Promise<void>;
+  /**
+   * mdadm --zero-superblock: erases every md superblock on a component this node's md does
+   * not hold (E_DEVICE_BUSY when it does); 'none' when there was none to erase. Optional: a
+   * driver without it cannot zero superblocks (the control request answers E_NOT_SUPPORTED).
+   */
+  zeroSuperblock?(devPath: string): Promise<'zeroed' | 'none'>;
   assemble(spec: AssembleSpec): Promise<void>;
 
   // ---- array state (ioctl / sysfs) ----

@@ -12,11 +12,12 @@
 //   action mdstat shows as progress (resync, recover, check, repair).
 import type { CheckpointAction } from '../cluster/types.js';
 import { degradedCount } from '../cluster/redundancy.js';
+import { levelNumber } from '../md/format/levels.js';
 import type { ArrayRecord } from '../cluster/types.js';
 import { inSyncSlots } from '../cluster/validate.js';
 import type { ClusterEvent } from '../control/protocol.js';
 
-export type ArrayEvent = Pick<ClusterEvent, 'name' | 'device' | 'component' | 'percent'>;
+export type ArrayEvent = Pick<ClusterEvent, 'name' | 'device' | 'component' | 'percent' | 'mismatchCount' | 'raidLevel'>;
 
 /** What the events of one array depend on. */
 export interface ArraySnap {
@@ -79,6 +80,9 @@ export function arrayEvents(device: string, before: ArraySnap | null, after: Arr
   if (after.running && syncing(after.action) && rec.sync.totalSectors > 0) {
     events.push({ name: 'Rebuild', device: dev, component: null, percent: Math.floor((rec.sync.doneSectors * 100) / rec.sync.totalSectors) });
   }
-  if (wasSyncing && (!syncing(after.action) || !after.running)) events.push({ name: 'RebuildFinished', device: dev, component: null });
+  if (wasSyncing && (!syncing(after.action) || !after.running)) {
+    const mismatches = rec.sync.mismatchCount;
+    events.push({ name: 'RebuildFinished', device: dev, component: null, ...(mismatches === undefined ? {} : { mismatchCount: mismatches, raidLevel: levelNumber(rec.level) }) });
+  }
   return { events, lookPending: pending };
 }

@@ -59,7 +59,8 @@ export interface Files {
 
 /** Runs an external command (the fence hook) with a timeout; resolves with its failure, if any. */
 export interface CommandRunner {
-  run(cmd: string, argv: string[], timeoutMs: number): Promise<{ ok: true } | { ok: false; message: string }>;
+  /** Runs `cmd argv...` (no shell), `stdin` written to its standard input when given; killed after timeoutMs. */
+  run(cmd: string, argv: string[], timeoutMs: number, stdin?: string): Promise<{ ok: true } | { ok: false; message: string }>;
 }
 
 /**
@@ -104,8 +105,12 @@ export const systemFiles: Files = {
 };
 
 export const systemCommands: CommandRunner = {
-  run: (cmd, argv, timeoutMs) => new Promise((resolve) => {
-    execFile(cmd, argv, { timeout: timeoutMs }, (err) => resolve(err ? { ok: false, message: err.message } : { ok: true }));
+  run: (cmd, argv, timeoutMs, stdin) => new Promise((resolve) => {
+    const child = execFile(cmd, argv, { timeout: timeoutMs, killSignal: 'SIGKILL' }, (err) => resolve(err ? { ok: false, message: err.message } : { ok: true }));
+    if (child.stdin) {
+      child.stdin.on('error', () => { /* the process went away: reported through its exit */ });
+      child.stdin.end(stdin ?? '');
+    }
   }),
 };
 

@@ -67,6 +67,14 @@ export class ClusterEvents {
         return;
       case 'node-add': this.emit({ key, name: 'NodeUp', device: null, component: null, detail: `${cmd.node} joined the cluster` }); return;
       case 'node-remove': this.emit({ key, name: 'NodeDown', device: null, component: null, detail: `${cmd.node} left the cluster` }); return;
+      case 'md-done':
+        // md refused an operation after commit: the client gets md's error, and monitors get an
+        // event (from the applied entry, so once per cluster, keyed by its index).
+        if (!cmd.ok) {
+          this.emit({ key, name: 'OpRefused', device: `/dev/${cmd.device}`, component: null,
+            detail: `operation ${cmd.client}#${cmd.seq} refused by md: ${cmd.code ?? 'E_KERNEL'}${cmd.message ? `: ${cmd.message}` : ''}` });
+        }
+        break;
       default: break;
     }
     if (!('device' in cmd)) return;

@@ -17,6 +17,7 @@
 //   another part's fields (.dependency-cruiser.cjs forbids the cycles).
 // - Each timer tick, in order: catch up Raft time, writer check, expire peers, gossip every
 //   GOSSIP_INTERVAL_TICKS ticks, drive the Ready loop.
+import { assert } from '../common/assert.js';
 import { OpError } from '../common/errors.js';
 import { RECONCILE_INTERVAL_MS } from '../common/limits.js';
 import type { Command } from '../cluster/commands.js';
@@ -249,5 +250,12 @@ export class ClusterNode {
   /** Switches every array this node made writable to read-only, now (shutdown). */
   demote(reason: string): Promise<void> {
     return this.writer.demote(reason);
+  }
+
+  /** The fence command and timeout the writer role uses from its next fence on (SIGHUP reload). */
+  setFenceCommand(command: string[], timeoutMs: number): void {
+    assert(!this.settings.writer.fenceRequired || command.length > 0, 'fence-required needs a fence command');
+    this.settings.writer.fenceCommand = [...command];
+    this.settings.writer.fenceTimeoutMs = timeoutMs;
   }
 }

@@ -8,7 +8,7 @@
 // - Demotion failure is escalated as configured (stop-array | reboot | none), always loudly.
 // - The writer reaches the rest of the node only through WriterHooks, the md driver, the
 //   writer log and the injected fence command runner (deps.ts).
-import type { NodeId, Sectors } from '../common/types.js';
+import type { NodeId, Sectors, Term } from '../common/types.js';
 import type { Command } from '../cluster/commands.js';
 import type { CheckpointAction, ClusterState } from '../cluster/types.js';
 import type { ClusterEvent } from '../control/protocol.js';
@@ -55,16 +55,20 @@ export interface WriterDeps {
 const CHECKPOINT_MIN_INTERVAL_MS = 100;
 /** Ticks a new master waits for the old one's "no writable arrays" before fencing it. */
 const FENCE_AFTER_TICKS = 10;
+/** Ticks before an unapplied master claim or master-cleared entry is proposed again. */
+const CLAIM_RETRY_TICKS = 20;
 
 export class WriterRole {
   private writerNow = false;
   private claimedTerm = -1;
   private claimTick = 0;
-  /** The master recorded before this node's claim in claimedTerm, and when the claim was made. */
-  private previousMaster: string | null = null;
+  /** When this node's claim in claimedTerm was made (the unconfirmed grace counts from it). */
   private claimMonoMs = 0;
-  private fencing = false;
-  private fencedFor = '';
+  /** Earlier masters being fenced now; "node:term" fenced in claimedTerm. Bound: the cluster's nodes (reset per claim). */
+  private readonly fencing = new Set<string>();
+  private readonly fenced = new Set<string>();
+  /** "node:term" -> tick a master-cleared entry was last proposed (re-proposed after CLAIM_RETRY_TICKS). Reset per claim. */
+  private readonly clearProposedTick = new Map<string, number>();
   private lastSampleMs = 0;
   private readonly lastCheckpointMs = new Map<string, number>();
   /** The demotion under way, if any (callers wait for it rather than start another). */
@@ -84,22 +88,39 @@ export class WriterRole {
     if (this.suspendedTerm === st.term) return false;
     const m = this.hooks.state().master;
     if (m === null || m.node !== st.id || m.term !== st.term) return false;
-    return this.previousMasterClear(st.term);
+    return this.previousMastersClear(st.term);
   }
 
   /**
-   * The previous master (from before this node's claim) holds no writable array: it said so in
-   * this term over the peer link, or it was fenced, or fencing is not required and the
-   * configured grace for an unconfirmed master has passed. A frozen old master cannot demote
-   * itself; this gate (with fencing) is what keeps it from overlapping with this node.
+   * Every earlier master on the replicated record's uncleared list (cluster/types.ts MasterRecord:
+   * the one this claim replaced and any its predecessors never cleared) holds no writable array.
+   * A frozen old master cannot demote itself; this gate (with fencing) is what keeps it from
+   * overlapping with this node, also when a master in between never became writer.
    */
-  private previousMasterClear(term: number): boolean {
-    const old = this.previousMaster;
-    if (old === null || old === this.hooks.raftStatus().id) return true;
-    if (this.saidNoneWritable(old, term)) return true;
-    if (this.fencedFor === `${old}:${term}`) return true;
-    // The grace is for an old master that does not answer; one that says, in this term, that it
-    // still holds a writable array is never clear by waiting (cluster simulator, slow-md world).
+  private previousMastersClear(term: number): boolean {
+    const self = this.hooks.raftStatus().id;
+    return this.uncleared().every((old) => old === self || this.oneClear(old, term));
+  }
+
+  /** The replicated list of earlier masters this node's claim must clear. */
+  private uncleared(): readonly string[] {
+    return this.hooks.state().master?.uncleared ?? [];
+  }
+
+  /** `old` said, in this term, that it holds nothing writable, or was fenced in this term. */
+  private proven(old: string, term: number): boolean {
+    return this.saidNoneWritable(old, term) || this.fenced.has(`${old}:${term}`);
+  }
+
+  /**
+   * One earlier master is clear: proven (above), or fencing is not required and the configured
+   * grace for an unconfirmed master has passed. The grace is for an old master that does not
+   * answer; one that says, in this term, that it still holds a writable array is never clear by
+   * waiting (cluster simulator, slow-md world). Grace clears for this term only: it is never
+   * recorded, so the next master waits again.
+   */
+  private oneClear(old: string, term: number): boolean {
+    if (this.proven(old, term)) return true;
     if (this.hooks.saidStillWritable(old, term)) return false;
     if (this.s.fenceRequired) return false;
     return this.deps.clock.monoMs() - this.claimMonoMs >= this.s.unconfirmedGraceMs;
@@ -116,7 +137,10 @@ export class WriterRole {
 
   onTick(): void {
     this.check();
-    if (this.hooks.raftStatus().role === 'leader') this.maybeClaim();
+    if (this.hooks.raftStatus().role === 'leader') {
+      this.maybeClaim();
+      this.recordClears();
+    }
     const now = this.deps.clock.monoMs();
     if (this.writerNow && now - this.lastSampleMs >= CHECKPOINT_MIN_INTERVAL_MS) {
       this.lastSampleMs = now;
@@ -126,18 +150,43 @@ export class WriterRole {
   }
 
   /**
-   * Fences the previous master when it has not confirmed, within FENCE_AFTER_TICKS of this
-   * node's claim, that it holds no writable array - whatever its link looks like (a frozen
-   * process keeps its TCP connections up).
+   * Fences each earlier master on the uncleared list that has not confirmed, within
+   * FENCE_AFTER_TICKS of this node's claim, that it holds no writable array - whatever its link
+   * looks like (a frozen process keeps its TCP connections up).
    */
   private maybeFence(): void {
     const st = this.hooks.raftStatus();
-    const old = this.previousMaster;
-    if (st.role !== 'leader' || this.claimedTerm !== st.term || old === null || old === st.id || this.fencing) return;
-    if (this.s.fenceCommand.length === 0 || this.fencedFor === `${old}:${st.term}`) return;
-    if (this.saidNoneWritable(old, st.term)) return;
+    if (!this.ownRecord(st) || this.s.fenceCommand.length === 0) return;
     if (st.nowTick - this.claimTick < FENCE_AFTER_TICKS) return;
-    void this.runFence(old, st.term);
+    for (const old of this.uncleared()) {
+      const key = `${old}:${st.term}`;
+      if (old === st.id || this.fencing.has(key) || this.proven(old, st.term)) continue;
+      void this.runFence(old, st.term);
+    }
+  }
+
+  /**
+   * Records, once per earlier master and term (re-proposed after CLAIM_RETRY_TICKS until
+   * applied), that this master proved it holds nothing writable, so the next master need not
+   * wait for it again. Only proof is recorded, never the grace.
+   */
+  private recordClears(): void {
+    const st = this.hooks.raftStatus();
+    if (!this.ownRecord(st)) return;
+    for (const old of this.uncleared()) {
+      if (old === st.id || !this.proven(old, st.term)) continue;
+      const key = `${old}:${st.term}`;
+      const last = this.clearProposedTick.get(key);
+      if (last !== undefined && st.nowTick - last < CLAIM_RETRY_TICKS) continue;
+      this.clearProposedTick.set(key, st.nowTick);
+      this.hooks.propose({ op: 'master-cleared', node: old as NodeId, term: st.term as Term });
+    }
+  }
+
+  /** This node leads in the term its applied master record names. */
+  private ownRecord(st: RaftStatus): boolean {
+    const m = this.hooks.state().master;
+    return st.role === 'leader' && this.claimedTerm === st.term && m !== null && m.node === st.id && m.term === st.term;
   }
 
   private check(): void {
@@ -213,31 +262,36 @@ export class WriterRole {
   private maybeClaim(): void {
     const st = this.hooks.raftStatus();
     const m = this.hooks.state().master;
-    if (m && m.node === st.id && m.term === st.term) return;
-    if (this.claimedTerm === st.term && st.nowTick - this.claimTick < 20) return;
     if (this.claimedTerm !== st.term) {
-      this.previousMaster = m?.node ?? null;
+      // A new term's claim: the grace and the fence wait count from here.
+      this.claimedTerm = st.term;
+      this.claimTick = st.nowTick;
       this.claimMonoMs = this.deps.clock.monoMs();
+      this.fenced.clear();
+      this.clearProposedTick.clear();
+    } else if (st.nowTick - this.claimTick < CLAIM_RETRY_TICKS) {
+      return;
     }
-    this.claimedTerm = st.term;
+    if (m && m.node === st.id && m.term === st.term) return;
     this.claimTick = st.nowTick;
     this.hooks.propose({ op: 'master', node: st.id, term: st.term });
   }
 
   private runFence(old: string, term: number): Promise<void> {
-    this.fencing = true;
+    const key = `${old}:${term}`;
+    this.fencing.add(key);
     const [cmd, ...args] = this.s.fenceCommand;
     // "{node}" in an argument is replaced by the fenced node's id; without one, the id is appended.
     const argv = args.some((a) => a.includes('{node}')) ? args.map((a) => a.replaceAll('{node}', old)) : [...args, old];
     return this.deps.commands.run(cmd, argv, this.s.fenceTimeoutMs).then((r) => {
-      this.fencing = false;
+      this.fencing.delete(key);
       if (!r.ok) {
         this.deps.logger.error({ old, err: r.message }, 'fence command failed');
       } else {
-        this.fencedFor = `${old}:${term}`;
+        if (this.claimedTerm === term) this.fenced.add(key);
         this.deps.logger.warn({ old }, 'fenced the previous master');
       }
-      this.hooks.emit({ key: `fence-hook:${term}`, name: 'FenceAction', device: null, component: null, detail: `fence ${old}: ${r.ok ? 'ok' : 'failed'}` });
+      this.hooks.emit({ key: `fence-hook:${term}:${old}`, name: 'FenceAction', device: null, component: null, detail: `fence ${old}: ${r.ok ? 'ok' : 'failed'}` });
     });
   }
 
@@ -270,7 +324,7 @@ export class WriterRole {
       if (action === 'idle' || !k.syncCompleted) {
         if (rec.sync.action !== 'idle') {
           const total = rec.sync.totalSectors;
-          this.hooks.propose({ op: 'checkpoint', device, term, action: 'idle', doneSectors: total, totalSectors: total, speedKiBps: 0 });
+          this.hooks.propose({ op: 'checkpoint', device, term, action: 'idle', doneSectors: total, totalSectors: total, speedKiBps: 0, mismatchCount: k.mismatchCount });
           this.lastCheckpointMs.set(device, now);
         }
         continue;

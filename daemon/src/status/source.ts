@@ -10,6 +10,7 @@ import { inSyncSlots } from '../cluster/validate.js';
 import { newestStartedFirst } from '../cluster/types.js';
 import { clusterArrayView } from '../cluster/view.js';
 import { mdstatFromArrays } from '../md/format/mdstat-from-arrays.js';
+import { moduleOfLevel, personalitiesForModules } from '../md/format/levels.js';
 import { renderMdstat } from '../md/format/mdstat-render.js';
 import type { ClusterNode } from '../node/node.js';
 import type { NodeView } from '../node/view.js';
@@ -19,7 +20,12 @@ import { STATUS_READ_TIMEOUT_MS } from '../common/limits.js';
 export function clusterMdstat(view: Pick<NodeView, 'state'>): string {
   const running = view.state.arrays.filter((a) => a.run === 'running' && a.materialized);
   const views = newestStartedFirst(running).map(clusterArrayView);
-  return renderMdstat(mdstatFromArrays(views));
+  // md keeps a personality registered once its module loaded, after the last array using it
+  // stopped: the header lists the levels of every array that ran (oldest started first), not
+  // only the running ones (an empty "Personalities :" line when none runs was wrong).
+  const everRan = newestStartedFirst(view.state.arrays.filter((a) => a.materialized)).reverse();
+  const personalities = personalitiesForModules(everRan.map((a) => moduleOfLevel(a.level)));
+  return renderMdstat(mdstatFromArrays(views, { personalities }));
 }
 
 export function statusJson(v: NodeView): Record<string, unknown> {
@@ -46,7 +52,12 @@ export function statusJson(v: NodeView): Record<string, unknown> {
   };
 }
 
-export function makeStatusSource(node: ClusterNode): StatusSource {
+export interface StatusExtras {
+  /** notAfter (epoch ms) of this node's certificate and of the CA in use (tls-material.ts tlsExpiryMs). */
+  tlsExpiryMs?: () => { certMs: number; caMs: number };
+}
+
+export function makeStatusSource(node: ClusterNode, extras: StatusExtras = {}): StatusSource {
   const freshen = async (stale: boolean): Promise<void> => {
     if (!stale) await node.readState({ local: false, timeoutMs: STATUS_READ_TIMEOUT_MS });
   };
@@ -71,6 +82,15 @@ export function makeStatusSource(node: ClusterNode): StatusSource {
   g('mdclusterd_dropped_frames_total', 'Peer frames dropped as malformed.', [], (m) => m.set(view().counters.droppedFrames));
   g('mdclusterd_reconcile_failures_total', 'md actions that failed during reconcile.', [], (m) => m.set(view().counters.reconcileFailures));
   g('mdclusterd_fence_actions_total', 'Demotion failures escalated to a fence action.', [], (m) => m.set(view().counters.fenceActions));
+  const expiry = extras.tlsExpiryMs;
+  if (expiry) {
+    g('mdclusterd_tls_cert_expiry_seconds', 'Seconds until the certificate expires (negative: expired); cert="node" is this node\'s, cert="ca" the cluster CA.', ['cert'], (m) => {
+      const e = expiry();
+      const nowMs = Date.now();
+      m.set({ cert: 'node' }, Math.floor((e.certMs - nowMs) / 1000));
+      m.set({ cert: 'ca' }, Math.floor((e.caMs - nowMs) / 1000));
+    });
+  }
   return {
     freshen,
     statusJson: () => statusJson(node.view()),

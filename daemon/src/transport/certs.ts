@@ -204,7 +204,7 @@ async function makeNodeCert(ca: Pem, id: NodeId, hosts: string[], days: number, 
   return { certPem: forge.pki.certificateToPem(cert), keyPem: privatePem };
 }
 
-function writeAtomic(path: string, text: string, mode: number): void {
+export function writeAtomic(path: string, text: string, mode: number): void {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     writeFileSync(tmp, text, { mode, flag: 'wx' });

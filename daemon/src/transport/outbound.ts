@@ -24,7 +24,8 @@ import type { TlsMaterial } from './tls-material.js';
 export const PEER_PATH = '/mdclusterd/peer/v1';
 
 export interface OutboundContext extends ConnContext {
-  readonly tls: TlsMaterial;
+  /** Read at each dial: replaced by Transport.reloadTls (SIGHUP) for new connections. */
+  tls: TlsMaterial;
   readonly timing: TransportConfig;
   random(): number;
   peerState(peer: NodeId, up: boolean): void;

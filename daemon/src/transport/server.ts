@@ -6,6 +6,9 @@
 // - A connection becomes a peer link only if the TLS handshake verified its certificate
 //   against the cluster CA and the certificate's CN is a configured peer other than us that
 //   is not blocked; anything else gets an HTTP error (or a TLS alert) and is destroyed.
+// - A certificate identity already linked from another address is refused (409): two daemons
+//   with one identity (a copied certificate, a second daemon on copied data) must not take turns
+//   replacing each other's link; a reconnect from the same address replaces the old link.
 // - Sockets are admitted, capped and timed by admission.ts (at most PEER_MAX_INBOUND_SOCKETS,
 //   strangers capped, slots kept for known peer addresses, a handshake deadline); every server,
 //   socket and ws has an 'error' listener, so nothing a client sends can raise an uncaught
@@ -34,8 +37,10 @@ export interface ServerContext {
   readonly timing: TransportConfig;
   readonly log: Logger;
   isBlocked(peer: NodeId): boolean;
-  /** An authenticated peer connected. */
-  accept(peer: NodeId, ws: WebSocket): void;
+  /** The address `peer` already has an open inbound link from, if it differs from `address`. */
+  connectedElsewhere(peer: NodeId, address: string): string | null;
+  /** An authenticated peer connected from `address`. */
+  accept(peer: NodeId, ws: WebSocket, address: string): void;
   /** One inbound connection was refused, failed its handshake or timed out (counted, logged rate-limited). */
   refused(reason: RefusalReason, detail: Record<string, unknown>): void;
   /** Name resolution for the known peer hosts (tests); default: the system resolver. */
@@ -126,6 +131,11 @@ export class PeerServer {
     return this.admission.gauges();
   }
 
+  /** Connections accepted from now on present and check `tls` (SIGHUP reload); open ones keep theirs. */
+  setTls(tls: TlsMaterial): void {
+    this.https.setSecureContext({ ca: tls.caPem, cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.3' });
+  }
+
   listen(addr: HostPort): Promise<HostPort> {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
@@ -195,8 +205,14 @@ export class PeerServer {
       refuse(403, 'Forbidden', 'blocked', { peer });
       return;
     }
+    const address = socket.remoteAddress ?? '?';
+    const other = this.ctx.connectedElsewhere(peer, address);
+    if (other !== null) {
+      refuse(409, 'Conflict', 'duplicate-identity', { code: 'E_PEER_DUPLICATE', peer, address, connectedFrom: other });
+      return;
+    }
     const raw = this.rawUnder(socket);
     if (raw !== null) this.admission.upgraded(raw);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.ctx.accept(peer, ws));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.ctx.accept(peer, ws, address));
   }
 }

@@ -12,7 +12,7 @@ import type { NodeId } from '../common/types.js';
 export const REFUSAL_REASONS = {
   admission: ['pending-cap', 'address-cap', 'strangers-full', 'listener-full'],
   tls: ['handshake-timeout', 'plain-http', 'not-tls', 'no-certificate', 'bad-certificate', 'closed-in-handshake', 'tls-error'],
-  http: ['unauthorized', 'unknown-peer', 'blocked', 'wrong-path', 'not-upgrade', 'bad-upgrade', 'upgrade-timeout'],
+  http: ['unauthorized', 'unknown-peer', 'blocked', 'wrong-path', 'duplicate-identity', 'not-upgrade', 'bad-upgrade', 'upgrade-timeout'],
 } as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[keyof typeof REFUSAL_REASONS][number];
 

@@ -4,11 +4,12 @@
 // certificate to a node id.
 // Invariants:
 // - A TlsMaterial returned by loadTlsMaterial has a certificate issued and signed by the CA,
-//   whose CN is this node's id, which is currently valid, and whose key matches it.
+//   whose CN is this node's id, which is currently valid, and whose key matches it; the key
+//   file grants group and others no access (like ssh, a key others can read is refused).
 // - peerIdFromCertificate only ever returns a configured peer id other than ourselves; any
 //   other certificate (no CN, several CNs, unknown id) yields null, i.e. "refuse".
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { PeerCertificate } from 'node:tls';
 import { OpError } from '../common/errors.js';
 import { TLS_MAX_PEM_BYTES } from '../common/limits.js';
@@ -36,8 +37,26 @@ function readPem(what: string, path: string): string {
   return text;
 }
 
+/** Group/other permission bits a private key file must not have. */
+const KEY_FORBIDDEN_MODE_BITS = 0o077;
+
+/** Refuses a key file that group or others may access. Throws OpError('E_BAD_CONFIG'). */
+export function checkKeyFileMode(path: string): void {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch (e) {
+    throw new OpError('E_BAD_CONFIG', `${path}: cannot read the tls.key file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
+  }
+  if ((mode & KEY_FORBIDDEN_MODE_BITS) !== 0) {
+    const octal = (mode & 0o777).toString(8).padStart(4, '0');
+    throw new OpError('E_BAD_CONFIG', `${path}: the private key is accessible by group or others (mode ${octal}); it must be 0600 or stricter (chmod 600 ${path})`, { file: path, mode: octal });
+  }
+}
+
 /** Reads and cross-checks ca/cert/key for node `self`. Throws OpError('E_BAD_CONFIG'). */
 export function loadTlsMaterial(paths: { caPath: string; certPath: string; keyPath: string }, self: NodeId, nowMs: number): TlsMaterial {
+  checkKeyFileMode(paths.keyPath);
   const caPem = readPem('tls.ca', paths.caPath);
   const certPem = readPem('tls.cert', paths.certPath);
   const keyPem = readPem('tls.key', paths.keyPath);
@@ -78,6 +97,11 @@ export function checkTlsMaterial(m: TlsMaterial, self: NodeId, nowMs: number, na
     fail(names.keyPath, 'not a PEM private key');
   }
   if (!keyMatches) fail(names.keyPath, `the key does not belong to ${names.certPath}`);
+}
+
+/** When this node's certificate and the CA stop being valid (epoch ms): the expiry metric. */
+export function tlsExpiryMs(m: TlsMaterial): { certMs: number; caMs: number } {
+  return { certMs: Date.parse(new X509Certificate(m.certPem).validTo), caMs: Date.parse(new X509Certificate(m.caPem).validTo) };
 }
 
 /** The single CN in an X509Certificate subject string ("CN=node1\nO=x"), or null. */

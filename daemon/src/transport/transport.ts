@@ -50,6 +50,8 @@ export class Transport {
   private readonly links = new Map<NodeId, OutboundLink>();
   /** Invariant: at most one per peer; only open or closing links. */
   private readonly inbound = new Map<NodeId, Conn>();
+  /** Invariant: the remote IP of every link in `inbound`, same keys. */
+  private readonly inboundAddress = new Map<NodeId, string>();
   private readonly counters = new Map<NodeId, PeerCounters>();
   private readonly blocked = new Set<NodeId>();
   private readonly server: PeerServer;
@@ -104,8 +106,21 @@ export class Transport {
       timing: opts.timing,
       log: this.log,
       isBlocked: (p) => this.blocked.has(p),
-      accept: (peer, ws) => this.acceptInbound(peer, ws, connCtx),
-      refused: (reason, detail) => this.refusals.note(reason, { code: 'E_PEER_REFUSED', ...detail }),
+      connectedElsewhere: (peer, address) => {
+        const conn = this.inbound.get(peer);
+        const from = this.inboundAddress.get(peer);
+        return conn !== undefined && conn.isOpen && from !== undefined && from !== address ? from : null;
+      },
+      accept: (peer, ws, address) => this.acceptInbound(peer, ws, address, connCtx),
+      refused: (reason, detail) => {
+        if (reason === 'duplicate-identity') {
+          // A misconfiguration to fix, not noise: logged as an error every time (it is rare).
+          this.refusals.count1(reason);
+          this.log.error('refused a peer whose certificate identity is already connected from another address (two daemons with one identity?)', { reason, ...detail });
+          return;
+        }
+        this.refusals.note(reason, { code: 'E_PEER_REFUSED', ...detail });
+      },
       resolve: opts.resolve,
     });
     this.server.setKnownHosts(this.knownHosts());
@@ -114,6 +129,12 @@ export class Transport {
   /** The hosts of every configured peer (the listener keeps slots for their addresses). */
   private knownHosts(): string[] {
     return [...this.peerHostPorts.values()].map((a) => a.host);
+  }
+
+  /** New connections, dialed and accepted, use `tls` from now on (SIGHUP); open links are kept. */
+  reloadTls(tls: TlsMaterial): void {
+    this.outCtx.tls = tls;
+    this.server.setTls(tls);
   }
 
   /** Listens for peers and starts dialing them. Rejects with OpError('E_LISTEN_FAILED'). */
@@ -192,6 +213,7 @@ export class Transport {
     link.stop();
     this.inbound.get(id)?.ws.terminate();
     this.inbound.delete(id);
+    this.inboundAddress.delete(id);
     this.counters.delete(id);
     this.peerHostPorts.delete(id);
     this.server.setKnownHosts(this.knownHosts());
@@ -220,6 +242,7 @@ export class Transport {
     this.countersOf(peer).droppedBlocked += link.stop();
     this.inbound.get(peer)?.ws.terminate();
     this.inbound.delete(peer);
+    this.inboundAddress.delete(peer);
     this.log.warn('peer blocked (test partition)', { peer });
   }
 
@@ -266,6 +289,7 @@ export class Transport {
     }
     for (const conn of this.inbound.values()) conn.ws.terminate();
     this.inbound.clear();
+    this.inboundAddress.clear();
     await this.server.close();
   }
 
@@ -284,7 +308,7 @@ export class Transport {
     return c;
   }
 
-  private acceptInbound(peer: NodeId, ws: WebSocket, ctx: ConnContext): void {
+  private acceptInbound(peer: NodeId, ws: WebSocket, address: string, ctx: ConnContext): void {
     if (this.state !== 'started' || this.blocked.has(peer)) {
       ws.on('error', () => {});
       ws.terminate();
@@ -293,9 +317,10 @@ export class Transport {
     const conn = new Conn(ws, peer, 'in', ctx);
     const old = this.inbound.get(peer);
     this.inbound.set(peer, conn);
+    this.inboundAddress.set(peer, address);
     this.countersOf(peer).inboundAccepted++;
     ws.on('close', () => {
-      if (this.inbound.get(peer) === conn) this.inbound.delete(peer);
+      if (this.inbound.get(peer) === conn) { this.inbound.delete(peer); this.inboundAddress.delete(peer); }
     });
     if (old !== undefined) old.close(CloseCode.REPLACED, 'replaced by a newer link');
     this.log.info('inbound peer link accepted', { peer, replaced: old !== undefined });

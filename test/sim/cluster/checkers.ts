@@ -153,7 +153,7 @@ function describeMembers(a: ArrayState): string {
 
 /**
  * Null once the cluster converged: every host up, exactly one writer, its kernel's md0
- * writable, every standby's md0 read-only, every kernel's member view as the writer's record
+ * writable (read-only when an admin made it so), every standby's md0 read-only, every kernel's member view as the writer's record
  * says (memberViewStale). Otherwise why not (for the liveness violation message).
  */
 export function convergence(hosts: readonly SimHost[]): string | null {
@@ -168,7 +168,7 @@ export function convergence(hosts: readonly SimHost[]): string | null {
     const actual = peekArrayState(h.live!.kernel.sim, ARRAY_DEVICE);
     if (actual === null) return `${h.id}: ${ARRAY_DEVICE} is not assembled`;
     const readOnly = READ_ONLY_STATES.has(actual.arrayState);
-    if (h === master && readOnly) return `master ${h.id}: ${ARRAY_DEVICE} is ${actual.arrayState}`;
+    if (h === master && readOnly !== rec.adminReadOnly) return `master ${h.id}: ${ARRAY_DEVICE} is ${actual.arrayState}${rec.adminReadOnly ? ' (the record says read-only)' : ''}`;
     if (h !== master && !readOnly) return `standby ${h.id}: ${ARRAY_DEVICE} is ${actual.arrayState}`;
     if (memberViewStale(rec, actual, h.id)) {
       const recMembers = rec.members.map((m) => `${m.path}:${m.role}${m.inSync ? '+sync' : ''}${m.pendingAdd ? `+${m.pendingAdd}` : ''}`).join(' ');

@@ -17,7 +17,8 @@
 //                (no known superblock) | in: refused E_INVALID_STATE
 //   write-mostly out: refused E_NO_SUCH_DEVICE | faulty: refused E_INVALID_STATE (md keeps no
 //                flag on a failed device) | in: ok -> wm = on, sticky
-//   read-only    ok -> ro | read-write: ok -> not ro
+//   read-only    ok -> ro, or refused E_ARRAY_BUSY (member work on md0 still owed to md; the
+//                other members' state decides: not modelled) | read-write: ok -> not ro
 //   Any op that would be ok may instead be refused E_SESSIONS_FULL (too many md operations
 //   pending on the array), changing nothing. A change of pres clears sticky. Nothing else.
 // The environment (everything that is not a client op: the master's observations of its
@@ -95,7 +96,8 @@ function validated(s: MemberState, m: MemberOp): [Outcome, MemberState][] {
   const moved = (pres: Pres): MemberState => ({ ...s, pres, sticky: false });
   if (s.ro && (m.op === 'hot-remove' || m.op === 'hot-add' || m.op === 're-add')) return refuse('E_INVALID_STATE', s);
   switch (m.op) {
-    case 'read-only': return [ok({ ...s, ro: true })];
+    // E_ARRAY_BUSY: member work on md0 (a pending client op or add, any member) is still owed.
+    case 'read-only': return [ok({ ...s, ro: true }), [{ ok: false, code: 'E_ARRAY_BUSY' }, s]];
     case 'read-write': return [ok({ ...s, ro: false })];
     case 'set-faulty':
       if (s.pres === 'out') return refuse('E_NO_SUCH_DEVICE', s);

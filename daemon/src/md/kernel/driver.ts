@@ -9,6 +9,7 @@
 //   start_ro=1, which starts assembled arrays "read-auto"; the driver switches those to
 //   read-write (RESTART_ARRAY_RW) so resync/recovery run at once. readOnly: true gives "readonly".
 // - close() stops every watcher this driver started.
+// - zeroSuperblock runs `mdadm --zero-superblock` (mdadm writes metadata, as for create).
 import { OpError } from '../../common/errors.js';
 import { MD_FORMAT_MAX_TEXT_BYTES } from '../../common/limits.js';
 import type { Sectors } from '../../common/types.js';
@@ -107,6 +108,18 @@ export class KernelMdDriver implements MdDriver {
     const sb: SuperblockV1 = await readSuperblockV1(validateMemberPath(devPath));
     const { devFlags: _devFlags, role: _role, ...info } = sb;
     return info;
+  }
+
+  /** mdadm is the metadata writer here too: it erases every superblock kind it knows (0.90, 1.x). */
+  async zeroSuperblock(devPath: string): Promise<'zeroed' | 'none'> {
+    const path = validateMemberPath(devPath);
+    try {
+      const r = await this.mdadm.run(['--zero-superblock', path]);
+      return /Unrecognised md component device/.test(r.stderr) ? 'none' : 'zeroed';
+    } catch (e) {
+      if (e instanceof OpError && /Couldn't open .* for write/.test(e.message)) throw new OpError('E_DEVICE_BUSY', e.message.replace(/^mdadm: /, ''), { member: path });
+      throw e;
+    }
   }
 
   // ---- create / assemble ----

@@ -5,7 +5,8 @@
 // and runs after every operation (recovery.ts).
 // Invariants (Linux 6.1):
 // - State-changing md ioctls on a read-only array fail with EROFS; on an auto-read-only array
-//   they first switch it to read-write.
+//   they first switch it to read-write. SET_DISK_FAULTY is the exception: md_ioctl handles it
+//   before that gate (sim-driver.ts setFaulty).
 // - md never fails the last device that keeps the array running: it sets MD_BROKEN
 //   (array_state "broken") and the request fails with EBUSY.
 // - Every md_error interrupts a running sync (it restarts from its checkpoint afterwards).

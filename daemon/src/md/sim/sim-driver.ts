@@ -108,6 +108,15 @@ export class SimMdDriver implements MdDriver {
     return toSuperblockInfo(rec.superblock);
   }
 
+  async zeroSuperblock(devPath: string): Promise<'zeroed' | 'none'> {
+    this.live();
+    const rec = members.resolveDisk(this.ctx, devPath);
+    if (this.inUse(rec.diskId)) throw new OpError('E_DEVICE_BUSY', `Couldn't open ${devPath} for write - not zeroing`, { member: devPath });
+    if (rec.superblock === null) return 'none';
+    this.ctx.store.writeSuperblock(rec.diskId, null);
+    return 'zeroed';
+  }
+
   // ------------------------------------------------------------------ create / assemble
   async create(spec: CreateSpec): Promise<void> {
     this.addArray(spec, createArray);
@@ -168,7 +177,8 @@ export class SimMdDriver implements MdDriver {
       const syscall = 'ioctl(SET_DISK_FAULTY)';
       const m = members.memberByPath(this.ctx, a, member, syscall, 'ENODEV');
       if (m.faulty) return;
-      members.ioctlWritable(a, syscall, member);
+      // Linux md_ioctl dispatches SET_DISK_FAULTY before its read-only gate: it works on a
+      // read-only array (no EROFS) and leaves an auto-read-only array as it is.
       members.failMember(this.ctx, a, m, true);
     });
   }
