@@ -75,7 +75,11 @@ export class Client {
       try { msg = JSON.parse(line) as ControlResponse; } catch { continue; }
       if ('event' in msg) { this.eventHandler?.(msg.event); continue; }
       const w = this.waiting.get(msg.id);
-      if (!w) continue;
+      if (!w) {
+        // id 0: an error about the connection itself (E_BUSY, E_TOO_LARGE): it ends every request on it.
+        if (msg.id === 0 && !msg.ok) this.fail(new ClientError(msg.error.code, msg.error.message, msg.error.details ?? {}));
+        continue;
+      }
       this.waiting.delete(msg.id);
       if (msg.ok) w.resolve(msg.result);
       else w.reject(new ClientError(msg.error.code, msg.error.message, msg.error.details ?? {}));

@@ -128,7 +128,9 @@ describe('transport over loopback', () => {
     const wrongPath = await rawClient(peers.get(n1)!.port, certs.material('n2'), '/other').result;
     expect(wrongPath.error).toMatch(/404/);
     expect(a.transport.stats().refusedConnections).toBe(3);
-    expect(a.log.find('refused a peer connection', 'warn').map((r) => r.fields['code'])).toEqual(['E_PEER_REFUSED', 'E_PEER_REFUSED', 'E_PEER_REFUSED']);
+    expect(a.transport.stats().refusals).toEqual({ 'unknown-peer': 2, 'wrong-path': 1 });
+    // Logged once per reason per interval (rate-limited), each line with its running total.
+    expect(a.log.find('refused a peer connection', 'warn').map((r) => [r.fields['code'], r.fields['reason']])).toEqual([['E_PEER_REFUSED', 'unknown-peer'], ['E_PEER_REFUSED', 'wrong-path']]);
   });
 
   it('refuses a second node with the same certificate identity from another address, keeping the first link', async () => {

@@ -13,7 +13,7 @@
 import { RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_INFLIGHT_APPENDS } from '../../daemon/src/common/limits.js';
 import { nodeId, type NodeId } from '../../daemon/src/common/types.js';
 import { parseCommand, type Command } from '../../daemon/src/cluster/commands.js';
-import { silentLogger } from '../../daemon/src/log/logger.js';
+import { silentLogger, type Logger } from '../../daemon/src/log/logger.js';
 import { SeededIds } from '../../daemon/src/md/sim/deps.js';
 import { MemoryDiskStore, MemoryDisks } from '../../daemon/src/md/sim/disk-store.js';
 import { SimMdDriver } from '../../daemon/src/md/sim/sim-driver.js';
@@ -80,6 +80,8 @@ export interface NodeOptions {
   fatal?: FatalHandler;
   /** Runs the fence command (default: the production runner, execFile). */
   commands?: CommandRunner;
+  /** The node's logger (default: silent). */
+  logger?: Logger;
 }
 
 export class World {
@@ -143,7 +145,7 @@ export class World {
       raft: { electionTimeoutTicks: ELECTION_TICKS, heartbeatTicks: 2, leaseTicks: LEASE_TICKS, clockDriftBoundTicks: 2,
         maxInflightAppends: RAFT_MAX_INFLIGHT_APPENDS, maxEntriesPerAppend: RAFT_MAX_ENTRIES_PER_APPEND, checkQuorum: true, preVote: true, ...opts.raft },
       writer, writerLogFile: null, snapshotEveryEntries: 1000,
-    }, { clock: time, timers: time, logger: silentLogger, transport, storage, driver: this.observe(wn, sim), prng: createPrng(seed),
+    }, { clock: time, timers: time, logger: opts.logger ?? silentLogger, transport, storage, driver: this.observe(wn, sim), prng: createPrng(seed),
       fatal: opts.fatal, commands: opts.commands });
     this.nodes.set(id, wn);
     void wn.node.start();

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   E_TOO_LARGE: 'the input exceeds a size limit',
   E_UNSUPPORTED_VERSION: 'the protocol version is not supported',
   E_INTERNAL: 'an internal error occurred (a bug: see the daemon log)',
+  E_BUSY: 'the daemon is serving too many connections; retry later',
   // --- cluster / raft ---
   E_NOT_LEADER: 'this node is not the leader',
   E_NO_LEADER: 'no leader is known',

@@ -40,6 +40,11 @@ export const RAFT_PROMOTE_MAX_LAG_ENTRIES = 64;
 /** Longest ReadIndex request context string (UTF-16 code units): request ids are short
  * counters; the bound keeps a hostile peer from inflating every heartbeat. */
 export const RAFT_MAX_READ_CTX_CHARS = 256;
+/** Largest term increase a peer message may bring, over this node's term; a message further
+ * ahead is refused (node/ready-loop.ts): 2^32 elections take 136 years at one per second, so
+ * only a broken or hostile peer gets there, and a single message cannot push every node's term
+ * to the end of the term space (MAX_SAFE_INTEGER). */
+export const RAFT_MAX_TERM_JUMP = 2 ** 32;
 /** Most snapshot chunks in flight (unacknowledged) to one follower: 4 x 256 KiB keeps the link
  * busy without starving heartbeats. */
 export const RAFT_MAX_INFLIGHT_SNAPSHOT_CHUNKS = 4;
@@ -91,9 +96,31 @@ export const PEER_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 /** Bytes the ws socket may hold unsent before the per-peer queue stops flushing into it
  * (kept small: a heartbeat queued behind it waits for all of it; one frame may overshoot). */
 export const PEER_MAX_BUFFERED_BYTES = 2 * 1024 * 1024;
-/** Most sockets the peer server holds at once (authenticated or still handshaking): every member
- * twice over (relation below), so a reconnect storm cannot lock a peer out. */
-export const PEER_MAX_INBOUND_SOCKETS = 32;
+/** Most sockets the peer server holds at once (authenticated or still handshaking): the
+ * strangers' share plus every member twice over for the known peer addresses (relations below). */
+export const PEER_MAX_INBOUND_SOCKETS = 64;
+/** Most of those sockets held for addresses that are not a known peer address, all together:
+ * whatever strangers do, PEER_MAX_INBOUND_SOCKETS minus this stays for the configured peers. */
+export const PEER_MAX_STRANGER_SOCKETS = 32;
+/** Most sockets from one address that is not a known peer address that have not finished the
+ * TLS handshake: a real peer has one dial in progress at a time. */
+export const PEER_MAX_PENDING_PER_ADDRESS = 4;
+/** Most sockets (pending or open) from one address that is not a known peer address: a peer
+ * behind a foreign source address still gets its link and a redial. */
+export const PEER_MAX_SOCKETS_PER_ADDRESS = 8;
+/** Most sockets from one known peer address: every member twice (several nodes can share one
+ * address: containers behind NAT, loopback tests). */
+export const PEER_MAX_SOCKETS_PER_KNOWN_ADDRESS = 18;
+/** Longest time from accept to a finished TLS handshake on the peer port for an address that is
+ * not a known peer address, in ms: a loopback or LAN TLS 1.3 handshake takes a few ms of CPU; an
+ * idle or dribbling socket loses its slot fast. (A known peer address, whose slots strangers
+ * cannot take, gets transport.connect-timeout-ms if longer: a loaded host must not cut it off.) */
+export const PEER_HANDSHAKE_TIMEOUT_MS = 500;
+/** Least time between two log lines for one kind of refused peer connection or refused peer
+ * frame, in ms (every one is counted): a flood costs counters, not log volume. */
+export const PEER_REFUSAL_LOG_INTERVAL_MS = 10_000;
+/** Most IP addresses remembered per configured peer host (a DNS name may resolve to several). */
+export const PEER_MAX_ADDRESSES_PER_HOST = 16;
 /** Largest exponent of the reconnect backoff (delay = min * 2^attempt, capped): the cap, not
  * the exponent, bounds the delay; this only keeps 2^attempt finite. */
 export const PEER_MAX_BACKOFF_EXPONENT = 16;
@@ -140,10 +167,28 @@ export const DATA_DIR_LOCK_MAX_BYTES = 64;
 export const INIT_BUNDLE_MAX_BYTES = 4 * 256 * 1024;
 
 // ---- control socket / status ----
-/** Longest control request line: the largest command (create with 64 members) is a few KiB. */
+/** Longest control request, in bytes of its line without the terminating newline (or CRLF),
+ * however the bytes arrive: the largest command (create with 64 members) is a few KiB. */
 export const CONTROL_MAX_LINE_BYTES = 64 * 1024;
-/** Most concurrent control connections: mdctl opens one per invocation, --monitor keeps one. */
+/** Most concurrent control connections served; more get E_BUSY and are closed: mdctl opens one
+ * per invocation, --monitor keeps one. */
 export const CONTROL_MAX_CONNECTIONS = 64;
+/** Most connections held past CONTROL_MAX_CONNECTIONS only to deliver their E_BUSY line (each
+ * for at most CONTROL_BUSY_GRACE_MS); beyond it a connection is closed without a word. */
+export const CONTROL_MAX_BUSY_CONNECTIONS = 2048;
+/** How long a connection refused with E_BUSY is kept for the client to read its line, in ms. */
+export const CONTROL_BUSY_GRACE_MS = 1000;
+/** Pending-connection queue of the control socket (listen backlog): a thousand mdctl started at
+ * once reach accept() and get an answer or E_BUSY instead of EAGAIN (Linux caps it at somaxconn). */
+export const CONTROL_LISTEN_BACKLOG = 4096;
+/** Requests of one connection served at once; reading pauses beyond (mdctl sends one at a time). */
+export const CONTROL_MAX_INFLIGHT_PER_CONNECTION = 16;
+/** Reply bytes of one connection not yet taken by the kernel at which the server stops reading
+ * its requests until they drain: a client that does not read stops costing memory. */
+export const CONTROL_PAUSE_UNSENT_BYTES = 256 * 1024;
+/** Reply and event bytes of one connection not yet taken by the kernel at which it is closed:
+ * several of the largest replies (the full state of MD_MAX_ARRAYS arrays). */
+export const CONTROL_MAX_UNSENT_BYTES = 8 * 1024 * 1024;
 /** Most live websocket watchers: dashboards and monitors, not clients at scale. */
 export const STATUS_MAX_WATCHERS = 64;
 /** Recent events carried in the status JSON (the dashboard's event list, runs collapsed): ~8 KB, a Fail survives a rebuild's progress events. */
@@ -303,11 +348,12 @@ export const MD_MAX_OP_ATTEMPTS = 5;
 export const RELATED_LIMITS = {
   RAFT_MAX_ENTRY_BYTES, RAFT_MAX_APPEND_BYTES, PEER_MAX_FRAME_BYTES, WAL_MAX_RECORD_BYTES, WAL_SEGMENT_BYTES,
   WAL_MIN_SEGMENT_BYTES, RAFT_MAX_MEMBERS, SNAPSHOT_META_MAX_BYTES, SNAPSHOT_CHUNK_BYTES, SNAPSHOT_MAX_BYTES,
-  PEER_MAX_BUFFERED_BYTES, PEER_MAX_QUEUED_BYTES, PEER_MAX_INBOUND_SOCKETS, SNAPSHOT_KEEP_TRAILING_ENTRIES,
+  PEER_MAX_BUFFERED_BYTES, PEER_MAX_QUEUED_BYTES, PEER_MAX_INBOUND_SOCKETS, PEER_MAX_STRANGER_SOCKETS,
+  PEER_MAX_SOCKETS_PER_KNOWN_ADDRESS, SNAPSHOT_KEEP_TRAILING_ENTRIES,
   SNAPSHOT_EVERY_ENTRIES, MD_MAX_ARRAYS, MD_MAX_MEMBERS_PER_ARRAY, MD_WATCH_MIN_FALLBACK_INTERVAL_MS,
   MD_WATCH_FALLBACK_INTERVAL_MS, MD_KERNEL_MAX_DEVICES_PER_ARRAY, MD_WATCH_MAX_FILES, MEMBERSHIP_DEFAULT_TIMEOUT_MS,
   MEMBERSHIP_MAX_TIMEOUT_MS, MONITOR_MAX_TRACKED_ARRAYS, RAFT_WIRE_MAX_NODE_ID_BYTES, RAFT_WIRE_MAX_CONF_IDS,
-  CONTROL_MAX_LINE_BYTES, RAFT_PROMOTE_MAX_LAG_ENTRIES, RAFT_MAX_ENTRIES_PER_APPEND,
+  CONTROL_MAX_LINE_BYTES, CONTROL_PAUSE_UNSENT_BYTES, CONTROL_MAX_UNSENT_BYTES, RAFT_PROMOTE_MAX_LAG_ENTRIES, RAFT_MAX_ENTRIES_PER_APPEND,
   SESSION_RESULT_WINDOW, SESSION_MAX_RESULTS_PER_CLIENT, SESSION_MAX_RESULTS_TOTAL,
 } as const;
 
@@ -342,6 +388,8 @@ export const LIMIT_RELATIONS: readonly LimitRelation<RelatedLimits>[] = [
   { why: 'a full append can be in flight while the next is queued', holds: (l) => l.RAFT_MAX_APPEND_BYTES <= l.PEER_MAX_BUFFERED_BYTES },
   { why: 'a peer queue holds several full frames', holds: (l) => l.PEER_MAX_FRAME_BYTES * 4 <= l.PEER_MAX_QUEUED_BYTES },
   { why: 'every peer can hold a link while another reconnects', holds: (l) => l.PEER_MAX_INBOUND_SOCKETS >= 2 * l.RAFT_MAX_MEMBERS },
+  { why: 'strangers cannot take the known peers\' sockets', holds: (l) => l.PEER_MAX_INBOUND_SOCKETS - l.PEER_MAX_STRANGER_SOCKETS >= 2 * l.RAFT_MAX_MEMBERS },
+  { why: 'one known address can hold a link and a redial of every member', holds: (l) => l.PEER_MAX_SOCKETS_PER_KNOWN_ADDRESS >= 2 * l.RAFT_MAX_MEMBERS },
   { why: 'compaction must leave fewer entries than the snapshot interval', holds: (l) => l.SNAPSHOT_KEEP_TRAILING_ENTRIES < l.SNAPSHOT_EVERY_ENTRIES },
   { why: 'cluster state stays snapshot-sized', holds: (l) => l.MD_MAX_ARRAYS * l.MD_MAX_MEMBERS_PER_ARRAY * 512 <= l.RAFT_MAX_ENTRY_BYTES * 64 },
   { why: 'the default watcher fallback is a valid interval', holds: (l) => l.MD_WATCH_MIN_FALLBACK_INTERVAL_MS <= l.MD_WATCH_FALLBACK_INTERVAL_MS },
@@ -352,6 +400,7 @@ export const LIMIT_RELATIONS: readonly LimitRelation<RelatedLimits>[] = [
   { why: 'every valid node id fits the Raft wire bound', holds: (l) => !NODE_ID_PATTERN.test('a'.repeat(l.RAFT_WIRE_MAX_NODE_ID_BYTES + 1)) },
   { why: 'a full membership fits the Raft wire bound', holds: (l) => l.RAFT_WIRE_MAX_CONF_IDS >= l.RAFT_MAX_MEMBERS },
   { why: 'every control request line fits one Raft entry', holds: (l) => l.CONTROL_MAX_LINE_BYTES <= l.RAFT_MAX_ENTRY_BYTES },
+  { why: 'a control connection pauses before it is closed', holds: (l) => l.CONTROL_PAUSE_UNSENT_BYTES < l.CONTROL_MAX_UNSENT_BYTES },
   { why: 'a learner within the promotion lag catches up with one append', holds: (l) => l.RAFT_PROMOTE_MAX_LAG_ENTRIES <= l.RAFT_MAX_ENTRIES_PER_APPEND },
   { why: 'a session keeps its last result and the one before', holds: (l) => l.SESSION_RESULT_WINDOW >= 2 },
   { why: 'one acking client fits in the session table', holds: (l) => l.SESSION_MAX_RESULTS_PER_CLIENT <= l.SESSION_MAX_RESULTS_TOTAL },

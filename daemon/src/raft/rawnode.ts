@@ -144,6 +144,16 @@ export class RawNode {
     return leaseValid(this.r);
   }
 
+  /** Peer messages dropped by validation or the protocol rules (cheap: no status copy). */
+  get droppedMessages(): number {
+    return this.r.droppedMessages;
+  }
+
+  /** The current term (cheap: no status copy). */
+  get currentTerm(): number {
+    return this.r.term;
+  }
+
   status(): RaftStatus {
     const r = this.r;
     return {

@@ -5,7 +5,8 @@
 // Invariants:
 // - The follower accepts chunks strictly in order for one (leader term, index, term, size);
 //   a chunk for another snapshot restarts reassembly only at offset 0; duplicates are
-//   re-acknowledged, gaps are answered with the offset it still needs.
+//   re-acknowledged, gaps are answered with the offset it still needs; every chunk out of
+//   order is counted in droppedMessages and never stored.
 // - A lost chunk is resent when a heartbeat reply arrives with no chunk acknowledged since
 //   the previous one (go-back-N from the acknowledged offset).
 // - Completion is acknowledged by an 'app-resp' whose index is the snapshot index; a
@@ -110,12 +111,14 @@ export function handleSnapChunk(r: RaftState, m: MsgSnap): void {
   let cur = r.snapRecv;
   if (cur === null || !sameTransfer(cur, m)) {
     if (m.offsetBytes !== 0) {
+      r.droppedMessages++; // a chunk of a transfer we never saw start: refused, counted
       snapResp(r, m, 0, false);
       return;
     }
     cur = { leaderTerm: m.term, meta: m.meta, totalBytes: m.totalBytes, chunks: [], receivedBytes: 0 };
     r.snapRecv = cur;
   }
+  if (m.offsetBytes !== cur.receivedBytes) r.droppedMessages++; // out of order (a gap or a duplicate): not applied, counted
   if (m.offsetBytes === cur.receivedBytes && (m.chunk.length > 0 || cur.totalBytes === 0)) {
     cur.chunks.push(m.chunk.slice());
     cur.receivedBytes += m.chunk.length;

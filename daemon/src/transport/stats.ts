@@ -4,6 +4,30 @@
 // queuedFrames, inbound) describe the moment stats() is called.
 import type { NodeId } from '../common/types.js';
 
+/**
+ * Why the peer listener refused or dropped an inbound connection, by stage. Admission: at
+ * accept, before any byte is read (admission.ts). TLS: the handshake failed or took too long.
+ * HTTP: after a verified handshake, the websocket upgrade was refused (server.ts).
+ */
+export const REFUSAL_REASONS = {
+  admission: ['pending-cap', 'address-cap', 'strangers-full', 'listener-full'],
+  tls: ['handshake-timeout', 'plain-http', 'not-tls', 'no-certificate', 'bad-certificate', 'closed-in-handshake', 'tls-error'],
+  http: ['unauthorized', 'unknown-peer', 'blocked', 'wrong-path', 'duplicate-identity', 'not-upgrade', 'bad-upgrade', 'upgrade-timeout'],
+} as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[keyof typeof REFUSAL_REASONS][number];
+
+/** Inbound sockets held by the peer listener right now (admission.ts). */
+export interface AdmissionGauges {
+  /** Accepted, TLS handshake not finished. */
+  pending: number;
+  /** Handshake finished (upgrading or an open peer link). */
+  open: number;
+  /** Of pending + open: from addresses that are not a known peer address. */
+  strangers: number;
+  /** IP addresses the configured peers' hosts resolve to. */
+  knownAddresses: number;
+}
+
 export interface PeerCounters {
   /** Frames handed to the socket, and their bytes (header included). */
   sentFrames: number;
@@ -46,10 +70,15 @@ export interface PeerStats extends PeerCounters {
 export interface TransportStats {
   self: NodeId;
   peers: Record<string, PeerStats>;
-  /** Inbound connections refused after TLS: unknown/own CN, blocked peer, wrong path. */
+  /** Inbound connections refused after TLS: unknown/own CN, blocked peer, wrong path (the http reasons). */
   refusedConnections: number;
-  /** Inbound TLS handshakes that failed (no client cert, foreign CA, garbage). */
+  /** Inbound TLS handshakes that failed or timed out: no client cert, foreign CA, junk, plain HTTP (the tls reasons). */
   tlsErrors: number;
+  /** Inbound connections refused at accept by the per-address and stranger caps (the admission reasons). */
+  refusedAtAccept: number;
+  /** Every refused or failed inbound connection, by reason (only reasons seen at least once). */
+  refusals: Partial<Record<RefusalReason, number>>;
+  admission: AdmissionGauges;
   /** send() to an id that is not a configured peer (or to ourselves). */
   droppedUnknownDestination: number;
   /** Heartbeat sweeps that ran over a ping interval late (this process was stalled). */

@@ -11,15 +11,17 @@
 // - A blocked peer exchanges nothing with this node in either direction until unblocked.
 // - After close() no timer, socket or listener of the transport remains.
 import { OpError } from '../common/errors.js';
+import { PEER_REFUSAL_LOG_INTERVAL_MS } from '../common/limits.js';
 import type { NodeId } from '../common/types.js';
 import type { HostPort, TransportConfig } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
+import { LogThrottle } from '../log/throttle.js';
 import { formatHostPort } from '../config/hostport.js';
 import { CloseCode, Conn, type ConnContext } from './conn.js';
 import { encodeFrame, FrameKind, MAX_FRAME_PAYLOAD_BYTES } from './frame.js';
 import { OutboundLink, type OutboundContext } from './outbound.js';
 import { PeerServer } from './server.js';
-import { newPeerCounters, type PeerCounters, type TransportStats } from './stats.js';
+import { newPeerCounters, REFUSAL_REASONS, type PeerCounters, type RefusalReason, type TransportStats } from './stats.js';
 import type { TlsMaterial } from './tls-material.js';
 import type { WebSocket } from 'ws';
 
@@ -36,6 +38,8 @@ export interface TransportOptions {
   random?: () => number;
   /** Monotonic milliseconds; default performance.now. */
   nowMs?: () => number;
+  /** Name resolution of peer hosts for the listener's known addresses (tests); default: the system resolver. */
+  resolve?: (host: string) => Promise<string[]>;
 }
 
 export type MessageHandler = (from: NodeId, payload: Uint8Array) => void;
@@ -57,8 +61,8 @@ export class Transport {
   private sweepTimer: NodeJS.Timeout | null = null;
   private state: 'new' | 'started' | 'closed' = 'new';
   private boundAddress: HostPort | null = null;
-  private refusedConnections = 0;
-  private tlsErrors = 0;
+  /** Every refused inbound connection, by reason; logged at most once per interval per reason. */
+  private readonly refusals: LogThrottle<RefusalReason>;
   private droppedUnknownDestination = 0;
   private localStalls = 0;
   /** Monotonic ms of the previous heartbeat sweep (or of start()). */
@@ -69,6 +73,8 @@ export class Transport {
   /** Invariant: the formatted address of every link in `links`. */
   private readonly peerAddresses = new Map<NodeId, string>();
   private readonly outCtx: OutboundContext;
+  /** Invariant: the address of every link in `links` (the listener keeps slots for their hosts). */
+  private readonly peerHostPorts = new Map<NodeId, HostPort>();
 
   constructor(private readonly opts: TransportOptions) {
     this.log = opts.logger.child({ component: 'transport' });
@@ -85,11 +91,13 @@ export class Transport {
     };
     const outCtx: OutboundContext = { ...connCtx, tls: opts.tls, timing: opts.timing, random, peerState: (p, up) => this.emitPeerState(p, up) };
     this.outCtx = outCtx;
+    this.refusals = new LogThrottle(this.log, 'refused a peer connection', PEER_REFUSAL_LOG_INTERVAL_MS, nowMs);
     const peerIds = this.peerIds;
     for (const [id, addr] of opts.peers) {
       if (id === opts.self) continue;
       peerIds.add(id);
       this.peerAddresses.set(id, formatHostPort(addr));
+      this.peerHostPorts.set(id, addr);
       this.counters.set(id, newPeerCounters());
       this.links.set(id, new OutboundLink(id, addr, outCtx));
     }
@@ -107,18 +115,22 @@ export class Transport {
       },
       accept: (peer, ws, address) => this.acceptInbound(peer, ws, address, connCtx),
       refused: (reason, detail) => {
-        this.refusedConnections++;
-        if (detail.code === 'E_PEER_DUPLICATE') {
+        if (reason === 'duplicate-identity') {
+          // A misconfiguration to fix, not noise: logged as an error every time (it is rare).
+          this.refusals.count1(reason);
           this.log.error('refused a peer whose certificate identity is already connected from another address (two daemons with one identity?)', { reason, ...detail });
           return;
         }
-        this.log.warn('refused a peer connection', { code: 'E_PEER_REFUSED', reason, ...detail });
+        this.refusals.note(reason, { code: 'E_PEER_REFUSED', ...detail });
       },
-      tlsError: (err) => {
-        this.tlsErrors++;
-        this.log.debug('peer TLS handshake failed', { err: err.message });
-      },
+      resolve: opts.resolve,
     });
+    this.server.setKnownHosts(this.knownHosts());
+  }
+
+  /** The hosts of every configured peer (the listener keeps slots for their addresses). */
+  private knownHosts(): string[] {
+    return [...this.peerHostPorts.values()].map((a) => a.host);
   }
 
   /** New connections, dialed and accepted, use `tls` from now on (SIGHUP); open links are kept. */
@@ -181,6 +193,8 @@ export class Transport {
     this.peerIds.add(id);
     this.peerAddresses.set(id, address);
     this.countersOf(id);
+    this.peerHostPorts.set(id, addr);
+    this.server.setKnownHosts(this.knownHosts());
     if (this.state === 'started' && !this.blocked.has(id)) link.start();
     this.log.info('peer added', { peer: id, address, moved: old !== undefined });
     return true;
@@ -203,6 +217,8 @@ export class Transport {
     this.inbound.delete(id);
     this.inboundAddress.delete(id);
     this.counters.delete(id);
+    this.peerHostPorts.delete(id);
+    this.server.setKnownHosts(this.knownHosts());
     this.log.info('peer removed', { peer: id });
     return true;
   }
@@ -258,8 +274,11 @@ export class Transport {
     return {
       self: this.opts.self,
       peers,
-      refusedConnections: this.refusedConnections,
-      tlsErrors: this.tlsErrors,
+      refusedConnections: this.refusalsIn('http'),
+      tlsErrors: this.refusalsIn('tls'),
+      refusedAtAccept: this.refusalsIn('admission'),
+      refusals: this.refusals.counts(),
+      admission: this.server.gauges(),
       droppedUnknownDestination: this.droppedUnknownDestination,
       localStalls: this.localStalls,
     };
@@ -279,6 +298,12 @@ export class Transport {
     this.inbound.clear();
     this.inboundAddress.clear();
     await this.server.close();
+  }
+
+  private refusalsIn(stage: keyof typeof REFUSAL_REASONS): number {
+    let n = 0;
+    for (const r of REFUSAL_REASONS[stage]) n += this.refusals.count(r);
+    return n;
   }
 
   private countersOf(peer: NodeId): PeerCounters {
