@@ -16,7 +16,7 @@ const view = {
 async function exported(): Promise<Set<string>> {
   const m = createMetrics({
     view: () => view, subscribe: () => () => undefined, version: 't', tickMs: 10, demoteMarginTicks: 4,
-    transportStats: () => ({ self: view.id, peers: { n2: { ...newPeerCounters(), up: true, blocked: false, inbound: false, queuedFrames: 0, queuedBytes: 0 } }, refusedConnections: 0, tlsErrors: 0, droppedUnknownDestination: 0, localStalls: 0 }),
+    transportStats: () => ({ self: view.id, peers: { n2: { ...newPeerCounters(), up: true, blocked: false, inbound: false, queuedFrames: 0, queuedBytes: 0 } }, refusedConnections: 0, tlsErrors: 0, droppedUnknownDestination: 0, localStalls: 0, refusedAtAccept: 0, refusals: { 'handshake-timeout': 2 }, admission: { pending: 0, open: 1, strangers: 0, knownAddresses: 2 } }),
     certFiles: {},
   });
   const names = new Set<string>();

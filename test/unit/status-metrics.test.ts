@@ -24,7 +24,7 @@ function fakeView(over: LooseView = {}): NodeView {
 function setup(over: Partial<MetricsOptions> = {}) {
   let view = fakeView();
   const listeners: ((e: ClusterEvent) => void)[] = [];
-  const stats: TransportStats = { self: 'node1' as TransportStats['self'], peers: { node2: { ...newPeerCounters(), up: true, blocked: false, inbound: true, queuedFrames: 0, queuedBytes: 0 } }, refusedConnections: 0, tlsErrors: 0, droppedUnknownDestination: 0, localStalls: 0 };
+  const stats: TransportStats = { self: 'node1' as TransportStats['self'], peers: { node2: { ...newPeerCounters(), up: true, blocked: false, inbound: true, queuedFrames: 0, queuedBytes: 0 } }, refusedConnections: 0, tlsErrors: 0, droppedUnknownDestination: 0, localStalls: 0, refusedAtAccept: 3, refusals: { 'not-tls': 3 }, admission: { pending: 1, open: 1, strangers: 1, knownAddresses: 2 } };
   const m = createMetrics({
     view: () => view, subscribe: (fn) => { listeners.push(fn); return () => undefined; }, version: '9.9.9', tickMs: 10, demoteMarginTicks: 4,
     transportStats: () => stats, defaultMetrics: false, ...over,
@@ -64,6 +64,8 @@ describe('/metrics registry', () => {
     expect(value(t, 'mdclusterd_leader_changes_total')).toBe(1);
     expect(value(t, 'mdclusterd_transport_sent_frames_total{peer="node2"}')).toBe(42);
     expect(value(t, 'mdclusterd_transport_dropped_frames_total{peer="node2",reason="queue_full"}')).toBe(2);
+    expect(value(t, 'mdclusterd_transport_refusals_total{reason="not-tls"}')).toBe(3);
+    expect(value(t, 'mdclusterd_transport_inbound_sockets{stage="strangers"}')).toBe(1);
     setView({ counters: { droppedFrames: 7, reconcilePasses: 3, reconcileFailures: 1, fenceActions: 0 } });
     expect(value(await m.registry.metrics(), 'mdclusterd_dropped_frames_total')).toBe(7);
     setView({ counters: { droppedFrames: 0, reconcilePasses: 0, reconcileFailures: 0, fenceActions: 0 } }); // a reset adds nothing

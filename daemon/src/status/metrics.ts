@@ -151,6 +151,12 @@ export function createMetrics(o: MetricsOptions): Metrics {
       Object.entries(stats().peers).flatMap(([peer, c]) => DROP_REASONS.map(([key, reason]) => [{ peer, reason }, c[key]] as [Record<string, string>, number])));
     totalCounter(registry, 'mdclusterd_transport_refused_connections_total', 'Inbound connections refused after TLS.', [], () => [[{}, stats().refusedConnections]]);
     totalCounter(registry, 'mdclusterd_transport_tls_errors_total', 'Inbound TLS handshakes that failed.', [], () => [[{}, stats().tlsErrors]]);
+    totalCounter(registry, 'mdclusterd_transport_refusals_total', 'Inbound peer-port connections refused or failed, by reason (transport/stats.ts REFUSAL_REASONS).', ['reason'], () =>
+      Object.entries(stats().refusals).map(([reason, n]) => [{ reason }, n ?? 0] as [Record<string, string>, number]));
+    gauge('mdclusterd_transport_inbound_sockets', 'Inbound peer-port sockets held now, by stage (pending: before TLS completes; open) and of them from non-peer addresses (strangers).', ['stage'], (g) => {
+      const a = stats().admission;
+      g.set({ stage: 'pending' }, a.pending); g.set({ stage: 'open' }, a.open); g.set({ stage: 'strangers' }, a.strangers);
+    });
     totalCounter(registry, 'mdclusterd_transport_local_stalls_total', 'Heartbeat sweeps that ran late (this process was stalled).', [], () => [[{}, stats().localStalls]]);
     gauge('mdclusterd_transport_queued_frames', 'Frames waiting in the send queue to the peer.', ['peer'], (g) => { for (const [peer, c] of Object.entries(stats().peers)) g.set({ peer }, c.queuedFrames); });
   }
