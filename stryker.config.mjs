@@ -57,7 +57,8 @@ export default {
   coverageAnalysis: 'perTest',
   mutate,
   // The sandbox copies the project: leave out build output and the qemu lanes' disk images.
-  ignorePatterns: ['dist', '.demo', 'coverage', 'test/kernel/.cache', 'test/cluster/.cache', '.vmrun'],
+  // Part runs side by side use their own temp dirs (--tempDirName .stryker-tmp-<name>): never copy another's sandbox.
+  ignorePatterns: ['dist', '.demo', 'coverage', 'test/kernel/.cache', 'test/cluster/.cache', '.vmrun', '.stryker-tmp-*'],
   // Two cores shared with other jobs: one or two test-runner processes (override with --concurrency).
   concurrency: 2,
   // A mutant that loops forever is cut off at 1.5x the test's own time + this margin (ms).
