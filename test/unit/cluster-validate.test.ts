@@ -146,6 +146,8 @@ describe('create', () => {
     const s = world();
     expect(verdict(s, { ...create, members: ['missing', 'missing'] })).toEqual(no('E_INVALID_ARGUMENT', 'too many missing devices for this level'));
     expect(verdict(s, { ...create, members: ['missing', '/dev/sdg'] })).toEqual(OK);
+    // A spare does not count as a raid device present.
+    expect(verdict(s, { ...create, members: ['missing', 'missing', '/dev/sdh'], spares: 1 })).toEqual(no('E_INVALID_ARGUMENT', 'too many missing devices for this level'));
     expect(verdict(s, { ...create, level: 'raid0', members: ['missing', '/dev/sdg'] })).toEqual(no('E_INVALID_ARGUMENT', 'too many missing devices for this level'));
     expect(verdict(s, { ...create, members: ['/dev/sdf', '/dev/sdg', 'missing'], spares: 1 })).toEqual(no('E_INVALID_ARGUMENT', 'a spare cannot be "missing"'));
     expect(verdict(s, { ...create, chunkKiB: 64 })).toEqual(no('E_INVALID_ARGUMENT', 'raid1 has no chunk size'));
@@ -164,6 +166,11 @@ describe('assemble', () => {
     expect(verdict(s, { ...assemble, uuid: UUID })).toEqual(no('E_ARRAY_EXISTS', `UUID ${UUID} is already assembled under another name`));
     expect(verdict(s, { ...assemble, members: ['/dev/sdf', '/dev/sdc'] })).toEqual(no('E_DEVICE_BUSY', '/dev/sdc is already a member of /dev/md0'));
     expect(verdict(s, { ...assemble, members: ['/dev/sdf', '/dev/sde'] })).toEqual(OK);
+  });
+  it('the first array of a cluster may be assembled', () => {
+    const s = world();
+    s.arrays = [];
+    expect(verdict(s, assemble)).toEqual(OK);
   });
   it(`refuses the array beyond ${MD_MAX_ARRAYS}`, () => {
     const s = world();
