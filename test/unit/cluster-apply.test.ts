@@ -224,6 +224,8 @@ describe('client commands on an array', () => {
     expect(r.got).toEqual({ ...r.was, run: 'running', startedIndex: 11 });
     r = after({ op: 'run', device: 'md0' });
     expect(r.got).toEqual(r.was);
+    r = after({ op: 'read-only', device: 'md0' }, { run: 'stopped' }); // only run starts a stopped array
+    expect(r.got).toEqual({ ...r.was, adminReadOnly: true });
   });
   it('read-only and read-write set the admin flag; sync-action records the request', () => {
     let r = after({ op: 'read-only', device: 'md0' });
