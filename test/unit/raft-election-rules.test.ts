@@ -11,7 +11,7 @@ type Stub = RaftState & { calls: string[]; sent: Message[] };
 /** Follower a of voters (default a, b, c) at term 5; role changes are recorded, as etcd's do them. */
 function node(over: Record<string, unknown> = {}): Stub {
   const s = {
-    id: 'a', role: 'follower', term: 5, vote: null, lead: null, votes: new Map(), calls: [] as string[], sent: [] as Message[], electionElapsed: 3,
+    id: 'a', role: 'follower', term: 5, vote: null as string | null, lead: null as string | null, votes: new Map(), calls: [] as string[], sent: [] as Message[], electionElapsed: 3,
     cfg: { preVote: true }, voters: () => ['a', 'b', 'c'], promotable: () => true, inVoteLease: () => false, fault: () => false,
     log: { typedLastIndex: () => 9, typedLastTerm: () => 4, isUpToDate: (i: number, t: number) => t > 4 || (t === 4 && i >= 9) },
     send(m: Message) { this.sent.push(m); },

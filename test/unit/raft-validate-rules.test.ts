@@ -11,7 +11,7 @@ import { validateConf, validateEntry, validateMessage, validateSnapshotMeta } fr
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const base = { from: 'b', to: 'a', term: 5 };
-const entry = (index: number, term: number, data = new Uint8Array(1), type = 'normal'): Record<string, unknown> => ({ index, term, type, data });
+const entry = (index: number, term: number, data: Uint8Array = new Uint8Array(1), type = 'normal'): Record<string, unknown> => ({ index, term, type, data });
 const app = { type: 'app', ...base, index: 6, logTerm: 1, entries: [] as unknown[], commit: 0, round: 1, roundTick: 2 };
 const conf = { voters: ['a', 'b'], learners: ['c'] };
 const snap = { type: 'snap', ...base, meta: { index: 9, term: 5, conf }, offsetBytes: 0, totalBytes: 2, chunk: new Uint8Array(2) };
