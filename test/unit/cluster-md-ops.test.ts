@@ -158,6 +158,26 @@ describe('pending ops and verdicts', () => {
     applyMdDone(s, a, mdDone('c1', 1, false), 9);
     expect(a.members).toEqual(before);
   });
+  it('a new first member of an empty array is withdrawn too', () => {
+    const { s, a } = world();
+    a.members = [];
+    registerPending(s, a, member('hot-add'), { client: 'c1', seq: 1 }, 5, { members: [{ path: '/dev/sda', before: null }], array: null, created: false });
+    a.members.push(memberRecord('/dev/sda', { role: 'spare', slot: null, inSync: false, pendingAdd: 'add' }));
+    applyMdDone(s, a, mdDone('c1', 1, false), 9);
+    expect(a.members).toEqual([memberRecord('/dev/sda', { role: 'removed', slot: null, inSync: false, pendingAdd: null, changedIndex: 9 })]);
+  });
+  it('a verdict still undoes the record when its session is gone, and never rewrites a result that is no longer pending', () => {
+    const { s, a } = world();
+    registerPending(s, a, cmd({ op: 'stop', device: 'md0' }), { client: 'c1', seq: 1 }, 5, { members: [], array: { run: 'running' }, created: false });
+    registerPending(s, a, cmd({ op: 'read-only', device: 'md0' }), { client: 'c2', seq: 1 }, 6, { members: [], array: { adminReadOnly: false }, created: false });
+    Object.assign(a, { run: 'stopped', adminReadOnly: true });
+    delete sessionsOf(s).clients.c1; // evicted
+    sessionsOf(s).clients.c2.results[0].md = 'superseded';
+    applyMdDone(s, a, mdDone('c1', 1, false), 9);
+    applyMdDone(s, a, mdDone('c2', 1, false), 9);
+    expect(a).toMatchObject({ run: 'running', adminReadOnly: false, pendingMd: [] });
+    expect(result(s, 'c2')).toEqual({ seq: 1, index: 1, ok: true, md: 'superseded' });
+  });
   it('a failed create deletes the array and fails every other op pending on it', () => {
     const { s, a } = world();
     s.arrays.push(arrayRecord({ device: 'md1' }));

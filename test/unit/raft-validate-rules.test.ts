@@ -55,6 +55,7 @@ describe('entries, memberships, snapshot metadata', () => {
     expect(validateConf({ voters: ['a'], learners: 'b' })).toBeNull();
     expect(validateConf({ voters: 'a', learners: [] })).toBeNull();
     expect(validateConf({ voters: ['a b'], learners: [] })).toBeNull();
+    expect(validateConf({ voters: ['a', 'b c'], learners: [] })).toBeNull();
     expect(validateConf({ voters: ['a'], learners: [''] })).toBeNull();
     expect(validateConf(null)).toBeNull();
     expect(validateConf([])).toBeNull();
@@ -155,7 +156,7 @@ describe('messages', () => {
   it(`read-index and its answer: a context of at most ${RAFT_MAX_READ_CTX_CHARS} characters`, () => {
     const ctx = 'x'.repeat(RAFT_MAX_READ_CTX_CHARS);
     expect(validateMessage({ type: 'read-index', ...base, requestCtx: ctx, extra: 1 })).toEqual({ type: 'read-index', ...base, requestCtx: ctx });
-    refusesEach({ type: 'read-index', ...base, requestCtx: ctx }, { requestCtx: [`${ctx}x`, 5] });
+    refusesEach({ type: 'read-index', ...base, requestCtx: ctx }, { requestCtx: [`${ctx}x`, 5, ['x'], []] });
     const r = { type: 'read-index-resp', ...base, requestCtx: 'c', index: 4 };
     expect(validateMessage({ ...r, extra: 1 })).toEqual(r);
     refusesEach(r, { requestCtx: [`${ctx}x`, null], index: [MAX, -1] });
