@@ -13,6 +13,18 @@ describe('parseCommand', () => {
     expect(parseCommand({ op: 'stop', device: 'sda' })).toEqual({ ok: false, message: 'device: an md device name such as md0 or md_name (at most 31 characters)' });
     expect(parseCommand({ op: 'hot-add', device: 'md0', member: 'sda' })).toEqual({ ok: false, message: 'member: an absolute device path' });
   });
+  it('a nested field is named by its path, dot-separated', () => {
+    const create = { op: 'create', device: 'md0', uuid: '93a5f505:69825d0d:413c4afa:010d8c59', name: 'h:0', level: 'raid1', raidDevices: 2, members: ['/dev/sda', 'sdb'], spares: 0, metadata: '1.2', bitmap: 'internal', chunkKiB: null, layout: null, assumeClean: false, sizeKiB: null };
+    expect(parseCommand(create)).toEqual({ ok: false, message: 'members.1: an absolute device path' });
+    expect(parseCommand({ ...create, members: ['/dev/sda', '/dev/sdb'] }).ok).toBe(true);
+  });
+  it('an array name has no whitespace, "/" or control characters (DEL included); other characters are fine', () => {
+    const create = { op: 'create', device: 'md0', uuid: '93a5f505:69825d0d:413c4afa:010d8c59', level: 'raid1', raidDevices: 1, members: ['/dev/sda'], spares: 0, metadata: '1.2', bitmap: 'internal', chunkKiB: null, layout: null, assumeClean: false, sizeKiB: null };
+    for (const name of ['h:0', 'a!~', '\u00e9t\u00e9', 'x'.repeat(32)]) expect([name, parseCommand({ ...create, name }).ok]).toEqual([name, true]);
+    for (const name of ['a b', 'a/b', 'a\u0001b', 'a\u001fb', 'a\u007fb', '\u0000', 'x'.repeat(33), '']) {
+      expect([name, parseCommand({ ...create, name })]).toEqual([name, { ok: false, message: expect.stringMatching(/^name: /) }]);
+    }
+  });
   it('a refusal of the command as a whole says "command"', () => {
     const r = parseCommand(5);
     expect(r.ok).toBe(false);
