@@ -104,6 +104,13 @@ describe('eviction', () => {
     expect(checkSession(t, { client: 'new', seq: 1 }).kind).toBe('duplicate');
     expect(checkSession(t, { client: 'x', seq: 2 })).toEqual({ kind: 'expired', message: 'client session x has expired' });
   });
+  it('among sessions last used at the same index, the lower id goes first, whatever order they began in', () => {
+    const t = table(SESSION_MAX_CLIENTS - 2);
+    recordResult(t, { client: 'b', seq: 1 }, ok(0));
+    recordResult(t, { client: 'a', seq: 1 }, ok(0));
+    recordResult(t, { client: 'new', seq: 1 }, ok(SESSION_MAX_CLIENTS));
+    expect(t.tombstones.slice(0, 3)).toEqual(['a', 'b', 'c0']);
+  });
   it(`tombstones are remembered first in, first out, at most ${SESSION_MAX_TOMBSTONES}`, () => {
     const t = table(SESSION_MAX_CLIENTS);
     const eighth = SESSION_MAX_CLIENTS / 8;
