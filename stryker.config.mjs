@@ -1,6 +1,6 @@
 // Mutation testing (issue #13 item 5): StrykerJS over the Raft core (daemon/src/raft), the cluster
 // state machine (daemon/src/cluster) and the node shell's persist/send/apply path
-// (daemon/src/node/node.ts from `kick()` through `maybeSnapshot()`). Run by `npm run mutation`
+// (daemon/src/node/ready-loop.ts from `kick()` through `maybeSnapshot()`). Run by `npm run mutation`
 // (not part of `npm test`: it takes long), which also prints the per-folder score table
 // (test/mutation/report.mjs). Targets: >= 85 % on raft/ and cluster/; node/ is measured only.
 // Invariants: only the fast deterministic lanes judge a mutant (vitest.mutation.config.ts);
@@ -11,7 +11,7 @@
 // narrow them, so each would rerun every test; they are module constants and tables.
 import { readFileSync } from 'node:fs';
 
-const NODE_SHELL = 'daemon/src/node/node.ts';
+const NODE_SHELL = 'daemon/src/node/ready-loop.ts';
 
 /**
  * The node shell's persist/send/apply path as a Stryker line range, located by the method names
@@ -28,10 +28,11 @@ function nodeShellRange() {
   return `${NODE_SHELL}:${start + 1}-${end + 1}`;
 }
 
+/** Scope → the files it mutates (a function: the node range is located only when measured). */
 const SCOPES = {
-  raft: ['daemon/src/raft/**/*.ts'],
-  cluster: ['daemon/src/cluster/**/*.ts'],
-  node: [nodeShellRange()],
+  raft: () => ['daemon/src/raft/**/*.ts'],
+  cluster: () => ['daemon/src/cluster/**/*.ts'],
+  node: () => [nodeShellRange()],
 };
 const scope = process.env.MUTATION_SCOPE ?? '';
 if (!(scope in SCOPES)) throw new Error(`MUTATION_SCOPE must be one of ${Object.keys(SCOPES).join(', ')} (test/mutation/run.sh sets it)`);
@@ -41,7 +42,7 @@ if (!(scope in SCOPES)) throw new Error(`MUTATION_SCOPE must be one of ${Object.
  * joins the parts' results into the scope's incremental file, so a whole-scope run reuses them.
  */
 const part = process.env.MUTATION_PART;
-const mutate = part ? (process.env.MUTATION_FILES ?? '').split(',').filter((g) => g !== '') : SCOPES[scope];
+const mutate = part ? (process.env.MUTATION_FILES ?? '').split(',').filter((g) => g !== '') : SCOPES[scope]();
 if (part && mutate.length === 0) throw new Error('MUTATION_PART needs MUTATION_FILES');
 const name = part ? `${scope}-${part}` : scope;
 
@@ -56,7 +57,8 @@ export default {
   coverageAnalysis: 'perTest',
   mutate,
   // The sandbox copies the project: leave out build output and the qemu lanes' disk images.
-  ignorePatterns: ['dist', '.demo', 'coverage', 'test/kernel/.cache', 'test/cluster/.cache', '.vmrun'],
+  // Part runs side by side use their own temp dirs (--tempDirName .stryker-tmp-<name>): never copy another's sandbox.
+  ignorePatterns: ['dist', '.demo', 'coverage', 'test/kernel/.cache', 'test/cluster/.cache', '.vmrun', '.stryker-tmp-*'],
   // Two cores shared with other jobs: one or two test-runner processes (override with --concurrency).
   concurrency: 2,
   // A mutant that loops forever is cut off at 1.5x the test's own time + this margin (ms).
