@@ -48,7 +48,12 @@ export function startAlerts(config: Config, node: ClusterNode, logger: Logger): 
   const delivery = new AlertDelivery(settings, {
     raftStatus: () => node.raft.status(),
     state: () => node.state,
-    propose: (cmd) => { void node.propose(cmd, { timeoutMs: 5000, waitMd: false }).catch(() => { /* re-proposed on a later flush */ }); },
+    propose: (cmd) => {
+      node.propose(cmd, { timeoutMs: 5000, waitMd: false }).then(
+        (o) => { if (!o.ok) logger.warn({ code: o.code, msg: o.message }, 'alerts-sent refused (a later flush proposes again)'); },
+        (e: unknown) => logger.warn({ err: (e as Error).message }, 'alerts-sent not applied (a later flush proposes again)'),
+      );
+    },
     mdstat: () => clusterMdstat({ state: node.state }),
   }, { clock: systemClock, logger, commands: systemCommands });
   const unsubscribe = node.events.subscribe((e) => delivery.onEvent(e));

@@ -46,7 +46,7 @@ export interface AlertHooks {
   mdstat(): string;
 }
 
-/** Ticks between alerts-sent proposals while one is not yet applied. */
+/** Ticks before the same alerts-sent is proposed again while it is not yet applied. */
 const CONFIRM_RETRY_TICKS = 20;
 
 interface Run { argv: string[]; stdin?: string; channel: string }
@@ -59,6 +59,8 @@ export class AlertDelivery {
   private deliveredThrough = 0;
   private deliveredTerm = -1;
   private confirmTick = -CONFIRM_RETRY_TICKS;
+  /** The highest `through` proposed in deliveredTerm. */
+  private proposedThrough = 0;
   private readonly runs: Run[] = [];
   private running = false;
   private readonly warned = new Set<string>();
@@ -112,14 +114,20 @@ export class AlertDelivery {
     if (this.deliveredTerm !== st.term) {
       this.deliveredTerm = st.term;
       this.deliveredThrough = mark;
+      this.proposedThrough = mark;
     }
     for (const p of this.pending) {
       if (p.index <= this.deliveredThrough) continue;
       for (const a of p.alerts) this.deliver(a);
       this.deliveredThrough = p.index;
     }
-    if (this.deliveredThrough > mark && st.nowTick - this.confirmTick >= CONFIRM_RETRY_TICKS) {
+    // Confirm at once what was newly delivered (the window in which a master's death makes its
+    // successor deliver again is this commit); the same confirmation again only after a pause.
+    const fresh = this.deliveredThrough > this.proposedThrough;
+    if (this.deliveredThrough > mark && (fresh || st.nowTick - this.confirmTick >= CONFIRM_RETRY_TICKS)) {
       this.confirmTick = st.nowTick;
+      this.proposedThrough = this.deliveredThrough;
+      this.deps.logger.debug({ through: this.deliveredThrough, term: st.term }, 'alerts delivered: confirming');
       this.hooks.propose({ op: 'alerts-sent', term: st.term as Term, through: this.deliveredThrough });
     }
   }

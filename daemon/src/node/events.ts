@@ -27,6 +27,8 @@ export class ClusterEvents {
   private readonly listeners = new Set<Listener>();
   /** The array an entry is about to change, as it was before (set by capture()). */
   private captured: { device: string; snap: ArraySnap | null } | null = null;
+  /** The node-add being applied names a node already recorded at that address (set by capture()). */
+  private nodeKnown = false;
   /** Devices started but not yet looked at for DegradedArray (bounded by the arrays in the state). */
   private readonly lookPending = new Set<string>();
   /** Peer reachability as last reported; absent = not yet known. */
@@ -54,6 +56,9 @@ export class ClusterEvents {
   /** Called right before an entry carrying `cmd` is applied to `state`. */
   capture(cmd: Command | null, state: ClusterState): void {
     this.captured = cmd !== null && 'device' in cmd ? { device: cmd.device, snap: snapOf(state.arrays.find((a) => a.device === cmd.device)) } : null;
+    // A node-add of a node already recorded at that address (the master re-proposed it before
+    // the first was applied) changes nothing: no NodeUp for it.
+    this.nodeKnown = cmd !== null && cmd.op === 'node-add' && state.nodes.some((n) => n.id === cmd.node && n.address === cmd.address);
   }
 
   onApplied(cmd: Command, result: ApplyResult, index: number, prevMaster: ClusterState['master'], state: ClusterState): void {
@@ -65,7 +70,9 @@ export class ClusterEvents {
       case 'master':
         if (prevMaster?.node !== cmd.node) this.emit({ key, name: 'MasterChanged', device: null, component: null, detail: `${prevMaster?.node ?? 'none'} -> ${cmd.node} (term ${cmd.term})` });
         return;
-      case 'node-add': this.emit({ key, name: 'NodeUp', device: null, component: null, detail: `${cmd.node} joined the cluster` }); return;
+      case 'node-add':
+        if (!this.nodeKnown) this.emit({ key, name: 'NodeUp', device: null, component: null, detail: `${cmd.node} joined the cluster` });
+        return;
       case 'node-remove': this.emit({ key, name: 'NodeDown', device: null, component: null, detail: `${cmd.node} left the cluster` }); return;
       case 'md-done':
         // md refused an operation after commit: the client gets md's error, and monitors get an

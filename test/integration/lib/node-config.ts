@@ -51,6 +51,8 @@ export interface NodeConfigSpec {
   /** [master] unconfirmed-grace-ms; default 0 (the shipped default). */
   unconfirmedGraceMs?: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** [alerts] program (no syslog, no mdadm.conf); default: no program, syslog off. */
+  alertProgram?: string;
 }
 
 const q = (s: string): string => JSON.stringify(s);
@@ -93,6 +95,11 @@ export function renderNodeConfig(s: NodeConfigSpec): string {
     `fence-timeout-ms = ${s.fence?.timeoutMs ?? 10_000}`,
     `unconfirmed-grace-ms = ${s.unconfirmedGraceMs ?? 0}`,
     `checkpoint-interval-ms = ${s.checkpointIntervalMs}`,
+    '',
+    '[alerts]',
+    ...(s.alertProgram === undefined ? [] : [`program = ${q(s.alertProgram)}`]),
+    'syslog = false',
+    'mdadm-conf = ""',
     '',
     '[transport]',
     `ping-interval-ms = ${s.transport.pingIntervalMs}`,

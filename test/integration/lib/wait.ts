@@ -14,17 +14,18 @@ export class GiveUp extends Error {
 }
 
 /**
- * Polls `probe` every `everyMs` until it returns a value other than undefined, or fails after
+ * Polls `probe` every `everyMs` until it returns a value other than undefined or false, or fails after
  * `timeoutMs`. A probe that throws counts as "not yet" (its last error is reported), except a
  * GiveUp, which ends the wait at once.
  */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 20): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 20): Promise<Exclude<T, false>> {
   const deadlineMs = performance.now() + timeoutMs;
   let last: unknown = 'no observation';
   for (;;) {
     try {
       const v = await probe();
-      if (v !== undefined) return v;
+      // false is "not yet" too: a boolean probe must never end the wait on its first false.
+      if (v !== undefined && v !== false) return v as Exclude<T, false>;
       last = 'condition false';
     } catch (e) {
       if (e instanceof GiveUp) throw e;
