@@ -14,6 +14,22 @@ timed() {
   echo "step $name: $((SECONDS - t0)) s (exit $st)"
   return $st
 }
+# Debian tools some tests run for real (promtool for the alert rules, man-db and lintian for the
+# package): installed here when missing and this is root with apt-get (as .ci/run does); else
+# the tests that need them fail and say what is missing (never skipped as passes).
+need=()
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v man >/dev/null 2>&1 || need+=(man-db)
+command -v lintian >/dev/null 2>&1 || need+=(lintian)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "npm test: installing Debian packages ${need[*]}"
+    { apt-get install -y --no-install-recommends "${need[@]}" || { apt-get update && apt-get install -y --no-install-recommends "${need[@]}"; }; } >/tmp/mdclusterd-npm-test-apt.log 2>&1 \
+      || echo "npm test: apt-get install ${need[*]} FAILED (see /tmp/mdclusterd-npm-test-apt.log): the tests that need them will fail"
+  else
+    echo "npm test: MISSING Debian packages ${need[*]} (not root: install them): the tests that need them will fail"
+  fi
+fi
 timed lint npm run -s lint || rc=1
 if timed build npm run -s build; then
   timed unit npm run -s test:unit || rc=1

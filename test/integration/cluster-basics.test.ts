@@ -66,22 +66,18 @@ describe('replication across real daemons', () => {
     c.assertNoWriterOverlap();
   });
 
-  // One retry, for this test only: it measures latency (a median of real round trips), which a
-  // machine loaded by other jobs can push past the bound without anything being wrong; it
-  // asserts no safety property (writer overlap, lost data, divergence, exactly-once).
-  test('a proposal returns as soon as it is applied (20 in a row through the master: median < 150 ms)', { retry: 1 }, async () => {
+  // How fast a proposal returns is measured by the benchmark (npm run bench -- commit), never
+  // asserted here: this checks that each one is answered with its own, newer applied index.
+  test('20 proposals in a row through the master are each answered once applied, in order', async () => {
     const c = cluster();
     const { master } = await standbys(c);
-    const ms: number[] = [];
+    const indexes: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const t0 = performance.now();
-      await c.control(master, 'propose', { command: { op: 'device-seen', node: master, path: '/dev/sdd' } });
-      ms.push(performance.now() - t0);
+      const r = await c.control<{ index: number }>(master, 'propose', { command: { op: 'device-seen', node: master, path: '/dev/sdd' } });
+      indexes.push(r.index);
     }
-    ms.sort((a, b) => a - b);
-    // A commit is a few ms of fsync and loopback; the daemon once slept a full election
-    // timeout (300 ms) after every proposal before answering.
-    expect(ms[10]).toBeLessThan(150);
+    for (let i = 1; i < indexes.length; i++) expect(indexes[i]).toBeGreaterThan(indexes[i - 1]);
+    expect((await c.status(master)).appliedIndex).toBeGreaterThanOrEqual(indexes[19]);
   });
 
   test('killing a standby disturbs nothing; the master keeps its term and its writer interval', async () => {

@@ -7,7 +7,6 @@
 // record appears) and logs the keys that need a restart; --version prints package.json's.
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { EXIT_CONFIG, EXIT_DATA_DIR_LOCKED } from '../../daemon/src/exit-status.
 import { acquireClusterLock, LOCK_WAIT_TIMEOUT_MS } from './lib/cluster-lock.js';
 import { DaemonProc, daemonMainJs, repoRoot } from './lib/daemon-proc.js';
 import { httpGet, httpRequest } from './lib/http.js';
+import { runMdctl } from './lib/mdctl-run.js';
 import { freePort } from './lib/ports.js';
 import { GiveUp, waitFor } from './lib/wait.js';
 import type { StatusJson } from './lib/status-types.js';
@@ -108,26 +108,16 @@ describe('from init to a running cluster', () => {
 
   it('SIGHUP applies a new log level and logs what needs a restart; a broken file changes nothing', async () => {
     const p = procs.get('n3')!;
-    const handshakeFailure = async () => {
-      // A non-TLS client on the peer port: the transport logs it at debug level.
-      await new Promise<void>((resolve) => {
-        const s = connect(ports.get('n3')!.peer, '127.0.0.1', () => s.end('not tls\r\n\r\n'));
-        s.on('error', () => resolve());
-        s.on('close', () => resolve());
-      });
-    };
-    await handshakeFailure();
-    await waitFor('the daemon to see the failed handshake', async () => {
-      const m = await httpGet(ports.get('n3')!.status, '/metrics', 1000);
-      return m.length > 0 ? true : undefined;
-    }, 5000);
-    expect(p.logText()).not.toContain('peer TLS handshake failed');
+    // A control request: the control server logs each one answered at debug level.
+    const controlRequest = async (): Promise<void> => { await runMdctl(join(dir, 'n3', 'control.sock'), ['--cluster', 'status']); };
+    await controlRequest();
+    expect(p.logText()).not.toContain('control request answered');
     appendFileSync(configOf('n3'), '\n[log]\nlevel = "debug"\n\n[transport]\ndead-after-ms = 3000\n');
     process.kill(p.pid!, 'SIGHUP');
     await waitFor('the reload to be logged', () => (p.logText().includes('configuration reloaded (SIGHUP)') ? true : undefined), 5000);
     expect(p.logText()).toMatch(/need a restart \(systemctl restart mdclusterd\): transport\.dead-after-ms/);
-    await handshakeFailure();
-    await waitFor('a debug record after the reload', () => (p.logText().includes('peer TLS handshake failed') ? true : undefined), 5000);
+    await controlRequest();
+    await waitFor('a debug record after the reload', () => (p.logText().includes('control request answered') ? true : undefined), 5000);
     appendFileSync(configOf('n3'), '\nbroken = [\n');
     process.kill(p.pid!, 'SIGHUP');
     await waitFor('the refused reload to be logged', () => (p.logText().includes('reload (SIGHUP) refused') ? true : undefined), 5000);

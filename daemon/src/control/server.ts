@@ -238,12 +238,15 @@ export class ControlServer {
       conn.push(errorReply(id, new OpError('E_BAD_REQUEST', 'the request has no type')));
       return;
     }
+    const t0 = performance.now();
     try {
       const result = await this.handler({ ...r, type: r.type, id }, conn);
       conn.push({ v: 1, id, ok: true, result });
+      this.logger.debug({ type: r.type, id, ms: Math.round(performance.now() - t0) }, 'control request answered');
     } catch (e) {
       if (!(e instanceof OpError)) this.logger.error({ err: (e as Error).stack }, 'control request failed unexpectedly');
       conn.push(errorReply(id, e));
+      this.logger.debug({ type: r.type, id, ms: Math.round(performance.now() - t0), code: e instanceof OpError ? e.code : 'E_INTERNAL' }, 'control request refused');
     }
   }
 }
