@@ -1,0 +1,98 @@
+// Fuzz surface (f): mdctl's command line. Owns: the argv generator (mdadm-shaped command lines
+// over mdctl's option table) and the input layout (arguments separated by NUL bytes).
+// Each argv goes through mdctl's run() (mdctl/src/main.ts) against a stand-in daemon on a
+// temp unix socket (MDCTL_SOCKET) that refuses every request with E_INVALID_ARGUMENT, so every
+// mode's argument checks run and a valid command ends in that refusal quickly. (With no
+// daemon at all, a state-changing command retries for its 60 s deadline: the exactly-once
+// retry of mdctl/src/propose.ts, which is documented, not a hang.) Monitor mode runs only its
+// option checks (monitorOptions): run() would start a long-lived monitor, --daemonise would
+// spawn a process and --pid-file would write a file. Arguments naming another socket
+// (--socket) are not run: they could reach a real daemon on this machine.
+// Documented outcome: run() resolves with an mdadm exit code and every stderr text starts with
+// "mdctl: " and is not an "internal error"; anything else (a rejection, a non-mdctl message) is
+// a crash.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { run } from '../../../mdctl/src/main.js';
+import { OPTIONS, parse, UsageError } from '../../../mdctl/src/args.js';
+import { Ctx, EXIT } from '../../../mdctl/src/context.js';
+import { monitorOptions } from '../../../mdctl/src/monitor.js';
+import { VERSION } from '../../../mdctl/src/help.js';
+import type { Surface, Target } from '../engine.js';
+
+const EXIT_CODES: ReadonlySet<number> = new Set(Object.values(EXIT));
+
+/** A control socket that answers every request line with a final refusal. */
+async function refusingDaemon(path: string): Promise<Server> {
+  const server = createServer((sock) => {
+    let buf = '';
+    sock.setEncoding('utf8');
+    sock.on('error', () => sock.destroy());
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        let id = 0;
+        try { id = (JSON.parse(buf.slice(0, nl)) as { id?: number }).id ?? 0; } catch { /* id 0 */ }
+        buf = buf.slice(nl + 1);
+        sock.write(JSON.stringify({ v: 1, id, ok: false, error: { code: 'E_INVALID_ARGUMENT', message: 'refused by the fuzz stand-in daemon' } }) + '\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return server;
+}
+
+const longOpts = Object.keys(OPTIONS).map((k) => `--${k}`);
+const shortOpts = Object.values(OPTIONS).flatMap((o) => (o.short ? [`-${o.short}`] : []));
+const values = ['/dev/md0', 'md0', '/dev/md/1', 'md_home', '/dev/sda', '/dev/sdb', 'sdc', 'raid1', '5', '10', '2', '0', '-1',
+  '1.2', '0.90', 'internal', 'none', '64K', '1M', 'left-symmetric', 'n2', 'f2', 'status', 'step-down', 'add-node',
+  'remove-node', 'node2', 'node2=10.0.0.2:8401', 'confirm', 'check', 'repair', 'idle', 'frozen', '99999999999999999999',
+  '', ' ', '=', '--', '-', 'root@localhost', '/bin/true', 'a'.repeat(300), 'é', '\u0000'];
+const arg = fc.oneof(fc.constantFrom(...longOpts), fc.constantFrom(...shortOpts), fc.constantFrom(...values),
+  fc.tuple(fc.constantFrom(...longOpts), fc.constantFrom(...values)).map(([o, v]) => `${o}=${v}`),
+  fc.string({ maxLength: 12 }));
+
+function toArgv(input: Uint8Array): string[] {
+  const text = Buffer.from(input).toString('utf8');
+  return text.length === 0 ? [] : text.split('\0');
+}
+
+async function runArgv(argv: string[], socket: string): Promise<void> {
+  if (argv.some((a) => a.startsWith('--socket'))) return;
+  const err: string[] = [];
+  const io = { out: () => undefined, err: (t: string) => { err.push(t); }, env: { MDCTL_SOCKET: socket } };
+  let mode: string | null = null;
+  try { mode = parse(argv).mode; } catch (e) { if (!(e instanceof UsageError)) throw e; }
+  if (mode === 'monitor') {
+    try { monitorOptions(new Ctx(parse(argv), io)); } catch (e) { if (!(e instanceof UsageError)) throw e; }
+    return;
+  }
+  const code = await run(argv, io);
+  if (!EXIT_CODES.has(code)) throw new Error(`exit code ${code}`);
+  for (const t of err) {
+    if (t.includes('internal error')) throw new Error(`mdctl reported an internal error: ${t}`);
+    if (!t.startsWith('mdctl: ') && !(mode === 'version' && t === `${VERSION}\n`)) throw new Error(`stderr without "mdctl: ": ${JSON.stringify(t.slice(0, 200))}`);
+  }
+}
+
+export const mdctlSurface: Surface = {
+  name: 'mdctl',
+  description: 'NUL-separated argv -> mdctl run() (stand-in daemon refusing all; monitor: option checks only); outcome: an exit code and "mdctl: " messages',
+  hangBoundMs: 1000,
+  async setup(): Promise<Target> {
+    const dir = mkdtempSync(join(tmpdir(), 'mdfuzz-mdctl-'));
+    const socket = join(dir, 'control.sock');
+    const server = await refusingDaemon(socket);
+    return {
+      structured: fc.array(arg, { maxLength: 8 }).map((a) => Buffer.from(a.join('\0'))),
+      run: (input: Uint8Array) => runArgv(toArgv(input), socket),
+      close: async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
