@@ -98,8 +98,23 @@ const messageArb: fc.Arbitrary<Message> = fc.record({
   reject: fc.boolean(), rejectHint: small, transfer: fc.boolean(), entries,
   meta: fc.record({ index: small, term: small, conf: fc.record({ voters: fc.array(peer, { maxLength: 4 }), learners: fc.array(peer, { maxLength: 2 }) }) }),
   offsetBytes: small, totalBytes: small, chunk: fc.uint8Array({ maxLength: 32 }), nextOffsetBytes: small,
-  requestCtx: fc.string({ maxLength: 8 }), target: peer,
-}).map((m) => m as unknown as Message);
+  requestCtx: fc.string({ maxLength: 8 }), target: peer, shape: fc.nat(4),
+}).map(({ shape, ...m }) => (shape > 0 ? wellFormed(m) : m) as unknown as Message);
+
+type RawMessage = Record<string, unknown> & { term: number; index: number; logTerm: number; entries: Entry[]; chunk: Uint8Array; meta: { term: number } };
+
+/**
+ * Most generated messages keep the relations validateMessage checks (append entries follow
+ * index/logTerm with terms up to the message's; a snapshot chunk fits its total), so they get
+ * past decoding into the core; the rest test the validation itself.
+ */
+function wellFormed(m: RawMessage): RawMessage {
+  const logTerm = Math.min(m.index, Number.MAX_SAFE_INTEGER - 16) === 0 ? 0 : Math.max(1, Math.min(m.logTerm, m.term));
+  const index = Math.min(m.index, Number.MAX_SAFE_INTEGER - 16);
+  const entries = m.entries.map((e, i) => ({ ...e, index: index + 1 + i, term: Math.max(logTerm, Math.min(e.term, m.term)) }) as Entry);
+  const chunk = m.chunk.length === 0 ? new Uint8Array([1]) : m.chunk;
+  return { ...m, index, logTerm, entries, chunk, offsetBytes: 0, totalBytes: chunk.length, meta: { ...m.meta, term: Math.min(m.meta.term, m.term) } };
+}
 
 /** A frame the node would receive: mostly well-formed Raft messages to the target, some gossip. */
 const frameArb = fc.oneof(
