@@ -158,6 +158,8 @@ export interface RunOptions {
   replayCorpus: boolean;
   /** Write crashing inputs under test/fuzz/crashes/ (off in the unit lane). */
   saveCrashes: boolean;
+  /** Stop generating after this much wall time (the inputs run are reported); no limit if unset. */
+  maxMs?: number;
   /** Called every so often with the inputs run so far (main.ts's watchdog heartbeat). */
   progress?: (inputs: number) => void;
 }
@@ -191,8 +193,17 @@ export async function fuzzSurface(surface: Surface, opts: RunOptions): Promise<R
   const result: RunResult = { surface: surface.name, inputs: 0, crashes: 0, hangs: 0, peakRssMiB: 0, wallMs: 0, examples: [] };
   const recent: Uint8Array[] = [];
   let batch: Uint8Array[] = [];
+  // An exception nobody awaited (a server's request handler that rejects) would end the
+  // daemon: it is a crash of the input that was running when it surfaced.
+  let escaped: unknown = null;
+  const onEscape = (e: unknown): void => { escaped ??= e ?? new Error('unhandled undefined'); };
+  process.on('unhandledRejection', onEscape);
+  process.on('uncaughtException', onEscape);
   const feed = async (input: Uint8Array): Promise<void> => {
-    const { hang, error } = await runOne(target, input, surface.hangBoundMs);
+    const one = await runOne(target, input, surface.hangBoundMs);
+    const hang = one.hang;
+    const error = one.error ?? escaped;
+    escaped = null;
     result.inputs++;
     if (hang) result.hangs++;
     else if (error !== null) result.crashes++;
@@ -207,6 +218,7 @@ export async function fuzzSurface(surface: Surface, opts: RunOptions): Promise<R
   try {
     if (opts.replayCorpus) for (const c of corpus) await feed(c);
     for (let i = 0; i < opts.runs; i++) {
+      if (opts.maxMs !== undefined && i % 100 === 0 && performance.now() - t0 > opts.maxMs) break;
       let input: Uint8Array;
       const pool = corpus.length > 0 && rng.chance(0.5) ? corpus : recent;
       if (pool.length > 0 && rng.chance(0.6)) {
@@ -220,6 +232,8 @@ export async function fuzzSurface(surface: Surface, opts: RunOptions): Promise<R
     }
   } finally {
     await target.close();
+    process.off('unhandledRejection', onEscape);
+    process.off('uncaughtException', onEscape);
   }
   result.wallMs = Math.round(performance.now() - t0);
   result.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);

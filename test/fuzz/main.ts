@@ -1,7 +1,8 @@
 // `npm run fuzz`: fuzzes every outside-input surface (test/fuzz/surfaces/), one child process
 // per surface, one surface at a time, and prints per surface the inputs run, crashes, hangs,
 // peak RSS and wall time. Exit status 1 on any crash, hang or child that died.
-// Usage: npm run fuzz -- [--runs N] [--seed S] [--surface peer,control,...]
+// Usage: npm run fuzz -- [--runs N] [--seed S] [--surface peer,control,...] [--max-seconds T]
+//        (--max-seconds: stop each surface after T s of wall time and report what ran)
 //        npm run fuzz -- --surface S --replay FILE    (one saved input, in this process)
 // Owns: the parent/child protocol (child stdout lines "progress <n>" and "result <json>") and
 // the watchdog: a child silent for longer than its surface's hang bound plus WATCHDOG_SLACK_MS
@@ -20,20 +21,21 @@ const PROGRESS_EVERY_MS = 2000;
 
 const { values } = parseArgs({
   options: {
-    runs: { type: 'string' }, seed: { type: 'string' }, surface: { type: 'string' }, replay: { type: 'string' }, child: { type: 'boolean' },
+    runs: { type: 'string' }, seed: { type: 'string' }, 'max-seconds': { type: 'string' }, surface: { type: 'string' }, replay: { type: 'string' }, child: { type: 'boolean' },
   },
 });
 const runs = values.runs === undefined ? DEFAULT_RUNS : Number(values.runs);
 const seed = values.seed === undefined ? 1 : Number(values.seed);
-if (!Number.isSafeInteger(runs) || runs < 0 || !Number.isSafeInteger(seed)) {
-  process.stderr.write('fuzz: --runs and --seed take integers\n');
+const maxSeconds = values['max-seconds'] === undefined ? undefined : Number(values['max-seconds']);
+if (!Number.isSafeInteger(runs) || runs < 0 || !Number.isSafeInteger(seed) || (maxSeconds !== undefined && !(maxSeconds > 0))) {
+  process.stderr.write('fuzz: --runs and --seed take integers, --max-seconds a positive number\n');
   process.exit(2);
 }
 
 async function child(name: string): Promise<void> {
   let last = 0;
   const result = await fuzzSurface(surfaceNamed(name), {
-    runs, seed, replayCorpus: true, saveCrashes: true,
+    runs, seed, replayCorpus: true, saveCrashes: true, maxMs: maxSeconds === undefined ? undefined : maxSeconds * 1000,
     progress: (n) => {
       const now = Date.now();
       if (now - last >= PROGRESS_EVERY_MS) { last = now; process.stdout.write(`progress ${n}\n`); }
@@ -57,7 +59,7 @@ function runChild(name: string): Promise<RunResult> {
   const surface = surfaceNamed(name);
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', '--surface', name, '--runs', String(runs), '--seed', String(seed)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', '--surface', name, '--runs', String(runs), '--seed', String(seed), ...(maxSeconds === undefined ? [] : ['--max-seconds', String(maxSeconds)])], { stdio: ['ignore', 'pipe', 'inherit'] });
     let result: RunResult | null = null;
     let progress = 0;
     let hung = false;
@@ -92,7 +94,7 @@ function runChild(name: string): Promise<RunResult> {
 async function parent(): Promise<void> {
   const names = values.surface === undefined ? SURFACES.map((s) => s.name) : values.surface.split(',');
   for (const n of names) surfaceNamed(n);
-  process.stdout.write(`fuzz: ${runs} generated inputs per surface after its corpus, seed ${seed}\n`);
+  process.stdout.write(`fuzz: ${runs} generated inputs per surface after its corpus, seed ${seed}${maxSeconds === undefined ? '' : `, at most ${maxSeconds} s each`}\n`);
   const results: RunResult[] = [];
   for (const n of names) {
     process.stdout.write(`fuzz: ${n}: ${surfaceNamed(n).description}\n`);

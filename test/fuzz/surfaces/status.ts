@@ -41,7 +41,7 @@ const STATUS_500 = /HTTP\/1\.[01] 500 /;
 
 const method = fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'CONNECT', 'get', 'G\u00e9T', '');
 const path = fc.constantFrom('/mdstat', '/api/v1/status', '/metrics', '/healthz', '/api/v1/watch', '/', '/x', '*', 'http://h/mdstat', '/mdstat?stale=1',
-  '/api/v1/status?stale=1&stale=0', '/api/v1/status?%zz', '/%00', '/api/v1/watch?x=1', '//api/v1/status', '/mdstat#f');
+  '/api/v1/status?stale=1&stale=0', '/api/v1/status?%zz', '/%00', '/%zz', '/%', '/\u00e9', '/api/v1/watch?x=1', '//api/v1/status', '/mdstat#f');
 const header = fc.oneof(
   fc.constantFrom('Host: 127.0.0.1', 'Connection: keep-alive', 'Connection: close', 'Content-Length: 5', 'Content-Length: -1',
     'Content-Length: 99999999999', 'Transfer-Encoding: chunked', 'Transfer-Encoding: gzip, chunked', 'Expect: 100-continue',
