@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { CORPUS_DIR } from './engine.js';
 import { KernelReader } from './surfaces/kernel.js';
+import { MDCTL_LINES } from './surfaces/mdctl.js';
 import { SURFACES } from './surfaces/index.js';
 
 const SAMPLES = process.env.MD_SAMPLES_DIR ?? '/work/shared/kernel-samples';
@@ -40,21 +41,6 @@ function kernelSeeds(): void {
     }
   }
 }
-
-/** mdadm-style command lines of every mode (README.md and mdadm's manual). */
-const MDCTL_LINES: string[][] = [
-  ['/dev/md0', '--fail', '/dev/sdb', '--remove', '/dev/sdb', '--add', '/dev/sdd'],
-  ['--create', '/dev/md0', '--level=1', '--raid-devices=2', '/dev/sda', '/dev/sdb', '--spare-devices=1', '/dev/sdc'],
-  ['-C', '/dev/md1', '-l', '10', '-n', '4', '-p', 'f2', '-c', '64', '--bitmap=internal', '/dev/sda', '/dev/sdb', '/dev/sdc', 'missing'],
-  ['--assemble', '/dev/md0', '/dev/sda', '/dev/sdb'], ['--assemble', '--scan'],
-  ['--detail', '/dev/md0'], ['--detail', '--scan', '--brief'], ['-D', '--export', '/dev/md0'], ['--examine', '/dev/sda'],
-  ['--query', '/dev/md0'], ['--wait', '/dev/md0'], ['--action=check', '/dev/md0'], ['--detail', '--test', '/dev/md0'],
-  ['--monitor', '--scan', '--oneshot', '--syslog'], ['--monitor', '--mail=root@localhost', '--delay=60', '/dev/md0'],
-  ['--cluster', 'status'], ['--cluster', 'step-down', '--to', 'node2'], ['--cluster', 'add-node', 'node4=10.0.0.4:8401'],
-  ['--cluster', 'remove-node', 'node3', '--force'], ['--cluster', 'confirm', '/dev/sdd'],
-  ['/dev/md0', '--replace', '/dev/sda', '--with', '/dev/sdc'], ['/dev/md0', '--readonly'], ['/dev/md0', '--stop'],
-  ['/dev/md0', '--re-add', '/dev/sdb', '--timeout=30'], ['--version'], ['--help'], ['--manage', '--help'],
-];
 
 function fileSeeds(): void {
   put('config', 'shipped-0', readFileSync(join(ROOT, 'etc/mdclusterd.toml')));

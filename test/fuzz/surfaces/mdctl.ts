@@ -51,9 +51,37 @@ const values = ['/dev/md0', 'md0', '/dev/md/1', 'md_home', '/dev/sda', '/dev/sdb
   '1.2', '0.90', 'internal', 'none', '64K', '1M', 'left-symmetric', 'n2', 'f2', 'status', 'step-down', 'add-node',
   'remove-node', 'node2', 'node2=10.0.0.2:8401', 'confirm', 'check', 'repair', 'idle', 'frozen', '99999999999999999999',
   '', ' ', '=', '--', '-', 'root@localhost', '/bin/true', 'a'.repeat(300), 'é', '\u0000'];
+/** mdadm-style command lines of every mode (README.md and mdadm's manual). */
+export const MDCTL_LINES: string[][] = [
+  ['/dev/md0', '--fail', '/dev/sdb', '--remove', '/dev/sdb', '--add', '/dev/sdd'],
+  ['--create', '/dev/md0', '--level=1', '--raid-devices=2', '/dev/sda', '/dev/sdb', '--spare-devices=1', '/dev/sdc'],
+  ['-C', '/dev/md1', '-l', '10', '-n', '4', '-p', 'f2', '-c', '64', '--bitmap=internal', '/dev/sda', '/dev/sdb', '/dev/sdc', 'missing'],
+  ['--assemble', '/dev/md0', '/dev/sda', '/dev/sdb'], ['--assemble', '--scan'],
+  ['--detail', '/dev/md0'], ['--detail', '--scan', '--brief'], ['-D', '--export', '/dev/md0'], ['--examine', '/dev/sda'],
+  ['--query', '/dev/md0'], ['--wait', '/dev/md0'], ['--action=check', '/dev/md0'], ['--detail', '--test', '/dev/md0'],
+  ['--monitor', '--scan', '--oneshot', '--syslog'], ['--monitor', '--mail=root@localhost', '--delay=60', '/dev/md0'],
+  ['--cluster', 'status'], ['--cluster', 'step-down', '--to', 'node2'], ['--cluster', 'add-node', 'node4=10.0.0.4:8401'],
+  ['--cluster', 'remove-node', 'node3', '--force'], ['--cluster', 'confirm', '/dev/sdd'],
+  ['/dev/md0', '--replace', '/dev/sda', '--with', '/dev/sdc'], ['/dev/md0', '--readonly'], ['/dev/md0', '--stop'],
+  ['/dev/md0', '--re-add', '/dev/sdb', '--timeout=30'], ['--version'], ['--help'], ['--manage', '--help'],
+];
+
 const arg = fc.oneof(fc.constantFrom(...longOpts), fc.constantFrom(...shortOpts), fc.constantFrom(...values),
   fc.tuple(fc.constantFrom(...longOpts), fc.constantFrom(...values)).map(([o, v]) => `${o}=${v}`),
   fc.string({ maxLength: 12 }));
+
+/** A real command line of some mode with a few edits: a value replaced, an option added, an argument dropped. */
+const editedLine = fc.tuple(fc.constantFrom(...MDCTL_LINES), fc.array(fc.tuple(fc.constantFrom('value', 'insert', 'drop'), fc.nat(), arg), { minLength: 1, maxLength: 3 }))
+  .map(([line, edits]) => {
+    const out = [...line];
+    for (const [op, at, a] of edits) {
+      const i = out.length === 0 ? 0 : at % out.length;
+      if (op === 'value') out[i] = out[i]?.includes('=') ? `${out[i]!.split('=')[0]}=${a}` : a;
+      else if (op === 'insert') out.splice(i + 1, 0, a);
+      else out.splice(i, 1);
+    }
+    return out;
+  });
 
 function toArgv(input: Uint8Array): string[] {
   const text = Buffer.from(input).toString('utf8');
@@ -87,7 +115,7 @@ export const mdctlSurface: Surface = {
     const socket = join(dir, 'control.sock');
     const server = await refusingDaemon(socket);
     return {
-      structured: fc.array(arg, { maxLength: 8 }).map((a) => Buffer.from(a.join('\0'))),
+      structured: fc.oneof(fc.array(arg, { maxLength: 8 }), editedLine).map((a) => Buffer.from(a.join('\0'))),
       run: (input: Uint8Array) => runArgv(toArgv(input), socket),
       close: async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
