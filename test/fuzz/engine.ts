@@ -11,6 +11,10 @@
 //   catches one that never returns).
 // - Same seed, same corpus, same surface state: same inputs (no Math.random, no clock in
 //   generation).
+// Not coverage-guided: @jazzer.js/core 4.0.0 installs from npm, but its prebuilt libFuzzer
+// addon needs glibc 2.38 (Debian 12 has 2.36: ERR_DLOPEN_FAILED) and the npm package ships no
+// sources to build it from. Structure-aware fast-check generators plus byte mutation of the
+// corpus stand in.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
