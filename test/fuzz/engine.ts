@@ -6,7 +6,8 @@
 //   every saved crash replays exactly with `npm run fuzz -- --replay FILE`.
 // - A surface's run() resolves for an accepted input and for the surface's documented refusal;
 //   anything it throws is a crash (a surface turns "wrong answer shape" into a throw itself).
-// - A hang is one input whose run() took longer than the surface's hangBoundMs (async surfaces
+// - A hang is one input whose run() took longer than the surface's hangBoundMs (plus
+//   hangBoundPerKiBMs per KiB of input, where the surface's work is linear in it) (async surfaces
 //   are raced against the bound; sync ones are timed and the child process watchdog in main.ts
 //   catches one that never returns).
 // - Same seed, same corpus, same surface state: same inputs (no Math.random, no clock in
@@ -72,8 +73,10 @@ export interface Surface {
   name: string;
   /** One line: what is fed and what counts as the documented refusal. */
   description: string;
-  /** One input may take this long before it counts as a hang. */
+  /** One input may take this long before it counts as a hang... */
   hangBoundMs: number;
+  /** ...plus this much per KiB of input, for a surface whose work is linear in its input. */
+  hangBoundPerKiBMs?: number;
   setup(): Promise<Target>;
 }
 
@@ -204,7 +207,8 @@ export async function fuzzSurface(surface: Surface, opts: RunOptions): Promise<R
   process.on('unhandledRejection', onEscape);
   process.on('uncaughtException', onEscape);
   const feed = async (input: Uint8Array): Promise<void> => {
-    const one = await runOne(target, input, surface.hangBoundMs);
+    const boundMs = surface.hangBoundMs + (surface.hangBoundPerKiBMs ?? 0) * (input.length / 1024);
+    const one = await runOne(target, input, boundMs);
     const hang = one.hang;
     const error = one.error ?? escaped;
     escaped = null;
@@ -214,7 +218,7 @@ export async function fuzzSurface(surface: Surface, opts: RunOptions): Promise<R
     if ((hang || error !== null) && result.examples.length < MAX_CRASH_EXAMPLES) {
       const where = opts.saveCrashes ? ` (input saved to ${saveCrash(surface.name, input)})` : ` (input ${Buffer.from(input.subarray(0, 200)).toString('base64')})`;
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      const what = hang ? `hang: ${error instanceof Hang ? error.message : `over ${surface.hangBoundMs} ms`}` : `crash: ${message}`;
+      const what = hang ? `hang: ${error instanceof Hang ? error.message : `over ${Math.round(boundMs)} ms`}` : `crash: ${message}`;
       result.examples.push(what.split('\n').slice(0, 6).join('\n') + where);
     }
     if (result.inputs % 1000 === 0) opts.progress?.(result.inputs);
