@@ -46,10 +46,14 @@ async function child(name: string): Promise<void> {
 }
 
 async function replay(name: string, file: string): Promise<void> {
-  const target = await surfaceNamed(name).setup();
+  const surface = surfaceNamed(name);
+  const target = await surface.setup();
   try {
-    await target.run(readFileSync(file));
-    process.stdout.write(`fuzz: ${file}: no crash on ${name}\n`);
+    const input = readFileSync(file);
+    const t0 = performance.now();
+    await target.run(input);
+    const boundMs = surface.hangBoundMs + (surface.hangBoundPerKiBMs ?? 0) * (input.length / 1024);
+    process.stdout.write(`fuzz: ${file}: no crash on ${name}; ${Math.round(performance.now() - t0)} ms (hang bound ${Math.round(boundMs)} ms)\n`);
   } finally {
     await target.close();
   }
