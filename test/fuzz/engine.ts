@@ -31,8 +31,8 @@ export const CRASH_DIR = join(ROOT, 'test/fuzz/crashes/');
 const STRUCTURED_BATCH = 256;
 /** Longest input the mutator produces: larger than every surface's own size limit matters little. */
 const MAX_MUTATED_BYTES = 256 * 1024;
-/** Crash messages kept per run (the count is exact; the messages are examples). */
-const MAX_CRASH_EXAMPLES = 5;
+/** Distinct crash kinds (message + first frames) reported and saved per run; the counts are exact. */
+const MAX_CRASH_EXAMPLES = 20;
 
 /** xorshift32: small, seeded, fast; quality is ample for choosing mutations. */
 export class Rng {
@@ -199,6 +199,8 @@ export async function fuzzSurface(surface: Surface, opts: RunOptions): Promise<R
   const target = await surface.setup();
   const result: RunResult = { surface: surface.name, inputs: 0, crashes: 0, hangs: 0, peakRssMiB: 0, wallMs: 0, examples: [] };
   const recent: Uint8Array[] = [];
+  /** Crash kinds already reported: one example (and one saved input) per kind. */
+  const seen = new Set<string>();
   let batch: Uint8Array[] = [];
   // An exception nobody awaited (a server's request handler that rejects) would end the
   // daemon: it is a crash of the input that was running when it surfaced.
@@ -215,7 +217,9 @@ export async function fuzzSurface(surface: Surface, opts: RunOptions): Promise<R
     result.inputs++;
     if (hang) result.hangs++;
     else if (error !== null) result.crashes++;
-    if ((hang || error !== null) && result.examples.length < MAX_CRASH_EXAMPLES) {
+    const signature = hang ? `hang ${Math.min(result.hangs, 5)}` : error instanceof Error ? (error.stack ?? error.message).split('\n').slice(0, 3).join('|').replace(/\d+/g, 'N') : String(error);
+    if ((hang || error !== null) && result.examples.length < MAX_CRASH_EXAMPLES && !seen.has(signature)) {
+      seen.add(signature);
       const where = opts.saveCrashes ? ` (input saved to ${saveCrash(surface.name, input)})` : ` (input ${Buffer.from(input.subarray(0, 200)).toString('base64')})`;
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       const what = hang ? `hang: ${error instanceof Hang ? error.message : `over ${Math.round(boundMs)} ms`}` : `crash: ${message}`;
