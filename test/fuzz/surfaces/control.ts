@@ -13,24 +13,36 @@
 import { createConnection, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { isErrorCode } from '../../../daemon/src/common/errors.js';
-import { MEMBERSHIP_DEFAULT_TIMEOUT_MS } from '../../../daemon/src/common/limits.js';
+import { MEMBERSHIP_DEFAULT_TIMEOUT_MS, MEMBERSHIP_MAX_TIMEOUT_MS } from '../../../daemon/src/common/limits.js';
 import { DaemonInstance } from '../daemon-instance.js';
 import { Hang, type Surface, type Target } from '../engine.js';
 
 const SLACK_MS = 1000;
 const RESTART_EVERY = 20_000;
-/** control/handlers.ts DEFAULT_TIMEOUT_MS: the wait of requests that go through Raft. */
+/** control/handlers.ts DEFAULT_TIMEOUT_MS and MAX_TIMEOUT_MS (not exported there). */
 const HANDLER_DEFAULT_TIMEOUT_MS = 15_000;
-const RAFT_WAITING = new Set(['propose', 'state', 'mdstat', 'step-down', 'confirm']);
+const HANDLER_MAX_TIMEOUT_MS = 600_000;
+/** Requests that wait on Raft for HANDLER_DEFAULT_TIMEOUT_MS whatever their timeoutMs. */
+const RAFT_WAITING = new Set(['state', 'mdstat', 'step-down', 'confirm']);
 
-/** The longest wait the protocol documents for this line (0: answered without waiting). */
+/**
+ * The longest wait control/handlers.ts documents for this line (0: answered without waiting):
+ * propose waits its timeoutMs (an integer in (0, MAX_TIMEOUT_MS]; absent: the default; any
+ * other value is refused at once), membership requests theirs (up to
+ * MEMBERSHIP_MAX_TIMEOUT_MS), and state, mdstat, step-down and confirm the default.
+ */
 function documentedWaitMs(line: string): number {
   let r: Record<string, unknown>;
   try { r = JSON.parse(line) as Record<string, unknown>; } catch { return 0; }
   if (typeof r !== 'object' || r === null) return 0;
-  const t = typeof r.timeoutMs === 'number' && r.timeoutMs > 0 ? r.timeoutMs : null;
-  if (r.type === 'add-node' || r.type === 'remove-node') return t ?? MEMBERSHIP_DEFAULT_TIMEOUT_MS;
-  if (RAFT_WAITING.has(String(r.type))) return t ?? HANDLER_DEFAULT_TIMEOUT_MS;
+  const own = (max: number, dflt: number): number => {
+    const t = r.timeoutMs;
+    if (t === undefined) return dflt;
+    return typeof t === 'number' && Number.isInteger(t) && t > 0 && t <= max ? t : 0;
+  };
+  if (r.type === 'propose') return own(HANDLER_MAX_TIMEOUT_MS, HANDLER_DEFAULT_TIMEOUT_MS);
+  if (r.type === 'add-node' || r.type === 'remove-node') return own(MEMBERSHIP_MAX_TIMEOUT_MS, MEMBERSHIP_DEFAULT_TIMEOUT_MS);
+  if (RAFT_WAITING.has(String(r.type))) return HANDLER_DEFAULT_TIMEOUT_MS;
   return 0;
 }
 
