@@ -77,7 +77,8 @@ export interface Surface {
   hangBoundMs: number;
   /** ...plus this much per KiB of input, for a surface whose work is linear in its input. */
   hangBoundPerKiBMs?: number;
-  setup(): Promise<Target>;
+  /** hangScale multiplies every hang bound the surface enforces itself (see RunOptions). */
+  setup(hangScale: number): Promise<Target>;
 }
 
 export interface RunResult {
@@ -165,6 +166,11 @@ export interface RunOptions {
   replayCorpus: boolean;
   /** Write crashing inputs under test/fuzz/crashes/ (off in the unit lane). */
   saveCrashes: boolean;
+  /**
+   * Multiplies every hang bound (default 1). The unit lane uses a large factor: there a "hang"
+   * means "does not terminate", never "was slow on a loaded machine" (no timed assertions).
+   */
+  hangScale?: number;
   /** Stop generating after this much wall time (the inputs run are reported); no limit if unset. */
   maxMs?: number;
   /** Called every so often with the inputs run so far (main.ts's watchdog heartbeat). */
@@ -196,7 +202,8 @@ export async function fuzzSurface(surface: Surface, opts: RunOptions): Promise<R
   const t0 = performance.now();
   const rng = new Rng(opts.seed);
   const corpus = loadCorpus(surface.name);
-  const target = await surface.setup();
+  const hangScale = opts.hangScale ?? 1;
+  const target = await surface.setup(hangScale);
   const result: RunResult = { surface: surface.name, inputs: 0, crashes: 0, hangs: 0, peakRssMiB: 0, wallMs: 0, examples: [] };
   const recent: Uint8Array[] = [];
   /** Crash kinds already reported: one example (and one saved input) per kind. */
@@ -209,7 +216,7 @@ export async function fuzzSurface(surface: Surface, opts: RunOptions): Promise<R
   process.on('unhandledRejection', onEscape);
   process.on('uncaughtException', onEscape);
   const feed = async (input: Uint8Array): Promise<void> => {
-    const boundMs = surface.hangBoundMs + (surface.hangBoundPerKiBMs ?? 0) * (input.length / 1024);
+    const boundMs = (surface.hangBoundMs + (surface.hangBoundPerKiBMs ?? 0) * (input.length / 1024)) * hangScale;
     const one = await runOne(target, input, boundMs);
     const hang = one.hang;
     const error = one.error ?? escaped;

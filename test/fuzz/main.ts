@@ -47,7 +47,7 @@ async function child(name: string): Promise<void> {
 
 async function replay(name: string, file: string): Promise<void> {
   const surface = surfaceNamed(name);
-  const target = await surface.setup();
+  const target = await surface.setup(1);
   try {
     const input = readFileSync(file);
     const t0 = performance.now();

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   kernelSeeds();
   fileSeeds();
   for (const s of SURFACES) {
-    const target = await s.setup();
+    const target = await s.setup(1);
     try {
       fc.sample(target.structured, { seed: 19, numRuns: SAMPLED_PER_SURFACE }).forEach((b, i) => put(s.name, `gen-${i}`, b));
     } finally {

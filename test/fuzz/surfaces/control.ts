@@ -135,7 +135,7 @@ export const controlSurface: Surface = {
   description: 'bytes on one control-socket connection of a real one-node daemon; refusal: an error reply with a stable code (not E_INTERNAL)',
   // The surface bounds each exchange itself (documented wait + SLACK_MS, thrown as Hang).
   hangBoundMs: 700_000,
-  async setup(): Promise<Target> {
+  async setup(hangScale: number): Promise<Target> {
     let daemon = new DaemonInstance();
     await daemon.start();
     let inputs = 0;
@@ -152,7 +152,7 @@ export const controlSurface: Surface = {
         const lines = text.split('\n');
         if (!text.endsWith('\n')) lines.push('');
         const requestLines = lines.filter((l) => l.trim());
-        const waitMs = Math.max(0, ...requestLines.map(documentedWaitMs)) + SLACK_MS;
+        const waitMs = Math.max(0, ...requestLines.map(documentedWaitMs)) + SLACK_MS * hangScale;
         await exchange(daemon.controlSocket, text.endsWith('\n') ? bytes : Buffer.concat([bytes, Buffer.from('\n')]), requestLines.length, waitMs);
         const crashes = daemon.crashRecords();
         if (crashes.length > 0) throw new Error(crashes.join('; '));

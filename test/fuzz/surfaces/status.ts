@@ -15,7 +15,7 @@ import { Hang, type Surface, type Target } from '../engine.js';
 const HANG_MS = 2000;
 const RESTART_EVERY = 50_000;
 
-function exchange(port: number, input: Buffer): Promise<string> {
+function exchange(port: number, input: Buffer, hangMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const sock: Socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -27,7 +27,7 @@ function exchange(port: number, input: Buffer): Promise<string> {
       sock.destroy();
       if (err) reject(err); else resolve(Buffer.concat(chunks).toString('latin1'));
     };
-    const timer = setTimeout(() => finish(new Hang(`the server kept the connection open ${HANG_MS} ms after the request`)), HANG_MS);
+    const timer = setTimeout(() => finish(new Hang(`the server kept the connection open ${hangMs} ms after the request`)), hangMs);
     sock.on('data', (c: Buffer) => { if (chunks.length < 64) chunks.push(c); });
     // ECONNRESET / EPIPE: the server dropped a connection it judged bad, which is allowed.
     sock.on('error', () => finish(null));
@@ -76,7 +76,7 @@ export const statusSurface: Surface = {
   name: 'status',
   description: 'raw bytes on a TCP connection to the status server of a real one-node daemon (HTTP and websocket upgrade); refusal: a 4xx/5xx other than 500, or a closed connection',
   hangBoundMs: HANG_MS + 1000,
-  async setup(): Promise<Target> {
+  async setup(hangScale: number): Promise<Target> {
     let daemon = new DaemonInstance();
     await daemon.start();
     let inputs = 0;
@@ -88,7 +88,7 @@ export const statusSurface: Surface = {
           daemon = new DaemonInstance();
           await daemon.start();
         }
-        const response = await exchange(daemon.statusPort, Buffer.from(input));
+        const response = await exchange(daemon.statusPort, Buffer.from(input), HANG_MS * hangScale);
         if (STATUS_500.test(response)) throw new Error(`HTTP 500: ${response.slice(0, 300)}`);
         const crashes = daemon.crashRecords();
         if (crashes.length > 0) throw new Error(crashes.join('; '));
