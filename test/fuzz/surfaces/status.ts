@@ -29,8 +29,9 @@ function exchange(port: number, input: Buffer, hangMs: number): Promise<string> 
     };
     const timer = setTimeout(() => finish(new Hang(`the server kept the connection open ${hangMs} ms after the request`)), hangMs);
     sock.on('data', (c: Buffer) => { if (chunks.length < 64) chunks.push(c); });
-    // ECONNRESET / EPIPE: the server dropped a connection it judged bad, which is allowed.
-    sock.on('error', () => finish(null));
+    // ECONNRESET / EPIPE: the server dropped a connection it judged bad, which is allowed; a
+    // refused connection means the server is gone, which is a crash.
+    sock.on('error', (e: NodeJS.ErrnoException) => finish(e.code === 'ECONNREFUSED' ? new Error('the status server refused the connection (gone)') : null));
     sock.on('close', () => finish(null));
     sock.on('connect', () => sock.end(input));
   });
