@@ -174,4 +174,8 @@ describe('mdstat refusals', () => {
   it('refuses counts beyond the safe integer range', () => {
     expect(refusal(good.replace('64512 blocks', '99999999999999999 blocks')).code).toBe('E_BAD_FORMAT');
   });
+  it('refuses a progress over 100%, with the line number (found by npm run fuzz: it threw a RangeError)', () => {
+    expect(refusal(good.replace('18.8%', '7792550418274368.0%'))).toEqual({ code: 'E_BAD_FORMAT', line: 4 });
+    expect(refusal(good.replace('18.8%', '100.1%'))).toEqual({ code: 'E_BAD_FORMAT', line: 4 });
+  });
 });

@@ -186,10 +186,14 @@ function parseSync(text: string, lineNo: number): MdstatSync {
   const m = PROGRESS_RE.exec(text);
   if (!m) fail(lineNo, 'malformed resync/recovery line');
   const c = (i: number, what: string): number => countOrFail(m[i], lineNo, what);
+  // md prints done/total in per-mille, done <= total: more than 100.0% is no kernel's output
+  // (and its bar would not fit in memory).
+  const perMille = c(2, 'percent') * 10 + c(3, 'percent tenth');
+  if (perMille > 1000) fail(lineNo, `progress of ${m[2]}.${m[3]}% is over 100%`);
   return {
     kind: 'progress',
     action: m[1] as 'resync' | 'recovery' | 'check' | 'reshape',
-    perMille: c(2, 'percent') * 10 + c(3, 'percent tenth'),
+    perMille,
     doneKiB: c(4, 'done'),
     totalKiB: c(5, 'total'),
     finishTenthsMin: c(6, 'finish') * 10 + c(7, 'finish tenth'),
