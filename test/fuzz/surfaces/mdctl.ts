@@ -17,10 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { run } from '../../../mdctl/src/main.js';
-import { OPTIONS, parse, UsageError } from '../../../mdctl/src/args.js';
+import { parse, UsageError } from '../../../mdctl/src/args.js';
+import { OPTION_DEFS } from '../../../mdctl/src/options.js';
 import { Ctx, EXIT } from '../../../mdctl/src/context.js';
 import { monitorOptions } from '../../../mdctl/src/monitor.js';
-import { VERSION } from '../../../mdctl/src/help.js';
+import { versionText } from '../../../mdctl/src/help.js';
 import type { Surface, Target } from '../engine.js';
 
 const EXIT_CODES: ReadonlySet<number> = new Set(Object.values(EXIT));
@@ -45,8 +46,8 @@ async function refusingDaemon(path: string): Promise<Server> {
   return server;
 }
 
-const longOpts = Object.keys(OPTIONS).map((k) => `--${k}`);
-const shortOpts = Object.values(OPTIONS).flatMap((o) => (o.short ? [`-${o.short}`] : []));
+const longOpts = OPTION_DEFS.map((d) => `--${d.name}`);
+const shortOpts = [...new Set(OPTION_DEFS.flatMap((d) => (d.short ? [`-${d.short.letter}`] : [])))];
 const values = ['/dev/md0', 'md0', '/dev/md/1', 'md_home', '/dev/sda', '/dev/sdb', 'sdc', 'raid1', '5', '10', '2', '0', '-1',
   '1.2', '0.90', 'internal', 'none', '64K', '1M', 'left-symmetric', 'n2', 'f2', 'status', 'step-down', 'add-node',
   'remove-node', 'node2', 'node2=10.0.0.2:8401', 'confirm', 'check', 'repair', 'idle', 'frozen', '99999999999999999999',
@@ -102,7 +103,7 @@ async function runArgv(argv: string[], socket: string): Promise<void> {
   if (!EXIT_CODES.has(code)) throw new Error(`exit code ${code}`);
   for (const t of err) {
     if (t.includes('internal error')) throw new Error(`mdctl reported an internal error: ${t}`);
-    if (!t.startsWith('mdctl: ') && !(mode === 'version' && t === `${VERSION}\n`)) throw new Error(`stderr without "mdctl: ": ${JSON.stringify(t.slice(0, 200))}`);
+    if (!t.startsWith('mdctl: ') && !(mode === 'version' && t === `${versionText()}\n`)) throw new Error(`stderr without "mdctl: ": ${JSON.stringify(t.slice(0, 200))}`);
   }
 }
 
