@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { ALERT_MAX_MDADM_CONF_BYTES } from './common/limits.js';
 import type { Config } from './config/config.js';
 import type { Logger } from './log/logger.js';
-import { parseMdadmConfAlerts } from './md/format/mdadm-conf-alerts.js';
+import { parseMdadmConf, type MdadmConf } from './md/format/mdadm-conf.js';
 import { AlertDelivery, type AlertSettings } from './node/alert-delivery.js';
 import { systemClock, systemCommands, systemTimers } from './node/deps.js';
 import type { ClusterNode } from './node/node.js';
@@ -28,10 +28,10 @@ function readHead(path: string, maxBytes: number): string {
 /** The [alerts] settings with mdadm.conf's keywords filling what the section leaves unset. */
 export function alertSettings(config: Config, logger: Logger): AlertSettings {
   const a = config.alerts;
-  let conf = { mailAddr: null as string | null, mailFrom: null as string | null, program: null as string | null };
+  let conf: Pick<MdadmConf, 'mailAddr' | 'mailFrom' | 'program'> = { mailAddr: null, mailFrom: null, program: null };
   if (a.mdadmConf !== null) {
     try {
-      conf = parseMdadmConfAlerts(readHead(a.mdadmConf, ALERT_MAX_MDADM_CONF_BYTES));
+      conf = parseMdadmConf(readHead(a.mdadmConf, ALERT_MAX_MDADM_CONF_BYTES));
     } catch (e) {
       logger.debug({ path: a.mdadmConf, err: (e as Error).message }, 'no alert settings from mdadm.conf');
     }

@@ -1,69 +1,17 @@
-// The parts of mdadm.conf that --assemble --scan and --examine --scan use: ARRAY lines (the
-// array's device, UUID, name, devices=) and DEVICE lines (which block devices to look at,
-// "partitions" meaning every device /proc/partitions lists). Owns: parsing that text and
-// listing the candidate devices. Invariants: parsing is pure and never throws (a malformed
-// line is skipped); files are read up to MONITOR_MAX_CONF_BYTES; a missing config means no
+// mdadm.conf for --assemble --scan, --examine --scan and --incremental: reading the file (the
+// text is parsed by daemon/src/md/format/mdadm-conf.ts, the one parser) and listing the
+// candidate devices of its DEVICE lines ("partitions" meaning every device /proc/partitions
+// lists). Invariants: files are read up to MONITOR_MAX_CONF_BYTES; a missing config means no
 // ARRAY lines and "DEVICE partitions", as in mdadm.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { MONITOR_MAX_CONF_BYTES } from '../../daemon/src/common/limits.js';
+import { parseMdadmConf, type MdadmConf } from '../../daemon/src/md/format/mdadm-conf.js';
 
 export const DEFAULT_MDADM_CONF = '/etc/mdadm/mdadm.conf';
 export const PROC_PARTITIONS = '/proc/partitions';
 
-export interface ConfArray {
-  /** "/dev/md0" or "/dev/md/name", or null. */
-  device: string | null;
-  /** Lower-case colon form, or null. */
-  uuid: string | null;
-  name: string | null;
-  /** devices= (comma-separated paths or globs), or null. */
-  devices: string[] | null;
-}
-
-export interface MdadmConf {
-  arrays: ConfArray[];
-  /** DEVICE words ("partitions", "containers", paths, globs); empty means "partitions". */
-  devices: string[];
-}
-
-function logicalLines(text: string): string[] {
-  const out: string[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*$/, '');
-    if (/^\s/.test(line) && out.length > 0) out[out.length - 1] += ` ${line.trim()}`;
-    else if (line.trim() !== '') out.push(line.trim());
-  }
-  return out;
-}
-
-/** mdadm accepts the UUID in colon or dotted groups of 8; mdctl keeps the colon form. */
-function normUuid(v: string): string | null {
-  const hex = v.replace(/[:.\- ]/g, '').toLowerCase();
-  return /^[0-9a-f]{32}$/.test(hex) ? `${hex.slice(0, 8)}:${hex.slice(8, 16)}:${hex.slice(16, 24)}:${hex.slice(24)}` : null;
-}
-
-export function parseMdadmConf(text: string): MdadmConf {
-  const conf: MdadmConf = { arrays: [], devices: [] };
-  for (const l of logicalLines(text)) {
-    const words = l.split(/\s+/);
-    const keyword = words[0].toUpperCase();
-    // mdadm matches keywords by their first 3 letters or more ("DEV", "ARR").
-    if ('DEVICE'.startsWith(keyword) && keyword.length >= 3) { conf.devices.push(...words.slice(1)); continue; }
-    if (!('ARRAY'.startsWith(keyword) && keyword.length >= 3)) continue;
-    const a: ConfArray = { device: null, uuid: null, name: null, devices: null };
-    for (const w of words.slice(1)) {
-      const eq = w.indexOf('=');
-      if (eq < 0) { if (w.startsWith('/dev/') || w === '<ignore>') a.device = w; continue; }
-      const key = w.slice(0, eq).toLowerCase();
-      const value = w.slice(eq + 1);
-      if (key === 'uuid') a.uuid = normUuid(value);
-      else if (key === 'name') a.name = value;
-      else if (key === 'devices') a.devices = value.split(',').filter((d) => d !== '');
-    }
-    if (a.device !== '<ignore>') conf.arrays.push(a);
-  }
-  return conf;
-}
+export type { ConfArray, MdadmConf } from '../../daemon/src/md/format/mdadm-conf.js';
+export { parseMdadmConf } from '../../daemon/src/md/format/mdadm-conf.js';
 
 export function readBounded(path: string): string | null {
   let fd: number;

@@ -8,7 +8,7 @@ import { emptyClusterState, type ClusterState } from '../../daemon/src/cluster/t
 import { nodeId, term as termOf } from '../../daemon/src/common/types.js';
 import type { ClusterEvent } from '../../daemon/src/control/protocol.js';
 import { silentLogger } from '../../daemon/src/log/logger.js';
-import { parseMdadmConfAlerts } from '../../daemon/src/md/format/mdadm-conf-alerts.js';
+import { parseMdadmConf } from '../../daemon/src/md/format/mdadm-conf.js';
 import { AlertDelivery } from '../../daemon/src/node/alert-delivery.js';
 import type { RaftStatus } from '../../daemon/src/raft/types.js';
 
@@ -95,8 +95,8 @@ describe('alert delivery', () => {
 
 describe('mdadm.conf alert keywords', () => {
   it('reads MAILADDR, MAILFROM and PROGRAM (three letters or more, any case, continuation lines, comments)', () => {
-    expect(parseMdadmConfAlerts('# alerts\nMAILADDR root@example.org other@x\nmailfrom md monitor <md@example.org>\nPROG /usr/sbin/handle-md # the handler\nARRAY /dev/md0 UUID=1:2:3:4\n'))
-      .toEqual({ mailAddr: 'root@example.org', mailFrom: 'md monitor <md@example.org>', program: '/usr/sbin/handle-md' });
-    expect(parseMdadmConfAlerts('MA root@x\nMAIL root@y\nPROGRAM\n  /bin/handler\n')).toEqual({ mailAddr: null, mailFrom: null, program: '/bin/handler' });
+    expect(parseMdadmConf('# alerts\nMAILADDR root@example.org other@x\nmailfrom md monitor <md@example.org>\nPROG /usr/sbin/handle-md # the handler\nARRAY /dev/md0 UUID=1:2:3:4\n'))
+      .toMatchObject({ mailAddr: 'root@example.org', mailFrom: 'md monitor <md@example.org>', program: '/usr/sbin/handle-md' });
+    expect(parseMdadmConf('MA root@x\nMAIL root@y\nPROGRAM\n  /bin/handler\n')).toMatchObject({ mailAddr: null, mailFrom: null, program: '/bin/handler' });
   });
 });

@@ -68,7 +68,7 @@ describe('mdadm.conf for --scan', () => {
       '   name=labhost:0 devices=/dev/vda,/dev/vdb', 'ARRAY <ignore> UUID=11111111:11111111:11111111:11111111', 'MAILADDR root',
     ].join('\n'));
     expect(conf.devices).toEqual(['/dev/vd*', '/dev/extra']);
-    expect(conf.arrays).toEqual([{ device: '/dev/md0', uuid: UUID_TEXT, name: 'labhost:0', devices: ['/dev/vda', '/dev/vdb'] }]);
+    expect(conf.arrays).toEqual([{ device: '/dev/md0', uuid: UUID_TEXT, name: 'labhost:0', devices: ['/dev/vda', '/dev/vdb'], spares: null }]);
   });
   it('lists candidate devices from /proc/partitions last first (as mdadm examines them), md arrays left out, globs matched', () => {
     const parts = 'major minor  #blocks  name\n\n 254        0      65536 vda\n 254       16      65536 vdb\n   9        0      64512 md0\n   8        0     100000 sda\n';
