@@ -204,4 +204,18 @@ describe('connection cap', () => {
     again.close();
     expect(server.stats().busyRefused).toBeGreaterThanOrEqual(2);
   });
+
+  it('a client that half-closes after sending still gets every reply, then the connection ends', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((r) => { release = r; });
+    const { path } = await startServer(async (req) => { if (req.type === 'slow') await slow; return { type: req.type }; });
+    const c = raw(path);
+    await c.connected;
+    c.sock.end('{"v":1,"id":1,"type":"slow"}\n{"v":1,"id":2,"type":"fast"}');
+    await until(() => c.lines.length === 1, 'the fast reply');
+    release();
+    await c.closed;
+    expect(c.lines.map((l) => l.id).sort()).toEqual([1, 2]);
+    expect(c.lines.every((l) => l.ok === true)).toBe(true);
+  });
 });

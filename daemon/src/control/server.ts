@@ -76,7 +76,9 @@ export class ControlServer {
   async start(): Promise<void> {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o755 });
     if (existsSync(this.path)) unlinkSync(this.path); // a stale socket from a crashed run
-    const server = createServer((s) => this.onConnection(s));
+    // allowHalfOpen: a client that sends its requests and then shuts down its sending side
+    // (nc -N, a script) still gets every reply; the connection ends after the last one.
+    const server = createServer({ allowHalfOpen: true }, (s) => this.onConnection(s));
     server.maxConnections = CONTROL_MAX_CONNECTIONS + CONTROL_MAX_BUSY_CONNECTIONS;
     server.on('error', (e) => this.logger.error({ err: e.message }, 'control socket error'));
     await new Promise<void>((resolve, reject) => {
@@ -133,6 +135,11 @@ export class ControlServer {
     let inFlight = 0;
     let closed = false;
     let paused = false;
+    /** The client ended its side: end ours once every request it sent is answered. */
+    let ended = false;
+    const finishIfDone = (): void => {
+      if (ended && !closed && inFlight === 0 && buf.indexOf(LF) < 0) sock.end();
+    };
     const closers: (() => void)[] = [];
     const conn: ControlConnection = {
       push: (resp) => {
@@ -184,6 +191,7 @@ export class ControlServer {
         void this.onLine(text, conn).finally(() => {
           inFlight--;
           pump();
+          finishIfDone();
         });
       }
       if (closed) return;
@@ -205,6 +213,13 @@ export class ControlServer {
       for (const fn of closers) fn();
     });
     sock.on('drain', pump);
+    sock.on('end', () => {
+      ended = true;
+      // A last request without its LF is still a request.
+      if (!closed && buf.length > 0 && buf.indexOf(LF) < 0) buf = Buffer.concat([buf, Buffer.from([LF])]);
+      pump();
+      finishIfDone();
+    });
     sock.on('data', (chunk: Buffer) => {
       if (closed) return;
       // Keep the bytes only: a subarray of a large earlier read would pin that read's memory.
