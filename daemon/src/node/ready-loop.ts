@@ -7,22 +7,17 @@
 //   an apply (sessions, waiters, gossip, snapshot, reconcile) run after advance, in that order.
 // - The ClusterState is changed only by applying committed entries (cluster/apply.ts) or by
 //   installing a snapshot once it is durable.
-// - Input from peers is decoded and validated before it reaches Raft; a frame is refused when
-//   it is not a known kind, does not decode, names another sender than the peer whose
-//   certificate the link authenticated, or brings a term more than RAFT_MAX_TERM_JUMP ahead of
-//   ours; messages Raft itself drops (a removed member's, an index past the log, a snapshot
-//   chunk out of order) are refused too. Each refusal is counted by reason (droppedFrames,
-//   refusedFrames()) and logged at most once per PEER_REFUSAL_LOG_INTERVAL_MS per reason.
+// - Input from peers is decoded and validated before it reaches Raft (node/peer-input.ts).
 // - A storage failure or an apply that throws stops the loop and goes to the fatal handler,
 //   named by its cause (storage, invariant): continuing could acknowledge what is not durable.
 import type { NodeId } from '../common/types.js';
-import { MEMBERSHIP_PEER_LINGER_ELECTIONS, PEER_REFUSAL_LOG_INTERVAL_MS, RAFT_MAX_CATCHUP_TICKS, RAFT_MAX_TERM_JUMP } from '../common/limits.js';
-import { LogThrottle } from '../log/throttle.js';
+import { MEMBERSHIP_PEER_LINGER_ELECTIONS, RAFT_MAX_CATCHUP_TICKS } from '../common/limits.js';
+import { PeerInput } from './peer-input.js';
 import { applyDecoded, type ApplyResult } from '../cluster/apply.js';
 import { decodeCommand } from '../cluster/commands.js';
 import type { SessionRef } from '../cluster/sessions.js';
 import { emptyClusterState, type ClusterState } from '../cluster/types.js';
-import { decodeMessage, encodeMessage } from '../raft/codec.js';
+import { encodeMessage } from '../raft/codec.js';
 import { decodeConfChange } from '../raft/codec-conf.js';
 import { RawNode } from '../raft/rawnode.js';
 import type { Entry, Prng, Ready, SoftState } from '../raft/types.js';
@@ -61,9 +56,6 @@ export interface ReadyHooks {
   peerState(peer: NodeId, up: boolean): void;
 }
 
-/** Why a frame from an authenticated peer was refused (see the header). */
-export type PeerFrameRefusal = 'unknown-kind' | 'undecodable' | 'spoofed-sender' | 'term-jump' | 'raft-refused';
-
 /** A storage call failed; drain() hands it to the fatal handler as 'storage'. */
 class StorageFailure extends Error {}
 
@@ -72,9 +64,12 @@ export class ReadyLoop {
   state: ClusterState = emptyClusterState();
   /** Who this node talks to, following applied membership changes (node/peers.ts). */
   private readonly peers: PeerDirectory;
-  droppedFrames = 0;
-  /** Refused peer frames by reason (their sum is droppedFrames plus Raft's own drops). */
-  private readonly refusals: LogThrottle<PeerFrameRefusal>;
+  /** Checks every peer frame before Raft sees it (node/peer-input.ts). */
+  private readonly input: PeerInput;
+  /** Peer frames refused before they reached Raft. */
+  get droppedFrames(): number {
+    return this.input.dropped;
+  }
   private halted = false;
   private busy = false;
   private again = false;
@@ -93,7 +88,7 @@ export class ReadyLoop {
       this.restoreSnapshot(restored.snapshot.data);
       this.lastSnapshotIndex = restored.snapshot.meta.index;
     }
-    this.refusals = new LogThrottle(deps.logger, 'refused a peer frame', PEER_REFUSAL_LOG_INTERVAL_MS, () => deps.clock.monoMs());
+    this.input = new PeerInput(deps.logger, deps.clock);
     const lingerMs = s.tickMs * s.raft.electionTimeoutTicks * MEMBERSHIP_PEER_LINGER_ELECTIONS;
     this.peers = new PeerDirectory(s.id, new Map(s.peers.map((p) => [p.id, p.address])), deps.transport, deps.logger, lingerMs);
   }
@@ -173,27 +168,12 @@ export class ReadyLoop {
       this.hooks.gossipReceived(from, payload.subarray(1));
       return;
     }
-    if (payload[0] !== FRAME_RAFT) { this.refuse('unknown-kind', from, { kind: payload[0] }); return; }
-    const msg = decodeMessage(payload.subarray(1));
-    if (msg === null) { this.refuse('undecodable', from, {}); return; }
-    if (msg.from !== from) { this.refuse('spoofed-sender', from, { claimed: msg.from, type: msg.type }); return; }
-    const term = this.raft.currentTerm;
-    if (msg.term > term + RAFT_MAX_TERM_JUMP) { this.refuse('term-jump', from, { type: msg.type, term: msg.term, ourTerm: term }); return; }
+    const msg = this.input.raftMessage(from, payload, FRAME_RAFT, this.raft.currentTerm);
+    if (msg === null) return;
     const droppedBefore = this.raft.droppedMessages;
     this.raft.step(msg);
-    if (this.raft.droppedMessages > droppedBefore) this.refusals.note('raft-refused', { code: 'E_PEER_PROTOCOL', peer: from, type: msg.type, term: msg.term });
+    if (this.raft.droppedMessages > droppedBefore) this.input.raftRefused(from, msg);
     this.kick();
-  }
-
-  /** Counts and logs (rate-limited) a frame refused before it reached Raft. */
-  private refuse(reason: PeerFrameRefusal, from: NodeId, fields: Record<string, unknown>): void {
-    this.droppedFrames++;
-    this.refusals.note(reason, { code: 'E_PEER_PROTOCOL', peer: from, ...fields });
-  }
-
-  /** Refused peer frames by reason since start (only reasons seen at least once). */
-  refusedFrames(): Partial<Record<PeerFrameRefusal, number>> {
-    return this.refusals.counts();
   }
 
   /** Schedules Ready processing; coalesces while a batch is in flight. */

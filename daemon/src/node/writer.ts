@@ -1,6 +1,7 @@
 // The writer role: only the Raft leader, holding a valid lease, whose master entry of its own
 // term is applied, may run arrays read-write. Owns: claiming the master role (with the fence
-// hook), fast demotion before the lease ends (with escalation), and resync checkpoints.
+// hook) and fast demotion before the lease ends (with escalation); while writer it drives the
+// master's periodic entries (node/master-progress.ts).
 // Invariants:
 // - isWriter() is false whenever the lease has fewer than demoteMarginTicks ticks left, so
 //   demotion starts before the lease ends (the margin covers the STOP_ARRAY_RO call).
@@ -8,14 +9,14 @@
 // - Demotion failure is escalated as configured (stop-array | reboot | none), always loudly.
 // - The writer reaches the rest of the node only through WriterHooks, the md driver, the
 //   writer log and the injected fence command runner (deps.ts).
-import type { NodeId, Sectors, Term } from '../common/types.js';
+import type { NodeId, Term } from '../common/types.js';
 import type { Command } from '../cluster/commands.js';
-import type { CheckpointAction, ClusterState } from '../cluster/types.js';
+import type { ClusterState } from '../cluster/types.js';
 import type { ClusterEvent } from '../control/protocol.js';
 import type { MdDriver } from '../md/driver.js';
 import type { RaftStatus, SoftState } from '../raft/types.js';
 import type { Clock, CommandRunner, Logger } from './deps.js';
-import { readOrNull } from './reconcile.js';
+import { MasterProgress } from './master-progress.js';
 import type { WriterLog } from './writer-log.js';
 import type { MasterConfig } from '../config/config.js';
 
@@ -70,14 +71,17 @@ export class WriterRole {
   /** "node:term" -> tick a master-cleared entry was last proposed (re-proposed after CLAIM_RETRY_TICKS). Reset per claim. */
   private readonly clearProposedTick = new Map<string, number>();
   private lastSampleMs = 0;
-  private readonly lastCheckpointMs = new Map<string, number>();
+  /** The master's own periodic entries: node records and sync checkpoints (node/master-progress.ts). */
+  private readonly progress: MasterProgress;
   /** The demotion under way, if any (callers wait for it rather than start another). */
   private demoting: Promise<void> | null = null;
   /** Set by a planned step-down: the writer role is given up before leadership is transferred. */
   private suspendedTerm = -1;
   fenceActions = 0;
 
-  constructor(private readonly hooks: WriterHooks, private readonly writerLog: WriterLog, private readonly s: WriterSettings, private readonly deps: WriterDeps) {}
+  constructor(private readonly hooks: WriterHooks, private readonly writerLog: WriterLog, private readonly s: WriterSettings, private readonly deps: WriterDeps) {
+    this.progress = new MasterProgress(hooks, { driver: deps.driver, clock: deps.clock, checkpointIntervalMs: s.checkpointIntervalMs });
+  }
 
   /** Lease-guarded writer check; cheap, called on every tick and by every plan. */
   isWriter(): boolean {
@@ -109,7 +113,7 @@ export class WriterRole {
 
   /** `old` said, in this term, that it holds nothing writable, or was fenced in this term. */
   private proven(old: string, term: number): boolean {
-    return this.saidNoneWritable(old, term) || this.fenced.has(`${old}:${term}`);
+    return this.hooks.saidNoneWritable(old, term) || this.fenced.has(`${old}:${term}`);
   }
 
   /**
@@ -126,10 +130,6 @@ export class WriterRole {
     return this.deps.clock.monoMs() - this.claimMonoMs >= this.s.unconfirmedGraceMs;
   }
 
-  private saidNoneWritable(node: string, term: number): boolean {
-    return this.hooks.saidNoneWritable(node, term);
-  }
-
   onSoftState(ss: SoftState): void {
     if (ss.role !== 'leader') this.check();
     else this.maybeClaim();
@@ -144,8 +144,8 @@ export class WriterRole {
     const now = this.deps.clock.monoMs();
     if (this.writerNow && now - this.lastSampleMs >= CHECKPOINT_MIN_INTERVAL_MS) {
       this.lastSampleMs = now;
-      this.ensureNodes();
-      void this.sampleCheckpoints().catch((e) => this.deps.logger.warn({ err: (e as Error).message }, 'checkpoint sampling failed'));
+      this.progress.ensureNodes();
+      void this.progress.sampleCheckpoints(this.writerLog.openDevices()).catch((e) => this.deps.logger.warn({ err: (e as Error).message }, 'checkpoint sampling failed'));
     }
   }
 
@@ -293,50 +293,5 @@ export class WriterRole {
       }
       this.hooks.emit({ key: `fence-hook:${term}:${old}`, name: 'FenceAction', device: null, component: null, detail: `fence ${old}: ${r.ok ? 'ok' : 'failed'}` });
     });
-  }
-
-  /**
-   * The master records the configured address of every Raft member that has no node record
-   * yet (the founding members). Once recorded, the replicated record is authoritative: it is
-   * changed by add-node/remove-node only, never overwritten from a local config file, and a
-   * removed node (no longer in the Raft membership) is not recorded again.
-   */
-  private ensureNodes(): void {
-    const known = new Set(this.hooks.state().nodes.map((n) => n.id as string));
-    const conf = this.hooks.raftStatus().conf;
-    const members = new Set<string>([...conf.voters, ...conf.learners]);
-    for (const p of this.hooks.configuredPeers()) {
-      if (!known.has(p.id) && members.has(p.id)) this.hooks.propose({ op: 'node-add', node: p.id, address: p.address });
-    }
-  }
-
-  /** Records resync/recovery progress as Raft entries (rate-bounded, >= every interval or 1 %). */
-  private async sampleCheckpoints(): Promise<void> {
-    const term = this.hooks.raftStatus().term;
-    for (const device of this.writerLog.openDevices()) {
-      const rec = this.hooks.state().arrays.find((a) => a.device === device);
-      const k = await readOrNull(this.deps.driver, device);
-      if (!rec || !k) continue;
-      const act = k.syncAction;
-      const action: CheckpointAction = act === 'resync' || act === 'recover' || act === 'check' || act === 'repair' ? act : 'idle';
-      const now = this.deps.clock.monoMs();
-      const last = this.lastCheckpointMs.get(device) ?? 0;
-      if (action === 'idle' || !k.syncCompleted) {
-        if (rec.sync.action !== 'idle') {
-          const total = rec.sync.totalSectors;
-          this.hooks.propose({ op: 'checkpoint', device, term, action: 'idle', doneSectors: total, totalSectors: total, speedKiBps: 0, mismatchCount: k.mismatchCount });
-          this.lastCheckpointMs.set(device, now);
-        }
-        continue;
-      }
-      const { doneSectors, totalSectors } = k.syncCompleted;
-      const step = Math.max(1, Math.floor(totalSectors / 100));
-      const changedAction = rec.sync.action !== action || rec.sync.totalSectors !== totalSectors;
-      const due = now - last >= this.s.checkpointIntervalMs || Math.abs(doneSectors - rec.sync.doneSectors) >= step;
-      if ((changedAction || due) && doneSectors !== rec.sync.doneSectors) {
-        this.hooks.propose({ op: 'checkpoint', device, term, action, doneSectors: doneSectors as Sectors, totalSectors: totalSectors as Sectors, speedKiBps: k.syncSpeedKiBps });
-        this.lastCheckpointMs.set(device, now);
-      }
-    }
   }
 }
