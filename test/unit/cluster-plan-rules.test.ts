@@ -6,22 +6,12 @@ import { describe, expect, it } from 'vitest';
 import type { Sectors, Term } from '../../daemon/src/common/types.js';
 import { observeCommand, plan, type PlanContext } from '../../daemon/src/cluster/plan.js';
 import type { ArrayRecord } from '../../daemon/src/cluster/types.js';
-import type { ArrayState, MemberFlag, MemberState } from '../../daemon/src/md/types.js';
-import { arrayRecord, memberRecord } from './record-fixtures.js';
+import type { ArrayState, MemberState } from '../../daemon/src/md/types.js';
+import { arrayRecord, kernelArrayState, kernelMember, memberRecord } from './record-fixtures.js';
 
 const mem = memberRecord;
-function km(devPath: string, slot: number | null, flags: MemberFlag[], descNumber: number): MemberState {
-  return { name: devPath.slice(5), devPath, major: 8, minor: descNumber * 16, slot, descNumber, flags, errors: 0, recoveryStartSectors: null,
-    deviceUuid: null, dataOffsetSectors: 2048 as Sectors, sizeKiB: 1000 };
-}
-function kernel(members: MemberState[], over: Partial<ArrayState> = {}): ArrayState {
-  return {
-    device: 'md0', uuid: '93a5f505:69825d0d:413c4afa:010d8c59', name: 'x:0', level: 'raid1', raidDisks: 2, layout: 0, chunkSizeBytes: 0,
-    arraySizeKiB: 1000, componentSizeKiB: 1000, metadataVersion: '1.2', arrayState: 'clean', degraded: 0, syncAction: 'idle', lastSyncAction: null,
-    syncCompleted: null, syncWaiting: null, syncSpeedKiBps: 0, resyncStartSectors: null, syncMinSectors: 0 as Sectors, syncMaxSectors: 'max',
-    consistencyPolicy: 'bitmap', bitmap: null, events: 10, ctimeSec: 0, utimeSec: 0, mismatchCount: 0, members, ...over,
-  };
-}
+const km = kernelMember;
+const kernel = kernelArrayState;
 const writer: PlanContext = { node: 'n1', writer: true, term: 3 as Term, freshSincePromotion: true };
 const standby: PlanContext = { node: 'n2', writer: false, term: 3 as Term, freshSincePromotion: false };
 const kA = (): MemberState => km('/dev/sda', 0, ['in_sync'], 0);

@@ -68,6 +68,12 @@ function nextMaster(prev: MasterRecord | null, node: NodeId, term: Term): Master
   return uncleared.size > 0 ? { node, term, uncleared: [...uncleared].sort() } : { node, term };
 }
 
+/** The master record with `node` off its uncleared list (the field absent when the list empties). */
+function withoutUncleared(m: MasterRecord, node: NodeId): MasterRecord {
+  const left = (m.uncleared ?? []).filter((n) => n !== node);
+  return left.length > 0 ? { node: m.node, term: m.term, uncleared: left } : { node: m.node, term: m.term };
+}
+
 /** Applies a decoded command (validated here: every node reaches the same verdict). */
 export function applyCommand(state: ClusterState, cmd: Command, session?: SessionRef): ApplyResult {
   const v = validate(state, cmd);
@@ -88,12 +94,7 @@ export function applyCommand(state: ClusterState, cmd: Command, session?: Sessio
     }
     case 'master': state.master = nextMaster(state.master, cmd.node, cmd.term); break;
     case 'alerts-sent': state.alertsSentThrough = Math.max(state.alertsSentThrough ?? 0, cmd.through); break;
-    case 'master-cleared': {
-      const m = state.master!;
-      const left = (m.uncleared ?? []).filter((n) => n !== cmd.node);
-      state.master = left.length > 0 ? { node: m.node, term: m.term, uncleared: left } : { node: m.node, term: m.term };
-      break;
-    }
+    case 'master-cleared': state.master = withoutUncleared(state.master!, cmd.node); break;
     case 'node-add': {
       state.nodes = state.nodes.filter((n) => n.id !== cmd.node).concat({ id: cmd.node, address: cmd.address });
       state.nodes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -101,11 +102,7 @@ export function applyCommand(state: ClusterState, cmd: Command, session?: Sessio
     }
     case 'node-remove': {
       state.nodes = state.nodes.filter((n) => n.id !== cmd.node);
-      const m = state.master;
-      if (m?.uncleared?.includes(cmd.node)) {
-        const left = m.uncleared.filter((n) => n !== cmd.node);
-        state.master = left.length > 0 ? { node: m.node, term: m.term, uncleared: left } : { node: m.node, term: m.term };
-      }
+      if (state.master) state.master = withoutUncleared(state.master, cmd.node);
       for (const p of Object.keys(state.deviceSeen)) state.deviceSeen[p] = state.deviceSeen[p].filter((n) => n !== cmd.node);
       break;
     }
