@@ -82,6 +82,8 @@ export interface NodeOptions {
   commands?: CommandRunner;
   /** The node's logger (default: silent). */
   logger?: Logger;
+  /** Runs on the constructed node before start(), as the daemon's metrics and status do. */
+  beforeStart?: (node: ClusterNode) => void;
 }
 
 export class World {
@@ -148,6 +150,7 @@ export class World {
     }, { clock: time, timers: time, logger: opts.logger ?? silentLogger, transport, storage, driver: this.observe(wn, sim), prng: createPrng(seed),
       fatal: opts.fatal, commands: opts.commands });
     this.nodes.set(id, wn);
+    opts.beforeStart?.(wn.node);
     void wn.node.start();
   }
 

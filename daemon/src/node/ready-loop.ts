@@ -74,8 +74,14 @@ export class ReadyLoop {
   private busy = false;
   private again = false;
   private lastSnapshotIndex = 0;
-  /** Monotonic ms at which tick 0 happened, and ticks handed to Raft since. */
-  private tickBaseMs = 0;
+  /**
+   * Monotonic ms at which tick 0 happened, and ticks handed to Raft since. Null until start():
+   * before it Raft time stands still (a syncTicks() then, e.g. from a view() taken while the
+   * daemon starts, must not count the process's uptime as ticks done, which would hold Raft
+   * time still for that long after start: votes dropped under a stale vote lease, a lease that
+   * does not run out in real time).
+   */
+  private tickBaseMs: number | null = null;
   private ticksDone = 0;
 
   constructor(private readonly s: ReadyLoopSettings, private readonly deps: ReadyLoopDeps,
@@ -146,6 +152,7 @@ export class ReadyLoop {
    * before every writer decision.
    */
   syncTicks(): void {
+    if (this.tickBaseMs === null) return;
     const due = Math.floor((this.deps.clock.monoMs() - this.tickBaseMs) / this.s.tickMs);
     const missed = Math.min(due - this.ticksDone, RAFT_MAX_CATCHUP_TICKS);
     for (let i = 0; i < missed; i++) this.raft.tick();
