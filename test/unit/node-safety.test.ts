@@ -107,4 +107,31 @@ describe('raft time', () => {
     }
     expect(w.masterId()).not.toBeNull();
   });
+
+  // Guards ready-loop.ts onFrame(): syncTicks() before a frame is stepped. After an event-loop
+  // stall Node.js can run the piled-up socket callbacks before the late tick timer; stepped at
+  // the stale tick, a heartbeat is recorded as heard up to a stall earlier than it was (even
+  // before the leader sent it), so the follower's vote lease ends before the leader's lease
+  // does (lease.ts: the margin is a few ticks). Raft time must be real time when a frame is stepped.
+  it('a frame handled before the late tick timer (after a stall) is stepped at the current tick', async () => {
+    const w = (world = new World());
+    w.start(['n1', 'n2', 'n3']);
+    await w.withArray();
+    const follower = [...w.nodes.values()].find((n) => n.id !== w.masterId())!;
+    await w.until(() => false, 200);
+    const k0 = follower.node.raft.status().nowTick;
+    const t0 = follower.time.monoMs();
+    const lags: number[] = [];
+    const inner = follower.transport.msgHandler;
+    follower.transport.msgHandler = (from, p) => {
+      inner(from, p);
+      const due = k0 + Math.floor((follower.time.monoMs() - t0) / TICK_MS);
+      lags.push(due - follower.node.raft.status().nowTick);
+    };
+    follower.time.holdTimers(300_000); // 300 ms: 30 ticks, a whole election timeout
+    await w.until(() => false, 400);
+    follower.transport.msgHandler = inner;
+    expect(lags.length).toBeGreaterThan(10); // heartbeats kept coming during the hold
+    expect(Math.max(...lags), 'ticks behind real time when a frame was stepped').toBeLessThanOrEqual(1);
+  });
 });

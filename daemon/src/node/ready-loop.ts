@@ -148,8 +148,8 @@ export class ReadyLoop {
    * Raft time follows the monotonic clock, not the number of timer callbacks: after the event
    * loop stalled (GC, a slow synchronous call, SIGSTOP), the missed ticks are replayed at once
    * (at most RAFT_MAX_CATCHUP_TICKS), so the lease (counted in ticks) expires in real time and
-   * the writer role is dropped before anything else runs. Called on every timer tick and
-   * before every writer decision.
+   * the writer role is dropped before anything else runs. Called on every timer tick, before
+   * every writer decision and before every peer frame is handled.
    */
   syncTicks(): void {
     if (this.tickBaseMs === null) return;
@@ -171,6 +171,10 @@ export class ReadyLoop {
 
   private onFrame(from: NodeId, payload: Uint8Array): void {
     if (this.stopped || payload.length < 1) return;
+    // Raft time is real time when a frame is stepped: after a stall the socket callbacks can run
+    // before the late tick timer, and a heartbeat stepped at the stale tick would be recorded as
+    // heard earlier than it was, ending this node's vote lease before the leader's lease.
+    this.syncTicks();
     if (payload[0] === FRAME_GOSSIP) {
       this.hooks.gossipReceived(from, payload.subarray(1));
       return;

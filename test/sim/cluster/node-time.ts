@@ -23,6 +23,8 @@ export class NodeTime implements Clock, Timers, SimClock {
   private dead = false;
   /** The daemon is frozen until this simulated instant (no freeze when in the past). */
   private frozenUntilUs = 0;
+  /** The daemon's timers fire no earlier than this instant; frames still run (holdTimers). */
+  private timersHeldUntilUs = 0;
   private readonly startUs: number;
   /** Real microseconds per local millisecond. Invariant: positive. */
   private readonly usPerLocalMs: number;
@@ -47,6 +49,25 @@ export class NodeTime implements Clock, Timers, SimClock {
   /** Freezes the daemon (not the kernel) for `us` simulated microseconds from now. */
   freeze(us: number): void {
     this.frozenUntilUs = Math.max(this.frozenUntilUs, this.sched.nowUs + us);
+  }
+
+  /**
+   * Holds the daemon's timers (not its frames) for `us` simulated microseconds from now: after
+   * an event-loop stall Node.js may run the I/O callbacks that piled up before the timers that
+   * fell due, so a frame is handled while the tick timer is still late.
+   */
+  holdTimers(us: number): void {
+    this.timersHeldUntilUs = Math.max(this.timersHeldUntilUs, this.sched.nowUs + us);
+  }
+
+  /** Runs a timer callback as daemon code, after any hold of the timers. */
+  private runTimer(fn: () => void): void {
+    if (this.dead) return;
+    if (this.sched.nowUs < this.timersHeldUntilUs) {
+      this.sched.at(this.timersHeldUntilUs, () => this.runTimer(fn));
+      return;
+    }
+    this.runAsDaemon(fn);
   }
 
   /** Runs fn as daemon code: now, or at the end of a freeze; never once the incarnation is dead. */
@@ -76,7 +97,7 @@ export class NodeTime implements Clock, Timers, SimClock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    return this.sched.after(this.realUs(ms), () => this.runAsDaemon(fn));
+    return this.sched.after(this.realUs(ms), () => this.runTimer(fn));
   }
 
   /**
@@ -95,7 +116,7 @@ export class NodeTime implements Clock, Timers, SimClock {
       current = this.sched.at(firstUs + Math.ceil(k * periodUs), () => {
         if (cancelled || this.dead) return;
         arm();
-        this.runAsDaemon(() => { if (!cancelled) fn(); });
+        this.runTimer(() => { if (!cancelled) fn(); });
       });
     };
     arm();
