@@ -13,7 +13,7 @@ import { formatHostPort } from './config/hostport.js';
 import type { NodeSettings } from './node/node.js';
 
 /** The parts of a Config a node is built from. */
-export type NodeConfig = Pick<Config, 'nodeId' | 'peers' | 'cluster' | 'timing' | 'master'>;
+export type NodeConfig = Pick<Config, 'nodeId' | 'peers' | 'cluster' | 'timing' | 'master'> & Partial<Pick<Config, 'spareGroups'>>;
 
 /** What the process running the node decides, not the configuration. */
 export interface NodeHooks {
@@ -50,5 +50,6 @@ export function nodeSettingsFromConfig(config: NodeConfig, hooks: NodeHooks): No
     },
     writerLogFile: hooks.writerLogFile,
     snapshotEveryEntries: hooks.snapshotEveryEntries,
+    spareGroups: config.spareGroups ?? [],
   };
 }

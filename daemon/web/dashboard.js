@@ -8,7 +8,7 @@
   const RECONNECT_MIN_MS = 500;
   const RECONNECT_MAX_MS = 5000;
   const TIMELINE_WINDOW_MS = 10 * 60 * 1000;
-  const BAD_EVENTS = new Set(['Fail', 'FailSpare', 'DegradedArray', 'DeviceDisappeared', 'NodeDown', 'QuorumLost', 'FenceAction']);
+  const BAD_EVENTS = new Set(['Fail', 'FailSpare', 'DegradedArray', 'DeviceDisappeared', 'NodeDown', 'QuorumLost', 'DegradedAtBoot', 'DemoteFailed', 'FenceRan']);
 
   let ws = null;
   let lastMessageMs = 0;

@@ -60,13 +60,14 @@ const HELP: Record<string, string> = {
                     [--delay=S] [--increment=N] [--oneshot -1] [--test -t] [--daemonise -f]
                     [--pid-file=F -i] [--config=mdadm.conf]
   Events: Fail FailSpare SpareActive DegradedArray SparesMissing NewArray DeviceDisappeared
-  RebuildStarted RebuildNN RebuildFinished TestMessage, and the cluster's MasterChanged
-  NodeDown NodeUp QuorumLost QuorumRegained FenceAction OpRefused (md refused a committed
+  RebuildStarted RebuildNN RebuildFinished MoveSpare TestMessage, and the cluster's
+  DeviceRemoved (a member left the array) DegradedAtBoot MasterChanged NodeDown NodeUp
+  QuorumLost QuorumRegained DemoteFailed FenceRan OpRefused (md refused a committed
   operation; the record was put back). Array events come from the
   replicated log, so each is raised once per cluster whichever node the monitor watches.
   --program (or --alert) is run as: PROGRAM EVENT DEVICE [COMPONENT] ("cluster" as DEVICE
   for cluster events). --mail uses /usr/sbin/sendmail for Fail*, Degraded*, SparesMissing,
-  TestMessage, QuorumLost, FenceAction and OpRefused. --syslog uses logger(1). With nothing configured,
+  TestMessage, QuorumLost, DemoteFailed, FenceRan and OpRefused. --syslog uses logger(1). With nothing configured,
   events are printed to stdout. --delay: seconds between reconnection attempts (default 60).
   --increment: RebuildNN step in percent (default 20). SparesMissing uses spares= of the
   ARRAY lines in --config (default /etc/mdadm/mdadm.conf).

@@ -1,7 +1,9 @@
 // The daemon's own alerts (daemon/src/node/alert-delivery.ts) on 3 real daemons: a disk fails,
 // recovery onto the spare starts, the master is killed (kill -9) during the recovery; the [alerts]
 // program of whichever node is master receives Fail, RebuildStarted, MasterChanged, RebuildNN and
-// RebuildFinished, each exactly once for the whole cluster, in that order, from masters only.
+// RebuildFinished, each exactly once for the whole cluster, in that order, from masters only;
+// and the failed member, which leaves the record when the new master re-assembles the array from
+// its superblocks, raises one DeviceRemoved (before #16 it vanished without an event).
 import { describe, expect, test } from 'vitest';
 import { waitFor, sleep } from './harness.js';
 import { createRaid1, kernelArray, kernelWritable } from './lib/arrays.js';
@@ -69,5 +71,10 @@ describe('alerts from the daemon', () => {
     // Each alert came from the master of its time: the old one before the kill, the new one after.
     for (const l of lines) expect([first.id, next.id]).toContain(l.split(' ')[0]);
     expect(lines.filter((l) => l.startsWith(`${next.id} `)).map((l) => l.split(' ')[1])).toContain('RebuildFinished');
+
+    const removed = lines.filter((l) => l.includes(' DeviceRemoved '));
+    expect(removed, lines.join('\n')).toHaveLength(1);
+    expect(removed[0]).toMatch(/^n[0-9] DeviceRemoved \/dev\/md0 \/dev\/sdb$/);
+    expect(at('Fail')).toBeLessThan(at('DeviceRemoved'));
   });
 });

@@ -104,6 +104,8 @@ export interface ClusterOptions {
    * <dir>/alerts.log (alertLines() reads it).
    */
   alerts?: boolean;
+  /** [spare-groups] for every node. */
+  spareGroups?: Record<string, string[]>;
 }
 
 interface NodeInfo {
@@ -183,6 +185,7 @@ export class Cluster {
         fence: opts.fence ? { command: ['/bin/sh', join(this.dir, 'fence.sh'), '{node}'], required: opts.fence.required, timeoutMs: FENCE_TIMEOUT_MS } : undefined,
         unconfirmedGraceMs: opts.unconfirmedGraceMs,
         alertProgram: opts.alerts ? writeAlertScript(this.dir, id) : undefined,
+        spareGroups: opts.spareGroups,
       }));
       const proc = new DaemonProc(id, configFile, join(nodeDir, 'daemon.log'), join(nodeDir, 'daemon.pid'), join(dataDir, 'writer.log'), opts.env, opts.nodeArgs);
       this.nodes.set(id, { id, peerPort: ports.get(id)!.peer, statusPort: ports.get(id)!.status, controlSocket, dataDir, proc, conn: new ControlConn(controlSocket) });

@@ -207,3 +207,16 @@ describe('config: arbitrary input never escapes as anything but E_BAD_CONFIG', (
     }), { numRuns: 300 });
   });
 });
+
+describe('config: [spare-groups]', () => {
+  it('reads groups of md devices and UUIDs (a /dev/ prefix dropped); none by default', () => {
+    expect(parseConfigText(MINIMAL, FILE).spareGroups).toEqual([]);
+    const c = parseConfigText(withSection('spare-groups', 'shared = ["md0", "/dev/md1", "0a1b2c3d:00000000:00000000:00000001"]'), FILE);
+    expect(c.spareGroups).toEqual([{ name: 'shared', arrays: ['md0', 'md1', '0a1b2c3d:00000000:00000000:00000001'] }]);
+  });
+
+  it('refuses an array in two groups and a word that is neither an md device nor a UUID', () => {
+    expect(bad(withSection('spare-groups', 'a = ["md0"]\nb = ["/dev/md0"]')).message).toMatch(/md0 is listed twice/);
+    expect(bad(withSection('spare-groups', 'a = ["sdb"]')).message).toMatch(/md device .* or a UUID/);
+  });
+});

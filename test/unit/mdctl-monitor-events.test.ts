@@ -72,19 +72,21 @@ describe('array events from applied entries', () => {
     expect(apply(checkpoint('idle', 0))).toEqual(['RebuildFinished']);
   });
 
-  it('a member the master kernel dropped (seen only through observe) is still a Fail', () => {
+  it('a member the master kernel dropped (seen only through observe) is still a Fail, then DeviceRemoved', () => {
     createRaid1();
     apply(checkpoint('idle', 0));
-    expect(apply(observe([member(A, 'active', 0, true, 0), member(C, 'spare', null, false, 2)]))).toEqual([`Fail ${B}`]);
+    expect(apply(observe([member(A, 'active', 0, true, 0), member(C, 'spare', null, false, 2)]))).toEqual([`Fail ${B}`, `DeviceRemoved ${B}`]);
   });
 
-  it('a rebuilding spare that fails is FailSpare; removing a faulty member raises nothing', () => {
+  it('a rebuilding spare that fails is FailSpare; removing the failed member is DeviceRemoved, once', () => {
     createRaid1();
     apply(checkpoint('idle', 0));
     apply({ op: 'set-faulty', device: 'md0', member: B, force: false });
     apply(observe([member(A, 'active', 0, true, 0), member(B, 'faulty', null, false, 1), member(C, 'active', 1, false, 2)]));
     expect(apply({ op: 'set-faulty', device: 'md0', member: C, force: false })).toEqual([`FailSpare ${C}`]);
-    expect(apply({ op: 'hot-remove', device: 'md0', member: B })).toEqual([]);
+    expect(apply({ op: 'hot-remove', device: 'md0', member: B })).toEqual([`DeviceRemoved ${B}`]);
+    // The master's next observation no longer lists it: nothing more.
+    expect(apply(observe([member(A, 'active', 0, true, 0), member(C, 'faulty', null, false, 2)]))).toEqual([]);
   });
 
   it('stop is DeviceDisappeared; assembling it degraded again is NewArray then DegradedArray once the master saw it', () => {

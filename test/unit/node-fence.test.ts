@@ -42,5 +42,13 @@ describe('fence hook', () => {
     const firstWriteUs = Math.min(...w.writable.filter((x) => x.node !== old.id).map((x) => x.startUs));
     expect(firstWriteUs).toBeGreaterThan(frozenAtUs);
     expect(firstWriteUs).toBeGreaterThanOrEqual(calls[0].endUs!);
+    // The run is recorded in the log: every live node raises one FenceRan with its exit status,
+    // from the same entry (the alert path delivers it once, node/alert-delivery.ts).
+    expect(await w.until(() => [...w.nodes.values()].filter((x) => x !== old).every((x) => x.node.events.history.some((e) => e.name === 'FenceRan')), 2000)).toBe(true);
+    for (const x of [...w.nodes.values()].filter((y) => y !== old)) {
+      const fr = x.node.events.history.filter((e) => e.name === 'FenceRan');
+      expect(fr.map((e) => [e.key, e.detail])).toEqual([[fr[0].key, expect.stringMatching(new RegExp(`fenced ${old.id} \\(term \\d+\\): exit status 0$`))]]);
+      expect(fr[0].key).toMatch(/^[0-9]+$/);
+    }
   });
 });

@@ -55,17 +55,18 @@ describe('mdclusterd_md_* semantics (node_exporter mdadm collector)', () => {
     expect(pick(s, 'mdclusterd_md_blocks_synced')).toBe(KiB / 2);
   });
 
-  it('resync: state resync, every member in sync, synced is the fraction of blocks', () => {
+  it('resync: state resync, every member in sync, synced is the checkpoint in KiB', () => {
     const s = mdSamples([base({ sync: sync('resync', 2 * KiB / 4) })]);
     expect(oneState(s)).toBe('resync');
     expect(pick(s, 'mdclusterd_md_disks', 'active')).toBe(2);
     expect(pick(s, 'mdclusterd_md_blocks_synced')).toBe(KiB / 4);
+    expect(pick(s, 'mdclusterd_md_sync_completed_ratio')).toBe(0.25);
   });
 
-  it('check and repair both report check; a spare is counted as spare', () => {
-    for (const action of ['check', 'repair'] as const) {
+  it('check reports check, repair reports resync (md prints a repair as "resync"); a spare is counted as spare', () => {
+    for (const [action, label] of [['check', 'check'], ['repair', 'resync']] as const) {
       const s = mdSamples([base({ sync: sync(action, 0), members: [...base().members, memberRecord('/dev/sdc', { role: 'spare', slot: null, inSync: false })] })]);
-      expect(oneState(s)).toBe('check');
+      expect(oneState(s)).toBe(label);
       expect(pick(s, 'mdclusterd_md_disks', 'spare')).toBe(1);
       expect(pick(s, 'mdclusterd_md_blocks_synced')).toBe(0);
     }
@@ -75,12 +76,14 @@ describe('mdclusterd_md_* semantics (node_exporter mdadm collector)', () => {
     const s = mdSamples([base({ run: 'stopped', sync: sync('resync', 10) })]);
     expect(oneState(s)).toBe('inactive');
     expect(pick(s, 'mdclusterd_md_blocks_synced')).toBe(KiB);
+    expect(pick(s, 'mdclusterd_md_sync_completed_ratio')).toBe(1);
   });
 
-  it('raid5 (array larger than the component): synced keeps the progress fraction of blocks', () => {
+  it('raid5 (array larger than the component): synced is on md\'s per-member sync scale, as mdstat prints it; the ratio is the progress', () => {
     const s = mdSamples([base({ level: 'raid5', raidDisks: 3, arraySizeKiB: 2 * KiB, members: [0, 1, 2].map((i) => memberRecord(`/dev/sd${'abc'[i]}`, { slot: i })), sync: sync('resync', KiB) })]);
     expect(pick(s, 'mdclusterd_md_blocks')).toBe(2 * KiB);
-    expect(pick(s, 'mdclusterd_md_blocks_synced')).toBe(KiB);
+    expect(pick(s, 'mdclusterd_md_blocks_synced')).toBe(KiB / 2);
+    expect(pick(s, 'mdclusterd_md_sync_completed_ratio')).toBe(0.5);
     expect(pick(s, 'mdclusterd_md_disks', 'active') + pick(s, 'mdclusterd_md_disks', 'down')).toBe(pick(s, 'mdclusterd_md_disks_required'));
   });
 });

@@ -38,7 +38,6 @@ function role(fake: Fake, driver: Partial<MdDriver> = {}): { w: WriterRole; log:
     saidStillWritable: (n, t) => { const s = fake.said.get(n); return s !== undefined && s.term >= t && s.writable > 0; },
     propose: (cmd) => { fake.proposed.push(cmd); },
     requestReconcile: () => {},
-    emit: () => {},
     configuredPeers: () => [],
   };
   const w = new WriterRole(hooks, log, SETTINGS, { clock, logger: silentLogger, driver: driver as MdDriver, commands: { run: async () => ({ ok: true, message: '' }) } });

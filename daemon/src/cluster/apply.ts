@@ -107,6 +107,8 @@ export function applyCommand(state: ClusterState, cmd: Command, session?: Sessio
       break;
     }
     case 'md-done': applyMdDone(state, findArray(state, cmd.device)!, cmd, state.appliedIndex); break;
+    case 'demote-failed': case 'fence-ran': case 'degraded-at-boot': break; // records of fact: the event is the point
+    case 'move-spare': applyMoveSpare(state, cmd); break;
     default: {
       const a = findArray(state, cmd.device)!;
       if (cmd.op === 'run' && a.run !== 'running') a.startedIndex = state.appliedIndex;
@@ -164,7 +166,23 @@ function insertArray(state: ClusterState, a: ArrayRecord): void {
   state.arrays.sort((x, y) => (x.device < y.device ? -1 : x.device > y.device ? 1 : 0));
 }
 
-type ArrayCommand = Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'master-cleared' | 'alerts-sent' | 'node-add' | 'node-remove' | 'md-done' }>;
+type ArrayCommand = Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'master-cleared' | 'alerts-sent' | 'node-add' | 'node-remove' | 'md-done' | 'demote-failed' | 'fence-ran' | 'degraded-at-boot' | 'move-spare' }>;
+
+/**
+ * The spare leaves `from` (removed: the master hot-removes it there) and joins `to` as a spare to
+ * add (the master hot-adds it, md starts the recovery), in one entry, so no path is ever a member
+ * of two arrays and a failover in between leaves nothing half-moved in the record.
+ */
+function applyMoveSpare(state: ClusterState, cmd: CommandOf<'move-spare'>): void {
+  const from = findArray(state, cmd.from)!;
+  const to = findArray(state, cmd.to)!;
+  const m = findMember(from, cmd.member)!;
+  Object.assign(m, { role: 'removed', slot: null, inSync: false, pendingAdd: null });
+  const added = addMember(to, cmd.member, 'add');
+  added.localPaths = { ...m.localPaths };
+  touch(from, [cmd.member], state.appliedIndex);
+  touch(to, [cmd.member], state.appliedIndex);
+}
 
 /** Marks the members a client command changes at `index` (conditional observations, apply.ts header). */
 function touch(a: ArrayRecord, paths: string[], index: number): void {

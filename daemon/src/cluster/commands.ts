@@ -96,6 +96,23 @@ const schema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('master-cleared'), node, term: count }).strict(),
   /** The master of `term` delivered every alert of entries up to index `through` (node/alert-delivery.ts). */
   z.object({ op: z.literal('alerts-sent'), term: count, through: count }).strict(),
+  /**
+   * `node` could not switch `array` read-only when it had to (node/writer.ts escalation), in its
+   * term `term`; `action` is the escalation it takes. A record of fact: it changes no state.
+   */
+  z.object({
+    op: z.literal('demote-failed'), node, term: count, array: devName, action: z.enum(['stop-array', 'reboot', 'none']),
+    message: z.string().max(SESSION_MAX_MESSAGE_CHARS),
+  }).strict(),
+  /** The master `by` of `term` ran the fence command against `node`: its exit status (null: killed, timed out or not started). */
+  z.object({
+    op: z.literal('fence-ran'), node, by: node, term: count, status: z.number().int().min(0).max(255).nullable(),
+    message: z.string().max(SESSION_MAX_MESSAGE_CHARS),
+  }).strict(),
+  /** The master of `term` moves the spare `member` of array `from` to the degraded array `to` of the same spare group (node/spare-mover.ts). */
+  z.object({ op: z.literal('move-spare'), from: devName, to: devName, member: path, term: count }).strict(),
+  /** The master of `term` found `array`, which its daemon assembled after it started, degraded (node/boot-degraded.ts). */
+  z.object({ op: z.literal('degraded-at-boot'), array: devName, term: count }).strict(),
   z.object({ op: z.literal('node-add'), node, address: z.string().regex(/^[A-Za-z0-9.:[\]-]{1,253}:[0-9]{1,5}$/, 'host:port') }).strict(),
   z.object({ op: z.literal('node-remove'), node }).strict(),
 ]);

@@ -58,6 +58,12 @@ export function validate(state: ClusterState, cmd: Command): Verdict {
       return OK;
     case 'node-remove':
       return state.nodes.some((n) => n.id === cmd.node) ? OK : no('E_UNKNOWN_NODE', `no node ${cmd.node}`);
+    case 'demote-failed': case 'fence-ran': return OK;
+    case 'degraded-at-boot': {
+      if (!state.master || state.master.term !== cmd.term) return no('E_NOT_WRITABLE', `fencing token ${cmd.term} is not the current master's`);
+      return findArray(state, cmd.array) ? OK : no('E_NO_SUCH_ARRAY', `no array /dev/${cmd.array}`);
+    }
+    case 'move-spare': return validateMoveSpare(state, cmd);
     default: break;
   }
   const array = findArray(state, cmd.device);
@@ -126,7 +132,7 @@ function stoppedRefusal(array: ArrayRecord, what: string): Verdict | null {
   return array.run === 'stopped' ? no('E_INVALID_STATE', `cannot ${what} /dev/${array.device}: it is stopped (mdctl --assemble /dev/${array.device} starts it)`) : null;
 }
 
-function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'master-cleared' | 'alerts-sent' | 'node-add' | 'node-remove' }>): Verdict {
+function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<Command, { op: 'create' | 'assemble' | 'device-seen' | 'master' | 'master-cleared' | 'alerts-sent' | 'node-add' | 'node-remove' | 'demote-failed' | 'fence-ran' | 'degraded-at-boot' | 'move-spare' }>): Verdict {
   switch (cmd.op) {
     case 'read-only': {
       // md refuses member changes on a read-only array (EROFS), so member work committed before
@@ -205,4 +211,36 @@ function validateAdd(state: ClusterState, array: ArrayRecord, path: string, op: 
   if (!deviceConfirmed(state, path)) return no('E_DEVICE_NOT_CONFIRMED', `${path} has not been confirmed by a majority of nodes (mdctl --cluster confirm)`);
   if (array.members.filter((x) => x.role !== 'removed').length >= MD_MAX_MEMBERS_PER_ARRAY) return no('E_INVALID_ARGUMENT', 'too many members');
   return OK;
+}
+
+/**
+ * mdadm --monitor's spare migration, as a replicated member change: the master of the current
+ * term moves a plain spare of a whole, running array to a running array of a redundant level that
+ * is degraded and has no spare or rebuilding member (cluster/spare-groups.ts chooses; this is
+ * checked again at apply, so a move decided on an older record is refused, never half-done).
+ */
+function validateMoveSpare(state: ClusterState, cmd: CommandOf<'move-spare'>): Verdict {
+  if (!state.master || state.master.term !== cmd.term) return no('E_NOT_WRITABLE', `fencing token ${cmd.term} is not the current master's`);
+  const from = findArray(state, cmd.from);
+  const to = findArray(state, cmd.to);
+  if (!from || !to) return no('E_NO_SUCH_ARRAY', `no array /dev/${from ? cmd.to : cmd.from}`);
+  if (from === to) return no('E_INVALID_ARGUMENT', 'a spare moves between two arrays');
+  const m = findMember(from, cmd.member);
+  if (!m || m.role !== 'spare' || m.pendingAdd !== null || m.replacementFor !== null) return no('E_INVALID_STATE', `${cmd.member} is not a spare of /dev/${from.device}`);
+  const why = spareMoveRefusal(from, to);
+  return why === null ? OK : no('E_INVALID_STATE', why);
+}
+
+/** Why a spare of `from` may not move to `to` now (null: it may): mdadm's donor and receiver rules. */
+export function spareMoveRefusal(from: ArrayRecord, to: ArrayRecord): string | null {
+  const whole = (a: ArrayRecord): boolean => inSyncSlots(a).size >= a.raidDisks;
+  if (from.run !== 'running' || to.run !== 'running' || !from.materialized || !to.materialized) return 'both arrays must be running';
+  if (!whole(from)) return `/dev/${from.device} is degraded itself`;
+  if (['raid0', 'linear'].includes(to.level)) return `/dev/${to.device} has no redundancy to rebuild`;
+  if (whole(to)) return `/dev/${to.device} is not degraded`;
+  if (to.members.some((x) => x.role === 'spare' || (x.role === 'active' && !x.inSync))) return `/dev/${to.device} has a spare or a rebuilding member`;
+  if ((to.pendingMd ?? []).length > 0 || (from.pendingMd ?? []).length > 0) return 'an md operation is pending on one of the arrays';
+  // md refuses a device smaller than the array's component size: the donor's spare is at least the donor's.
+  if (from.componentSizeKiB === null || to.componentSizeKiB === null || from.componentSizeKiB < to.componentSizeKiB) return `a spare of /dev/${from.device} may be too small for /dev/${to.device}`;
+  return null;
 }

@@ -78,6 +78,8 @@ export interface Config {
   cluster: { join: boolean };
   /** The status port's remote access. Invariant: tls and tokenFile are set when listen.status is not loopback. */
   status: { tls: { certPath: string; keyPath: string } | null; tokenFile: string | null; allowedOrigins: string[] };
+  /** [spare-groups]: the arrays (md device or UUID) of each group; an array is in at most one group. */
+  spareGroups: { name: string; arrays: string[] }[];
 }
 
 /** 127.0.0.0/8, ::1 and "localhost": the addresses only this host can reach. */
@@ -126,6 +128,10 @@ export function buildConfig(raw: RawConfig, file: string): { ok: true; config: C
     issues.push({ path: ['peers'], message: `expected an entry for this node ("${nodeId}" = "host:port"): peers lists every member, including this node` });
   }
   const status = buildStatus(raw, abs, issues);
+  const spareGroups = Object.entries(raw['spare-groups']).map(([name, arrays]) => ({ name, arrays: arrays.map((a) => a.replace(/^\/dev\//, '')) }));
+  const grouped = spareGroups.flatMap((g) => g.arrays);
+  const twice = grouped.find((a, i) => grouped.indexOf(a) !== i);
+  if (twice !== undefined) issues.push({ path: ['spare-groups'], message: `${twice} is listed twice: an array belongs to one spare group` });
   if (issues.length > 0) return { ok: false, issues };
   const config: Config = {
     file,
@@ -149,6 +155,7 @@ export function buildConfig(raw: RawConfig, file: string): { ok: true; config: C
     log: { level: raw.log.level, journalPrefix: raw.log['journal-prefix'] },
     cluster: { join: raw.cluster.join },
     status,
+    spareGroups,
   };
   return { ok: true, config };
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { isNodeId } from '../common/types.js';
 import { assert } from '../common/assert.js';
 import {
-  CONFIG_MAX_ARG_CHARS, CONFIG_MAX_ARGV, CONFIG_MAX_MAIL_CHARS, CONFIG_MAX_PATH_CHARS, RAFT_MAX_CATCHUP_TICKS, RAFT_MAX_MEMBERS,
+  CONFIG_MAX_ARG_CHARS, CONFIG_MAX_ARGV, CONFIG_MAX_MAIL_CHARS, CONFIG_MAX_PATH_CHARS, MD_MAX_ARRAYS, RAFT_MAX_CATCHUP_TICKS, RAFT_MAX_MEMBERS,
 } from '../common/limits.js';
 import { parseHostPort } from './hostport.js';
 
@@ -133,6 +133,14 @@ const status = table({
   'allowed-origins': z.array(origin, { error: 'expected an array of origin strings' }).max(CONFIG_MAX_ARGV, { error: `expected at most ${CONFIG_MAX_ARGV} origins` }).default([]),
 });
 
+/** [spare-groups]: group name = the arrays (md device or UUID) among which the master moves spares, as mdadm's spare-group. */
+const spareGroups = z.record(
+  z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, { error: 'expected a group name of letters, digits, "_", "." or "-"' }),
+  z.array(z.string().regex(/^(\/dev\/)?md[A-Za-z0-9_.-]{1,30}$|^[0-9a-f]{8}(:[0-9a-f]{8}){3}$/, { error: 'expected an md device ("md0") or a UUID in colon form' }),
+    { error: 'expected an array of md devices or UUIDs' }).max(MD_MAX_ARRAYS, { error: `expected at most ${MD_MAX_ARRAYS} arrays` }),
+  { error: 'expected a table of group = ["md0", "md1"]' },
+);
+
 const cluster = table({
   join: z.boolean({ error: 'expected true or false' }).default(false),
 });
@@ -152,6 +160,7 @@ export const rawConfigSchema = z.strictObject({
   log: log.prefault({}),
   cluster: cluster.prefault({}),
   status: status.prefault({}),
+  'spare-groups': spareGroups.default({}),
 }, { error: 'expected a table' });
 
 export type RawConfig = z.output<typeof rawConfigSchema>;

@@ -59,7 +59,11 @@ export interface ClusterEvent {
   name:
     | 'Fail' | 'FailSpare' | 'DegradedArray' | 'SparesMissing' | 'SpareActive' | 'NewArray' | 'DeviceDisappeared'
     | 'RebuildStarted' | 'Rebuild' | 'RebuildFinished' | 'MoveSpare' | 'TestMessage'
-    | 'MasterChanged' | 'NodeDown' | 'NodeUp' | 'QuorumLost' | 'QuorumRegained' | 'FenceAction'
+    /** A member left the array's record (hot-removed after it failed, a spare taken out, or dropped by md). */
+    | 'DeviceRemoved'
+    | 'MasterChanged' | 'NodeDown' | 'NodeUp' | 'QuorumLost' | 'QuorumRegained'
+    /** The cluster's own: degraded when the master's daemon first assembled it; a failed demotion; a fence command run. */
+    | 'DegradedAtBoot' | 'DemoteFailed' | 'FenceRan'
     /** md refused a committed client operation after commit: the record was put back (md-done failed). */
     | 'OpRefused';
   device: string | null;

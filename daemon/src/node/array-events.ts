@@ -4,7 +4,10 @@
 // Invariants (mdadm 4.2 Monitor semantics):
 // - Fail: a member lost its in-sync state (failed or removed while in sync);
 //   FailSpare: a member that was not in sync (spare, or rebuilding) became faulty;
-//   SpareActive: a member that was already in the array became in sync.
+//   SpareActive: a member that was already in the array became in sync. mdadm has no event for
+//   a member leaving the array; the cluster's DeviceRemoved (component: the member) is raised
+//   when a member leaves the record (after Fail when it was in sync), so a failed member that is
+//   then removed does not vanish silently.
 // - NewArray when an array starts running (create, assemble, run); DeviceDisappeared when it
 //   stops; DegradedArray only on the first look at a running, materialized array (mdadm raises
 //   it when it first sees an array, not for the failure that degrades it: that is a Fail).
@@ -49,9 +52,10 @@ function memberEvents(device: string, before: ArraySnap, after: ArraySnap): Arra
     const was = before.members.get(p);
     const now = after.members.get(p);
     if (was === undefined || was === now) continue;
-    if (was === 'sync' && now !== 'sync') out.push({ name: 'Fail', device, component: p });
-    else if (was !== 'faulty' && now === 'faulty') out.push({ name: 'FailSpare', device, component: p });
+    if (was === 'sync') out.push({ name: 'Fail', device, component: p });
+    else if (now === 'faulty') out.push({ name: 'FailSpare', device, component: p });
     else if (now === 'sync') out.push({ name: 'SpareActive', device, component: p });
+    if (now === undefined) out.push({ name: 'DeviceRemoved', device, component: p });
   }
   return out;
 }

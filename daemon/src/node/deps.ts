@@ -58,9 +58,12 @@ export interface Files {
 }
 
 /** Runs an external command (the fence hook) with a timeout; resolves with its failure, if any. */
+/** A finished command: ok is exit status 0; status is the exit status otherwise (null: killed, timed out or never started). */
+export type CommandResult = { ok: true } | { ok: false; message: string; status?: number | null };
+
 export interface CommandRunner {
   /** Runs `cmd argv...` (no shell), `stdin` written to its standard input when given; killed after timeoutMs. */
-  run(cmd: string, argv: string[], timeoutMs: number, stdin?: string): Promise<{ ok: true } | { ok: false; message: string }>;
+  run(cmd: string, argv: string[], timeoutMs: number, stdin?: string): Promise<CommandResult>;
 }
 
 /**
@@ -106,7 +109,9 @@ export const systemFiles: Files = {
 
 export const systemCommands: CommandRunner = {
   run: (cmd, argv, timeoutMs, stdin) => new Promise((resolve) => {
-    const child = execFile(cmd, argv, { timeout: timeoutMs, killSignal: 'SIGKILL' }, (err) => resolve(err ? { ok: false, message: err.message } : { ok: true }));
+    const child = execFile(cmd, argv, { timeout: timeoutMs, killSignal: 'SIGKILL' }, (err) => resolve(err
+      ? { ok: false, message: err.message, status: typeof err.code === 'number' && err.signal === null ? err.code : null }
+      : { ok: true }));
     if (child.stdin) {
       child.stdin.on('error', () => { /* the process went away: reported through its exit */ });
       child.stdin.end(stdin ?? '');

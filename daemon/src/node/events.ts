@@ -74,6 +74,21 @@ export class ClusterEvents {
         if (!this.nodeKnown) this.emit({ key, name: 'NodeUp', device: null, component: null, detail: `${cmd.node} joined the cluster` });
         return;
       case 'node-remove': this.emit({ key, name: 'NodeDown', device: null, component: null, detail: `${cmd.node} left the cluster` }); return;
+      case 'demote-failed':
+        this.emit({ key, name: 'DemoteFailed', device: `/dev/${cmd.array}`, component: null, detail: `${cmd.node} could not switch it read-only (term ${cmd.term}): ${cmd.message}; escalation: ${cmd.action}` });
+        return;
+      case 'fence-ran':
+        this.emit({ key, name: 'FenceRan', device: null, component: null, detail: `${cmd.by} fenced ${cmd.node} (term ${cmd.term}): ${cmd.status === null ? 'no exit status (killed, timed out or not started)' : `exit status ${cmd.status}`}${cmd.message ? `: ${cmd.message}` : ''}` });
+        return;
+      case 'move-spare':
+        // mdadm: alert("MoveSpare", to, from): the array that got the spare, then the one it came from.
+        this.emit({ key, name: 'MoveSpare', device: `/dev/${cmd.to}`, component: `/dev/${cmd.from}`, detail: `${cmd.member} moved from /dev/${cmd.from} to /dev/${cmd.to}` });
+        return;
+      case 'degraded-at-boot': {
+        const snap = snapOf(state.arrays.find((a) => a.device === cmd.array));
+        if (snap !== null && snap.running && snap.materialized && snap.degraded > 0) this.emit({ key, name: 'DegradedAtBoot', device: `/dev/${cmd.array}`, component: null });
+        return;
+      }
       case 'md-done':
         // md refused an operation after commit: the client gets md's error, and monitors get an
         // event (from the applied entry, so once per cluster, keyed by its index).

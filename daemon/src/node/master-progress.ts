@@ -6,6 +6,7 @@
 import type { NodeId, Sectors } from '../common/types.js';
 import type { CheckpointAction } from '../cluster/types.js';
 import type { MdDriver } from '../md/driver.js';
+import type { ArrayState } from '../md/types.js';
 import type { Clock } from './deps.js';
 import { readOrNull } from './reconcile.js';
 import type { Command } from '../cluster/commands.js';
@@ -18,6 +19,14 @@ export interface ProgressHooks {
   state(): ClusterState;
   propose(cmd: Command): void;
   configuredPeers(): readonly { id: NodeId; address: string }[];
+}
+
+/** The sync the master records for its kernel's view of an array: idle unless md runs one and reports sync_completed. */
+export function kernelSync(k: Pick<ArrayState, 'syncAction' | 'syncCompleted'>): { action: CheckpointAction; doneSectors: number; totalSectors: number } | null {
+  const act = k.syncAction;
+  const action: CheckpointAction = act === 'resync' || act === 'recover' || act === 'check' || act === 'repair' ? act : 'idle';
+  if (action === 'idle' || !k.syncCompleted) return null;
+  return { action, doneSectors: k.syncCompleted.doneSectors, totalSectors: k.syncCompleted.totalSectors };
 }
 
 export class MasterProgress {
@@ -50,11 +59,10 @@ export class MasterProgress {
       const rec = this.hooks.state().arrays.find((a) => a.device === device);
       const k = await readOrNull(this.deps.driver, device);
       if (!rec || !k) continue;
-      const act = k.syncAction;
-      const action: CheckpointAction = act === 'resync' || act === 'recover' || act === 'check' || act === 'repair' ? act : 'idle';
+      const ks = kernelSync(k);
       const now = this.deps.clock.monoMs();
       const last = this.lastCheckpointMs.get(device) ?? 0;
-      if (action === 'idle' || !k.syncCompleted) {
+      if (ks === null) {
         if (rec.sync.action !== 'idle') {
           const total = rec.sync.totalSectors;
           this.hooks.propose({ op: 'checkpoint', device, term, action: 'idle', doneSectors: total, totalSectors: total, speedKiBps: 0, mismatchCount: k.mismatchCount });
@@ -62,7 +70,7 @@ export class MasterProgress {
         }
         continue;
       }
-      const { doneSectors, totalSectors } = k.syncCompleted;
+      const { action, doneSectors, totalSectors } = ks;
       const step = Math.max(1, Math.floor(totalSectors / 100));
       const changedAction = rec.sync.action !== action || rec.sync.totalSectors !== totalSectors;
       const due = now - last >= this.deps.checkpointIntervalMs || Math.abs(doneSectors - rec.sync.doneSectors) >= step;

@@ -37,6 +37,8 @@ import type { NodeView } from './view.js';
 import type { ProposalOutcome } from './waiters.js';
 import { WriterLog } from './writer-log.js';
 import { WriterRole } from './writer.js';
+import { BootDegraded } from './boot-degraded.js';
+import { SpareMover } from './spare-mover.js';
 import type { NodeSettings } from './settings.js';
 import type { NodeId } from '../common/types.js';
 
@@ -57,6 +59,9 @@ export class ClusterNode {
   private readonly gossip: Gossip;
   private readonly reads: Reads;
   private readonly localFaults: LocalFaults;
+  private readonly spareMover: SpareMover;
+  /** The last log index when start() ran: arrays the record started by then are "at boot" (node/boot-degraded.ts). */
+  private bootIndex: number | null = null;
   private readonly handoverHooks: HandoverHooks;
   private ticker: { cancel(): void } | null = null;
   private slowTimer: { cancel(): void } | null = null;
@@ -115,14 +120,23 @@ export class ClusterNode {
       saidStillWritable: (node, term) => this.gossip.saidStillWritable(node, term),
       propose: (cmd) => this.proposeInternal(cmd),
       requestReconcile: () => this.reconciler.request(),
-      emit: (e) => this.events.emit(e),
       configuredPeers: () => s.peers,
     }, this.writerLog, s.writer, { ...deps, commands: deps.commands ?? systemCommands });
     this.reconciler = new Reconciler(s.id, deps.driver, {
       state: () => this.state,
       writer: () => ({ writer: this.writer.isWriter(), term: raft.status().term }),
       propose: (cmd) => this.proposeInternal(cmd),
+      boot: new BootDegraded({
+        bootIndex: () => this.bootIndex,
+        peerWritable: () => this.state.nodes.some((n) => n.id !== s.id && this.gossip.saidStillWritable(n.id, 0)),
+        propose: (cmd) => this.proposeInternal(cmd),
+      }),
     }, this.writerLog, deps.clock, deps.logger, deps.timers);
+    this.spareMover = new SpareMover({
+      state: () => this.state,
+      writer: () => ({ writer: this.writer.isWriter(), term: raft.status().term, nowTick: raft.status().nowTick }),
+      propose: (cmd) => this.proposeInternal(cmd),
+    }, s.spareGroups ?? []);
     const peerApplied = (id: NodeId): number | undefined => this.gossip.appliedOf(id);
     this.handoverHooks = {
       raftStatus: () => raft.status(),
@@ -170,6 +184,7 @@ export class ClusterNode {
   async start(): Promise<void> {
     this.loop.attach();
     this.watch = this.deps.driver.watch((ev) => this.localFaults.onMdEvent(ev));
+    this.bootIndex = this.raft.status().lastIndex;
     await this.loop.start();
     this.ticker = this.deps.timers.setInterval(() => this.onTick(), this.settings.tickMs);
     this.slowTimer = this.deps.timers.setInterval(() => this.reconciler.request(), RECONCILE_INTERVAL_MS);
@@ -191,6 +206,7 @@ export class ClusterNode {
     if (this.loop.stopped) return;
     this.loop.syncTicks();
     this.writer.onTick();
+    this.spareMover.onTick();
     for (const id of this.loop.expirePeers()) {
       this.gossip.forget(id);
       this.events.forgetPeer(id);

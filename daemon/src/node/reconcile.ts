@@ -24,6 +24,8 @@ export interface ReconcileHooks {
   writer(): { writer: boolean; term: Term };
   /** Propose a command discovered by reconciling (observe); deduplicated by the caller. */
   propose(cmd: Command): void;
+  /** Told of each kernel read and each converged array (node/boot-degraded.ts: DegradedAtBoot). */
+  boot?: { read(rec: ArrayRecord, runningInKernel: boolean): void; converged(rec: ArrayRecord, w: { writer: boolean; term: Term }): void };
 }
 
 export async function readOrNull(driver: MdDriver, device: string): Promise<ArrayState | null> {
@@ -120,6 +122,7 @@ export class Reconciler {
       if (!rec) return;
       const base = state.appliedIndex;
       const w = this.hooks.writer();
+      this.hooks.boot?.read(rec, actual !== null);
       const actions = plan(rec, { node: this.node, writer: w.writer, term: w.term, freshSincePromotion: this.fresh.has(device), base }, actual);
       if (actions.length > 0 && !w.writer && actions[0].kind === 'stop' && actions[1]?.kind === 'assemble' && !this.mayReassemble(device)) return;
       for (const a of actions) {
@@ -132,6 +135,7 @@ export class Reconciler {
       }
       if (actions.every((a) => a.kind === 'observe')) {
         if (w.writer) this.mdOps.converged(rec, base, w.term);
+        if (actions.length === 0) this.hooks.boot?.converged(rec, w);
         return;
       }
     }

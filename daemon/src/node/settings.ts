@@ -1,6 +1,7 @@
 // The node's settings: one definition, derived from the configuration (node-settings.ts) and
 // read by the composition root (node.ts) and, in part, by the Ready loop.
 import type { NodeId } from '../common/types.js';
+import type { SpareGroup } from '../cluster/spare-groups.js';
 import type { RaftConfig } from '../raft/types.js';
 import type { WriterSettings } from './writer.js';
 
@@ -20,4 +21,6 @@ export interface NodeSettings {
   writerLogFile: string | null;
   /** Applied entries between snapshots (SNAPSHOT_EVERY_ENTRIES in production). */
   snapshotEveryEntries: number;
+  /** [spare-groups]: arrays among which the master moves spares (node/spare-mover.ts). Absent: none. */
+  spareGroups?: readonly SpareGroup[];
 }

@@ -6,19 +6,22 @@
 // - isWriter() is false whenever the lease has fewer than demoteMarginTicks ticks left, so
 //   demotion starts before the lease ends (the margin covers the STOP_ARRAY_RO call).
 // - The fencing token is the Raft term; a master entry is proposed once per term (retried).
-// - Demotion failure is escalated as configured (stop-array | reboot | none), always loudly.
+// - Demotion failure is escalated as configured (stop-array | reboot | none), always loudly, and
+//   recorded as a demote-failed entry (node/writer-reports.ts); with "reboot" the entry is
+//   proposed first but commits only if it left this node before the reboot.
+// - Each fence command run is recorded as a fence-ran entry with its exit status (writer-reports.ts).
 // - The writer reaches the rest of the node only through WriterHooks, the md driver, the
 //   writer log and the injected fence command runner (deps.ts).
 import type { NodeId, Term } from '../common/types.js';
 import type { Command } from '../cluster/commands.js';
 import type { ClusterState } from '../cluster/types.js';
-import type { ClusterEvent } from '../control/protocol.js';
 import type { MdDriver } from '../md/driver.js';
 import type { RaftStatus, SoftState } from '../raft/types.js';
 import type { Clock, CommandRunner, Logger } from './deps.js';
 import { MasterProgress } from './master-progress.js';
 import type { WriterLog } from './writer-log.js';
 import type { MasterConfig } from '../config/config.js';
+import { WriterReports } from './writer-reports.js';
 
 /** The [master] settings as configured (config/config.ts: one definition), plus what the node derives. */
 export type WriterSettings = MasterConfig & {
@@ -41,7 +44,6 @@ export interface WriterHooks {
   /** Fire-and-forget proposal through the request path. */
   propose(cmd: Command): void;
   requestReconcile(): void;
-  emit(event: Omit<ClusterEvent, 'node' | 'timeMs'>): void;
   /** Every configured member with its address (node settings). */
   configuredPeers(): readonly { id: NodeId; address: string }[];
 }
@@ -77,9 +79,12 @@ export class WriterRole {
   private demoting: Promise<void> | null = null;
   /** Set by a planned step-down: the writer role is given up before leadership is transferred. */
   private suspendedTerm = -1;
+  /** demote-failed and fence-ran entries (node/writer-reports.ts). */
+  private readonly reports: WriterReports;
   fenceActions = 0;
 
   constructor(private readonly hooks: WriterHooks, private readonly writerLog: WriterLog, private readonly s: WriterSettings, private readonly deps: WriterDeps) {
+    this.reports = new WriterReports((cmd) => hooks.propose(cmd));
     this.progress = new MasterProgress(hooks, { driver: deps.driver, clock: deps.clock, checkpointIntervalMs: s.checkpointIntervalMs });
   }
 
@@ -229,14 +234,12 @@ export class WriterRole {
   }
 
   private async demoteNow(reason: string): Promise<void> {
-    {
-      for (const device of this.writerLog.openDevices()) {
-        try {
-          await this.deps.driver.setReadOnly(device);
-          this.writerLog.close(device, reason);
-        } catch (e) {
-          await this.escalate(device, e as Error);
-        }
+    for (const device of this.writerLog.openDevices()) {
+      try {
+        await this.deps.driver.setReadOnly(device);
+        this.writerLog.close(device, reason);
+      } catch (e) {
+        await this.escalate(device, e as Error);
       }
     }
   }
@@ -245,7 +248,8 @@ export class WriterRole {
     this.fenceActions++;
     const action = this.s.fenceAction;
     this.deps.logger.error({ device, err: err.message, fenceAction: action }, 'DEMOTION FAILED: the array could not be switched read-only');
-    this.hooks.emit({ key: `fence:${this.hooks.raftStatus().term}:${device}`, name: 'FenceAction', device: `/dev/${device}`, component: null, detail: `${action}: ${err.message}` });
+    const st = this.hooks.raftStatus();
+    this.reports.demoteFailed(st.id, st.term, device, action, err);
     if (action === 'stop-array') {
       try {
         await this.deps.driver.stop(device);
@@ -269,6 +273,7 @@ export class WriterRole {
       this.claimMonoMs = this.deps.clock.monoMs();
       this.fenced.clear();
       this.clearProposedTick.clear();
+      this.reports.newClaim();
     } else if (st.nowTick - this.claimTick < CLAIM_RETRY_TICKS) {
       return;
     }
@@ -291,7 +296,7 @@ export class WriterRole {
         if (this.claimedTerm === term) this.fenced.add(key);
         this.deps.logger.warn({ old }, 'fenced the previous master');
       }
-      this.hooks.emit({ key: `fence-hook:${term}:${old}`, name: 'FenceAction', device: null, component: null, detail: `fence ${old}: ${r.ok ? 'ok' : 'failed'}` });
+      this.reports.fenceRan(this.hooks.raftStatus().id, old, term, r);
     });
   }
 }

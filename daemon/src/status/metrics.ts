@@ -98,9 +98,10 @@ export function createMetrics(o: MetricsOptions): Metrics {
     mdclusterd_md_disks: 'Cluster view: members by state (active = in sync, down = slots not in sync, failed, spare). Leader only.',
     mdclusterd_md_disks_required: 'Cluster view: raid disks of the array. Leader only.',
     mdclusterd_md_blocks: 'Cluster view: array size in KiB. Leader only.',
-    mdclusterd_md_blocks_synced: 'Cluster view: KiB synced on the blocks scale; equals blocks when no sync runs. Leader only.',
+    mdclusterd_md_blocks_synced: 'Cluster view: KiB synced on md\'s sync scale (mdstat\'s done of done/total: per member for recovery and raid4/5/6); equals blocks when no sync runs. Leader only.',
+    mdclusterd_md_sync_completed_ratio: 'Cluster view: fraction of the running resync/recovery/check done (the master\'s last checkpoint); 1 when none runs. Leader only.',
   };
-  // mdclusterd_md_state is registered first and its collect fills all five from one view
+  // mdclusterd_md_state is registered first and its collect fills all of them from one view
   // (prom-client collects in registration order).
   const mdGauges = new Map<string, Gauge>();
   const fillMd = (): void => {

@@ -53,6 +53,8 @@ export interface NodeConfigSpec {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** [alerts] program (no syslog, no mdadm.conf); default: no program, syslog off. */
   alertProgram?: string;
+  /** [spare-groups]: group -> arrays; default none. */
+  spareGroups?: Record<string, string[]>;
 }
 
 const q = (s: string): string => JSON.stringify(s);
@@ -101,6 +103,7 @@ export function renderNodeConfig(s: NodeConfigSpec): string {
     'syslog = false',
     'mdadm-conf = ""',
     '',
+    ...(s.spareGroups === undefined ? [] : ['[spare-groups]', ...Object.entries(s.spareGroups).map(([g, a]) => `${g} = [${a.map(q).join(', ')}]`), '']),
     '[transport]',
     `ping-interval-ms = ${s.transport.pingIntervalMs}`,
     `dead-after-ms = ${s.transport.deadAfterMs}`,

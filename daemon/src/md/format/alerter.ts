@@ -12,7 +12,8 @@
 // - RebuildFinished carries md's mismatch count as mdadm does (" mismatches found: N (on raid
 //   level L)" in the component's place) when the finished sync found any.
 // - Mail goes only for the events mdadm mails (Fail*, Degraded*, SparesMissing, TestMessage)
-//   and the cluster's QuorumLost / FenceAction; --program and syslog get every alert.
+//   and the cluster's QuorumLost, DemoteFailed, FenceRan and OpRefused (DegradedAtBoot is a
+//   Degraded*); --program and syslog get every alert.
 import { MONITOR_MAX_SEEN_KEYS, MONITOR_MAX_TRACKED_ARRAYS } from '../../common/limits.js';
 
 /** The fields of a cluster event (control/protocol.ts ClusterEvent) that alerts are made of. */
@@ -62,12 +63,12 @@ export interface AlerterOptions {
   mailFrom?: string | null;
 }
 
-const MAILED = /^(Fail|Degrade|SparesMissing|TestMessage|QuorumLost|FenceAction|OpRefused)/;
+const MAILED = /^(Fail|Degrade|SparesMissing|TestMessage|QuorumLost|DemoteFailed|FenceRan|OpRefused)/;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** mdadm's syslog priority: crit for failures and lost arrays, warning for rebuilds (and md refusing a committed operation), else info. */
 export function syslogPriority(event: string): SyslogPriority {
-  if (/^(Fail|Degrade|DeviceDisappeared|QuorumLost|FenceAction)/.test(event)) return 'crit';
+  if (/^(Fail|Degrade|DeviceDisappeared|QuorumLost|DemoteFailed|FenceRan)/.test(event)) return 'crit';
   if (event.startsWith('Rebuild') || event === 'OpRefused') return 'warning';
   return 'info';
 }
