@@ -35,7 +35,14 @@ type SimEvent =
   | { kind: 'chaos' }
   | { kind: 'client' }
   | { kind: 'restart'; node: string }
-  | { kind: 'probe' };
+  | { kind: 'probe' }
+  /** `node`'s shell learns that `peer`'s process is gone (a refused dial: raft/leader-gone.ts). */
+  | { kind: 'gone'; node: string; peer: string };
+
+/** Evidence that a peer is gone reaches the others within this many µs (a refused redial). */
+const GONE_NOTICE_MAX_US = 5_000;
+/** Share of cut-offs of a live node also reported as gone: false evidence (a rejecting firewall). */
+const FALSE_GONE_SHARE = 0.5;
 
 export type { RunOptions, RunResult, RunStats, Violation } from './result.js';
 
@@ -56,6 +63,7 @@ class Sim implements SimControl, ClientPort, NemesisPort {
   private readonly schedule: FaultSchedule;
   private readonly clients: Clients;
   private readonly crashRand: Rand;
+  private readonly goneRand: Rand;
   private readonly clientRand: Rand;
   private readonly nemesis: Nemesis;
   private readonly wire = new WireCodec();
@@ -68,6 +76,7 @@ class Sim implements SimControl, ClientPort, NemesisPort {
     this.net = new SimNetwork(this.world.net, rand('net'), (atUs, d) => this.push(atUs, { kind: 'deliver', d }));
     this.schedule = new FaultSchedule(this.world, rand('faults'));
     this.crashRand = rand('crash');
+    this.goneRand = rand('gone');
     this.clientRand = rand('client');
     this.nemesis = new Nemesis(rand('nemesis'), this.world.cutOnFirstCommitRate);
     this.clients = new Clients(rand('client-choice'), this.checkers, this.world.readFraction);
@@ -174,6 +183,7 @@ class Sim implements SimControl, ClientPort, NemesisPort {
       case 'client': return this.onClient();
       case 'restart': return this.onRestart(ev.node);
       case 'probe': return this.onProbe();
+      case 'gone': return this.onGone(ev.node, ev.peer);
     }
   }
 
@@ -184,6 +194,21 @@ class Sim implements SimControl, ClientPort, NemesisPort {
     if (n.raw === null) return;
     n.raw.tick();
     this.after(n);
+  }
+
+  private onGone(id: string, peer: string): void {
+    const n = this.nodes.get(id)!;
+    if (n.raw === null) return;
+    this.trace.record(this.nowUs, 'gone', id, `told ${peer} is gone`);
+    n.raw.leaderGone(nodeId(peer));
+    this.after(n);
+  }
+
+  /** Tells every other running node, each after its own short delay, that `peer` is gone. */
+  private reportGone(peer: string): void {
+    for (const o of this.runningIds()) {
+      if (o !== peer) this.push(this.nowUs + this.goneRand.int(0, GONE_NOTICE_MAX_US), { kind: 'gone', node: o, peer });
+    }
   }
 
   private onDeliver(d: Delivery<Uint8Array>): void {
@@ -283,6 +308,7 @@ class Sim implements SimControl, ClientPort, NemesisPort {
 
   private onCrashed(n: SimNode): void {
     this.stats.crashes++;
+    this.reportGone(n.id);
     this.checkers.onStop(n.id);
     this.net.dropHeldFrom(n.id);
     if (n.restartAfterCrashUs !== null && this.phase === 'safety') this.push(this.nowUs + n.restartAfterCrashUs, { kind: 'restart', node: n.id });
@@ -345,6 +371,7 @@ class Sim implements SimControl, ClientPort, NemesisPort {
       this.net.block(id, o);
       this.net.block(o, id);
     }
+    if (this.goneRand.chance(FALSE_GONE_SHARE)) this.reportGone(id);
   }
 
   restartAllNow(): void {

@@ -97,7 +97,7 @@ describe('granting a (pre)vote', () => {
   it('a vote goes to the first up-to-date candidate of a term, with no leader known; it resets the election timer', () => {
     const r = node();
     handleVoteRequest(r, req('vote', 'b', 5));
-    expect(r.sent).toEqual([{ type: 'vote-resp', from: 'a', to: 'b', term: 5, reject: false }]);
+    expect(r.sent).toEqual([{ type: 'vote-resp', from: 'a', to: 'b', term: 5, reject: false, leaseBypass: false }]);
     expect([r.vote, r.electionElapsed]).toEqual(['b', 0]);
     handleVoteRequest(r, req('vote', 'c', 5));
     expect(r.sent.at(-1)).toEqual({ type: 'vote-resp', from: 'a', to: 'c', term: 5, reject: true });
@@ -114,7 +114,7 @@ describe('granting a (pre)vote', () => {
     handleVoteRequest(voted, req('pre-vote', 'b', 5));
     expect(granted(voted)).toBe(false);
     handleVoteRequest(voted, req('pre-vote', 'b', 6));
-    expect(voted.sent.at(-1)).toEqual({ type: 'pre-vote-resp', from: 'a', to: 'b', term: 6, reject: false });
+    expect(voted.sent.at(-1)).toEqual({ type: 'pre-vote-resp', from: 'a', to: 'b', term: 6, reject: false, leaseBypass: false });
     expect(voted.vote).toBe('c');
   });
   it('no vote for a log behind ours', () => {

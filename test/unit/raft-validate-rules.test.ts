@@ -122,8 +122,10 @@ describe('messages', () => {
       refusesEach(v, { index: [MAX, -1], logTerm: [6, MAX], transfer: [1, undefined] });
     }
     for (const type of ['vote-resp', 'pre-vote-resp']) {
-      expect(validateMessage({ type, ...base, reject: true, extra: 1 })).toEqual({ type, ...base, reject: true });
+      expect(validateMessage({ type, ...base, reject: true, extra: 1 })).toEqual({ type, ...base, reject: true, leaseBypass: false });
+      expect(validateMessage({ type, ...base, reject: false, leaseBypass: true })).toEqual({ type, ...base, reject: false, leaseBypass: true });
       expect(validateMessage({ type, ...base, reject: 'no' })).toBeNull();
+      expect(validateMessage({ type, ...base, reject: false, leaseBypass: 1 })).toBeNull();
     }
   });
   it(`snap: metadata term <= message term, chunks of at most ${SNAPSHOT_CHUNK_BYTES} bytes within a total of at most ${SNAPSHOT_MAX_BYTES}`, () => {

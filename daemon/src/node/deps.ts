@@ -33,6 +33,12 @@ export interface PeerTransport {
   send(to: NodeId, payload: Uint8Array): void;
   onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
   onPeerState(handler: (peer: NodeId, up: boolean) => void): void;
+  /**
+   * Evidence that a peer's process is not running: its host refused a connection to it. It may
+   * be wrong (a firewall can refuse too); Raft uses it only to start an election early, safely
+   * (raft/leader-gone.ts). Optional: a transport without it never reports any.
+   */
+  onPeerGone?(handler: (peer: NodeId) => void): void;
   close(): Promise<void>;
   /**
    * Membership changes (node/peers.ts): start accepting and dialing a new peer, or move a known

@@ -129,6 +129,13 @@ export class ReadyLoop {
       this.hooks.peerState(peer, up);
       if (!up) this.raft.reportUnreachable(peer);
     });
+    // A refused dial: if it is our leader, campaign soon (raft/leader-gone.ts; safe if wrong).
+    this.deps.transport.onPeerGone?.((peer) => {
+      if (this.stopped) return;
+      this.syncTicks();
+      this.raft.leaderGone(peer);
+      this.kick();
+    });
   }
 
   /** Pushes the peer set, starts the transport; Raft time starts now. */

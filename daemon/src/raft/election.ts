@@ -10,6 +10,7 @@
 import type { ProposeResult } from './types.js';
 import { term as mkTerm } from '../common/types.js';
 import { voteResult } from './quorum.js';
+import { voteLeaseBypassed } from './leader-gone.js';
 import type { RaftState } from './state.js';
 import type { MsgVote, MsgVoteResp } from './types.js';
 
@@ -30,11 +31,14 @@ export function campaign(r: RaftState, kind: CampaignKind): void {
     r.becomePreCandidate();
     voteTerm = r.term + 1;
   } else {
+    // Campaigning inside our own vote lease is possible only through R5 (hup checked the lease).
+    const ownBypass = kind === 'election' && voteLeaseBypassed(r);
     r.becomeCandidate();
+    r.campaignBypass = ownBypass;
     voteTerm = r.term;
   }
   const type = kind === 'pre-election' ? 'pre-vote' : 'vote';
-  if (poll(r, r.id, type === 'pre-vote' ? 'pre-vote-resp' : 'vote-resp', true)) return;
+  if (poll(r, r.id, type === 'pre-vote' ? 'pre-vote-resp' : 'vote-resp', true, false)) return;
   for (const v of r.voters()) {
     if (v === r.id) continue;
     r.send({ type, from: r.id, to: v, term: mkTerm(voteTerm), index: r.log.typedLastIndex(),
@@ -43,8 +47,9 @@ export function campaign(r: RaftState, kind: CampaignKind): void {
 }
 
 /** Records a vote and acts on the tally. Returns true when the campaign ended. */
-function poll(r: RaftState, from: RaftState['id'], type: MsgVoteResp['type'], granted: boolean): boolean {
+function poll(r: RaftState, from: RaftState['id'], type: MsgVoteResp['type'], granted: boolean, leaseBypass: boolean): boolean {
   r.votes.set(from, granted);
+  if (type === 'vote-resp' && granted && leaseBypass) r.campaignBypass = true;
   const res = voteResult(r.voters(), r.votes);
   if (res === 'won') {
     if (type === 'pre-vote-resp') {
@@ -68,7 +73,7 @@ export function handleVoteResp(r: RaftState, m: MsgVoteResp): void {
   // A granted pre-vote must be for this pre-campaign (term + 1); stale grants are ignored.
   if (m.type === 'pre-vote-resp' && !m.reject && m.term !== r.term + 1) return;
   if (m.type === 'vote-resp' && m.term !== r.term) return;
-  poll(r, m.from, m.type, !m.reject);
+  poll(r, m.from, m.type, !m.reject, m.leaseBypass === true);
 }
 
 /** Answers a (pre)vote request whose term is >= ours (term rules and lease check done). */
@@ -78,7 +83,9 @@ export function handleVoteRequest(r: RaftState, m: MsgVote): void {
   const upToDate = r.fault('grantVoteWithoutLogCheck') || r.log.isUpToDate(m.index, m.logTerm);
   const respType = isPre ? 'pre-vote-resp' : 'vote-resp';
   if (canVote && upToDate) {
-    r.send({ type: respType, from: r.id, to: m.from, term: m.term, reject: false });
+    // Granted inside our vote lease (R5 bypass): the winner must keep the quiet period.
+    const leaseBypass = !m.transfer && voteLeaseBypassed(r);
+    r.send({ type: respType, from: r.id, to: m.from, term: m.term, reject: false, leaseBypass });
     if (!isPre) {
       r.electionElapsed = 0;
       r.vote = m.from;

@@ -31,7 +31,7 @@ export function syncProgress(r: RaftState): void {
 }
 
 export function initLeaderState(r: RaftState): void {
-  r.leaderStartTick = r.nowTick;
+  r.leaderStartTick = Math.max(r.nowTick, r.quietUntilTick); // R5: no lease before the quiet period ends
   r.round = 1; // round 0 is never sent by a leader: replies tagged 0 never count
   r.pendingConfIndex = r.log.lastConfIndex();
   syncProgress(r);

@@ -17,6 +17,12 @@
 //  R4 A leader that sends MsgTimeoutNow forfeits its lease for the rest of its term (the
 //     target's transfer campaign is exempt from R3); an aborted transfer after MsgTimeoutNow
 //     makes it step down.
+//  R5 (leader-gone.ts) A node with evidence that the leader it last heard is gone (its host
+//     refused a connection) drops R3 for that leader only; a vote granted so is flagged, and
+//     a leader elected with a flagged vote (or its own campaign so started) counts no round
+//     and commits nothing until leaseTicks + clockDriftBoundTicks ticks after its election
+//     (leaderStartTick, quietUntilTick): the argument below then holds with that wait in place
+//     of q's E ticks.
 //
 // Why leaseTicks < electionTimeoutTicks - clockDriftBoundTicks gives non-overlap in real time.
 // Let E = electionTimeoutTicks, L = leaseTicks, D = clockDriftBoundTicks, and assume (the

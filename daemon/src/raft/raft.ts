@@ -23,6 +23,7 @@ import { handleVoteRequest } from './election.js';
 import { stepCandidate, stepFollower, stepLeader, tickElection, tickHeartbeat } from './roles.js';
 import { afterCommit, initLeaderState, resetLeaderState, syncProgress } from './leader-state.js';
 import { ackRound } from './lease.js';
+import { quietUntil, strictVoteLease, voteLeaseBypassed } from './leader-gone.js';
 import type { RaftState, ReadQueue, SnapshotReceiver, StepFn, TickFn } from './state.js';
 import { maybeSendTimeoutNow } from './transfer.js';
 import { assertRaftConfig } from './types.js';
@@ -54,6 +55,10 @@ export class Raft implements RaftState {
   /** Invariant: in [electionTimeoutTicks, 2 * electionTimeoutTicks). */
   randomizedElectionTimeout = 0;
   heardLeaderTick = 0;
+  heardLeaderId: NodeId | null = null;
+  goneLeader: NodeId | null = null;
+  campaignBypass = false;
+  quietUntilTick = 0;
   /** Leader only: lease end in local ticks (null: no lease established in this term). */
   leaseEndTick: number | null = null;
   /** Leader only: the first tick of this leadership; older round ticks never count. */
@@ -104,7 +109,7 @@ export class Raft implements RaftState {
    */
   inVoteLease(): boolean {
     if (this.fault('ignoreLease')) return false;
-    return this.role === 'leader' || this.nowTick - this.heardLeaderTick < this.cfg.electionTimeoutTicks;
+    return strictVoteLease(this) && !voteLeaseBypassed(this);
   }
 
   send(m: Message): void {
@@ -127,6 +132,7 @@ export class Raft implements RaftState {
     this.heartbeatElapsed = 0;
     this.randomizedElectionTimeout = this.cfg.electionTimeoutTicks + randomBelow(this.prng, this.cfg.electionTimeoutTicks);
     this.votes.clear();
+    this.campaignBypass = false;
     resetLeaderState(this);
   }
 
@@ -159,12 +165,16 @@ export class Raft implements RaftState {
 
   becomeLeader(): void {
     assert(this.role === 'candidate', 'only a candidate becomes leader');
+    const quietUntilTick = quietUntil(this);
     this.reset(this.term);
     this.lead = this.id;
     this.role = 'leader';
     this.stepFn = stepLeader;
     this.tickFn = tickHeartbeat;
     this.heardLeaderTick = this.nowTick;
+    this.heardLeaderId = this.id;
+    this.goneLeader = null;
+    this.quietUntilTick = quietUntilTick;
     initLeaderState(this);
   }
 

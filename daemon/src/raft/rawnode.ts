@@ -10,6 +10,7 @@
 //   {ok: false, code: 'E_NOT_LEADER', leader}: the caller must NOT re-submit it elsewhere
 //   unless it accepts a possible duplicate. readIndex() on a follower forwards and answers
 //   {ok: true}; the answer arrives as a ReadState.
+import { leaderGone } from './leader-gone.js';
 import { assert } from '../common/assert.js';
 import { RAFT_MAX_COMMITTED_PER_READY, RAFT_MAX_READ_CTX_CHARS } from '../common/limits.js';
 import type { NodeId } from '../common/types.js';
@@ -138,6 +139,14 @@ export class RawNode {
     if (pr === undefined || this.r.role !== 'leader') return;
     if (pr.state !== 'probe') pr.becomeProbe();
     pr.next = pr.match + 1;
+  }
+
+  /**
+   * Evidence that `id`'s process is not running (its host refused a connection): if it is our
+   * leader, campaign soon instead of after an election timeout (leader-gone.ts, lease.ts R5).
+   */
+  leaderGone(id: NodeId): void {
+    leaderGone(this.r, id);
   }
 
   leaseValid(): boolean {

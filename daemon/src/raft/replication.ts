@@ -61,6 +61,7 @@ export function appendAndReplicate(r: RaftState, ents: Entry[]): void {
 
 /** The commit rule. Returns true when the commit index advanced (and was broadcast). */
 export function maybeCommit(r: RaftState): boolean {
+  if (r.nowTick < r.quietUntilTick) return false; // lease.ts R5: an older leader's lease may still hold
   const matches = r.voters().map((v) => (v === r.id ? r.log.lastIndex() : r.prs.get(v)?.match ?? 0));
   const mci = committedIndex(matches);
   if (mci <= r.log.committed) return false;

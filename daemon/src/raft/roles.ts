@@ -13,7 +13,7 @@ import { handleProp } from './proposals.js';
 import { quorumActive } from './quorum.js';
 import type { RaftState } from './state.js';
 import { handleReadIndexResp, leaderReadIndex } from './readindex.js';
-import { bcastHeartbeat, handleAppend, handleAppendResp, handleHeartbeat, handleHeartbeatResp } from './replication.js';
+import { bcastHeartbeat, handleAppend, handleAppendResp, handleHeartbeat, handleHeartbeatResp, maybeCommit } from './replication.js';
 import { handleSnapChunk, handleSnapResp } from './snapshot-transfer.js';
 import { checkTransferTimeout, leaderTransfer } from './transfer.js';
 import type { Message } from './types.js';
@@ -26,6 +26,8 @@ export function stepFollower(r: RaftState, m: Message): void {
       r.electionElapsed = 0;
       r.lead = m.from;
       r.heardLeaderTick = r.nowTick;
+      r.heardLeaderId = m.from;
+      if (r.goneLeader === m.from) r.goneLeader = null; // it is running after all
       if (m.type === 'app') handleAppend(r, m);
       else if (m.type === 'heartbeat') handleHeartbeat(r, m);
       else handleSnapChunk(r, m);
@@ -106,6 +108,8 @@ export function tickHeartbeat(r: RaftState): void {
     if (!checkQuorum(r)) return;
   }
   if (!checkTransferTimeout(r)) return;
+  // R5: the quiet period ends now; what a quorum already holds commits (maybeCommit waited).
+  if (r.nowTick === r.quietUntilTick) maybeCommit(r);
   if (r.heartbeatElapsed >= r.cfg.heartbeatTicks) {
     r.heartbeatElapsed = 0;
     bcastHeartbeat(r);

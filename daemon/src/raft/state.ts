@@ -57,6 +57,14 @@ export interface RaftState {
   heartbeatElapsed: number;
   randomizedElectionTimeout: number;
   heardLeaderTick: number;
+  /** The leader heardLeaderTick refers to (null: none heard since start, or this node). */
+  heardLeaderId: NodeId | null;
+  /** R5: the shell's evidence that heardLeaderId's process is gone (cleared when it is heard again). */
+  goneLeader: NodeId | null;
+  /** Candidate: this campaign used a vote granted under R5 (its own or a voter's). */
+  campaignBypass: boolean;
+  /** Leader: before this tick no round counts for the lease and nothing commits (R5 quiet period). */
+  quietUntilTick: number;
   leaseEndTick: number | null;
   leaderStartTick: number;
   round: number;

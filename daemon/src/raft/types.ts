@@ -151,6 +151,11 @@ export interface MsgVote extends MessageBase {
 export interface MsgVoteResp extends MessageBase {
   type: 'vote-resp' | 'pre-vote-resp';
   reject: boolean;
+  /**
+   * The vote was granted inside the voter's vote lease, which it dropped because its leader's
+   * process is known gone (lease.ts R5): the winner then keeps a quiet period. Absent = false.
+   */
+  leaseBypass?: boolean;
 }
 
 /**

@@ -123,8 +123,8 @@ function validateUnsafe(m: unknown): Message | null {
     }
     case 'vote-resp':
     case 'pre-vote-resp':
-      if (typeof m.reject !== 'boolean') return null;
-      return { type: m.type, ...base, reject: m.reject };
+      if (typeof m.reject !== 'boolean' || (m.leaseBypass !== undefined && typeof m.leaseBypass !== 'boolean')) return null;
+      return { type: m.type, ...base, reject: m.reject, leaseBypass: m.leaseBypass === true };
     case 'snap': return validateSnap(m, base);
     case 'snap-resp': {
       const { index, nextOffsetBytes, reject } = m;

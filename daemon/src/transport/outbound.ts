@@ -29,6 +29,8 @@ export interface OutboundContext extends ConnContext {
   readonly timing: TransportConfig;
   random(): number;
   peerState(peer: NodeId, up: boolean): void;
+  /** A dial was refused: nothing listens at the peer's address (its process is not running). */
+  peerGone(peer: NodeId): void;
 }
 
 export class OutboundLink {
@@ -146,6 +148,7 @@ export class OutboundLink {
       if (this.ws === ws && this.conn === null) {
         this.ctx.counters(peer).dialFailures++;
         this.ctx.log.debug('peer dial failed', { peer, attempt: this.attempt, err: err.message, code: err.code });
+        if (err.code === 'ECONNREFUSED') this.ctx.peerGone(peer);
       }
     });
     ws.on('open', () => this.onOpen(ws));

@@ -57,6 +57,7 @@ export class Transport {
   private readonly server: PeerServer;
   private messageHandlers: MessageHandler[] = [];
   private peerStateHandlers: PeerStateHandler[] = [];
+  private peerGoneHandlers: ((peer: NodeId) => void)[] = [];
   private rttHandler: ((peer: NodeId, ms: number) => void) | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private state: 'new' | 'started' | 'closed' = 'new';
@@ -89,7 +90,7 @@ export class Transport {
       deliver: (from, payload) => this.deliver(from, payload),
       nowMs,
     };
-    const outCtx: OutboundContext = { ...connCtx, tls: opts.tls, timing: opts.timing, random, peerState: (p, up) => this.emitPeerState(p, up) };
+    const outCtx: OutboundContext = { ...connCtx, tls: opts.tls, timing: opts.timing, random, peerState: (p, up) => this.emitPeerState(p, up), peerGone: (p) => this.emitPeerGone(p) };
     this.outCtx = outCtx;
     this.refusals = new LogThrottle(this.log, 'refused a peer connection', PEER_REFUSAL_LOG_INTERVAL_MS, nowMs);
     const peerIds = this.peerIds;
@@ -232,6 +233,11 @@ export class Transport {
     this.messageHandlers.push(handler);
   }
 
+  /** A dial to the peer was refused (ECONNREFUSED: nothing listens there; node/deps.ts). */
+  onPeerGone(handler: (peer: NodeId) => void): void {
+    this.peerGoneHandlers.push(handler);
+  }
+
   onPeerState(handler: PeerStateHandler): void {
     this.peerStateHandlers.push(handler);
   }
@@ -340,6 +346,11 @@ export class Transport {
 
   private emitPeerState(peer: NodeId, up: boolean): void {
     for (const h of this.peerStateHandlers) h(peer, up);
+  }
+
+  private emitPeerGone(peer: NodeId): void {
+    if (this.state !== 'started') return;
+    for (const h of this.peerGoneHandlers) h(peer);
   }
 
   /**

@@ -8,6 +8,9 @@
 // - Every delivered frame is a private copy: no two nodes ever share a buffer.
 // - A peer is reported up to a node only while both are live and neither direction of the link
 //   is blocked; each change is reported at most once, after a delay drawn from the world.
+// - A down link is also reported as "gone" (a refused dial, raft/leader-gone.ts) when the
+//   peer's daemon is dead, and, as false evidence (a firewall that rejects), for a seeded share
+//   of blocked links to a live peer: the evidence speeds elections and must never break safety.
 import type { NodeId } from '../../../daemon/src/common/types.js';
 import type { PeerTransport } from '../../../daemon/src/node/deps.js';
 import type { Delivery, NetParams } from '../network.js';
@@ -20,9 +23,13 @@ import type { RangeUs } from './world.js';
 interface Endpoint {
   onMessage: (from: NodeId, payload: Uint8Array) => void;
   onPeerState: (peer: NodeId, up: boolean) => void;
+  onPeerGone: (peer: NodeId) => void;
   /** peer -> the state last scheduled for report to this endpoint. */
   reported: Map<string, boolean>;
 }
+
+/** Share of links blocked to a live peer that also report it gone (false evidence). */
+const FALSE_GONE_SHARE = 0.3;
 
 export class ClusterNet {
   readonly net: SimNetwork<Uint8Array>;
@@ -99,6 +106,11 @@ export class ClusterNet {
         this.sched.after(this.rand.int(this.noticeUs.lo, this.noticeUs.hi), () => {
           if (this.endpoints.get(id) === ep && ep.reported.get(peer) === up) ep.onPeerState(peer, up);
         });
+        if (!up && (!this.endpoints.has(peer) || this.rand.chance(FALSE_GONE_SHARE))) {
+          this.sched.after(this.rand.int(this.noticeUs.lo, this.noticeUs.hi), () => {
+            if (this.endpoints.get(id) === ep && ep.reported.get(peer) === false) ep.onPeerGone(peer);
+          });
+        }
       }
     }
   }
@@ -111,6 +123,7 @@ export class ClusterNet {
 export class SimTransport implements PeerTransport {
   private onMsg: (from: NodeId, payload: Uint8Array) => void = () => {};
   private onPeer: (peer: NodeId, up: boolean) => void = () => {};
+  private onGone: (peer: NodeId) => void = () => {};
 
   constructor(private readonly net: ClusterNet, private readonly id: NodeId, private readonly time: NodeTime) {}
 
@@ -119,6 +132,7 @@ export class SimTransport implements PeerTransport {
     this.net.attach(this.id, {
       onMessage: (from, payload) => this.time.runAsDaemon(() => this.onMsg(from, payload)),
       onPeerState: (peer, up) => this.time.runAsDaemon(() => this.onPeer(peer, up)),
+      onPeerGone: (peer) => this.time.runAsDaemon(() => this.onGone(peer)),
     });
   }
 
@@ -132,6 +146,10 @@ export class SimTransport implements PeerTransport {
 
   onPeerState(handler: (peer: NodeId, up: boolean) => void): void {
     this.onPeer = handler;
+  }
+
+  onPeerGone(handler: (peer: NodeId) => void): void {
+    this.onGone = handler;
   }
 
   async close(): Promise<void> {
