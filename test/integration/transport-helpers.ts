@@ -38,12 +38,15 @@ export interface Node {
   log: CapturingLogger;
   received: { from: NodeId; text: string }[];
   states: { peer: NodeId; up: boolean }[];
+  /** Peers reported gone (a refused dial), in order. */
+  gone: NodeId[];
 }
 
 export function makeNode(id: string, peers: Map<NodeId, HostPort>, tls: TlsMaterial, timing: TransportConfig = FAST_TIMING): Node {
   const log = new CapturingLogger({ node: id });
   const transport = new Transport({ self: nodeId(id), listen: peers.get(nodeId(id))!, peers, tls, timing, logger: log });
-  const node: Node = { id: nodeId(id), transport, log, received: [], states: [] };
+  const node: Node = { id: nodeId(id), transport, log, received: [], states: [], gone: [] };
+  transport.onPeerGone((peer) => node.gone.push(peer));
   transport.onMessage((from, payload) => node.received.push({ from, text: Buffer.from(payload).toString() }));
   transport.onPeerState((peer, up) => node.states.push({ peer, up }));
   return node;

@@ -67,6 +67,20 @@ describe('transport over loopback', () => {
     expect(a.transport.stats().droppedUnknownDestination).toBe(2);
   });
 
+  it('reports a peer gone when its port refuses a dial (its process died), and never while it runs', async () => {
+    const peers = await peersMap();
+    const a = await startNode('n1', peers);
+    const b = await startNode('n2', peers);
+    await waitFor(() => isUp(a, n2) && isUp(b, n1), 'links up');
+    const before = a.gone.filter((p) => p === n2).length; // refused while n2 was not yet listening
+    await sleep(300);
+    expect(a.gone.filter((p) => p === n2).length).toBe(before); // n2 runs: never reported gone
+    await b.transport.close(); // its listener is gone: redials are refused
+    open = open.filter((n) => n !== b);
+    await waitFor(() => a.gone.filter((p) => p === n2).length > before, 'n2 reported gone');
+    expect(a.gone.every((p) => p === n2 || p === n3)).toBe(true); // n3 never started either
+  });
+
   it('reconnects after the other side restarts, delivering what was queued meanwhile', async () => {
     const peers = await peersMap();
     const a = await startNode('n1', peers);
