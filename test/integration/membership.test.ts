@@ -70,8 +70,9 @@ async function startJoiner(c: Cluster): Promise<Joiner> {
     timing: CALM_TEST_TIMING, transport: CALM_TEST_TRANSPORT, checkpointIntervalMs: 1000, logLevel: 'info',
   }) + '\n[cluster]\njoin = true\n');
   const proc = new DaemonProc(id, configFile, join(dir, 'daemon.log'), join(dir, 'daemon.pid'), join(dataDir, 'writer.log'), { MDCLUSTERD_SNAPSHOT_EVERY_ENTRIES: String(SNAPSHOT_EVERY) });
-  proc.spawn();
   const j: Joiner = { id, peerPort, statusPort, socket, dataDir, proc, conn: new ControlConn(socket) };
+  joiner = j; // afterAll kills it even if it never answers (no daemon outlives a failed run)
+  proc.spawn();
   await waitFor(`${id} to answer on its status port`, async () => {
     if (!proc.running) throw new Error(`${id} exited: ${proc.logTail(2000)}`);
     return JSON.parse(await httpGet(statusPort, '/api/v1/status?stale=1', 1000)) as StatusJson;
