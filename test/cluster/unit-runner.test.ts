@@ -3,7 +3,8 @@
 // Exec line syntax, time spans and the Restart= table; and the runner's behaviour: READY=1
 // through the notify listener (NotifyAccess=main), Restart=on-failure up to StartLimitBurst,
 // RestartPreventExitStatus, TimeoutStartSec without READY=1, an asked-for stop that does not
-// restart, ExecStopPost's environment, UMask, and ExecReload with $MAINPID.
+// restart, ExecStopPost's environment, UMask, and ExecReload with $MAINPID; the cold-start boot
+// plan (lib/cold-start.ts).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../integration/lib/wait.js';
 import { expandArgv, parseExecLine, parseTimeSpanMs, parseUnitFile, serviceResult, serviceSpec, shouldRestart } from './guest/unit-file.js';
 import { UnitRunner } from './guest/unit-runner.js';
+import { bootPlan } from './lib/cold-start.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -154,5 +156,18 @@ describe('unit-runner with real processes', () => {
     await waitFor('restarted', () => (r.running && r.pid !== first ? true : undefined), 20_000, 20);
     expect(r.record().startCount).toBe(2);
     expect(r.record().starts[0]!.end?.result).toBe('signal');
+  });
+});
+
+describe('cold-start boot plan', () => {
+  it('is a seeded permutation with the first boot at 0 and later ones within the bound, in order', () => {
+    const a = bootPlan([1, 2, 3], 60_000, 7);
+    expect(bootPlan([1, 2, 3], 60_000, 7)).toEqual(a);
+    expect([...a.order].sort()).toEqual([1, 2, 3]);
+    expect(a.delaysMs[0]).toBe(0);
+    for (let k = 1; k < 3; k++) expect(a.delaysMs[k]!).toBeGreaterThanOrEqual(a.delaysMs[k - 1]!);
+    expect(a.delaysMs[2]!).toBeLessThanOrEqual(60_000);
+    const orders = new Set(Array.from({ length: 40 }, (_, s) => bootPlan([1, 2, 3], 60_000, s).order.join('')));
+    expect(orders.size).toBe(6);
   });
 });
