@@ -10,7 +10,7 @@
 #      `tsc --noEmit` refreshes tsbuildinfo without emitting, so mtimes cannot tell staleness;
 #      guests run the agent dist/test/cluster/guest/agent.js over 9p);
 #   6. builds the Debian package from dist/ (pkg/build-deb.ts, as `npm run package` does) into
-#      test/cluster/.cache/package and exports CLUSTER_DEB: every guest installs it with dpkg
+#      dist/cluster-package and exports CLUSTER_DEB: every guest installs it with dpkg
 #      and runs mdclusterd from the installed unit, mdctl from /usr/bin (not from the tree);
 #   7. runs vitest with test/cluster/vitest.config.ts, bounded by CLUSTER_LANE_TIMEOUT_S.
 # Verdict: 0 all passed; 1 a test failed or the lane timed out; 2 the lane could NOT RUN
@@ -72,7 +72,7 @@ build_dist() {
 }
 
 build_package() {
-  local out=test/cluster/.cache/package deb
+  local out=dist/cluster-package deb
   echo "cluster lane: building the .deb (pkg/build-deb.ts) into $out"
   deb=$(node dist/pkg/build-deb.js --out "$out" | tail -n1) || not_run "building the Debian package failed"
   [ -f "$deb" ] || not_run "the package build printed '$deb', which is not a file"

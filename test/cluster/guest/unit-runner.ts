@@ -249,6 +249,7 @@ export class UnitRunner {
   }
 
   private async afterEnd(result: ServiceResult, code: number | null, signal: string | null): Promise<void> {
+    this.rec.state = 'deactivating';
     const env = this.env({
       SERVICE_RESULT: result, EXIT_CODE: signal === null ? 'exited' : result === 'core-dump' ? 'dumped' : 'killed',
       EXIT_STATUS: signal === null ? String(code ?? '') : signal.replace(/^SIG/, ''),
