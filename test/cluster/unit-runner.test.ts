@@ -13,6 +13,7 @@ import { waitFor } from '../integration/lib/wait.js';
 import { expandArgv, parseExecLine, parseTimeSpanMs, parseUnitFile, serviceResult, serviceSpec, shouldRestart } from './guest/unit-file.js';
 import { UnitRunner } from './guest/unit-runner.js';
 import { bootPlan } from './lib/cold-start.js';
+import { viewMatchesKernel } from './lib/md-checks.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -169,5 +170,15 @@ describe('cold-start boot plan', () => {
     expect(a.delaysMs[2]!).toBeLessThanOrEqual(60_000);
     const orders = new Set(Array.from({ length: 40 }, (_, s) => bootPlan([1, 2, 3], 60_000, s).order.join('')));
     expect(orders.size).toBe(6);
+  });
+});
+
+describe('mdstat view vs kernel with preloaded personalities', () => {
+  it('the view\'s Personalities must be an in-order subset of the kernel\'s; the rest byte for byte', () => {
+    const kernel = 'Personalities : [raid0] [raid1] [raid10] [raid6] [raid5] [raid4] \nmd0 : active raid1 vda[0] vdb[1]\n';
+    expect(viewMatchesKernel('Personalities : [raid1] \nmd0 : active raid1 vda[0] vdb[1]\n', kernel)).toBe(true);
+    expect(viewMatchesKernel('Personalities : [raid1] [raid0] \nmd0 : active raid1 vda[0] vdb[1]\n', kernel)).toBe(false);
+    expect(viewMatchesKernel('Personalities : [linear] \nmd0 : active raid1 vda[0] vdb[1]\n', kernel)).toBe(false);
+    expect(viewMatchesKernel('Personalities : [raid1] \nmd0 : active raid1 vda[0]\n', kernel)).toBe(false);
   });
 });

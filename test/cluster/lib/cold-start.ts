@@ -80,7 +80,7 @@ export async function shutDownAll(c: LaneCluster): Promise<void> {
   for (const i of c.indexes) {
     const log = readFileSync(join(c.busDir, busLayout.daemonLog(i)), 'utf8');
     expect(log, `node${i}: the daemon ended by itself on SIGTERM`).toMatch(/main process \d+ ended: code=0 signal=null result=success/);
-    expect(log, `node${i}: ExecStopPost ran`).toMatch(/ExecStopPost=\/usr\/bin\/mdclusterd demote-all --config \/etc\/mdclusterd\/mdclusterd.toml exited 0/);
+    expect(log, `node${i}: ExecStopPost ran`).toMatch(/ExecStopPost=\+\/usr\/bin\/mdclusterd demote-all --config \/etc\/mdclusterd\/mdclusterd.toml exited 0/);
   }
 }
 
