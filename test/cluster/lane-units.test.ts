@@ -18,8 +18,9 @@ describe('agent protocol', () => {
     expect(parseRequest('{"id":"r2","kind":"http","path":"/mdstat","timeoutMs":5}')?.kind).toBe('http');
     expect(parseRequest('{"id":"r3","kind":"wait-file","path":"/sys/x","pattern":"^a$","intervalMs":5,"timeoutMs":100}')?.kind).toBe('wait-file');
     expect(parseRequest('{"id":"r4","kind":"cancel","target":"r3"}')).toEqual({ id: 'r4', kind: 'cancel', target: 'r3' });
-    for (const kind of ['clock', 'crash', 'exit']) expect(parseRequest(`{"id":"r5","kind":"${kind}"}`)?.kind).toBe(kind);
+    for (const kind of ['clock', 'crash', 'exit', 'unit']) expect(parseRequest(`{"id":"r5","kind":"${kind}"}`)?.kind).toBe(kind);
     expect(parseRequest('{"id":"r6","kind":"daemon","action":"kill"}')).toEqual({ id: 'r6', kind: 'daemon', action: 'kill' });
+    expect(parseRequest('{"id":"r7","kind":"daemon","action":"reload"}')).toEqual({ id: 'r7', kind: 'daemon', action: 'reload' });
   });
 
   it('refuses malformed or hostile requests instead of throwing', () => {
@@ -28,7 +29,7 @@ describe('agent protocol', () => {
       '{"id":"r","kind":"exec","argv":[],"timeoutMs":1}', '{"id":"r","kind":"exec","argv":["a\\u0000b"],"timeoutMs":1}',
       '{"id":"r","kind":"exec","argv":["true"],"timeoutMs":0}', '{"id":"r","kind":"exec","argv":["true"],"timeoutMs":1e12}',
       '{"id":"r","kind":"http","path":"mdstat","timeoutMs":5}', '{"id":"r","kind":"wait-file","path":"/x","pattern":"(","intervalMs":5,"timeoutMs":5}',
-      '{"id":"r","kind":"daemon","action":"reboot"}', '{"id":"r","kind":"cancel","target":"a b"}',
+      '{"id":"r","kind":"daemon","action":"reboot"}', '{"id":"r","kind":"daemon","action":["start"]}', '{"id":"r","kind":"cancel","target":"a b"}',
     ];
     for (const b of bad) expect(parseRequest(b), b).toBeNull();
     expect(parseResponse('{"id":"r1","ok":true,"result":{"a":1}}')).toEqual({ id: 'r1', ok: true, result: { a: 1 } });

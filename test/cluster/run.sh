@@ -8,8 +8,11 @@
 #   4. builds/reuses the guest vmlinux + initramfs (test/kernel/lab/build-guest.sh);
 #   5. compiles the project to dist/, always (incremental: seconds when nothing changed; a
 #      `tsc --noEmit` refreshes tsbuildinfo without emitting, so mtimes cannot tell staleness;
-#      guests run dist/ over 9p: the daemon, mdctl and dist/test/cluster/guest/agent.js);
-#   6. runs vitest with test/cluster/vitest.config.ts, bounded by CLUSTER_LANE_TIMEOUT_S.
+#      guests run the agent dist/test/cluster/guest/agent.js over 9p);
+#   6. builds the Debian package from dist/ (pkg/build-deb.ts, as `npm run package` does) into
+#      dist/cluster-package and exports CLUSTER_DEB: every guest installs it with dpkg
+#      and runs mdclusterd from the installed unit, mdctl from /usr/bin (not from the tree);
+#   7. runs vitest with test/cluster/vitest.config.ts, bounded by CLUSTER_LANE_TIMEOUT_S.
 # Verdict: 0 all passed; 1 a test failed or the lane timed out; 2 the lane could NOT RUN
 # (banner "CLUSTER LANE NOT RUN: <why>"; counted as a failure unless CLUSTER_LANE_OPTIONAL=1).
 # Environment: CLUSTER_RESULTS=FILE (vitest's JSON report; .ci/run counts tests from it),
@@ -63,9 +66,19 @@ build_dist() {
     head -n 20 "${TMPDIR:-/tmp}/cluster-lane-tsc.$$" >&2
   }
   rm -f "${TMPDIR:-/tmp}/cluster-lane-tsc.$$"
-  for f in dist/daemon/src/main.js dist/mdctl/src/main.js dist/test/cluster/guest/agent.js; do
+  for f in dist/daemon/src/main.js dist/mdctl/src/main.js dist/test/cluster/guest/agent.js dist/pkg/build-deb.js; do
     [ -f "$f" ] || not_run "compiling did not produce $f"
   done
+}
+
+build_package() {
+  local out=dist/cluster-package deb
+  echo "cluster lane: building the .deb (pkg/build-deb.ts) into $out"
+  deb=$(node dist/pkg/build-deb.js --out "$out" | tail -n1) || not_run "building the Debian package failed"
+  [ -f "$deb" ] || not_run "the package build printed '$deb', which is not a file"
+  CLUSTER_DEB=$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")
+  export CLUSTER_DEB
+  echo "cluster lane: guests install $CLUSTER_DEB"
 }
 
 main() {
@@ -78,6 +91,7 @@ main() {
   [ -f "$guest_dir/vmlinux" ] || not_run "no guest vmlinux in '$guest_dir'"
   export LAB_GUEST_DIR=$guest_dir
   build_dist
+  build_package
   local report=()
   [ "${CLUSTER_LANE_RAID10:-1}" != 0 ] || echo "cluster lane: CLUSTER_LANE_RAID10=0: the raid10 scenarios are NOT run" >&2
   if [ -n "${CLUSTER_RESULTS:-}" ]; then

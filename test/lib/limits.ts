@@ -45,6 +45,10 @@ export const CLUSTER_LANE_MAX_CONCURRENT_REQUESTS = 16;
 export const CLUSTER_LANE_MAX_REQUESTS_PER_POLL = 64;
 /** Most samples one clock-offset estimate takes. */
 export const CLUSTER_LANE_MAX_CLOCK_SAMPLES = 64;
+/** Start and ExecStopPost records the guest's unit runner keeps (the oldest are dropped; the
+ * start count stays exact). StartLimitBurst (5 per 60 s in the shipped unit) keeps a healthy
+ * run far below it. */
+export const CLUSTER_LANE_MAX_UNIT_RECORDS = 64;
 
 // ---- deterministic simulator (test/sim) ----
 /** Most events (deliveries, ticks, faults) pending in one simulated run; more is a violation. */

@@ -1,27 +1,38 @@
 // The cluster-lane guest agent: the job every guest of `npm run test:cluster` runs (node,
-// from the host tree over 9p). Owns: preparing this node (config + certificates from the bus,
-// md and ext4 modules, the node's private data disk mounted at the daemon's data dir, the
-// writer log linked onto the bus), running mdclusterd, and serving the host's requests from
-// the bus (protocol.ts) until an 'exit' request.
-// Environment: LAB_NODE_INDEX (set by the lab), CLUSTER_INCARNATION (0 for the first boot of
-// this node, +1 per reboot), CLUSTER_DATA_DEV (block device of the private data disk),
-// CLUSTER_STATUS_PORT, CLUSTER_POLL_MS.
-// Invariants: a request is taken from the request dir (unlinked) before it runs, so it runs at
-// most once; at most CLUSTER_LANE_MAX_CONCURRENT_REQUESTS run at once; every request that
-// parses gets exactly one response file (except 'exit'); every wait is bounded.
+// from the host tree over 9p). Owns: installing the mdclusterd package (`dpkg -i` of the .deb
+// the lane built, with the guest's Debian dpkg: the guest's root is the host's Debian tree under
+// a tmpfs overlay, so the install is a real one and dies with the guest; busybox's dpkg applet
+// cannot be used on that tree: it rejects the Debian status file's "python3:any" dependencies),
+// preparing this node (config + certificates from the bus, the ext4 module, the node's private
+// data disk mounted at the daemon's data dir, the writer log linked onto the bus), running
+// mdclusterd from the installed unit file (unit-runner.ts: the guests have no systemd), and
+// serving the host's requests from the bus (protocol.ts) until an 'exit' request.
+// Environment: LAB_NODE_INDEX (set by the lab), CLUSTER_DEB (the .deb), CLUSTER_INCARNATION (0
+// for the first boot of this node, +1 per reboot), CLUSTER_DATA_DEV (block device of the private
+// data disk), CLUSTER_STATUS_PORT, CLUSTER_POLL_MS.
+// Invariants: the daemon runs only from what the package installed, with the ExecStart= line
+// read from the installed unit (never a command line typed here); a request is taken from the
+// request dir (unlinked) before it runs, so it runs at most once; at most
+// CLUSTER_LANE_MAX_CONCURRENT_REQUESTS run at once; every request that parses gets exactly one
+// response file (except 'exit'); every wait is bounded.
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLUSTER_LANE_MAX_CONCURRENT_REQUESTS, CLUSTER_LANE_MAX_OUTPUT_BYTES, CLUSTER_LANE_MAX_REQUESTS_PER_POLL } from '../../lib/limits.js';
-import { DaemonProcess } from './daemon-proc.js';
 import { handle, type HandlerContext } from './handlers.js';
-import { busLayout, parseRequest, requestIdOf, type AgentResponse } from './protocol.js';
+import { busLayout, parseRequest, requestIdOf, type AgentResponse, type InstallRecord } from './protocol.js';
+import { parseUnitFile, serviceSpec } from './unit-file.js';
+import { UnitRunner } from './unit-runner.js';
 
 const BUS = '/lab/bus';
 const ETC_DIR = '/etc/mdclusterd';
 const DATA_DIR = '/var/lib/mdclusterd';
 /** Bound on waiting for the host to write this node's setup files. */
-const SETUP_WAIT_MS = 300_000;
+const SETUP_WAIT_MS = 600_000;
+/** Bound on `dpkg -i` (about 65 s for one guest alone under TCG, most of it unpacking ~2000 files). */
+const INSTALL_TIMEOUT_MS = 480_000;
+const PACKAGE = 'mdclusterd';
+const UNIT_FILE = /^\/(usr\/)?lib\/systemd\/system\/mdclusterd\.service$/;
 
 function envInt(name: string, fallback?: number): number {
   const v = process.env[name];
@@ -35,6 +46,7 @@ const incarnation = envInt('CLUSTER_INCARNATION', 0);
 const pollMs = envInt('CLUSTER_POLL_MS', 50);
 const statusPort = envInt('CLUSTER_STATUS_PORT', 8400);
 const dataDev = process.env.CLUSTER_DATA_DEV ?? '';
+const deb = process.env.CLUSTER_DEB ?? '';
 const bus = (rel: string): string => join(BUS, rel);
 
 function log(line: string): void {
@@ -43,9 +55,25 @@ function log(line: string): void {
   } catch { /* the bus is gone: the host is tearing the cluster down */ }
 }
 
-function sh(argv: string[]): void {
+function sh(argv: string[], timeoutMs = 60_000): string {
   log(`+ ${argv.join(' ')}`);
-  execFileSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  const env = { ...process.env, PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', DEBIAN_FRONTEND: 'noninteractive' };
+  return execFileSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, encoding: 'utf8', env, maxBuffer: CLUSTER_LANE_MAX_OUTPUT_BYTES });
+}
+
+/** dpkg -i of the lane's .deb; returns the installed unit file's path (from dpkg -L). */
+function installPackage(): InstallRecord {
+  if (deb === '' || !existsSync(deb)) throw new Error(`agent: CLUSTER_DEB (${JSON.stringify(deb)}) is not a .deb in the guest`);
+  const command = ['dpkg', '-i', deb];
+  const t0 = performance.now();
+  log(sh(command, INSTALL_TIMEOUT_MS).trimEnd());
+  const wallMs = Math.round(performance.now() - t0);
+  const units = sh(['dpkg', '-L', PACKAGE]).split('\n').filter((p) => UNIT_FILE.test(p));
+  if (units.length !== 1) throw new Error(`agent: dpkg -L ${PACKAGE} lists ${units.length} mdclusterd.service files`);
+  const rec: InstallRecord = { deb, command, wallMs, unitPath: units[0]! };
+  writeFileSync(bus(busLayout.installed(node, incarnation)), JSON.stringify(rec));
+  log(`installed ${deb} in ${wallMs} ms; unit ${rec.unitPath}`);
+  return rec;
 }
 
 async function waitSetup(): Promise<void> {
@@ -65,7 +93,7 @@ function prepareNode(): void {
     const dest = f.endsWith('.toml') ? `${ETC_DIR}/${f}` : `${ETC_DIR}/tls/${f}`;
     writeFileSync(dest, readFileSync(join(setup, f)), { mode: f.endsWith('.key') ? 0o600 : 0o644 });
   }
-  sh(['modprobe', 'md_mod']);
+  // md's modules are the unit's ExecStartPre; ext4 is for this node's data disk (its "fstab").
   sh(['modprobe', 'ext4']);
   mkdirSync(DATA_DIR, { recursive: true });
   if (dataDev === '') throw new Error('agent: CLUSTER_DATA_DEV is not set');
@@ -85,7 +113,7 @@ function respond(resp: AgentResponse): void {
   renameSync(tmp, join(dir, `${resp.id}.json`));
 }
 
-function serve(ctx: HandlerContext, daemon: DaemonProcess): void {
+function serve(ctx: HandlerContext, daemon: UnitRunner): void {
   const reqDir = bus(busLayout.reqDir(node, incarnation));
   let inFlight = 0;
   let exiting = false;
@@ -106,7 +134,7 @@ function serve(ctx: HandlerContext, daemon: DaemonProcess): void {
     if (req.kind === 'exit') {
       exiting = true;
       log('exit requested');
-      void daemon.stop().finally(() => process.exit(0));
+      void daemon.stop().finally(() => { daemon.close(); process.exit(0); });
       return;
     }
     inFlight += 1;
@@ -130,10 +158,18 @@ function serve(ctx: HandlerContext, daemon: DaemonProcess): void {
 
 async function main(): Promise<void> {
   log(`agent starting (pid ${process.pid})`);
+  mkdirSync(bus(`rpc/node${node}/${incarnation}`), { recursive: true });
+  const installed = installPackage();
   await waitSetup();
   prepareNode();
-  const daemon = new DaemonProcess({ repoRoot: process.cwd(), configPath: `${ETC_DIR}/mdclusterd.toml`, logPath: bus(busLayout.daemonLog(node)), log });
-  daemon.start();
+  const spec = serviceSpec(parseUnitFile(readFileSync(installed.unitPath, 'utf8')));
+  const daemon = new UnitRunner(spec, {
+    name: 'mdclusterd.service', logPath: bus(busLayout.daemonLog(node)), log,
+    listenerScript: join(process.cwd(), 'test', 'cluster', 'guest', 'notify-listen.py'), notifySocket: '/run/lab-unit/notify',
+  });
+  await daemon.init();
+  if (spec.notApplied.length > 0) log(`unit directives not applied in the lane: ${spec.notApplied.join(' ')}`);
+  await daemon.start();
   mkdirSync(bus(busLayout.reqDir(node, incarnation)), { recursive: true });
   mkdirSync(bus(busLayout.respDir(node, incarnation)), { recursive: true });
   serve({ daemon, statusPort, waiting: new Set() }, daemon);

@@ -1,5 +1,5 @@
 // Inside a cluster-lane guest: carrying out one agent request (exec, http, wait-file, clock,
-// daemon). Owns: the bounded execution of each request kind and the shape of its result.
+// daemon, unit). Owns: the bounded execution of each request kind and the shape of its result.
 // Invariants: every handler resolves within its request's timeoutMs (plus a small grace) and
 // never throws for an operating failure of the command it runs: a non-zero exit is a result
 // (code), not an error; only a request that cannot run at all rejects (the agent then answers
@@ -8,11 +8,12 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { CLUSTER_LANE_MAX_OUTPUT_BYTES } from '../../lib/limits.js';
-import type { DaemonProcess } from './daemon-proc.js';
-import type { AgentRequest, ClockResult, DaemonResult, ExecResult, HttpResult, WaitFileResult } from './protocol.js';
+import type { AgentRequest, ClockResult, DaemonAction, DaemonResult, ExecResult, HttpResult, UnitRecord, WaitFileResult } from './protocol.js';
+import type { UnitRunner } from './unit-runner.js';
 
 export interface HandlerContext {
-  daemon: DaemonProcess;
+  /** The installed mdclusterd.service, run by the unit runner. */
+  daemon: UnitRunner;
   statusPort: number;
   /** Ids of running wait-file requests; a 'cancel' removes one and its loop then stops. */
   waiting: Set<string>;
@@ -78,8 +79,9 @@ async function waitFile(ctx: HandlerContext, id: string, path: string, pattern: 
   }
 }
 
-async function daemonAction(ctx: HandlerContext, action: 'start' | 'stop' | 'kill'): Promise<DaemonResult> {
-  if (action === 'start') ctx.daemon.start();
+async function daemonAction(ctx: HandlerContext, action: DaemonAction): Promise<DaemonResult> {
+  if (action === 'reload') return { pid: ctx.daemon.pid, running: ctx.daemon.running, reloadCode: await ctx.daemon.reload() };
+  if (action === 'start') await ctx.daemon.start();
   else if (action === 'stop') await ctx.daemon.stop();
   else await ctx.daemon.kill();
   return { pid: ctx.daemon.pid, running: ctx.daemon.running };
@@ -94,5 +96,6 @@ export async function handle(ctx: HandlerContext, req: Exclude<AgentRequest, { k
     case 'cancel': return { cancelled: ctx.waiting.delete(req.target) };
     case 'clock': return { guestWallMs: Date.now() } satisfies ClockResult;
     case 'daemon': return daemonAction(ctx, req.action);
+    case 'unit': return ctx.daemon.record() satisfies UnitRecord;
   }
 }

@@ -20,8 +20,11 @@ export type AgentRequest =
   | { id: string; kind: 'wait-file'; path: string; pattern: string; intervalMs: number; timeoutMs: number }
   /** The guest's wall clock now (for the host's offset estimate). */
   | { id: string; kind: 'clock' }
-  /** Starts, stops (SIGTERM) or kills (SIGKILL) this guest's mdclusterd. */
-  | { id: string; kind: 'daemon'; action: 'start' | 'stop' | 'kill' }
+  /** This guest's mdclusterd unit (unit-runner.ts): systemctl start / stop / reload, or
+   *  `kill -9 $MAINPID` (a crash: the unit's Restart= applies). */
+  | { id: string; kind: 'daemon'; action: DaemonAction }
+  /** The unit runner's record (UnitRecord): starts, READY=1, exits, ExecStopPost runs. */
+  | { id: string; kind: 'unit' }
   /** Stops a running wait-file request early (it then answers ok=false "cancelled"). */
   | { id: string; kind: 'cancel'; target: string }
   /** Answers with the guest's wall clock, then reboots the guest at once (sysrq b: no sync). */
@@ -54,9 +57,55 @@ export interface ClockResult {
   guestWallMs: number;
 }
 
+export type DaemonAction = 'start' | 'stop' | 'kill' | 'reload';
+const DAEMON_ACTIONS: readonly string[] = ['start', 'stop', 'kill', 'reload'];
+
 export interface DaemonResult {
   pid: number | null;
   running: boolean;
+  /** reload: ExecReload's exit code. */
+  reloadCode?: number;
+}
+
+/** One start of the unit's main process, as the guest's unit runner saw it (guest wall ms). */
+export interface UnitStart {
+  /** 1 for the first start of this guest incarnation. */
+  n: number;
+  pid: number | null;
+  guestWallMs: number;
+  /** When READY=1 arrived from the main pid (Type=notify); null before. */
+  readyGuestWallMs: number | null;
+  /** The first STATUS= text this start sent (with READY=1 for mdclusterd). */
+  readyStatus: string | null;
+  end: { guestWallMs: number; code: number | null; signal: string | null; result: string } | null;
+}
+
+export interface UnitRecord {
+  unit: string;
+  state: 'inactive' | 'activating' | 'active' | 'deactivating' | 'auto-restart' | 'failed';
+  mainPid: number | null;
+  /** Every start of the main process in this guest incarnation (restarts included). */
+  startCount: number;
+  /** The latest starts (at most CLUSTER_LANE_MAX_UNIT_RECORDS). */
+  starts: UnitStart[];
+  stopPost: { guestWallMs: number; command: string; code: number }[];
+  lastStatus: string | null;
+  watchdogPings: number;
+  /** Largest gap between READY=1/WATCHDOG=1 datagrams (not enforced, see unit-file.ts). */
+  watchdogMaxGapMs: number | null;
+  /** Datagrams dropped by NotifyAccess= (from a pid other than the main one). */
+  rejectedNotifications: number;
+  failedReason: string | null;
+  /** [Service] directives of the installed unit that the lane does not apply. */
+  notApplied: string[];
+}
+
+/** What the agent did to install the package (dpkg -i in the guest). */
+export interface InstallRecord {
+  deb: string;
+  command: string[];
+  wallMs: number;
+  unitPath: string;
 }
 
 export type AgentResponse =
@@ -75,6 +124,8 @@ export const busLayout = {
   respDir: (node: number, incarnation: number): string => `rpc/node${node}/${incarnation}/resp`,
   /** Written by the agent once it serves requests (JSON: pid, guest wall time). */
   agentReady: (node: number, incarnation: number): string => `rpc/node${node}/${incarnation}/READY`,
+  /** Written by the agent after installing the package (JSON InstallRecord). */
+  installed: (node: number, incarnation: number): string => `rpc/node${node}/${incarnation}/installed.json`,
   patternFile: 'pattern.bin',
 } as const;
 
@@ -107,8 +158,9 @@ export function parseRequest(text: string): AgentRequest | null {
       return { id, kind: 'wait-file', path: v.path, pattern: v.pattern, intervalMs: v.intervalMs, timeoutMs: v.timeoutMs };
     case 'clock': return { id, kind: 'clock' };
     case 'daemon':
-      if (v.action !== 'start' && v.action !== 'stop' && v.action !== 'kill') return null;
-      return { id, kind: 'daemon', action: v.action };
+      if (typeof v.action !== 'string' || !DAEMON_ACTIONS.includes(v.action)) return null;
+      return { id, kind: 'daemon', action: v.action as DaemonAction };
+    case 'unit': return { id, kind: 'unit' };
     case 'cancel':
       if (!isStr(v.target, 64) || !ID.test(v.target)) return null;
       return { id, kind: 'cancel', target: v.target };

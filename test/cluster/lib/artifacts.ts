@@ -1,6 +1,7 @@
 // Evidence of a failed cluster-lane test, saved for people to read: per node, the daemon log,
 // the agent log and the writer logs (from the bus dir), and for each live guest its kernel's
-// /proc/mdstat, the daemon's /mdstat and /api/v1/status; for ended guests the console tail.
+// /proc/mdstat, the daemon's /mdstat and /api/v1/status, the unit runner's record; for ended
+// guests the console tail.
 // Owns: the layout test/cluster/.cache/artifacts/<label>/node<i>/ (replaced on each save).
 // Invariant: saving never throws (a dead guest or a missing file is noted in the file instead),
 // so it cannot hide the test failure that triggered it; every live query is time-bounded.
@@ -47,6 +48,7 @@ async function saveNode(c: LaneCluster, i: number, dir: string): Promise<void> {
     await writeFile(join(dir, `${tag}-cluster-mdstat.txt`), await safe(async () => (await rpc.http('/mdstat?stale=1', QUERY_TIMEOUT_MS)).body));
     await writeFile(join(dir, `${tag}-status.json`), await safe(async () => (await rpc.http('/api/v1/status?stale=1', QUERY_TIMEOUT_MS)).body));
     await writeFile(join(dir, `${tag}-sysfs.txt`), await safe(() => sh('for f in /sys/block/md*/md/array_state /sys/block/md*/md/sync_action /sys/block/md*/md/sync_completed /sys/block/md*/md/degraded /sys/block/md*/md/dev-*/state /sys/block/md*/md/dev-*/slot; do [ -e "$f" ] && echo "$f=$(cat $f)"; done')));
+    await writeFile(join(dir, `${tag}-unit.json`), await safe(async () => JSON.stringify(await rpc.unit(), null, 2)));
     await writeFile(join(dir, `${tag}-dmesg.txt`), await safe(() => sh('dmesg | tail -n 200')));
   }
 }

@@ -1,8 +1,9 @@
 // The 3-guest kernel cluster of `npm run test:cluster`: N qemu guests (kernel lab) sharing raw
 // disk files (cache=none, file.locking=off, share-rw=on) on one private L2 segment in a netns,
-// each running the guest agent and mdclusterd (kernel md driver, mutual TLS) as node<i> at
-// 10.0.0.<i>. Owns: the run dir (shared disks, per-node ext4 data disks, certificates), boot,
-// reboot of a crashed node as a new incarnation, and teardown.
+// each running the guest agent, which installs the lane's mdclusterd .deb (CLUSTER_DEB, built by
+// run.sh) and runs the daemon from the installed unit (kernel md driver, mutual TLS) as node<i>
+// at 10.0.0.<i>. Owns: the run dir (shared disks, per-node ext4 data disks, certificates), boot,
+// reboot of a crashed or powered-off node as a new incarnation, orderly power-off, and teardown.
 // Invariants:
 // - Shared disks come first in every guest (/dev/vda, ...) in the same order; node i's data
 //   disk follows them; every disk file outlives its guests, so a rebooted node finds its Raft
@@ -30,8 +31,18 @@ import { makeDataDisk, laneTiming, STATUS_PORT, writeSetup, type LaneTiming } fr
 /** Guest RAM: the daemon, the agent and an mdctl run at once stay well under this. */
 const GUEST_MEM_MIB = 448;
 const DATA_DISK_MIB = 64;
-/** Boot + agent start (node under TCG takes seconds) + setup. */
-const AGENT_READY_TIMEOUT_MS = 240_000;
+/** Boot + agent start (node under TCG takes seconds) + dpkg -i (about 65 s for one guest alone
+ * on a loaded 2-core host, three at once share the cores) + setup + the unit's ExecStartPre. */
+const AGENT_READY_TIMEOUT_MS = 600_000;
+/** Bound on an orderly power-off: the unit's stop (TimeoutStopSec + ExecStopPost) and md stop. */
+const POWER_OFF_TIMEOUT_MS = 240_000;
+
+/** The .deb every guest installs: CLUSTER_DEB, set by test/cluster/run.sh (npm run package). */
+export function laneDeb(): string {
+  const deb = process.env.CLUSTER_DEB ?? '';
+  if (deb === '' || !existsSync(deb) || !deb.startsWith('/')) throw new Error(`CLUSTER_DEB=${JSON.stringify(deb)}: the lane needs the absolute path of the built .deb (test/cluster/run.sh builds it)`);
+  return deb;
+}
 
 export interface LaneClusterSpec {
   /** Label for the run dir and artifacts, e.g. "raid1". */
@@ -50,6 +61,8 @@ export interface LaneGuest {
   incarnation: number;
   guest: GuestHandle;
   rpc: AgentClient;
+  /** Host wall time (ms) just before qemu was started. */
+  bootWallMs: number;
   /** Host wall time (ms) when qemu exited; null while it runs. */
   endedWallMs: number | null;
   result: GuestResult | null;
@@ -116,7 +129,7 @@ export class LaneCluster {
       cmd: ['node', 'dist/test/cluster/guest/agent.js'],
       cwd: labPaths().repoRoot,
       env: {
-        CLUSTER_INCARNATION: String(incarnation), CLUSTER_DATA_DEV: this.dataDev(), CLUSTER_STATUS_PORT: String(STATUS_PORT),
+        CLUSTER_INCARNATION: String(incarnation), CLUSTER_DATA_DEV: this.dataDev(), CLUSTER_STATUS_PORT: String(STATUS_PORT), CLUSTER_DEB: laneDeb(),
         LAB_NODE_INDEX: String(i), LAB_NODES: String(this.spec.nodes),
       },
       disks: [...this.sharedDisks(), { path: join(this.runDir, `data${i}.img`), sizeMiB: DATA_DISK_MIB }],
@@ -125,9 +138,9 @@ export class LaneCluster {
     };
   }
 
-  private track(i: number, incarnation: number, guest: GuestHandle): LaneGuest {
+  private track(i: number, incarnation: number, guest: GuestHandle, bootWallMs: number): LaneGuest {
     const lg: LaneGuest = {
-      index: i, incarnation, guest, endedWallMs: null, result: null, done: guest.done, clock: null,
+      index: i, incarnation, guest, bootWallMs, endedWallMs: null, result: null, done: guest.done, clock: null,
       rpc: new AgentClient(this.busDir, i, incarnation, () => lg.endedWallMs === null),
     };
     void guest.done.then((r) => { lg.endedWallMs = Date.now(); lg.result = r; });
@@ -152,8 +165,9 @@ export class LaneCluster {
 
   private async startIncarnation(i: number, incarnation: number): Promise<LaneGuest> {
     const wiring = { netns: this.netnsName, busDir: this.busDir };
+    const bootWallMs = Date.now();
     const guest = await startGuest({ ...this.guestSpec(i, incarnation), netIndex: i, hostname: `node${i}` }, wiring);
-    return this.track(i, incarnation, guest);
+    return this.track(i, incarnation, guest, bootWallMs);
   }
 
   private async waitAgent(g: LaneGuest): Promise<void> {
@@ -172,6 +186,23 @@ export class LaneCluster {
     const lg = await this.startIncarnation(i, prev.incarnation + 1);
     await this.waitAgent(lg);
     return lg;
+  }
+
+  /**
+   * Shuts node i down in order: the agent stops the unit (SIGTERM: the daemon hands leadership
+   * over; then ExecStopPost), the guest's init stops md and powers off.
+   */
+  async powerOff(i: number): Promise<GuestResult> {
+    const g = this.guest(i);
+    if (g.endedWallMs !== null) throw new Error(`lane: node${i} is not running`);
+    g.rpc.send({ kind: 'exit' });
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`node${i} did not power off within ${POWER_OFF_TIMEOUT_MS} ms`)), POWER_OFF_TIMEOUT_MS); });
+    try {
+      return await Promise.race([g.done, bound]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Ends every guest, then deletes the netns and (unless LAB_KEEP_RUNS=1) the run dir. */

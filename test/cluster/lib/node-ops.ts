@@ -4,7 +4,6 @@
 // error messages (each names the node and what was run).
 // Invariant: helpers named run*/must* throw on a non-zero exit with the command's stderr;
 // the others return the raw result for the test to judge.
-import { labPaths } from '../../kernel/lab/config.js';
 import type { StatusJson } from '../../integration/lib/status-types.js';
 import { waitFor } from '../../integration/lib/wait.js';
 import type { ExecResult } from '../guest/protocol.js';
@@ -28,9 +27,12 @@ export async function mustSh(c: LaneCluster, i: number, script: string, timeoutM
   return r.stdout;
 }
 
-/** mdctl (the built dist/mdctl) against node i's daemon; returns the raw result. */
+/** The mdctl the package installed in the guest. */
+export const INSTALLED_MDCTL = '/usr/bin/mdctl';
+
+/** mdctl (as installed by the package) against node i's daemon; returns the raw result. */
 export async function mdctl(c: LaneCluster, i: number, args: string[], timeoutMs = 90_000): Promise<ExecResult> {
-  return exec(c, i, ['node', `${labPaths().repoRoot}/dist/mdctl/src/main.js`, '--socket', CONTROL_SOCKET, ...args], timeoutMs);
+  return exec(c, i, [INSTALLED_MDCTL, '--socket', CONTROL_SOCKET, ...args], timeoutMs);
 }
 
 export async function mustMdctl(c: LaneCluster, i: number, args: string[], timeoutMs = 90_000): Promise<ExecResult> {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  busLayout, parseResponse, type AgentRequest, type ClockResult, type DaemonResult, type ExecResult, type HttpResult, type WaitFileResult,
+  busLayout, parseResponse, type AgentRequest, type ClockResult, type DaemonAction, type DaemonResult, type ExecResult, type HttpResult, type UnitRecord, type WaitFileResult,
 } from '../guest/protocol.js';
 
 /** Time on top of a request's own bound for the agent to pick it up and answer. */
@@ -105,7 +105,12 @@ export class AgentClient {
     return this.call<ClockResult>({ kind: 'clock' } satisfies Body<'clock'>, 5_000);
   }
 
-  daemon(action: 'start' | 'stop' | 'kill'): Promise<DaemonResult> {
-    return this.call<DaemonResult>({ kind: 'daemon', action } satisfies Body<'daemon'>, 30_000);
+  /** The unit's start/stop/kill/reload; a stop may take TimeoutStopSec plus ExecStopPost (a node start on TCG). */
+  daemon(action: DaemonAction): Promise<DaemonResult> {
+    return this.call<DaemonResult>({ kind: 'daemon', action } satisfies Body<'daemon'>, 180_000);
+  }
+
+  unit(): Promise<UnitRecord> {
+    return this.call<UnitRecord>({ kind: 'unit' } satisfies Body<'unit'>, 10_000);
   }
 }
