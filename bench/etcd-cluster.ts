@@ -83,6 +83,24 @@ export interface EtcdTiming {
   preVote: boolean;
 }
 
+/**
+ * One member's command line: loopback URLs, the given heartbeat and election timeout (ms) and
+ * pre-vote; fsync stays on (never --unsafe-no-fsync). A restarted member reuses it: with a data
+ * directory already there, etcd ignores the --initial-cluster* flags.
+ */
+export function etcdArgs(name: string, dataDir: string, ports: { client: number; peer: number }, initialCluster: string, timing: EtcdTiming): string[] {
+  const client = `http://127.0.0.1:${ports.client}`;
+  const peer = `http://127.0.0.1:${ports.peer}`;
+  return [
+    '--name', name, '--data-dir', dataDir,
+    '--listen-client-urls', client, '--advertise-client-urls', client,
+    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+    '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', `bench-${process.pid}`,
+    '--heartbeat-interval', String(timing.heartbeatMs), '--election-timeout', String(timing.electionMs),
+    `--pre-vote=${timing.preVote}`, '--logger', 'zap', '--log-level', 'warn', '--log-outputs', 'stderr',
+  ];
+}
+
 export class EtcdMember {
   proc: ChildProcess | null = null;
   readonly client: EtcdClient;
@@ -133,14 +151,7 @@ export class EtcdCluster {
     const members = names.map((name, i) => {
       const dataDir = join(dir, name);
       mkdirSync(dataDir, { recursive: true });
-      const argv = [
-        '--name', name, '--data-dir', dataDir,
-        '--listen-client-urls', `http://127.0.0.1:${ports[i].client}`, '--advertise-client-urls', `http://127.0.0.1:${ports[i].client}`,
-        '--listen-peer-urls', `http://127.0.0.1:${ports[i].peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${ports[i].peer}`,
-        '--initial-cluster', initial, '--initial-cluster-state', 'new', '--initial-cluster-token', `bench-${process.pid}`,
-        '--heartbeat-interval', String(timing.heartbeatMs), '--election-timeout', String(timing.electionMs),
-        `--pre-vote=${timing.preVote}`, '--logger', 'zap', '--log-level', 'warn', '--log-outputs', 'stderr',
-      ];
+      const argv = etcdArgs(name, dataDir, ports[i], initial, timing);
       return new EtcdMember(name, ports[i].client, ports[i].peer, dataDir, join(dir, `${name}.log`), argv, binary.bin);
     });
     const c = new EtcdCluster(dir, members, binary, timing);

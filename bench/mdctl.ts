@@ -6,6 +6,8 @@
 // swings with the load, so each command's CPU time (user + system, from this process's
 // cutime/cstime in /proc/self/stat: the children it reaped; 10 ms ticks, so a mean over the
 // runs) is recorded too, as a load-insensitive view of the same ratio.
+// BENCH_MDCTL_JS=<path to another build's dist/mdctl/src/main.js> measures that build instead
+// (before/after comparisons in one window of machine load); the result records which.
 // Writes bench/results/mdctl.json.
 // Args: --runs N --warmup N
 import { execFile } from 'node:child_process';
@@ -13,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { Cluster } from '../test/integration/harness.js';
 import { createRaid1 } from '../test/integration/lib/arrays.js';
 import { parseIntFlags, SAMPLES_RANGE, summarize } from '../test/integration/lib/bench-util.js';
-import { runMdctl } from '../test/integration/lib/mdctl-run.js';
+import { mdctlMainJs, runMdctl } from '../test/integration/lib/mdctl-run.js';
 import { machineFacts, writeResult } from './report.js';
 
 const TARGET_RATIO = 1.3;
@@ -43,8 +45,10 @@ function nodeFloor(): Promise<number> {
   });
 }
 
+const MDCTL_JS = process.env.BENCH_MDCTL_JS ?? mdctlMainJs();
+
 async function timed(socket: string, args: string[]): Promise<number> {
-  const r = await runMdctl(socket, args);
+  const r = await runMdctl(socket, args, MDCTL_JS);
   if (r.code !== 0) throw new Error(`mdctl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r.wallMs;
 }
@@ -79,7 +83,7 @@ export async function main(args: string[]): Promise<void> {
     const ratio = (x: number): number => Math.round((x / nodeE0.p50Ms) * 100) / 100;
     const result = {
       benchmark: 'mdctl', at: new Date().toISOString(), machine, loadAverageAfter: machineFacts().loadAverage,
-      setup: { runs: o.runs, warmup: o.warmup, cli: 'node dist/mdctl/src/main.js --socket <standby control socket>', cluster: '3 real daemons, md0 raid1' },
+      setup: { runs: o.runs, warmup: o.warmup, cli: `node ${MDCTL_JS} --socket <standby control socket>`, cluster: '3 real daemons, md0 raid1' },
       nodeE0, version: ver, detail: det, ratioP50: { version: ratio(ver.p50Ms), detail: ratio(det.p50Ms) }, cpuMeanMs, cpuRatio,
       targets: { ratioP50: TARGET_RATIO }, meets: { version: ratio(ver.p50Ms) <= TARGET_RATIO, detail: ratio(det.p50Ms) <= TARGET_RATIO },
     };

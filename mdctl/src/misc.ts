@@ -5,7 +5,6 @@
 import { mdName, UsageError } from './args.js';
 import { describe, EXIT, type Ctx } from './context.js';
 import { findRecord, readState } from './state.js';
-import { isSyncAction } from './commands.js';
 
 export async function runMisc(ctx: Ctx): Promise<number> {
   const v = ctx.args.values;
@@ -38,7 +37,7 @@ async function waitSync(ctx: Ctx): Promise<number> {
 
 async function action(ctx: Ctx): Promise<number> {
   const act = String(ctx.args.values.action);
-  if (!isSyncAction(act)) throw new UsageError(`--action=${act}: expected check, repair, idle or frozen`);
+  if (!(await import('./commands.js')).isSyncAction(act)) throw new UsageError(`--action=${act}: expected check, repair, idle or frozen`);
   const name = ctx.args.positionals[0] ? mdName(ctx.args.positionals[0]) : null;
   if (!name) throw new UsageError('--action needs an md device');
   try {

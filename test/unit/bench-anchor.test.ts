@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeFields, decodeStatus, encodeBytesFields, grpcFrame } from '../../bench/etcd-grpc.js';
 import { summaryRows, TARGETS, type Results, type SummaryRow } from '../../bench/summary.js';
 import { main as anchorMain } from '../../bench/anchor.js';
+import { etcdArgs } from '../../bench/etcd-cluster.js';
 
 function varint(v: bigint): number[] {
   const out: number[] = [];
@@ -105,6 +106,18 @@ describe('the closing table (summary.ts)', () => {
     expect(byName(rows, 'steady under load').met).toBe('unknown');
     expect(byName(rows, 'commit p50, ms, forwarded').met).toBe('-');
     expect(TARGETS).toMatchObject({ failoverP50Ms: 280, failoverP99Ms: 450, commitP50Ms: 1.5, commitP99Ms: 4, mdctlDetailRatio: 1.3 });
+  });
+});
+
+describe('etcd command line', () => {
+  it('runs at the given heartbeat and election timeout in ms, pre-vote as asked, fsync never turned off', () => {
+    const a = etcdArgs('e1', '/tmp/e1', { client: 12379, peer: 12380 }, 'e1=http://127.0.0.1:12380', { heartbeatMs: 20, electionMs: 300, preVote: true });
+    const flag = (f: string): string | undefined => a[a.indexOf(f) + 1];
+    expect(flag('--heartbeat-interval')).toBe('20');
+    expect(flag('--election-timeout')).toBe('300');
+    expect(a).toContain('--pre-vote=true');
+    expect(flag('--listen-client-urls')).toBe('http://127.0.0.1:12379');
+    expect(a.some((x) => /unsafe|fsync/.test(x))).toBe(false);
   });
 });
 
