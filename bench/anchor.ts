@@ -17,7 +17,8 @@
 // Then prints each ratio ours/etcd against bench/results/{failover,commit,idle}.json (with
 // their age) and the targets of issue 15 (summary.ts). Writes bench/results/anchor.json.
 // No timed assertion anywhere: targets are reported met or not.
-// Args: --kills N --samples N --warmup N --idle-window-s N --pre-vote 0|1
+// Args: --kills N --samples N --warmup N --idle-window-s N --pre-vote 0|1 --table 0|1 (`npm run bench`
+// passes --table 0: it prints the table once, at the end, from that run's results only)
 import { acquireClusterLock } from '../test/integration/lib/cluster-lock.js';
 import { parseIntFlags, procSample, mib, SAMPLES_RANGE, summarize, type LatencySummary } from '../test/integration/lib/bench-util.js';
 import { DEFAULT_TEST_TIMING } from '../test/integration/lib/node-config.js';
@@ -106,8 +107,8 @@ export interface AnchorResult {
 }
 
 export async function main(args: string[]): Promise<void> {
-  const o = parseIntFlags(args, { kills: 30, samples: 500, warmup: 50, idleWindowS: 10, preVote: 1 },
-    { kills: [1, SAMPLES_RANGE[1]], samples: SAMPLES_RANGE, warmup: [0, 10_000], idleWindowS: [0, 3600], preVote: [0, 1] });
+  const o = parseIntFlags(args, { kills: 30, samples: 500, warmup: 50, idleWindowS: 10, preVote: 1, table: 1 },
+    { kills: [1, SAMPLES_RANGE[1]], samples: SAMPLES_RANGE, warmup: [0, 10_000], idleWindowS: [0, 3600], preVote: [0, 1], table: [0, 1] });
   const say = (m: string): void => { process.stderr.write(`${m}\n`); };
   const binary = ensureEtcd(say);
   const t = DEFAULT_TEST_TIMING;
@@ -149,9 +150,11 @@ export async function main(args: string[]): Promise<void> {
       + ` put via leader p50 ${f2(viaLeader.p50Ms)} p99 ${f2(viaLeader.p99Ms)} ms, via follower p50 ${f2(viaFollower.p50Ms)} p99 ${f2(viaFollower.p99Ms)} ms`
       + (idleNodes.length ? `; idle CPU ${idleNodes.map((n) => `${n.cpuPct}%`).join('/')} RSS ${idleNodes.map((n) => n.rssMB).join('/')} MB` : '')
       + ` | load ${machine.loadAverage[0].toFixed(1)} | ${path}\n`);
-    const all = await loadResults();
-    printTable(summaryRows(all), (s) => process.stdout.write(s));
-    process.stdout.write(sourcesLine(all));
+    if (o.table === 1) {
+      const all = await loadResults();
+      printTable(summaryRows(all), (s) => process.stdout.write(s));
+      process.stdout.write(sourcesLine(all));
+    }
   } catch (e) {
     if (c) process.stderr.write(c.failureReport() + '\n');
     await c?.destroy({ keepDir: true });

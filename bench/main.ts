@@ -12,10 +12,12 @@ export type BenchMain = (args: string[]) => Promise<void>;
 interface BenchEntry {
   summary: string;
   load: () => Promise<{ main: BenchMain }>;
+  /** Arguments when run as part of `npm run bench` (all). */
+  allArgs?: string[];
 }
 
 const BENCHMARKS: Record<string, BenchEntry> = {
-  anchor: { summary: 'etcd (Debian etcd-server, 3 members, fsync on, our heartbeat/election) measured like failover and commit; ratios ours/etcd', load: () => import('./anchor.js') },
+  anchor: { summary: 'etcd (Debian etcd-server, 3 members, fsync on, our heartbeat/election) measured like failover and commit; ratios ours/etcd', load: () => import('./anchor.js'), allArgs: ['--table', '0'] },
   commit: { summary: '3 real daemons on loopback: md command through the control socket until applied on all (waitAll) p50/p99', load: () => import('./commit.js') },
   failover: { summary: '3 real daemons: kill -9 of the master -> md0 writable elsewhere p50/p99 (30x); planned step-down time', load: () => import('./failover.js') },
   idle: { summary: '3 real daemons with 100 raid1 arrays: RSS and idle CPU per daemon', load: () => import('./idle.js') },
@@ -36,7 +38,7 @@ async function run(argv: string[]): Promise<number> {
     for (const [name, b] of Object.entries(BENCHMARKS)) {
       process.stdout.write(`=== bench ${name}: ${b.summary}\n`);
       try {
-        await (await b.load()).main([]);
+        await (await b.load()).main(b.allArgs ?? []);
       } catch (err) {
         failed.push(name);
         process.stderr.write(`=== bench ${name} FAILED: ${describe(err)}\n`);
