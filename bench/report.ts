@@ -1,9 +1,9 @@
 // Shared benchmark reporting. Owns: the machine facts recorded with every result, latency
-// percentiles, and writing bench/results/<name>.json at the repository root.
+// percentiles, and writing (and reading back) bench/results/<name>.json at the repository root.
 // Invariant: results always land in <repo>/bench/results (found by walking up from this module
 // to package.json), whether run from dist/ or elsewhere.
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,9 +44,16 @@ function repoRoot(): string {
   }
 }
 
+const resultsDir = (): string => join(repoRoot(), 'bench', 'results');
+
+/** The parsed bench/results/<name>.json, or null when there is none (or it is not JSON). */
+export async function readResult(name: string): Promise<unknown> {
+  try { return JSON.parse(await readFile(join(resultsDir(), `${name}.json`), 'utf8')) as unknown; } catch { return null; }
+}
+
 /** Writes bench/results/<name>.json and returns its path. */
 export async function writeResult(name: string, result: unknown): Promise<string> {
-  const dir = join(repoRoot(), 'bench', 'results');
+  const dir = resultsDir();
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${name}.json`);
   await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { verbosity, type ParsedArgs } from './args.js';
 import { Client, ClientError, socketPaths } from './client.js';
-import { Proposer, type ProposeBody, type ProposeResult } from './propose.js';
+import type { Proposer, ProposeBody, ProposeResult } from './propose.js';
 
 /** mdadm's exit codes. */
 export const EXIT = { OK: 0, FAIL: 1, USAGE: 2, DEGRADED: 1, UNUSABLE: 2, NO_INFO: 4 } as const;
@@ -64,8 +64,12 @@ export class Ctx {
    * Proposes a command exactly once (this invocation's session; retried through the listed
    * daemons on connection loss, E_NOT_LEADER or a timeout) and waits for md's result.
    */
-  propose(body: ProposeBody): Promise<ProposeResult> {
-    this.proposer ??= new Proposer(this.sockets(), undefined, (m) => { if (this.verbose) this.note(m); });
+  async propose(body: ProposeBody): Promise<ProposeResult> {
+    // Loaded only by the modes that change something (start-up cost: see main.ts).
+    if (this.proposer === null) {
+      const { Proposer: P } = await import('./propose.js');
+      this.proposer ??= new P(this.sockets(), undefined, (m) => { if (this.verbose) this.note(m); });
+    }
     return this.proposer.propose(body);
   }
 

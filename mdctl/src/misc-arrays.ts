@@ -4,7 +4,7 @@
 // Invariants: array changes are replicated commands (ctx.propose), one array at a time, in
 // the order given (--scan: /proc/mdstat order, newest started first, as mdadm walks it);
 // zeroing goes to the local daemon, which refuses a disk the cluster still uses.
-import { newestStartedFirst } from '../../daemon/src/cluster/types.js';
+import { newestStartedFirst } from '../../daemon/src/cluster/array-order.js';
 import type { ArrayState } from '../../daemon/src/md/types.js';
 import { mdName, UsageError } from './args.js';
 import { ClientError } from './client.js';

@@ -106,6 +106,10 @@ export const INTEG_MAX_INCARNATIONS = 1000;
 export const INTEG_MAX_PIPELINED_PROPOSALS = 256;
 /** Most samples one daemon benchmark run may take (commit latencies, failovers, process runs). */
 export const BENCH_MAX_SAMPLES = 100_000;
+/** Largest gRPC reply the `anchor` benchmark reads from an etcd member (a Status or Put reply is < 1 KiB). */
+export const ETCD_MAX_REPLY_BYTES = 64 * 1024;
+/** Bytes of an etcd member's log printed when the `anchor` benchmark fails. */
+export const ETCD_LOG_TAIL_BYTES = 4 * 1024;
 
 // ---- relations ----
 /** The limits that appear in a relation, by name (the values the checks read). */

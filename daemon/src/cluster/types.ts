@@ -11,6 +11,8 @@ import type { LogIndex, NodeId, Sectors, Term } from '../common/types.js';
 import type { MdLevel } from '../md/types.js';
 import { emptySessionTable, type SessionTable } from './sessions.js';
 
+export { newestStartedFirst } from './array-order.js';
+
 /** What the cluster says a member is. 'active' members hold a slot (in sync or recovering). */
 export type MemberRole = 'active' | 'spare' | 'faulty' | 'removed';
 
@@ -181,12 +183,4 @@ export function emptyClusterState(): ClusterState {
 export function sessionsOf(state: ClusterState): SessionTable {
   if (!state.sessions) state.sessions = emptySessionTable();
   return state.sessions;
-}
-
-/**
- * Arrays in the order the kernel lists md devices: newest started first (ties, e.g. records
- * from before startedIndex existed: the later in the given order first). Does not modify `arrays`.
- */
-export function newestStartedFirst<T extends Pick<ArrayRecord, 'startedIndex'>>(arrays: readonly T[]): T[] {
-  return arrays.map((a, i) => ({ a, i })).sort((x, y) => (y.a.startedIndex ?? 0) - (x.a.startedIndex ?? 0) || y.i - x.i).map(({ a }) => a);
 }

@@ -23,8 +23,9 @@ export function mdctlMainJs(): string {
   return p;
 }
 
-export function runMdctl(socketPath: string | null, args: string[]): Promise<MdctlResult> {
-  const argv = [mdctlMainJs(), ...(socketPath ? ['--socket', socketPath] : []), ...args];
+/** `mainJs`: another build of mdctl's entry point (the mdctl benchmark's A/B runs); default this tree's dist/. */
+export function runMdctl(socketPath: string | null, args: string[], mainJs = mdctlMainJs()): Promise<MdctlResult> {
+  const argv = [mainJs, ...(socketPath ? ['--socket', socketPath] : []), ...args];
   const t0 = performance.now();
   return new Promise((resolveRun) => {
     execFile(process.execPath, argv, { timeout: MDCTL_RUN_TIMEOUT_MS, maxBuffer: INTEG_MAX_REPLY_BYTES, encoding: 'utf8' }, (err, stdout, stderr) => {
