@@ -55,6 +55,8 @@ const schema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('read-write'), device: devName }).strict(),
   z.object({ op: z.literal('write-mostly'), device: devName, member: path, on: z.boolean() }).strict(),
   z.object({ op: z.literal('sync-action'), device: devName, action: z.enum(['check', 'repair', 'idle', 'frozen']) }).strict(),
+  /** mdadm --grow --bitmap: add ('internal') or remove ('none') the write-intent bitmap (cluster/grow.ts). */
+  z.object({ op: z.literal('grow-bitmap'), device: devName, bitmap: z.enum(['internal', 'none']) }).strict(),
   z.object({
     op: z.literal('checkpoint'), device: devName, term: count,
     action: z.enum(['idle', 'resync', 'recover', 'check', 'repair']), doneSectors: count, totalSectors: count,
@@ -77,6 +79,8 @@ const schema = z.discriminatedUnion('op', [
     ctimeSec: count.optional(),
     /** The internal bitmap's chunk (md/bitmap/chunksize) as the master's kernel reports it. */
     bitmapChunkKiB: count.optional(),
+    /** Whether the master's kernel runs the array with an internal bitmap (taken only when no grow is newer: apply.ts). */
+    bitmap: z.enum(['internal', 'none']).optional(),
     /** The chunk size (md/chunk_size) of a striped level as the master's kernel reports it (mdadm's default when none was given). */
     chunkKiB: z.number().int().min(4).max(1 << 20).optional(),
     /** Member paths in the master kernel's list order (as /proc/mdstat prints them: newest bound first). */

@@ -222,6 +222,7 @@ export class Reconciler {
       case 'sync-action': return this.driver.setSyncAction(d, a.action);
       case 'resync-start': return this.driver.setResyncStart(d, a.sectors);
       case 'recovery-start': return this.driver.setRecoveryStart(d, a.member, a.sectors);
+      case 'grow-bitmap': return this.driver.setBitmap(d, a.bitmap);
       case 'observe':
         this.hooks.propose(a.command);
         return;

@@ -17,6 +17,7 @@ import { mdstatFromArrays, renderMdstat } from '../format/mdstat.js';
 import type { MdDriver, SpeedLimits, WatchHandle } from '../driver.js';
 import type { ArrayState, AssembleSpec, CreateSpec, MdEvent, SuperblockInfo, SyncAction } from '../types.js';
 import * as ops from './array-ops.js';
+import { setBitmap } from './grow-ops.js';
 import { assembleArray } from './assemble.js';
 import type { KernelCtx } from './context.js';
 import { createArray, normalizeDevice } from './create.js';
@@ -201,6 +202,12 @@ export class SimMdDriver implements MdDriver {
 
   async replace(device: string, member: string, withMember: string): Promise<void> {
     this.change(device, (a) => members.replaceMember(this.ctx, a, member, withMember));
+  }
+
+  // ------------------------------------------------------------------ grow
+  async setBitmap(device: string, bitmap: 'internal' | 'none'): Promise<void> {
+    if (bitmap !== 'internal' && bitmap !== 'none') throw new OpError('E_INVALID_ARGUMENT', `invalid bitmap ${JSON.stringify(bitmap)}`);
+    this.change(device, (a) => setBitmap(this.ctx, a, bitmap));
   }
 
   // ------------------------------------------------------------------ resync control

@@ -1,0 +1,92 @@
+// mdadm --grow as replicated commands: what may be grown when, what a grow changes in the
+// record, and what the master's md must do to carry it out.
+// Owns: the rules of the grow-* commands (validation with mdadm's words), their apply, and the
+// grow actions of the master's plan and the standby's staleness test for grown arrays.
+// Invariants:
+// - Pure and deterministic (validate/apply time and plan time only).
+// - A grow command sets the record's shape and `growIndex`; until an observation based at or
+//   after `growIndex` (or while a client's grow is pending) the master carries the record's
+//   shape out in md, so no observation of the kernel as it was before can revert a grow.
+// - A standby re-reads the superblocks for a changed shape only when no grow is pending (the
+//   master has carried it out, or md refused it and the record went back).
+import type { ErrorCode } from '../common/errors.js';
+import type { ArrayState } from '../md/types.js';
+import type { CommandOf } from './commands.js';
+import type { ArrayRecord, GrowField } from './types.js';
+
+export type GrowCommand = CommandOf<'grow-bitmap'>;
+export type GrowVerdict = { ok: true } | { ok: false; code: ErrorCode; message: string };
+/** The md actions a grow needs on the master. */
+export type GrowAction = { kind: 'grow-bitmap'; bitmap: 'internal' | 'none' };
+
+const OK: GrowVerdict = { ok: true };
+const no = (code: ErrorCode, message: string): GrowVerdict => ({ ok: false, code, message });
+
+export function isGrowCommand(cmd: { op: string }): cmd is GrowCommand {
+  return cmd.op === 'grow-bitmap';
+}
+
+/** The array fields a grow command changes (its undo record keeps these as they were). */
+export function growUndo(a: ArrayRecord): Partial<Pick<ArrayRecord, GrowField>> {
+  return { bitmap: a.bitmap, bitmapChunkKiB: a.bitmapChunkKiB ?? null };
+}
+
+/** What the kernel runs the array with: an internal (or file) bitmap, or none. */
+export function kernelBitmap(actual: ArrayState): 'internal' | 'none' {
+  return actual.bitmap !== null && actual.bitmap.location !== 'none' ? 'internal' : 'none';
+}
+
+/** The sync the record says runs, in mdadm's words for why a bitmap cannot change now. */
+function busySync(a: ArrayRecord): string | null {
+  return a.sync.action === 'idle' ? null : a.sync.action;
+}
+
+/**
+ * mdadm 4.2 Grow_addbitmap's checks, in its order: a bitmap that is already there, no bitmap to
+ * remove, a level without redundancy; md itself refuses while a sync runs (EBUSY: mdadm "Cannot
+ * add bitmap while array is resyncing or reshaping etc."), and member changes on a read-only or
+ * stopped array.
+ */
+export function validateGrow(a: ArrayRecord, cmd: GrowCommand): GrowVerdict {
+  const md = `/dev/${a.device}`;
+  if (a.run === 'stopped') return no('E_INVALID_STATE', `cannot grow ${md}: it is stopped (mdctl --assemble ${md} starts it)`);
+  if (cmd.bitmap === 'internal' && a.bitmap === 'internal') return no('E_INVALID_STATE', `bitmap already present on ${md}`);
+  if (cmd.bitmap === 'none' && a.bitmap === 'none') return no('E_INVALID_STATE', `no bitmap found on ${md}`);
+  if (a.level === 'raid0' || a.level === 'linear') return no('E_INVALID_STATE', `Bitmaps not meaningful with level ${a.level}`);
+  if (a.adminReadOnly) return no('E_INVALID_STATE', `cannot change the bitmap of ${md}: it is read-only (mdctl --readwrite first)`);
+  const busy = busySync(a);
+  if (busy !== null) {
+    return no('E_ARRAY_BUSY', cmd.bitmap === 'internal'
+      ? `Cannot add bitmap while array is resyncing or reshaping etc. (${md}: ${busy})`
+      : `failed to remove internal bitmap: ${md} is running ${busy}; retry when it finishes`);
+  }
+  return OK;
+}
+
+/** Applies a validated grow command at log index `index`. */
+export function applyGrow(a: ArrayRecord, cmd: GrowCommand, index: number): void {
+  a.bitmap = cmd.bitmap;
+  if (cmd.bitmap === 'none') a.bitmapChunkKiB = null;
+  a.growIndex = index;
+}
+
+/** A client's grow command awaits the master's md verdict. */
+export function growPending(a: ArrayRecord): boolean {
+  return (a.pendingMd ?? []).some((p) => 'array' in p.target && p.target.array === 'grow');
+}
+
+/** The record's shape is the one md must have: a grow is pending or no observation came after the last grow. */
+export function growOwed(a: ArrayRecord): boolean {
+  return growPending(a) || (a.growIndex ?? 0) > (a.observedBase ?? 0);
+}
+
+/** The master's md actions for an owed grow on its writable array (none when the kernel already has it). */
+export function growActions(a: ArrayRecord, actual: ArrayState): GrowAction[] {
+  if (!growOwed(a)) return [];
+  return kernelBitmap(actual) === a.bitmap ? [] : [{ kind: 'grow-bitmap', bitmap: a.bitmap }];
+}
+
+/** A standby's kernel runs an older shape than the record, and the master has carried the grow out. */
+export function growStale(a: ArrayRecord, actual: ArrayState): boolean {
+  return !growPending(a) && kernelBitmap(actual) !== a.bitmap;
+}

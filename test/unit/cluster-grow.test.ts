@@ -1,0 +1,132 @@
+// Unit tests of the --grow commands (cluster/grow.ts) through the pure core: validation in
+// mdadm's words, apply (record, growIndex, the pending md op and its undo), the master's plan
+// (carry the grow out only while it is owed, never observe it away), and the standby's re-read.
+import { describe, expect, it } from 'vitest';
+import { applyCommand } from '../../daemon/src/cluster/apply.js';
+import { parseCommand, type Command, type CommandOf } from '../../daemon/src/cluster/commands.js';
+import { growOwed, growStale, validateGrow } from '../../daemon/src/cluster/grow.js';
+import { observeCommand, plan } from '../../daemon/src/cluster/plan.js';
+import { emptyClusterState, type ArrayRecord, type ClusterState } from '../../daemon/src/cluster/types.js';
+import type { LogIndex, Term } from '../../daemon/src/common/types.js';
+import type { BitmapState } from '../../daemon/src/md/types.js';
+import { arrayRecord, kernelArrayState, kernelMember } from './record-fixtures.js';
+
+function cmd(c: unknown): Command {
+  const r = parseCommand(c);
+  if (!r.ok) throw new Error(r.message);
+  return r.command;
+}
+const grow = (bitmap: 'internal' | 'none'): CommandOf<'grow-bitmap'> => cmd({ op: 'grow-bitmap', device: 'md0', bitmap }) as CommandOf<'grow-bitmap'>;
+const TERM = 4 as Term;
+const BITMAP: BitmapState = { location: 'internal', pagesUsed: 1, pagesTotal: 1, pagesKiB: 4, chunkKiB: 65536, file: null };
+const kernel = (bitmap: boolean, over = {}) => kernelArrayState([kernelMember('/dev/sda', 0, ['in_sync'], 0), kernelMember('/dev/sdb', 1, ['in_sync'], 1)], { bitmap: bitmap ? BITMAP : null, ...over });
+const master = { node: 'n1', writer: true, term: TERM, freshSincePromotion: true };
+const standby = { node: 'n2', writer: false, term: TERM, freshSincePromotion: false };
+
+function world(a: Partial<ArrayRecord>): { s: ClusterState; rec: () => ArrayRecord } {
+  const s = emptyClusterState();
+  s.master = { node: 'n1' as never, term: TERM };
+  s.arrays.push(arrayRecord({ bitmap: 'none', bitmapChunkKiB: null, ...a }, TERM));
+  return { s, rec: () => s.arrays[0] };
+}
+function applyAt(s: ClusterState, c: Command, index: number, client?: string) {
+  s.appliedIndex = index as LogIndex;
+  return applyCommand(s, c, client === undefined ? undefined : { client, seq: 1 });
+}
+
+describe('grow-bitmap: validation (mdadm 4.2 Grow_addbitmap)', () => {
+  it('refuses what mdadm refuses, with its words', () => {
+    expect(validateGrow(arrayRecord({ bitmap: 'internal' }), grow('internal'))).toEqual({ ok: false, code: 'E_INVALID_STATE', message: 'bitmap already present on /dev/md0' });
+    expect(validateGrow(arrayRecord({ bitmap: 'none' }), grow('none'))).toEqual({ ok: false, code: 'E_INVALID_STATE', message: 'no bitmap found on /dev/md0' });
+    expect(validateGrow(arrayRecord({ bitmap: 'none', level: 'raid0' }), grow('internal'))).toEqual({ ok: false, code: 'E_INVALID_STATE', message: 'Bitmaps not meaningful with level raid0' });
+    // "no bitmap found" comes before the level, as in mdadm
+    expect(validateGrow(arrayRecord({ bitmap: 'none', level: 'linear' }), grow('none'))).toMatchObject({ message: 'no bitmap found on /dev/md0' });
+  });
+  it('refuses while a sync runs (md: EBUSY), on a read-only or a stopped array', () => {
+    const syncing = arrayRecord({ bitmap: 'none' });
+    syncing.sync.action = 'resync';
+    expect(validateGrow(syncing, grow('internal'))).toMatchObject({ ok: false, code: 'E_ARRAY_BUSY', message: expect.stringMatching(/^Cannot add bitmap while array is resyncing or reshaping etc\./) });
+    const rebuilding = arrayRecord({ bitmap: 'internal' });
+    rebuilding.sync.action = 'recover';
+    expect(validateGrow(rebuilding, grow('none'))).toMatchObject({ ok: false, code: 'E_ARRAY_BUSY' });
+    expect(validateGrow(arrayRecord({ bitmap: 'none', adminReadOnly: true }), grow('internal'))).toMatchObject({ ok: false, code: 'E_INVALID_STATE', message: expect.stringContaining('read-only') });
+    expect(validateGrow(arrayRecord({ bitmap: 'none', run: 'stopped' }), grow('internal'))).toMatchObject({ ok: false, code: 'E_INVALID_STATE', message: expect.stringContaining('stopped') });
+    expect(validateGrow(arrayRecord({ bitmap: 'none' }), grow('internal'))).toEqual({ ok: true });
+  });
+  it('decodes only internal or none', () => {
+    expect(parseCommand({ op: 'grow-bitmap', device: 'md0', bitmap: '/tmp/file' }).ok).toBe(false);
+    expect(parseCommand({ op: 'grow-bitmap', device: 'md0', bitmap: 'internal', extra: 1 }).ok).toBe(false);
+  });
+});
+
+describe('grow-bitmap: apply', () => {
+  it('sets the record, stamps growIndex and waits for md on the array\'s grow target', () => {
+    const { s, rec } = world({});
+    expect(applyAt(s, grow('internal'), 10, 'c1')).toEqual({ ok: true, md: 'pending' });
+    expect(rec().bitmap).toBe('internal');
+    expect(rec().growIndex).toBe(10);
+    expect(rec().pendingMd).toEqual([expect.objectContaining({ op: 'grow-bitmap', target: { array: 'grow' }, sinceIndex: 10, undo: { members: [], array: { bitmap: 'none', bitmapChunkKiB: null }, created: false } })]);
+  });
+  it('md refusing it puts the bitmap back; removing drops the observed chunk', () => {
+    const { s, rec } = world({ bitmap: 'internal', bitmapChunkKiB: 65536 });
+    applyAt(s, grow('none'), 10, 'c1');
+    expect(rec().bitmapChunkKiB).toBeNull();
+    applyAt(s, cmd({ op: 'md-done', device: 'md0', term: TERM, client: 'c1', seq: 1, ok: false, code: 'E_KERNEL', message: 'EBUSY' }), 11);
+    expect(rec().bitmap).toBe('internal');
+    expect(rec().bitmapChunkKiB).toBe(65536);
+    expect(rec().pendingMd).toEqual([]);
+  });
+  it('a later grow supersedes an earlier one still pending', () => {
+    const { s, rec } = world({});
+    applyAt(s, grow('internal'), 10, 'c1');
+    s.appliedIndex = 11 as LogIndex;
+    applyCommand(s, grow('none'), { client: 'c2', seq: 1 });
+    expect(rec().pendingMd!.map((p) => p.client)).toEqual(['c2']);
+    expect(rec().bitmap).toBe('none');
+  });
+  it('an observation read before the grow never reverts it; one read after it is taken', () => {
+    const { s, rec } = world({});
+    applyAt(s, grow('internal'), 10);
+    const obs = (base: number, bitmap: 'internal' | 'none') => cmd({ ...observeCommand({ ...rec(), materialized: false }, kernel(bitmap === 'internal'), { node: 'n1', term: TERM, base })!, bitmap });
+    applyAt(s, obs(9, 'none'), 11);
+    expect(rec().bitmap).toBe('internal');
+    applyAt(s, obs(12, 'none'), 13); // md lost it after the grow (e.g. by hand): the record follows the kernel
+    expect(rec().bitmap).toBe('none');
+  });
+});
+
+describe('grow-bitmap: plan', () => {
+  it('the master carries an owed grow out on its writable array, then finds nothing left', () => {
+    const { s, rec } = world({});
+    applyAt(s, grow('internal'), 10, 'c1');
+    expect(growOwed(rec())).toBe(true);
+    expect(plan(rec(), { ...master, base: 10 }, kernel(false))).toEqual([{ kind: 'grow-bitmap', bitmap: 'internal' }]);
+    const after = plan(rec(), { ...master, base: 10 }, kernel(true));
+    expect(after.every((a) => a.kind === 'observe')).toBe(true);
+  });
+  it('waits for read-write (a new master first re-reads and goes writable)', () => {
+    const { s, rec } = world({});
+    applyAt(s, grow('internal'), 10, 'c1');
+    expect(plan(rec(), master, kernel(false, { arrayState: 'readonly' }))).toEqual([{ kind: 'read-write' }]);
+  });
+  it('with nothing owed the master observes the kernel\'s bitmap instead of changing md', () => {
+    const rec = arrayRecord({ bitmap: 'none', observedBase: 5 });
+    const actions = plan(rec, { ...master, base: 7 }, kernel(true));
+    expect(actions).toHaveLength(1);
+    expect(actions[0]).toMatchObject({ kind: 'observe', command: { bitmap: 'internal' } });
+  });
+  it('an owed grow is never reported as the kernel\'s shape', () => {
+    const rec = arrayRecord({ bitmap: 'internal', growIndex: 9, observedBase: 5 });
+    expect(observeCommand(rec, kernel(false), { node: 'n1', term: TERM, base: 9 })).not.toHaveProperty('bitmap');
+  });
+  it('a standby re-reads the superblocks once the master carried the grow out, not while it is pending', () => {
+    const { s, rec } = world({});
+    applyAt(s, grow('internal'), 10, 'c1');
+    const ro = kernel(false, { arrayState: 'readonly' });
+    expect(growStale(rec(), ro)).toBe(false);
+    expect(plan(rec(), standby, ro)).toEqual([]);
+    applyAt(s, cmd({ op: 'md-done', device: 'md0', term: TERM, client: 'c1', seq: 1, ok: true }), 11);
+    expect(plan(rec(), standby, ro).map((a) => a.kind)).toEqual(['stop', 'assemble']);
+    expect(plan(rec(), standby, kernel(true, { arrayState: 'readonly' }))).toEqual([]);
+  });
+});
