@@ -53,6 +53,7 @@ export interface KernelArray {
   /** The live resync/recovery position (mdstat's), when a sync runs. */
   syncPositionSectors?: number | null;
   resyncStartSectors: number | null;
+  bitmap: { location: string } | null;
   members: { devPath: string; flags: string[]; slot: number | null }[];
 }
 
