@@ -65,7 +65,7 @@ describe('grow-bitmap: apply', () => {
     expect(applyAt(s, grow('internal'), 10, 'c1')).toEqual({ ok: true, md: 'pending' });
     expect(rec().bitmap).toBe('internal');
     expect(rec().growIndex).toBe(10);
-    expect(rec().pendingMd).toEqual([expect.objectContaining({ op: 'grow-bitmap', target: { array: 'grow' }, sinceIndex: 10, undo: { members: [], array: { bitmap: 'none', bitmapChunkKiB: null }, created: false } })]);
+    expect(rec().pendingMd).toEqual([expect.objectContaining({ op: 'grow-bitmap', target: { array: 'grow' }, sinceIndex: 10, undo: { members: [], array: { bitmap: 'none', bitmapChunkKiB: null, componentSizeKiB: 1000, growAssumeClean: false }, created: false } })]);
   });
   it('md refusing it puts the bitmap back; removing drops the observed chunk', () => {
     const { s, rec } = world({ bitmap: 'internal', bitmapChunkKiB: 65536 });
@@ -128,5 +128,40 @@ describe('grow-bitmap: plan', () => {
     applyAt(s, cmd({ op: 'md-done', device: 'md0', term: TERM, client: 'c1', seq: 1, ok: true }), 11);
     expect(plan(rec(), standby, ro).map((a) => a.kind)).toEqual(['stop', 'assemble']);
     expect(plan(rec(), standby, kernel(true, { arrayState: 'readonly' }))).toEqual([]);
+  });
+});
+
+describe('grow-size', () => {
+  const size = (sizeKiB: number, assumeClean?: boolean): Command => cmd({ op: 'grow-size', device: 'md0', sizeKiB, ...(assumeClean === undefined ? {} : { assumeClean }) });
+  it('refuses what mdadm/md refuse: no redundancy, a running sync, a read-only array, part chunks of a striped level', () => {
+    expect(validateGrow(arrayRecord({ level: 'raid0', chunkKiB: 512 }), size(2048) as CommandOf<'grow-size'>)).toEqual({ ok: false, code: 'E_INVALID_STATE', message: 'Cannot set device size for /dev/md0: Invalid argument' });
+    const syncing = arrayRecord();
+    syncing.sync.action = 'recover';
+    expect(validateGrow(syncing, size(2048) as CommandOf<'grow-size'>)).toEqual({ ok: false, code: 'E_ARRAY_BUSY', message: '/dev/md0 is performing resync/recovery and cannot be reshaped' });
+    expect(validateGrow(arrayRecord({ adminReadOnly: true }), size(2048) as CommandOf<'grow-size'>)).toMatchObject({ ok: false, code: 'E_INVALID_STATE' });
+    expect(validateGrow(arrayRecord({ level: 'raid5', chunkKiB: 512 }), size(1000) as CommandOf<'grow-size'>)).toMatchObject({ ok: false, code: 'E_INVALID_ARGUMENT' });
+    expect(validateGrow(arrayRecord({ level: 'raid5', chunkKiB: 512 }), size(1024) as CommandOf<'grow-size'>)).toEqual({ ok: true });
+    expect(parseCommand({ op: 'grow-size', device: 'md0', sizeKiB: 0 }).ok).toBe(false);
+  });
+  it('sets the size at once (undo on md\'s refusal) and the master resizes until its kernel has it', () => {
+    const { s, rec } = world({ componentSizeKiB: 1000 });
+    expect(applyAt(s, size(2000, true), 10, 'c1')).toEqual({ ok: true, md: 'pending' });
+    expect([rec().componentSizeKiB, rec().growAssumeClean, rec().growIndex]).toEqual([2000, true, 10]);
+    expect(plan(rec(), { ...master, base: 10 }, kernel(false))).toEqual([{ kind: 'grow-size', sizeKiB: 2000, assumeClean: true }]);
+    expect(plan(rec(), { ...master, base: 10 }, kernel(false, { componentSizeKiB: 2000, arraySizeKiB: 2000 })).every((a) => a.kind === 'observe')).toBe(true);
+    applyAt(s, cmd({ op: 'md-done', device: 'md0', term: TERM, client: 'c1', seq: 1, ok: false, code: 'E_KERNEL', message: 'ENOSPC' }), 11);
+    expect([rec().componentSizeKiB, rec().growAssumeClean]).toEqual([1000, false]);
+  });
+  it('an observation from before the resize keeps the new size; a standby re-reads once it is done', () => {
+    const { s, rec } = world({ componentSizeKiB: 1000 });
+    applyAt(s, size(2000), 10, 'c1');
+    const before = cmd({ ...observeCommand({ ...rec(), materialized: false }, kernel(false), { node: 'n1', term: TERM, base: 9 })! });
+    applyAt(s, before, 11);
+    expect(rec().componentSizeKiB).toBe(2000);
+    const ro = kernel(false, { arrayState: 'readonly' });
+    expect(plan(rec(), standby, ro)).toEqual([]);
+    applyAt(s, cmd({ op: 'md-done', device: 'md0', term: TERM, client: 'c1', seq: 1, ok: true }), 12);
+    expect(plan(rec(), standby, ro).map((a) => a.kind)).toEqual(['stop', 'assemble']);
+    expect(plan(rec(), standby, kernel(false, { arrayState: 'readonly', componentSizeKiB: 2000 }))).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../mdctl/src/args.js';
 import { Ctx } from '../../mdctl/src/context.js';
-import { growCommand } from '../../mdctl/src/grow.js';
+import { growCommand, maxSizeKiB, strerror } from '../../mdctl/src/grow.js';
+import { kernelArrayState, kernelMember } from './record-fixtures.js';
 import { run } from '../../mdctl/src/main.js';
 
 const io = { out: () => {}, err: () => {}, env: {} };
@@ -26,5 +27,23 @@ describe('mdctl --grow', () => {
     expect(await runCapture(['--grow', '--bitmap=internal'])).toEqual({ code: 2, err: 'mdctl: no devices given.\n' });
     expect((await runCapture(['--grow', '/dev/md0', '--bitmap=/var/bitmap'])).code).toBe(2);
     expect((await runCapture(['--grow', '/dev/sda', '--bitmap=none'])).code).toBe(2);
+  });
+});
+
+describe('mdctl --grow --size', () => {
+  it('sizes in KiB (suffixes as mdadm), max, --assume-clean', () => {
+    expect(commandOf(['--grow', '/dev/md0', '--size=40M'])).toEqual({ op: 'grow-size', device: 'md0', size: 40960, assumeClean: false });
+    expect(commandOf(['-G', '/dev/md0', '-z', 'max', '--assume-clean'])).toEqual({ op: 'grow-size', device: 'md0', size: 'max', assumeClean: true });
+    expect(commandOf(['--grow', '/dev/md0', '--size', '1000'])).toEqual({ op: 'grow-size', device: 'md0', size: 1000, assumeClean: false });
+  });
+  it('max is the smallest room of the members in a slot, in whole chunks for striped levels', () => {
+    const k = kernelArrayState([kernelMember('/dev/sda', 0, ['in_sync'], 0), { ...kernelMember('/dev/sdb', 1, ['in_sync'], 1), sizeKiB: 900 }, { ...kernelMember('/dev/sdc', null, ['spare'], 2), sizeKiB: 10 }]);
+    expect(maxSizeKiB(k)).toBe(900);
+    expect(maxSizeKiB({ ...k, level: 'raid5', chunkSizeBytes: 512 * 1024, members: k.members.map((m) => ({ ...m, sizeKiB: 65_000 })) })).toBe(64_512);
+  });
+  it('words md\'s errno as mdadm\'s strerror', () => {
+    expect(strerror('write(md/component_size) on md1: ENOSPC (no space left)')).toBe('No space left on device');
+    expect(strerror('write(md/component_size) on md0: No space left on device')).toBe('No space left on device');
+    expect(strerror('something else')).toBe('something else');
   });
 });

@@ -59,3 +59,34 @@ describe('grow --bitmap', () => {
     expect((await opError(d0.setBitmap('md0', 'internal'))).details.errno).toBe('EINVAL');
   });
 });
+
+describe('grow --size (md/component_size)', () => {
+  test('growing resyncs only the new region; the superblocks and a second host see the new size', async () => {
+    const { f, d } = await raid();
+    await d.setComponentSize('md0', 40 * 1024, false);
+    const a = await d.readArray('md0');
+    expect([a.componentSizeKiB, a.arraySizeKiB, a.syncAction]).toEqual([40960, 40960, 'resync']);
+    expect(a.syncCompleted?.doneSectors).toBeGreaterThanOrEqual(32 * 1024 * 2);
+    expect(a.syncCompleted?.totalSectors).toBe(40 * 1024 * 2);
+    await f.untilIdle(d, 'md0');
+    await d.stop('md0');
+    const other = f.host({ name: 'other' });
+    await other.assemble({ device: 'md0', members: ['/dev/vda', '/dev/vdb'], readOnly: true, run: true });
+    expect((await other.readArray('md0')).componentSizeKiB).toBe(40960);
+  });
+  test('--assume-clean: no resync of the new region', async () => {
+    const { d } = await raid();
+    await d.setComponentSize('md0', 40 * 1024, true);
+    const a = await d.readArray('md0');
+    expect([a.componentSizeKiB, a.syncAction, a.resyncStartSectors]).toEqual([40960, 'idle', null]);
+  });
+  test('md refuses: more than a member holds (ENOSPC), raid0 (EINVAL), while a sync runs (EBUSY)', async () => {
+    const { d } = await raid();
+    expect((await opError(d.setComponentSize('md0', 100 * 1024, false))).details.errno).toBe('ENOSPC');
+    await d.setSpeedLimits({ minKiBps: 1, maxKiBps: 1 });
+    await d.setSyncAction('md0', 'check');
+    expect((await opError(d.setComponentSize('md0', 40 * 1024, false))).details.errno).toBe('EBUSY');
+    const { d: d0 } = await raid('raid0');
+    expect((await opError(d0.setComponentSize('md0', 16 * 1024, false))).details.errno).toBe('EINVAL');
+  });
+});

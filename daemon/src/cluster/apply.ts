@@ -193,7 +193,7 @@ function applyCheckpoint(a: ArrayRecord, cmd: CommandOf<'checkpoint'>): void {
   if (req !== null && (req === cmd.action || ((req === 'idle' || req === 'frozen') && cmd.action === 'idle'))) a.requestedAction = null;
 }
 
-function applyClientOnArray(a: ArrayRecord, cmd: Exclude<ArrayCommand, { op: 'observe' | 'checkpoint' | 'grow-bitmap' }>): void {
+function applyClientOnArray(a: ArrayRecord, cmd: Exclude<ArrayCommand, { op: 'observe' | 'checkpoint' | 'grow-bitmap' | 'grow-size' }>): void {
   switch (cmd.op) {
     case 'stop': a.run = 'stopped'; return;
     case 'run': a.run = 'running'; return;
@@ -234,7 +234,7 @@ function addMember(a: ArrayRecord, path: string, how: 'add' | 're-add'): MemberR
  * (changedIndex > base: a fail, remove, add, write-mostly or md's refusal of one, committed after
  * the read) keeps its record; the next observation, based on a newer index, reports it. So no
  * observation can revert a command committed after its kernel read. Array-wide facts (sizes,
- * order, chunk) have no admin command and are taken as read; the shape a grow sets (bitmap) is
+ * order, chunk) have no admin command and are taken as read; the shape a grow sets (sizes, bitmap) is
  * taken only from a view based at or after the last grow. Entries without a base (written
  * before this rule) are unconditional.
  */
@@ -263,12 +263,15 @@ function applyObserve(a: ArrayRecord, cmd: CommandOf<'observe'>): void {
     // md dropped it (e.g. hot-removed by the kernel); keep pending adds the master has not done yet.
     if (!seen.has(m.path) && !newer(m) && m.role !== 'removed' && m.pendingAdd === null) Object.assign(m, { role: 'removed', slot: null, inSync: false });
   }
-  a.componentSizeKiB = cmd.componentSizeKiB;
-  a.arraySizeKiB = cmd.arraySizeKiB;
+  // The shape a grow sets (size, bitmap) follows the kernel only from a view read after the last grow (cluster/grow.ts).
+  const afterGrow = cmd.base === undefined || cmd.base >= (a.growIndex ?? 0);
+  if (afterGrow) {
+    a.componentSizeKiB = cmd.componentSizeKiB;
+    a.arraySizeKiB = cmd.arraySizeKiB;
+  }
   if (cmd.ctimeSec !== undefined) a.ctimeSec = cmd.ctimeSec;
   if (cmd.bitmapChunkKiB !== undefined) a.bitmapChunkKiB = cmd.bitmapChunkKiB;
-  // The shape (bitmap) follows the kernel only from a view read after the last grow (cluster/grow.ts).
-  if (cmd.bitmap !== undefined && (cmd.base === undefined || cmd.base >= (a.growIndex ?? 0))) a.bitmap = cmd.bitmap;
+  if (cmd.bitmap !== undefined && afterGrow) a.bitmap = cmd.bitmap;
   if (cmd.order !== undefined) a.memberOrder = [...cmd.order];
   if (cmd.chunkKiB !== undefined) a.chunkKiB = cmd.chunkKiB;
   a.materialized = true;

@@ -57,6 +57,11 @@ const schema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('sync-action'), device: devName, action: z.enum(['check', 'repair', 'idle', 'frozen']) }).strict(),
   /** mdadm --grow --bitmap: add ('internal') or remove ('none') the write-intent bitmap (cluster/grow.ts). */
   z.object({ op: z.literal('grow-bitmap'), device: devName, bitmap: z.enum(['internal', 'none']) }).strict(),
+  /**
+   * mdadm --grow --size: the component size in KiB (mdctl resolves "max" from the members' sizes
+   * first); assumeClean (--assume-clean): the new region is not resynced. Absent: false.
+   */
+  z.object({ op: z.literal('grow-size'), device: devName, sizeKiB: count.min(1), assumeClean: z.boolean().optional() }).strict(),
   z.object({
     op: z.literal('checkpoint'), device: devName, term: count,
     action: z.enum(['idle', 'resync', 'recover', 'check', 'repair']), doneSectors: count, totalSectors: count,

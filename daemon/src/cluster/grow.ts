@@ -1,5 +1,7 @@
 // mdadm --grow as replicated commands: what may be grown when, what a grow changes in the
 // record, and what the master's md must do to carry it out.
+// Commands: grow-bitmap (--bitmap=internal|none), grow-size (--size=N; "max" is resolved by
+// mdctl from the members' sizes).
 // Owns: the rules of the grow-* commands (validation with mdadm's words), their apply, and the
 // grow actions of the master's plan and the standby's staleness test for grown arrays.
 // Invariants:
@@ -14,21 +16,21 @@ import type { ArrayState } from '../md/types.js';
 import type { CommandOf } from './commands.js';
 import type { ArrayRecord, GrowField } from './types.js';
 
-export type GrowCommand = CommandOf<'grow-bitmap'>;
+export type GrowCommand = CommandOf<'grow-bitmap' | 'grow-size'>;
 export type GrowVerdict = { ok: true } | { ok: false; code: ErrorCode; message: string };
 /** The md actions a grow needs on the master. */
-export type GrowAction = { kind: 'grow-bitmap'; bitmap: 'internal' | 'none' };
+export type GrowAction = { kind: 'grow-bitmap'; bitmap: 'internal' | 'none' } | { kind: 'grow-size'; sizeKiB: number; assumeClean: boolean };
 
 const OK: GrowVerdict = { ok: true };
 const no = (code: ErrorCode, message: string): GrowVerdict => ({ ok: false, code, message });
 
 export function isGrowCommand(cmd: { op: string }): cmd is GrowCommand {
-  return cmd.op === 'grow-bitmap';
+  return cmd.op === 'grow-bitmap' || cmd.op === 'grow-size';
 }
 
 /** The array fields a grow command changes (its undo record keeps these as they were). */
 export function growUndo(a: ArrayRecord): Partial<Pick<ArrayRecord, GrowField>> {
-  return { bitmap: a.bitmap, bitmapChunkKiB: a.bitmapChunkKiB ?? null };
+  return { bitmap: a.bitmap, bitmapChunkKiB: a.bitmapChunkKiB ?? null, componentSizeKiB: a.componentSizeKiB, growAssumeClean: a.growAssumeClean ?? false };
 }
 
 /** What the kernel runs the array with: an internal (or file) bitmap, or none. */
@@ -50,7 +52,10 @@ function busySync(a: ArrayRecord): string | null {
 export function validateGrow(a: ArrayRecord, cmd: GrowCommand): GrowVerdict {
   const md = `/dev/${a.device}`;
   if (a.run === 'stopped') return no('E_INVALID_STATE', `cannot grow ${md}: it is stopped (mdctl --assemble ${md} starts it)`);
-  if (cmd.bitmap === 'internal' && a.bitmap === 'internal') return no('E_INVALID_STATE', `bitmap already present on ${md}`);
+  return cmd.op === 'grow-bitmap' ? validateBitmap(a, cmd, md) : validateSize(a, cmd, md);
+}
+
+function validateBitmap(a: ArrayRecord, cmd: CommandOf<'grow-bitmap'>, md: string): GrowVerdict {  if (cmd.bitmap === 'internal' && a.bitmap === 'internal') return no('E_INVALID_STATE', `bitmap already present on ${md}`);
   if (cmd.bitmap === 'none' && a.bitmap === 'none') return no('E_INVALID_STATE', `no bitmap found on ${md}`);
   if (a.level === 'raid0' || a.level === 'linear') return no('E_INVALID_STATE', `Bitmaps not meaningful with level ${a.level}`);
   if (a.adminReadOnly) return no('E_INVALID_STATE', `cannot change the bitmap of ${md}: it is read-only (mdctl --readwrite first)`);
@@ -63,10 +68,31 @@ export function validateGrow(a: ArrayRecord, cmd: GrowCommand): GrowVerdict {
   return OK;
 }
 
+/**
+ * mdadm 4.2 Grow_reshape's size checks: md resizes only levels with redundancy (raid0/linear:
+ * EINVAL), never while a resync/recovery runs (mdadm freezes first and gives up), and a
+ * striped level only in whole chunks (md would round down, and the record must say what md
+ * does). Whether the members have the room is md's answer (ENOSPC after commit).
+ */
+function validateSize(a: ArrayRecord, cmd: CommandOf<'grow-size'>, md: string): GrowVerdict {
+  if (a.level === 'raid0' || a.level === 'linear') return no('E_INVALID_STATE', `Cannot set device size for ${md}: Invalid argument`);
+  if (a.adminReadOnly) return no('E_INVALID_STATE', `cannot change the size of ${md}: it is read-only (mdctl --readwrite first)`);
+  if (busySync(a) !== null) return no('E_ARRAY_BUSY', `${md} is performing resync/recovery and cannot be reshaped`);
+  if (a.chunkKiB !== null && a.chunkKiB > 0 && a.level !== 'raid1' && cmd.sizeKiB % a.chunkKiB !== 0) {
+    return no('E_INVALID_ARGUMENT', `size ${cmd.sizeKiB}K of ${md} is not a multiple of its chunk (${a.chunkKiB}K)`);
+  }
+  return OK;
+}
+
 /** Applies a validated grow command at log index `index`. */
 export function applyGrow(a: ArrayRecord, cmd: GrowCommand, index: number): void {
-  a.bitmap = cmd.bitmap;
-  if (cmd.bitmap === 'none') a.bitmapChunkKiB = null;
+  if (cmd.op === 'grow-bitmap') {
+    a.bitmap = cmd.bitmap;
+    if (cmd.bitmap === 'none') a.bitmapChunkKiB = null;
+  } else {
+    a.componentSizeKiB = cmd.sizeKiB;
+    a.growAssumeClean = cmd.assumeClean === true;
+  }
   a.growIndex = index;
 }
 
@@ -83,10 +109,17 @@ export function growOwed(a: ArrayRecord): boolean {
 /** The master's md actions for an owed grow on its writable array (none when the kernel already has it). */
 export function growActions(a: ArrayRecord, actual: ArrayState): GrowAction[] {
   if (!growOwed(a)) return [];
-  return kernelBitmap(actual) === a.bitmap ? [] : [{ kind: 'grow-bitmap', bitmap: a.bitmap }];
+  const out: GrowAction[] = [];
+  if (a.componentSizeKiB !== null && actual.componentSizeKiB !== a.componentSizeKiB) out.push({ kind: 'grow-size', sizeKiB: a.componentSizeKiB, assumeClean: a.growAssumeClean === true });
+  if (kernelBitmap(actual) !== a.bitmap) out.push({ kind: 'grow-bitmap', bitmap: a.bitmap });
+  return out;
 }
 
-/** A standby's kernel runs an older shape than the record, and the master has carried the grow out. */
+/**
+ * A standby's kernel runs an older shape than the record of a grown array, and the master has
+ * carried the grow out (arrays never grown are left to the member comparison of plan.ts).
+ */
 export function growStale(a: ArrayRecord, actual: ArrayState): boolean {
-  return !growPending(a) && kernelBitmap(actual) !== a.bitmap;
+  if (a.growIndex === undefined || growPending(a)) return false;
+  return kernelBitmap(actual) !== a.bitmap || (a.componentSizeKiB !== null && actual.componentSizeKiB !== a.componentSizeKiB);
 }

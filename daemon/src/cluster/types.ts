@@ -67,7 +67,7 @@ export interface PendingMdOp {
 }
 
 /** The array fields a grow command changes (cluster/grow.ts); its undo restores exactly these. */
-export type GrowField = 'bitmap' | 'bitmapChunkKiB';
+export type GrowField = 'bitmap' | 'bitmapChunkKiB' | 'componentSizeKiB' | 'growAssumeClean';
 
 export type CheckpointAction = 'idle' | 'resync' | 'recover' | 'check' | 'repair';
 
@@ -138,6 +138,8 @@ export interface ArrayRecord {
    * record's shape out (plan.ts) instead of observing the kernel's.
    */
   growIndex?: number;
+  /** The last size grow asked md not to resync the new region (mdadm --grow --size --assume-clean); absent = false. */
+  growAssumeClean?: boolean;
   /** Client commands awaiting the master's md result, oldest first; absent = none. Invariant: length <= MD_MAX_PENDING_OPS_PER_ARRAY. */
   pendingMd?: PendingMdOp[];
 }

@@ -70,6 +70,13 @@ export interface MdDriver {
    * removing a bitmap that is not there succeeds without effect, as md's SET_ARRAY_INFO does.
    */
   setBitmap(device: string, bitmap: 'internal' | 'none'): Promise<void>;
+  /**
+   * md/component_size (md's update_size): the space used on each member, in KiB. md refuses a
+   * level without redundancy (EINVAL), a size a member lacks (ENOSPC) and a change while a sync
+   * runs (EBUSY). Growing resyncs the new region (resync_start at the old size) unless
+   * `assumeClean`, which then writes resync_start "none" as mdadm --assume-clean does.
+   */
+  setComponentSize(device: string, sizeKiB: number, assumeClean: boolean): Promise<void>;
 
   // ---- resync control (sysfs) ----
   setSyncAction(device: string, action: SyncAction): Promise<void>;

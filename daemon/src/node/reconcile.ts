@@ -223,6 +223,7 @@ export class Reconciler {
       case 'resync-start': return this.driver.setResyncStart(d, a.sectors);
       case 'recovery-start': return this.driver.setRecoveryStart(d, a.member, a.sectors);
       case 'grow-bitmap': return this.driver.setBitmap(d, a.bitmap);
+      case 'grow-size': return this.driver.setComponentSize(d, a.sizeKiB, a.assumeClean);
       case 'observe':
         this.hooks.propose(a.command);
         return;

@@ -30,6 +30,8 @@ export interface ModesRecord {
 }
 
 export const MODES_RESULT_FILE = 'mdctl-modes.json';
+/** What the --grow guest (mdctl-grow-guest.ts) writes. */
+export const GROW_RESULT_FILE = 'mdctl-grow.json';
 export const MODES_DISKS = 8;
 
 /** B's names -> A's: arrays and disks. */

@@ -1,6 +1,7 @@
-// mdadm --grow on the simulated kernel: adding and removing the internal write-intent bitmap.
+// mdadm --grow on the simulated kernel: adding and removing the internal write-intent bitmap,
+// and the component size (md/component_size).
 // Owns: md's (and, for the bitmap superblock mdadm writes first, mdadm's) acceptance rules for a
-// bitmap change on a running array and the state it leaves.
+// bitmap or size change on a running array and the state it leaves.
 // Invariants (Linux 6.1 update_array_info / bitmap/location, mdadm 4.2 Grow_addbitmap):
 // - A bitmap change is refused while a sync runs (EBUSY), on a read-only array (EROFS) and on a
 //   level without redundancy (EINVAL); adding one where one exists is EEXIST; removing a
@@ -8,10 +9,14 @@
 // - The bitmap fits where mdadm puts it: v1.1/v1.2 between the superblock and the data (the
 //   data offset leaves room), v1.0 before the superblock (the sim's sizes leave >= 8 KiB there;
 //   mdadm's "no room" refusal is not modelled).
-// - A change writes every superblock (feature bit 0x1 set or cleared): Events + 1.
+// - A change writes every superblock (feature bit 0x1 set or cleared, the new size): Events + 1.
+// - Size (update_size): EINVAL without redundancy, EROFS read-only, EBUSY while a sync runs,
+//   ENOSPC when a member lacks the room; striped levels round down to whole chunks. Growing
+//   makes md resync the new region (recovery_cp = the old size) unless mdadm --assume-clean
+//   then writes resync_start "none" (mdadm froze the array first, so no resync started).
 import type { KernelCtx } from './context.js';
 import { kernelError } from './errors.js';
-import { DEFAULT_BITMAP_CHUNK_KIB, hasRedundancy } from './geometry.js';
+import { DEFAULT_BITMAP_CHUNK_KIB, arraySectors, hasRedundancy, isStriped } from './geometry.js';
 import type { SimArray } from './model.js';
 import { updateSuperblocks } from './sb-writer.js';
 
@@ -30,5 +35,23 @@ export function setBitmap(ctx: KernelCtx, a: SimArray, bitmap: 'internal' | 'non
   } else {
     a.bitmapChunkKiB = DEFAULT_BITMAP_CHUNK_KIB;
   }
+  updateSuperblocks(ctx, a, false);
+}
+
+export function setComponentSize(ctx: KernelCtx, a: SimArray, sizeKiB: number, assumeClean: boolean): void {
+  const syscall = 'write(md/component_size)';
+  if (!hasRedundancy(a.level)) throw kernelError('EINVAL', syscall, a.device);
+  if (a.ro === 'readonly') throw kernelError('EROFS', syscall, a.device);
+  if (a.sync !== null) throw kernelError('EBUSY', syscall, a.device);
+  let sectors = sizeKiB * 2;
+  if (isStriped(a.level) && a.chunkSectors > 0) sectors -= sectors % a.chunkSectors;
+  if (sectors <= 0 || a.members.some((m) => !m.faulty && m.slot !== null && m.availSectors < sectors)) throw kernelError('ENOSPC', syscall, a.device);
+  if (a.ro === 'read-auto') a.ro = 'rw';
+  const old = a.componentSectors;
+  a.componentSectors = sectors;
+  a.arraySizeSectors = arraySectors(a.level, a.raidDisks, a.layout, sectors, []);
+  if (sectors > old && (a.recoveryCpSectors === null || a.recoveryCpSectors > old)) a.recoveryCpSectors = old;
+  if (a.recoveryCpSectors !== null && a.recoveryCpSectors > sectors) a.recoveryCpSectors = sectors;
+  if (assumeClean) a.recoveryCpSectors = null;
   updateSuperblocks(ctx, a, false);
 }

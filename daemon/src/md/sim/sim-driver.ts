@@ -17,7 +17,7 @@ import { mdstatFromArrays, renderMdstat } from '../format/mdstat.js';
 import type { MdDriver, SpeedLimits, WatchHandle } from '../driver.js';
 import type { ArrayState, AssembleSpec, CreateSpec, MdEvent, SuperblockInfo, SyncAction } from '../types.js';
 import * as ops from './array-ops.js';
-import { setBitmap } from './grow-ops.js';
+import { setBitmap, setComponentSize } from './grow-ops.js';
 import { assembleArray } from './assemble.js';
 import type { KernelCtx } from './context.js';
 import { createArray, normalizeDevice } from './create.js';
@@ -208,6 +208,11 @@ export class SimMdDriver implements MdDriver {
   async setBitmap(device: string, bitmap: 'internal' | 'none'): Promise<void> {
     if (bitmap !== 'internal' && bitmap !== 'none') throw new OpError('E_INVALID_ARGUMENT', `invalid bitmap ${JSON.stringify(bitmap)}`);
     this.change(device, (a) => setBitmap(this.ctx, a, bitmap));
+  }
+
+  async setComponentSize(device: string, sizeKiB: number, assumeClean: boolean): Promise<void> {
+    if (!Number.isSafeInteger(sizeKiB) || sizeKiB < 1) throw new OpError('E_INVALID_ARGUMENT', `invalid component size ${JSON.stringify(sizeKiB)}`);
+    this.change(device, (a) => setComponentSize(this.ctx, a, sizeKiB, assumeClean === true));
   }
 
   // ------------------------------------------------------------------ resync control

@@ -1,0 +1,111 @@
+// Runs INSIDE a kernel-lab guest (eight 64 MiB disks): a one-node mdclusterd with the kernel md
+// driver, then each --grow case with mdadm 4.2 (set A) and mdctl (set B), and writes every
+// command's exit code and output, plus the bitmap facts both show, to $LAB_OUT/mdctl-grow.json
+// after each case. A: md0 raid1 on vda,vdb, md2 raid0 on vdc,vdg; B: md1 raid1 on vdd,vde, md3
+// raid0 on vdf,vdh (the renaming of mdctl-modes-cases.ts). Facts compared: the bitmap line of
+// /proc/mdstat (A, the kernel) against the cluster's /mdstat (B), and the --detail lines
+// "Intent Bitmap" / "Consistency Policy" of mdadm (A) and mdctl (B).
+// Environment: MDCTL_LAB_SETUP (mdclusterd.toml + TLS files from the host), LAB_OUT.
+// Invariants: the daemon is stopped however the run ends; exit 0 when every case ran (verdicts
+// are the host's), 1 when one could not run (the record says why).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../mdctl/guest-io.js';
+import { cmd, OUT, RUNNING, startDaemon, stopDaemon, waitArray, waitKernel, waitReady } from './guest-daemon.js';
+import { GROW_RESULT_FILE, type ModeCaseRecord, type ModesRecord } from './mdctl-modes-cases.js';
+
+const STATUS_MDSTAT = 'http://127.0.0.1:8400/mdstat';
+
+/** The lines of `md`'s block in an mdstat text (its "mdX :" line to the blank line). */
+function block(text: string, md: string): string[] {
+  const lines = text.split('\n');
+  const i = lines.findIndex((l) => l.startsWith(`${md} :`));
+  if (i < 0) return [];
+  const j = lines.findIndex((l, k) => k > i && l.trim() === '');
+  return lines.slice(i, j < 0 ? undefined : j);
+}
+const bitmapLine = (text: string, md: string): string => block(text, md).find((l) => /^\s+bitmap: /.test(l)) ?? '(no bitmap line)';
+const procMdstat = async (): Promise<string> => (await run(['cat', '/proc/mdstat'])).stdout;
+const clusterMdstat = async (): Promise<string> => (await fetch(STATUS_MDSTAT)).text();
+const detailLines = (text: string): string => text.split('\n').filter((l) => /^\s*(Intent Bitmap|Consistency Policy) :/.test(l)).map((l) => l.trim()).join('; ');
+
+async function main(): Promise<number> {
+  const rec: ModesRecord = { daemonReadyMs: -1, cases: [], error: null };
+  const save = () => writeFileSync(join(OUT, GROW_RESULT_FILE), JSON.stringify(rec, null, 1));
+  const add = (c: ModeCaseRecord) => { rec.cases.push(c); save(); };
+  const pair = async (name: string, mode: string, a: string[][], b: string[][]): Promise<ModeCaseRecord> => {
+    const c: ModeCaseRecord = { name, mode, mdadm: [], mdctl: [] };
+    for (const x of a) c.mdadm.push(await cmd('mdadm', x));
+    for (const x of b) c.mdctl.push(await cmd('mdctl', x));
+    return c;
+  };
+  /** Both sides' bitmap facts, once both kernels show `present`. */
+  const bitmapFacts = async (c: ModeCaseRecord, present: boolean): Promise<void> => {
+    const has = (t: string, md: string) => bitmapLine(t, md) !== '(no bitmap line)';
+    const procA = await waitKernel('md0 bitmap in /proc/mdstat', procMdstat, (t) => has(t, 'md0') === present);
+    const procB = await waitKernel('md1 bitmap in /proc/mdstat', procMdstat, (t) => has(t, 'md1') === present);
+    const viewB = await waitKernel('md1 bitmap in the cluster /mdstat', clusterMdstat, (t) => has(t, 'md1') === present);
+    c.factsA = `${bitmapLine(procA, 'md0')} | ${detailLines((await cmd('mdadm', ['--detail', '/dev/md0'])).stdout)}`;
+    c.factsB = `${bitmapLine(viewB, 'md1')} | ${detailLines((await cmd('mdctl', ['--detail', '/dev/md1'])).stdout)}`;
+    // The cluster's view of md1 against md1's own kernel (the same array): byte for byte.
+    add({ name: `${c.name}-view`, mode: 'cluster /mdstat vs /proc/mdstat', mdadm: [], mdctl: [], factsA: block(procB, 'md1').join('\n'), factsB: block(viewB, 'md1').join('\n') });
+  };
+  /** Both sides' sizes once both arrays are idle again (the new region resynced). */
+  const sizeFacts = async (c: ModeCaseRecord): Promise<void> => {
+    for (const md of ['md0', 'md1']) {
+      await waitKernel(`${md} idle after the resize`, async () => (await run(['cat', `/sys/block/${md}/md/sync_action`])).stdout.trim(), (v) => v === 'idle');
+    }
+    const facts = (text: string) => text.split('\n').filter((l) => /^\s*(Array Size|Used Dev Size) :/.test(l)).map((l) => l.trim()).join('; ');
+    c.factsA = facts((await cmd('mdadm', ['--detail', '/dev/md0'])).stdout);
+    // The cluster view follows md1's kernel once the master observed it: wait for that (bounded),
+    // then record what mdctl shows either way.
+    const kernelB = facts((await cmd('mdadm', ['--detail', '/dev/md1'])).stdout);
+    const viewB = async () => facts((await cmd('mdctl', ['--detail', '/dev/md1'])).stdout);
+    c.factsB = await waitKernel('the cluster view of md1', viewB, (v) => v === kernelB).catch(viewB);
+  };
+  const daemon = startDaemon();
+  try {
+    await run(['modprobe', 'raid1']);
+    await run(['modprobe', 'raid0']);
+    rec.daemonReadyMs = await waitReady(daemon);
+    // mdadm refuses any --bitmap for raid0 (even "none"), so raid0 is created without one.
+    const create = (md: string, level: string, d1: string, d2: string) => ['--create', `/dev/${md}`, `--level=${level}`, '--raid-devices=2', '--size=32M',
+      ...(level === '1' ? ['--bitmap=none'] : []), '--assume-clean', '--run', d1, d2];
+    const created = await pair('create', 'create', [create('md0', '1', '/dev/vda', '/dev/vdb'), create('md2', '0', '/dev/vdc', '/dev/vdg')],
+      [create('md1', '1', '/dev/vdd', '/dev/vde'), create('md3', '0', '/dev/vdf', '/dev/vdh')]);
+    for (const md of ['md0', 'md1', 'md2', 'md3']) await waitArray(md, RUNNING);
+    add(created);
+    const grow = (md: string, ...rest: string[]) => ['--grow', `/dev/${md}`, ...rest];
+    const added = await pair('grow-bitmap-internal', 'grow --bitmap=internal', [grow('md0', '--bitmap=internal')], [grow('md1', '--bitmap=internal')]);
+    await bitmapFacts(added, true);
+    add(added);
+    add(await pair('grow-bitmap-internal-again', 'grow --bitmap=internal', [grow('md0', '--bitmap=internal')], [grow('md1', '--bitmap=internal')]));
+    const removed = await pair('grow-bitmap-none', 'grow --bitmap=none', [grow('md0', '--bitmap=none')], [grow('md1', '--bitmap=none')]);
+    await bitmapFacts(removed, false);
+    add(removed);
+    add(await pair('grow-bitmap-none-again', 'grow --bitmap=none', [grow('md0', '--bitmap=none')], [grow('md1', '--bitmap=none')]));
+    add(await pair('grow-bitmap-raid0', 'grow --bitmap=internal (raid0)', [grow('md2', '--bitmap=internal')], [grow('md3', '--bitmap=internal')]));
+    add(await pair('grow-bitmap-short', 'grow -b internal', [['-G', '/dev/md0', '-b', 'internal']], [['-G', '/dev/md1', '-b', 'internal']]));
+    add(await pair('grow-no-change', 'grow (nothing)', [grow('md0')], [grow('md1')]));
+    // ---- size: md0/md1 are 32 MiB of 64 MiB disks (the bitmap is back on from -b internal)
+    const sized = await pair('grow-size', 'grow --size=40M', [grow('md0', '--size=40M')], [grow('md1', '--size=40M')]);
+    await sizeFacts(sized);
+    add(sized);
+    add(await pair('grow-size-same', 'grow --size=40M again', [grow('md0', '--size=40M')], [grow('md1', '--size=40M')]));
+    add(await pair('grow-size-too-big', 'grow --size=100M', [grow('md0', '--size=100M')], [grow('md1', '--size=100M')]));
+    const maxed = await pair('grow-size-max', 'grow --size=max --assume-clean', [grow('md0', '--size=max', '--assume-clean')], [grow('md1', '--size=max', '--assume-clean')]);
+    await sizeFacts(maxed);
+    add(maxed);
+    add(await pair('grow-size-max-again', 'grow --size=max', [grow('md0', '--size=max')], [grow('md1', '--size=max')]));
+    add(await pair('grow-size-raid0', 'grow --size (raid0)', [grow('md2', '--size=16M')], [grow('md3', '--size=16M')]));
+    return 0;
+  } catch (e) {
+    rec.error = (e as Error).stack ?? String(e);
+    save();
+    return 1;
+  } finally {
+    await stopDaemon(daemon);
+  }
+}
+
+main().then((code) => { process.exitCode = code; }, (e) => { console.error(e); process.exitCode = 1; });
