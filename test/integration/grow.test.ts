@@ -37,7 +37,7 @@ describe('mdctl --grow --bitmap through standbys', () => {
   test('add, refuse a second, remove, refuse a second removal; the kernels follow on every node', async () => {
     const c = cluster();
     for (const id of c.ids) exits(await mdctl(c, id, ['--cluster', 'confirm', '/dev/sda', '/dev/sdb']), 0);
-    exits(await mdctl(c, 'n1', ['--create', '/dev/md0', '--level=1', '--raid-devices=2', '--bitmap=none', '--assume-clean', '/dev/sda', '/dev/sdb', '--wait-all']), 0);
+    exits(await mdctl(c, 'n1', ['--create', '/dev/md0', '--level=1', '--raid-devices=2', '--size=32M', '--bitmap=none', '--assume-clean', '/dev/sda', '/dev/sdb', '--wait-all']), 0);
     await bitmapEverywhere(c, false);
     const { id: master } = await c.waitForMaster();
     const [s1, s2] = c.ids.filter((id) => id !== master);
@@ -62,4 +62,41 @@ describe('mdctl --grow --bitmap through standbys', () => {
     await waitSingleWriter(c, master, 'md0');
     c.assertNoWriterOverlap();
   });
+
+  test('--size: grow (the master resyncs the new region), the same size again, max with --assume-clean; every kernel follows', async () => {
+    const c = cluster();
+    const { id: master } = await c.waitForMaster();
+    const [s1, s2] = c.ids.filter((id) => id !== master);
+    const grown = exits(await mdctl(c, s1, ['--grow', '/dev/md0', '--size=40M']), 0);
+    expect([grown.stdout, grown.stderr]).toEqual(['', 'mdctl: component size of /dev/md0 has been set to 40960K\n']);
+    await sizeEverywhere(c, 40960);
+    const same = exits(await mdctl(c, s2, ['--grow', '/dev/md0', '--size=40M']), 0);
+    expect(same.stderr).toBe('mdctl: /dev/md0: no change requested\n');
+    const big = exits(await mdctl(c, s2, ['--grow', '/dev/md0', '--size=100M']), 1);
+    expect(big.stderr).toMatch(/^mdctl: Cannot set device size for \/dev\/md0: No space left on device \[E_KERNEL\]\n$/);
+    await sizeEverywhere(c, 40960);
+    const maxed = exits(await mdctl(c, s2, ['-G', '/dev/md0', '-z', 'max', '--assume-clean']), 0);
+    const m = /^mdctl: component size of \/dev\/md0 has been set to (\d+)K\n$/.exec(maxed.stderr);
+    expect(m, maxed.stderr).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(60_000);
+    await sizeEverywhere(c, Number(m![1]));
+    const again = exits(await mdctl(c, s1, ['-G', '/dev/md0', '-z', 'max']), 0);
+    expect(again.stderr).toBe(`mdctl: component size of /dev/md0 unchanged at ${m![1]}K\n`);
+    await waitSingleWriter(c, master, 'md0');
+    c.assertNoWriterOverlap();
+  });
 });
+
+/** Every node's own kernel runs md0 with `sizeKiB` per member and no sync; --detail agrees on every node. */
+async function sizeEverywhere(c: Cluster, sizeKiB: number): Promise<void> {
+  for (const id of c.ids) {
+    await waitFor(`${id}'s kernel to run md0 at ${sizeKiB}K, idle`, async () => {
+      const k = await kernelArray(c, id, 'md0');
+      return k !== null && k.componentSizeKiB === sizeKiB && k.syncAction === 'idle' ? true : undefined;
+    }, 30_000);
+  }
+  await c.waitSame('--detail sizes', async (id) => {
+    const r = await mdctl(c, id, ['--detail', '/dev/md0']);
+    return r.stdout.split('\n').filter((l) => /(Array Size|Used Dev Size) :/.test(l)).join('\n');
+  });
+}

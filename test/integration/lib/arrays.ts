@@ -54,6 +54,7 @@ export interface KernelArray {
   syncPositionSectors?: number | null;
   resyncStartSectors: number | null;
   bitmap: { location: string } | null;
+  componentSizeKiB: number;
   members: { devPath: string; flags: string[]; slot: number | null }[];
 }
 
