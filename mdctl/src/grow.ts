@@ -17,8 +17,8 @@ import { findRecord, readState } from './state.js';
 /** What the command line asks for: a bitmap change, or a size (KiB, or 'max' to resolve). */
 export type GrowRequest = CommandOf<'grow-bitmap'> | { op: 'grow-size'; device: string; size: number | 'max'; assumeClean: boolean };
 
-/** The grow change the command line asks for. */
-export function growCommand(ctx: Ctx): GrowRequest {
+/** The grow change the command line asks for; null when it asks for none (mdadm: a notice, exit 0). */
+export function growCommand(ctx: Ctx): GrowRequest | null {
   const v = ctx.args.values;
   const dev = ctx.args.positionals[0];
   if (dev === undefined) throw new UsageError('no devices given.');
@@ -37,7 +37,7 @@ export function growCommand(ctx: Ctx): GrowRequest {
     if (sectors === null || (sectors !== 'max' && sectors < 2)) throw new UsageError(`invalid size: ${text}`);
     return { op: 'grow-size', device, size: sectors === 'max' ? 'max' : Math.floor(sectors / 2), assumeClean: v['assume-clean'] === true };
   }
-  throw new UsageError('no changes to --grow');
+  return null;
 }
 
 /**
@@ -118,6 +118,10 @@ async function proposeOrSay(ctx: Ctx, cmd: Command, say: (e: ClientError) => str
 
 export async function runGrow(ctx: Ctx): Promise<number> {
   const req = growCommand(ctx);
+  if (req === null) {
+    ctx.note('no changes to --grow');
+    return EXIT.OK;
+  }
   if (req.op === 'grow-size') return runSize(ctx, req);
   return (await proposeOrSay(ctx, req)) ? EXIT.OK : EXIT.FAIL;
 }

@@ -1,5 +1,6 @@
 // mdctl --grow's command line: which replicated command each form becomes, and the usage
-// errors (exit 2, nothing sent) mdadm gives for a grow with no change or a bitmap file.
+// errors (exit 2, nothing sent) for a grow without a device or with a bitmap file; a grow with
+// no change is mdadm's notice with exit 0.
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../mdctl/src/args.js';
 import { Ctx } from '../../mdctl/src/context.js';
@@ -22,8 +23,8 @@ describe('mdctl --grow', () => {
     expect(commandOf(['-G', '/dev/md/3', '-b', 'none'])).toEqual({ op: 'grow-bitmap', device: 'md3', bitmap: 'none' });
     expect(commandOf(['--grow', '--bitmap', 'none', '/dev/md1'])).toEqual({ op: 'grow-bitmap', device: 'md1', bitmap: 'none' });
   });
-  it('usage errors exit 2 before any daemon is asked', async () => {
-    expect(await runCapture(['--grow', '/dev/md0'])).toEqual({ code: 2, err: 'mdctl: no changes to --grow\n' });
+  it('usage errors exit 2 (and no change exits 0) before any daemon is asked', async () => {
+    expect(await runCapture(['--grow', '/dev/md0'])).toEqual({ code: 0, err: 'mdctl: no changes to --grow\n' }); // mdadm 4.2: a notice, exit 0
     expect(await runCapture(['--grow', '--bitmap=internal'])).toEqual({ code: 2, err: 'mdctl: no devices given.\n' });
     expect((await runCapture(['--grow', '/dev/md0', '--bitmap=/var/bitmap'])).code).toBe(2);
     expect((await runCapture(['--grow', '/dev/sda', '--bitmap=none'])).code).toBe(2);
