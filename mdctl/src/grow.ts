@@ -1,21 +1,22 @@
-// mdadm's grow mode: `mdctl --grow /dev/md0 --bitmap=internal|none` and `--size=N|max
-// [--assume-clean]`. Each change is one replicated command (daemon/src/cluster/grow.ts): the
+// mdadm's grow mode: `mdctl --grow /dev/md0 --bitmap=internal|none`, `--size=N|max
+// [--assume-clean]` and `--raid-devices=N [--force] [--backup-file=F]`. Each change is one replicated command (daemon/src/cluster/grow.ts): the
 // master carries it out on its writable array, the standbys re-read the superblocks once it
 // is done. Owns: which grow change the command line asks for, resolving --size=max as md does
 // (the smallest member's room, whole chunks for striped levels), refusing what mdctl cannot
 // do, and mdadm 4.2's output: nothing on success for a bitmap change; "component size of
 // /dev/mdX has been set to NK" (or "unchanged at NK", or "/dev/mdX: no change requested") on
-// stderr for a size; "mdctl: <md's or mdadm's reason>" with exit 1 on a refusal.
+// stderr for a size; "raid_disks for /dev/mdX set to N" on stdout for a raid1 mirror count;
+// "mdctl: <md's or mdadm's reason>" with exit 1 on a refusal.
 // Invariant: one change per invocation, as mdadm; nothing is sent before the command line parsed.
 import type { ArrayState } from '../../daemon/src/md/types.js';
-import { mdName, parseSizeSectors, UsageError } from './args.js';
+import { intOption, mdName, parseSizeSectors, UsageError, verbosity } from './args.js';
 import { ClientError } from './client.js';
 import type { Command, CommandOf } from './commands.js';
 import { Ctx, EXIT } from './context.js';
 import { findRecord, readState } from './state.js';
 
 /** What the command line asks for: a bitmap change, or a size (KiB, or 'max' to resolve). */
-export type GrowRequest = CommandOf<'grow-bitmap'> | { op: 'grow-size'; device: string; size: number | 'max'; assumeClean: boolean };
+export type GrowRequest = CommandOf<'grow-bitmap' | 'grow-raid-devices'> | { op: 'grow-size'; device: string; size: number | 'max'; assumeClean: boolean };
 
 /** The grow change the command line asks for; null when it asks for none (mdadm: a notice, exit 0). */
 export function growCommand(ctx: Ctx): GrowRequest | null {
@@ -25,10 +26,17 @@ export function growCommand(ctx: Ctx): GrowRequest | null {
   if (ctx.args.positionals.length > 1) throw new UsageError(`--grow takes one md device (got ${ctx.args.positionals[1]} too); use manage mode to add devices`);
   const device = mdName(dev);
   if (!device) throw new UsageError(`${dev} is not an md array`);
+  const changes = ['bitmap', 'size', 'raid-devices'].filter((k) => v[k] !== undefined);
+  if (changes.length > 1) throw new UsageError(`--${changes[0]} and --${changes[1]} cannot be changed at once (one --grow each)`);
+  if (v['raid-devices'] !== undefined) {
+    const raidDevices = intOption(v['raid-devices'], 'raid-devices', 1, 1920)!;
+    const backupFile = v['backup-file'] === undefined ? undefined : String(v['backup-file']);
+    if (backupFile !== undefined && !backupFile.startsWith('/')) throw new UsageError(`--backup-file=${backupFile}: an absolute path on the master is needed`);
+    return { op: 'grow-raid-devices', device, raidDevices, ...(v.force === true ? { force: true } : {}), ...(backupFile === undefined ? {} : { backupFile }) };
+  }
   if (v.bitmap !== undefined) {
     const bitmap = String(v.bitmap);
     if (bitmap !== 'internal' && bitmap !== 'none') throw new UsageError(`--bitmap=${bitmap}: a cluster has internal bitmaps or none (no bitmap files)`);
-    if (v.size !== undefined) throw new UsageError('--bitmap and --size cannot be changed at once');
     return { op: 'grow-bitmap', device, bitmap };
   }
   if (v.size !== undefined) {
@@ -89,6 +97,20 @@ async function runSize(ctx: Ctx, req: Extract<GrowRequest, { op: 'grow-size' }>)
   return EXIT.OK;
 }
 
+async function runRaidDevices(ctx: Ctx, cmd: CommandOf<'grow-raid-devices'>): Promise<number> {
+  const md = `/dev/${cmd.device}`;
+  const found = findRecord(await readState(ctx), cmd.device);
+  if (found && found.rec.raidDisks === cmd.raidDevices) {
+    ctx.info(`${md}: no change requested`);
+    return EXIT.OK;
+  }
+  if (!(await proposeOrSay(ctx, cmd))) return EXIT.FAIL;
+  // mdadm 4.2 reports a raid_disks change that needs no reshape (raid1) on stdout; a reshape
+  // just starts (its progress is in /proc/mdstat and --detail).
+  if (found?.rec.level === 'raid1' && verbosity(ctx.args.values) >= 0) ctx.io.out(`raid_disks for ${md} set to ${cmd.raidDevices}\n`);
+  return EXIT.OK;
+}
+
 /** strerror(3) of the errnos md answers a resize with, as mdadm prints them. */
 const STRERROR: Readonly<Record<string, string>> = {
   ENOSPC: 'No space left on device', EINVAL: 'Invalid argument', EBUSY: 'Device or resource busy', EROFS: 'Read-only file system',
@@ -123,5 +145,6 @@ export async function runGrow(ctx: Ctx): Promise<number> {
     return EXIT.OK;
   }
   if (req.op === 'grow-size') return runSize(ctx, req);
+  if (req.op === 'grow-raid-devices') return runRaidDevices(ctx, req);
   return (await proposeOrSay(ctx, req)) ? EXIT.OK : EXIT.FAIL;
 }

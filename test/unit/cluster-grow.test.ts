@@ -9,7 +9,7 @@ import { observeCommand, plan } from '../../daemon/src/cluster/plan.js';
 import { emptyClusterState, type ArrayRecord, type ClusterState } from '../../daemon/src/cluster/types.js';
 import type { LogIndex, Term } from '../../daemon/src/common/types.js';
 import type { BitmapState } from '../../daemon/src/md/types.js';
-import { arrayRecord, kernelArrayState, kernelMember } from './record-fixtures.js';
+import { arrayRecord, kernelArrayState, kernelMember, memberRecord } from './record-fixtures.js';
 
 function cmd(c: unknown): Command {
   const r = parseCommand(c);
@@ -65,7 +65,7 @@ describe('grow-bitmap: apply', () => {
     expect(applyAt(s, grow('internal'), 10, 'c1')).toEqual({ ok: true, md: 'pending' });
     expect(rec().bitmap).toBe('internal');
     expect(rec().growIndex).toBe(10);
-    expect(rec().pendingMd).toEqual([expect.objectContaining({ op: 'grow-bitmap', target: { array: 'grow' }, sinceIndex: 10, undo: { members: [], array: { bitmap: 'none', bitmapChunkKiB: null, componentSizeKiB: 1000, growAssumeClean: false }, created: false } })]);
+    expect(rec().pendingMd).toEqual([expect.objectContaining({ op: 'grow-bitmap', target: { array: 'grow' }, sinceIndex: 10, undo: { members: [], array: { bitmap: 'none', bitmapChunkKiB: null, componentSizeKiB: 1000, growAssumeClean: false, raidDisks: 2, growBackupFile: undefined }, created: false } })]);
   });
   it('md refusing it puts the bitmap back; removing drops the observed chunk', () => {
     const { s, rec } = world({ bitmap: 'internal', bitmapChunkKiB: 65536 });
@@ -163,5 +163,50 @@ describe('grow-size', () => {
     applyAt(s, cmd({ op: 'md-done', device: 'md0', term: TERM, client: 'c1', seq: 1, ok: true }), 12);
     expect(plan(rec(), standby, ro).map((a) => a.kind)).toEqual(['stop', 'assemble']);
     expect(plan(rec(), standby, kernel(false, { arrayState: 'readonly', componentSizeKiB: 2000 }))).toEqual([]);
+  });
+});
+
+describe('grow-raid-devices', () => {
+  const rd = (raidDevices: number, extra: Record<string, unknown> = {}) => cmd({ op: 'grow-raid-devices', device: 'md0', raidDevices, ...extra }) as CommandOf<'grow-raid-devices'>;
+  const withSpare = (over: Partial<ArrayRecord> = {}) => arrayRecord({ members: [...arrayRecord().members, memberRecord('/dev/sdc', { role: 'spare', slot: null, inSync: false, descNumber: 2 })], ...over });
+  it('mdadm\'s checks: spares for the new slots unless --force, raid1 shrinks only to its devices in slots, levels md reshapes', () => {
+    expect(validateGrow(arrayRecord(), rd(3))).toEqual({ ok: false, code: 'E_INVALID_STATE', message: 'Need 1 spare to avoid degraded array, and only have 0.\n       Use --force to over-ride this check.' });
+    expect(validateGrow(arrayRecord(), rd(4))).toMatchObject({ message: expect.stringMatching(/^Need 2 spares to avoid degraded array, and only have 0\./) });
+    expect(validateGrow(arrayRecord(), rd(3, { force: true }))).toEqual({ ok: true });
+    expect(validateGrow(withSpare(), rd(3))).toEqual({ ok: true });
+    expect(validateGrow(arrayRecord(), rd(1))).toMatchObject({ ok: false, code: 'E_DEVICE_BUSY' });
+    expect(validateGrow(arrayRecord(), rd(2))).toMatchObject({ ok: false, message: '/dev/md0: no change requested' });
+    expect(validateGrow(arrayRecord({ level: 'raid0', chunkKiB: 512 }), rd(3))).toMatchObject({ ok: false, code: 'E_NOT_SUPPORTED' });
+    expect(validateGrow(arrayRecord({ level: 'raid5', raidDisks: 4, chunkKiB: 512 }), rd(3))).toMatchObject({ ok: false, code: 'E_NOT_SUPPORTED' });
+    const syncing = withSpare();
+    syncing.sync.action = 'resync';
+    expect(validateGrow(syncing, rd(3))).toMatchObject({ ok: false, code: 'E_ARRAY_BUSY' });
+  });
+  it('the master changes raid_disks while its kernel has the old count; the backup file goes with it', () => {
+    const { s, rec } = world({ members: withSpare().members });
+    applyAt(s, rd(3, { backupFile: '/var/backup/md0' }), 10, 'c1');
+    expect([rec().raidDisks, rec().growBackupFile]).toEqual([3, '/var/backup/md0']);
+    const spare = kernelMember('/dev/sdc', null, ['spare'], 2);
+    const k2 = kernelArrayState([kernelMember('/dev/sda', 0, ['in_sync'], 0), kernelMember('/dev/sdb', 1, ['in_sync'], 1), spare], { bitmap: null });
+    expect(plan(rec(), { ...master, base: 10 }, k2)).toEqual([{ kind: 'grow-raid-devices', raidDevices: 3, backupFile: '/var/backup/md0' }]);
+    expect(plan(rec(), { ...master, base: 10 }, { ...k2, raidDisks: 3 }).some((a) => a.kind === 'grow-raid-devices')).toBe(false);
+  });
+});
+
+describe('a reshape across a failover', () => {
+  const reshaping = (doneSectors: number) => arrayRecord({ level: 'raid5', raidDisks: 4, chunkKiB: 512, bitmap: 'none', bitmapChunkKiB: null,
+    sync: { action: 'reshape', doneSectors: doneSectors as never, totalSectors: 6144 as never, term: TERM, speedKiBps: 0 } });
+  const k = (position: number | null, raidDisks = 4) => kernelArrayState([], {
+    level: 'raid5', raidDisks, arrayState: 'readonly', bitmap: null,
+    reshape: position === null ? null : { positionSectors: position as never, deltaDisks: 1, newLevel: 'raid5', newLayout: 2, newChunkSizeBytes: 524288 },
+  });
+  it('a new master runs the array once its superblocks are at or past the replicated reshape checkpoint (md resumes from there)', () => {
+    expect(plan(reshaping(3000), master, k(3000))).toContainEqual({ kind: 'read-write' });
+    expect(plan(reshaping(3000), master, k(4608))).toContainEqual({ kind: 'read-write' });
+    expect(plan(reshaping(3000), master, k(null))).toContainEqual({ kind: 'read-write' }); // the reshape ended on disk
+  });
+  it('never runs superblocks behind the checkpoint (a stale copy would reshape moved data again)', () => {
+    expect(plan(reshaping(3000), master, k(1536))).toEqual([]);
+    expect(plan(reshaping(3000), master, k(null, 3))).toEqual([]);
   });
 });

@@ -90,3 +90,72 @@ describe('grow --size (md/component_size)', () => {
     expect((await opError(d0.setComponentSize('md0', 16 * 1024, false))).details.errno).toBe('EINVAL');
   });
 });
+
+describe('grow --raid-devices (md/raid_disks)', () => {
+  async function raid5(spares: number) {
+    const f = new SimFixture();
+    f.addDisks(['vda', 'vdb', 'vdc', 'vdd', 'vde'], 64);
+    const d = f.host();
+    const members = ['/dev/vda', '/dev/vdb', '/dev/vdc', '/dev/vdd', '/dev/vde'].slice(0, 3 + spares);
+    await d.create({ device: 'md0', level: 'raid5', raidDevices: 3, spareDevices: spares, members, bitmap: 'none', assumeClean: true, sizeKiB: 32 * 1024 });
+    await f.untilIdle(d, 'md0');
+    return { f, d };
+  }
+  test('raid5 3 -> 4: the spare takes slot 3 in sync, a reshape walks the members, the array grows when it ends', async () => {
+    const { f, d } = await raid5(1);
+    await d.setSpeedLimits({ minKiBps: 1000, maxKiBps: 1000 });
+    await d.setRaidDisks('md0', 4, {});
+    const a = await d.readArray('md0');
+    expect([a.raidDisks, a.syncAction, a.arraySizeKiB, a.degraded]).toEqual([4, 'reshape', 64 * 1024, 0]);
+    expect(a.reshape).toMatchObject({ deltaDisks: 1, newLevel: 'raid5' });
+    expect(await d.readMdstat()).toMatch(/\[4\/4\] \[UUUU\]\n +\[[=>.]+\] +reshape = /);
+    const done = await f.advanceUntil(d, 'md0', (x) => x.syncAction === 'idle', 600_000, 500);
+    expect([done.arraySizeKiB, done.reshape ?? null]).toEqual([96 * 1024, null]);
+    expect((await d.readSuperblock('/dev/vdd')).featureMap & 4).toBe(0);
+  });
+  test('a crash mid-reshape: another host resumes from the superblocks\' reshape_position, never past it', async () => {
+    const { f, d } = await raid5(1);
+    await d.setSpeedLimits({ minKiBps: 1000, maxKiBps: 1000 });
+    await d.setRaidDisks('md0', 4, {});
+    await f.advanceUntil(d, 'md0', (x) => (x.reshape?.positionSectors ?? 0) > 0, 600_000, 500);
+    expect((await d.readSuperblock('/dev/vda')).featureMap & 4).toBe(4);
+    f.time.advance(3000); // the live position moves on past the last checkpoint
+    const atCrash = await d.readArray('md0');
+    const persisted = atCrash.reshape!.positionSectors;
+    expect(atCrash.syncPositionSectors! * 3).toBeGreaterThan(persisted);
+    d.crash();
+    const other = f.host({ name: 'other' });
+    await other.assemble({ device: 'md0', members: ['/dev/vda', '/dev/vdb', '/dev/vdc', '/dev/vdd'], readOnly: true, run: true });
+    const ro = await other.readArray('md0');
+    expect([ro.raidDisks, ro.syncAction, ro.reshape?.positionSectors, ro.arraySizeKiB]).toEqual([4, 'idle', persisted, 64 * 1024]);
+    await other.setReadWrite('md0');
+    const rw = await other.readArray('md0');
+    expect(rw.syncAction).toBe('reshape');
+    expect(rw.syncCompleted!.doneSectors * 3).toBe(persisted);
+    const done = await f.advanceUntil(other, 'md0', (x) => x.syncAction === 'idle', 600_000, 500);
+    expect(done.arraySizeKiB).toBe(96 * 1024);
+  });
+  test('raid1 gains a mirror from a spare (recovery follows) and drops one only when it is out of its slot', async () => {
+    const f = new SimFixture();
+    f.addDisks(['vda', 'vdb', 'vdc'], 64);
+    const d = f.host();
+    await d.create({ device: 'md0', level: 'raid1', raidDevices: 2, spareDevices: 1, members: ['/dev/vda', '/dev/vdb', '/dev/vdc'], bitmap: 'none', assumeClean: true, sizeKiB: 32 * 1024 });
+    await d.setRaidDisks('md0', 3, {});
+    const a = await d.readArray('md0');
+    expect([a.raidDisks, a.syncAction]).toEqual([3, 'recover']);
+    await f.untilIdle(d, 'md0');
+    expect((await opError(d.setRaidDisks('md0', 2, {}))).details.errno).toBe('EBUSY');
+    await d.setFaulty('md0', '/dev/vdb');
+    await d.hotRemove('md0', '/dev/vdb');
+    await d.setRaidDisks('md0', 2, {});
+    const b = await d.readArray('md0');
+    expect([b.raidDisks, b.degraded, b.members.map((m) => m.slot).sort()]).toEqual([2, 0, [0, 1]]);
+  });
+  test('md refuses: raid0 (EINVAL), shrinking raid5 (EINVAL here), while a sync runs (EBUSY)', async () => {
+    const { d } = await raid5(1);
+    expect((await opError(d.setRaidDisks('md0', 2, {}))).details.errno).toBe('EINVAL');
+    await d.setSpeedLimits({ minKiBps: 1, maxKiBps: 1 });
+    await d.setSyncAction('md0', 'check');
+    expect((await opError(d.setRaidDisks('md0', 4, {}))).details.errno).toBe('EBUSY');
+  });
+});

@@ -193,7 +193,7 @@ function applyCheckpoint(a: ArrayRecord, cmd: CommandOf<'checkpoint'>): void {
   if (req !== null && (req === cmd.action || ((req === 'idle' || req === 'frozen') && cmd.action === 'idle'))) a.requestedAction = null;
 }
 
-function applyClientOnArray(a: ArrayRecord, cmd: Exclude<ArrayCommand, { op: 'observe' | 'checkpoint' | 'grow-bitmap' | 'grow-size' }>): void {
+function applyClientOnArray(a: ArrayRecord, cmd: Exclude<ArrayCommand, { op: 'observe' | 'checkpoint' | 'grow-bitmap' | 'grow-size' | 'grow-raid-devices' }>): void {
   switch (cmd.op) {
     case 'stop': a.run = 'stopped'; return;
     case 'run': a.run = 'running'; return;
@@ -272,6 +272,7 @@ function applyObserve(a: ArrayRecord, cmd: CommandOf<'observe'>): void {
   if (cmd.ctimeSec !== undefined) a.ctimeSec = cmd.ctimeSec;
   if (cmd.bitmapChunkKiB !== undefined) a.bitmapChunkKiB = cmd.bitmapChunkKiB;
   if (cmd.bitmap !== undefined && afterGrow) a.bitmap = cmd.bitmap;
+  if (cmd.raidDisks !== undefined && afterGrow) a.raidDisks = cmd.raidDisks;
   if (cmd.order !== undefined) a.memberOrder = [...cmd.order];
   if (cmd.chunkKiB !== undefined) a.chunkKiB = cmd.chunkKiB;
   a.materialized = true;

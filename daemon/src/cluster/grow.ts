@@ -1,7 +1,8 @@
 // mdadm --grow as replicated commands: what may be grown when, what a grow changes in the
 // record, and what the master's md must do to carry it out.
 // Commands: grow-bitmap (--bitmap=internal|none), grow-size (--size=N; "max" is resolved by
-// mdctl from the members' sizes).
+// mdctl from the members' sizes), grow-raid-devices (--raid-devices=N: raid1 mirrors, raid4/5/6
+// reshape; the reshape's progress is the replicated 'reshape' sync checkpoint).
 // Owns: the rules of the grow-* commands (validation with mdadm's words), their apply, and the
 // grow actions of the master's plan and the standby's staleness test for grown arrays.
 // Invariants:
@@ -16,21 +17,22 @@ import type { ArrayState } from '../md/types.js';
 import type { CommandOf } from './commands.js';
 import type { ArrayRecord, GrowField } from './types.js';
 
-export type GrowCommand = CommandOf<'grow-bitmap' | 'grow-size'>;
+export type GrowCommand = CommandOf<'grow-bitmap' | 'grow-size' | 'grow-raid-devices'>;
 export type GrowVerdict = { ok: true } | { ok: false; code: ErrorCode; message: string };
 /** The md actions a grow needs on the master. */
-export type GrowAction = { kind: 'grow-bitmap'; bitmap: 'internal' | 'none' } | { kind: 'grow-size'; sizeKiB: number; assumeClean: boolean };
+export type GrowAction = { kind: 'grow-bitmap'; bitmap: 'internal' | 'none' } | { kind: 'grow-size'; sizeKiB: number; assumeClean: boolean }
+  | { kind: 'grow-raid-devices'; raidDevices: number; backupFile: string | null };
 
 const OK: GrowVerdict = { ok: true };
 const no = (code: ErrorCode, message: string): GrowVerdict => ({ ok: false, code, message });
 
 export function isGrowCommand(cmd: { op: string }): cmd is GrowCommand {
-  return cmd.op === 'grow-bitmap' || cmd.op === 'grow-size';
+  return cmd.op === 'grow-bitmap' || cmd.op === 'grow-size' || cmd.op === 'grow-raid-devices';
 }
 
 /** The array fields a grow command changes (its undo record keeps these as they were). */
 export function growUndo(a: ArrayRecord): Partial<Pick<ArrayRecord, GrowField>> {
-  return { bitmap: a.bitmap, bitmapChunkKiB: a.bitmapChunkKiB ?? null, componentSizeKiB: a.componentSizeKiB, growAssumeClean: a.growAssumeClean ?? false };
+  return { bitmap: a.bitmap, bitmapChunkKiB: a.bitmapChunkKiB ?? null, componentSizeKiB: a.componentSizeKiB, growAssumeClean: a.growAssumeClean ?? false, raidDisks: a.raidDisks, growBackupFile: a.growBackupFile };
 }
 
 /** What the kernel runs the array with: an internal (or file) bitmap, or none. */
@@ -52,7 +54,7 @@ function busySync(a: ArrayRecord): string | null {
 export function validateGrow(a: ArrayRecord, cmd: GrowCommand): GrowVerdict {
   const md = `/dev/${a.device}`;
   if (a.run === 'stopped') return no('E_INVALID_STATE', `cannot grow ${md}: it is stopped (mdctl --assemble ${md} starts it)`);
-  return cmd.op === 'grow-bitmap' ? validateBitmap(a, cmd, md) : validateSize(a, cmd, md);
+  return cmd.op === 'grow-bitmap' ? validateBitmap(a, cmd, md) : cmd.op === 'grow-size' ? validateSize(a, cmd, md) : validateRaidDevices(a, cmd, md);
 }
 
 function validateBitmap(a: ArrayRecord, cmd: CommandOf<'grow-bitmap'>, md: string): GrowVerdict {  if (cmd.bitmap === 'internal' && a.bitmap === 'internal') return no('E_INVALID_STATE', `bitmap already present on ${md}`);
@@ -84,14 +86,50 @@ function validateSize(a: ArrayRecord, cmd: CommandOf<'grow-size'>, md: string): 
   return OK;
 }
 
+/** Spares md can take into new slots: no add, replacement or removal pending. */
+function usableSpares(a: ArrayRecord): number {
+  return a.members.filter((m) => m.role === 'spare' && m.pendingAdd === null && m.replacementFor === null).length;
+}
+
+/**
+ * mdadm 4.2 Grow_reshape's --raid-devices checks: a change at all; the levels md reshapes
+ * here (raid1: raid_disks; raid4/5/6: grow by a reshape); no resync/recovery running; enough
+ * spares for the new slots unless --force ("Need N spares to avoid degraded array"); raid1
+ * shrinks only to hold the devices it has in slots (md: EBUSY); raid4/5/6 shrinking needs
+ * --array-size first, which mdctl does not offer.
+ */
+function validateRaidDevices(a: ArrayRecord, cmd: CommandOf<'grow-raid-devices'>, md: string): GrowVerdict {
+  if (cmd.raidDevices === a.raidDisks) return no('E_INVALID_ARGUMENT', `${md}: no change requested`);
+  const striped = a.level === 'raid4' || a.level === 'raid5' || a.level === 'raid6';
+  if (a.level !== 'raid1' && !striped) return no('E_NOT_SUPPORTED', `changing the number of devices of a ${a.level} array is not supported by mdctl`);
+  if (a.adminReadOnly) return no('E_INVALID_STATE', `cannot reshape ${md}: it is read-only (mdctl --readwrite first)`);
+  if (busySync(a) !== null) return no('E_ARRAY_BUSY', `${md} is performing resync/recovery and cannot be reshaped`);
+  const need = cmd.raidDevices - a.raidDisks;
+  const have = usableSpares(a);
+  if (need > 0 && have < need && cmd.force !== true) {
+    return no('E_INVALID_STATE', `Need ${need} spare${need === 1 ? '' : 's'} to avoid degraded array, and only have ${have}.\n       Use --force to over-ride this check.`);
+  }
+  if (need < 0 && striped) return no('E_NOT_SUPPORTED', `reducing the number of devices of ${md} (${a.level}) needs --array-size first, which mdctl does not support`);
+  const slotted = a.members.filter((m) => m.role === 'active').length;
+  if (need < 0 && slotted > cmd.raidDevices) {
+    return no('E_DEVICE_BUSY', `cannot reduce ${md} to ${cmd.raidDevices} devices: ${slotted} are active (fail and remove ${slotted - cmd.raidDevices} first)`);
+  }
+  if (striped && cmd.raidDevices < (a.level === 'raid6' ? 4 : 3)) return no('E_INVALID_ARGUMENT', `${a.level} needs at least ${a.level === 'raid6' ? 4 : 3} devices`);
+  return OK;
+}
+
 /** Applies a validated grow command at log index `index`. */
 export function applyGrow(a: ArrayRecord, cmd: GrowCommand, index: number): void {
   if (cmd.op === 'grow-bitmap') {
     a.bitmap = cmd.bitmap;
     if (cmd.bitmap === 'none') a.bitmapChunkKiB = null;
-  } else {
+  } else if (cmd.op === 'grow-size') {
     a.componentSizeKiB = cmd.sizeKiB;
     a.growAssumeClean = cmd.assumeClean === true;
+  } else {
+    a.raidDisks = cmd.raidDevices;
+    if (cmd.backupFile !== undefined) a.growBackupFile = cmd.backupFile;
+    else delete a.growBackupFile;
   }
   a.growIndex = index;
 }
@@ -112,6 +150,7 @@ export function growActions(a: ArrayRecord, actual: ArrayState): GrowAction[] {
   const out: GrowAction[] = [];
   if (a.componentSizeKiB !== null && actual.componentSizeKiB !== a.componentSizeKiB) out.push({ kind: 'grow-size', sizeKiB: a.componentSizeKiB, assumeClean: a.growAssumeClean === true });
   if (kernelBitmap(actual) !== a.bitmap) out.push({ kind: 'grow-bitmap', bitmap: a.bitmap });
+  if (actual.raidDisks !== a.raidDisks) out.push({ kind: 'grow-raid-devices', raidDevices: a.raidDisks, backupFile: a.growBackupFile ?? null });
   return out;
 }
 
@@ -121,5 +160,5 @@ export function growActions(a: ArrayRecord, actual: ArrayState): GrowAction[] {
  */
 export function growStale(a: ArrayRecord, actual: ArrayState): boolean {
   if (a.growIndex === undefined || growPending(a)) return false;
-  return kernelBitmap(actual) !== a.bitmap || (a.componentSizeKiB !== null && actual.componentSizeKiB !== a.componentSizeKiB);
+  return kernelBitmap(actual) !== a.bitmap || (a.componentSizeKiB !== null && actual.componentSizeKiB !== a.componentSizeKiB) || actual.raidDisks !== a.raidDisks;
 }

@@ -6,7 +6,8 @@
 // - A standby's plan never contains an action that writes superblocks other than stop and a
 //   read-only assemble; a writable array on a standby is switched read-only first.
 // - The master's array goes read-write only after it was re-assembled from the superblocks
-//   since this node gained the writer role, and after the sync checkpoint was restored.
+//   since this node gained the writer role, and after the sync checkpoint was restored; never
+//   while its superblocks' reshape position is behind the replicated reshape checkpoint.
 import type { Sectors, Term } from '../common/types.js';
 import type { ArrayState, AssembleSpec, CreateSpec, MemberState, SyncAction } from '../md/types.js';
 import type { Command, CommandOf } from './commands.js';
@@ -119,6 +120,9 @@ function planWriter(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState): MdA
   }
   const out: MdAction[] = [];
   if (readOnly && !rec.adminReadOnly) {
+    // A reshape resumes from the superblocks' reshape_position; superblocks behind the
+    // replicated checkpoint are stale copies: running them would re-reshape data already moved.
+    if (reshapeBehind(rec, actual)) return [];
     out.push(...resumeActions(rec, actual), { kind: 'read-write' });
     return out; // member changes wait until the array is writable
   }
@@ -150,6 +154,18 @@ function resumeActions(rec: ArrayRecord, actual: ArrayState): MdAction[] {
     return [{ kind: 'resync-start', sectors: cp.doneSectors }];
   }
   return [];
+}
+
+/**
+ * The kernel's reshape (md/reshape_position from the superblocks) is behind the replicated
+ * reshape checkpoint, or shows no reshape at all for an array the record says is mid-reshape
+ * to another device count.
+ */
+export function reshapeBehind(rec: ArrayRecord, actual: ArrayState): boolean {
+  const cp = rec.sync;
+  if (cp.action !== 'reshape' || cp.doneSectors <= 0) return false;
+  if (actual.reshape === undefined || actual.reshape === null) return actual.raidDisks !== rec.raidDisks;
+  return actual.reshape.positionSectors < cp.doneSectors;
 }
 
 function memberActions(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState): MdAction[] {
@@ -205,7 +221,7 @@ export function observeCommand(rec: ArrayRecord, actual: ArrayState, ctx: { node
     ...(actual.bitmap !== null && actual.bitmap.location !== 'none' && actual.bitmap.chunkKiB > 0 ? { bitmapChunkKiB: actual.bitmap.chunkKiB } : {}),
     ...(actual.chunkSizeBytes >= 4096 && rec.level !== 'raid1' ? { chunkKiB: actual.chunkSizeBytes / 1024 } : {}),
     // The kernel's shape is reported only when no grow is owed: an owed one is carried out instead.
-    ...(growOwed(rec) ? {} : { bitmap: kernelBitmap(actual) }),
+    ...(growOwed(rec) ? {} : { bitmap: kernelBitmap(actual), raidDisks: actual.raidDisks }),
   };
   return observeMatches(rec, cmd) ? null : cmd;
 }
@@ -216,6 +232,7 @@ function observeMatches(rec: ArrayRecord, cmd: CommandOf<'observe'>): boolean {
   if (cmd.bitmapChunkKiB !== undefined && rec.bitmapChunkKiB !== cmd.bitmapChunkKiB) return false;
   if (cmd.chunkKiB !== undefined && rec.chunkKiB !== cmd.chunkKiB) return false;
   if (cmd.bitmap !== undefined && rec.bitmap !== cmd.bitmap) return false;
+  if (cmd.raidDisks !== undefined && rec.raidDisks !== cmd.raidDisks) return false;
   if (cmd.order !== undefined && (rec.memberOrder === undefined || rec.memberOrder.join('\n') !== cmd.order.join('\n'))) return false;
   const live = rec.members.filter((m) => m.role !== 'removed');
   if (live.length !== cmd.members.length || live.some((m) => m.pendingAdd !== null)) return false;

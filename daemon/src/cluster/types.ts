@@ -67,9 +67,14 @@ export interface PendingMdOp {
 }
 
 /** The array fields a grow command changes (cluster/grow.ts); its undo restores exactly these. */
-export type GrowField = 'bitmap' | 'bitmapChunkKiB' | 'componentSizeKiB' | 'growAssumeClean';
+export type GrowField = 'bitmap' | 'bitmapChunkKiB' | 'componentSizeKiB' | 'growAssumeClean' | 'raidDisks' | 'growBackupFile';
 
-export type CheckpointAction = 'idle' | 'resync' | 'recover' | 'check' | 'repair';
+/**
+ * 'reshape': doneSectors is md's reshape_position (array sectors already in the new layout) and
+ * totalSectors the array's size once reshaped; a new master never runs an array whose
+ * superblocks say less than the checkpoint (cluster/plan.ts).
+ */
+export type CheckpointAction = 'idle' | 'resync' | 'recover' | 'check' | 'repair' | 'reshape';
 
 export interface SyncCheckpoint {
   action: CheckpointAction;
@@ -140,6 +145,8 @@ export interface ArrayRecord {
   growIndex?: number;
   /** The last size grow asked md not to resync the new region (mdadm --grow --size --assume-clean); absent = false. */
   growAssumeClean?: boolean;
+  /** The backup file the last --raid-devices grow gave mdadm on the master; absent = none. */
+  growBackupFile?: string;
   /** Client commands awaiting the master's md result, oldest first; absent = none. Invariant: length <= MD_MAX_PENDING_OPS_PER_ARRAY. */
   pendingMd?: PendingMdOp[];
 }

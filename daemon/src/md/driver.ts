@@ -77,6 +77,13 @@ export interface MdDriver {
    * `assumeClean`, which then writes resync_start "none" as mdadm --assume-clean does.
    */
   setComponentSize(device: string, sizeKiB: number, assumeClean: boolean): Promise<void>;
+  /**
+   * md/raid_disks: raid1 takes spares into new slots (recovery follows) or drops empty slots
+   * (EBUSY while more devices hold slots); raid4/5/6 start a reshape to that many devices
+   * (sync_action "reshape", md/reshape_position moving; the array grows when it ends), through
+   * mdadm on the kernel (it writes the reshape metadata, `backupFile` when md needs one).
+   */
+  setRaidDisks(device: string, raidDisks: number, opts: { backupFile?: string }): Promise<void>;
 
   // ---- resync control (sysfs) ----
   setSyncAction(device: string, action: SyncAction): Promise<void>;

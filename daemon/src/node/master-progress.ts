@@ -6,6 +6,7 @@
 import type { NodeId, Sectors } from '../common/types.js';
 import type { CheckpointAction } from '../cluster/types.js';
 import type { MdDriver } from '../md/driver.js';
+import type { ArrayState } from '../md/types.js';
 import type { Clock } from './deps.js';
 import { readOrNull } from './reconcile.js';
 import type { Command } from '../cluster/commands.js';
@@ -18,6 +19,14 @@ export interface ProgressHooks {
   state(): ClusterState;
   propose(cmd: Command): void;
   configuredPeers(): readonly { id: NodeId; address: string }[];
+}
+
+/** md's reshape position and the array's size once reshaped, in sectors. */
+function reshapeProgress(k: ArrayState): { doneSectors: number; totalSectors: number } {
+  const r = k.reshape!;
+  const dataDisks = k.level === 'raid6' ? k.raidDisks - 2 : k.level === 'raid1' ? 1 : k.raidDisks - 1;
+  const total = k.componentSizeKiB * 2 * Math.max(1, dataDisks);
+  return { doneSectors: Math.min(r.positionSectors, total), totalSectors: total };
 }
 
 export class MasterProgress {
@@ -51,7 +60,7 @@ export class MasterProgress {
       const k = await readOrNull(this.deps.driver, device);
       if (!rec || !k) continue;
       const act = k.syncAction;
-      const action: CheckpointAction = act === 'resync' || act === 'recover' || act === 'check' || act === 'repair' ? act : 'idle';
+      const action: CheckpointAction = act === 'resync' || act === 'recover' || act === 'check' || act === 'repair' || act === 'reshape' ? act : 'idle';
       const now = this.deps.clock.monoMs();
       const last = this.lastCheckpointMs.get(device) ?? 0;
       if (action === 'idle' || !k.syncCompleted) {
@@ -62,7 +71,9 @@ export class MasterProgress {
         }
         continue;
       }
-      const { doneSectors, totalSectors } = k.syncCompleted;
+      // A reshape's checkpoint is md's reshape_position (array sectors in the new layout, what the
+      // superblocks say) against the reshaped array's size (cluster/types.ts CheckpointAction).
+      const { doneSectors, totalSectors } = action === 'reshape' && k.reshape ? reshapeProgress(k) : k.syncCompleted;
       const step = Math.max(1, Math.floor(totalSectors / 100));
       const changedAction = rec.sync.action !== action || rec.sync.totalSectors !== totalSectors;
       const due = now - last >= this.deps.checkpointIntervalMs || Math.abs(doneSectors - rec.sync.doneSectors) >= step;

@@ -31,7 +31,8 @@ export function mdStateOf(a: Pick<ArrayRecord, 'run' | 'sync'>): MdStateLabel {
   if (a.run !== 'running') return 'inactive';
   switch (a.sync.action) {
     case 'recover': return 'recovering';
-    case 'resync': return 'resync';
+    // node_exporter's states have no reshape: a reshape is md's sync thread walking the array, counted as resync.
+    case 'resync': case 'reshape': return 'resync';
     case 'check': case 'repair': return 'check';
     case 'idle': return 'active';
   }

@@ -170,6 +170,9 @@ export class KernelMdDriver implements MdDriver {
     if (bitmap !== 'internal' && bitmap !== 'none') throw new OpError('E_INVALID_ARGUMENT', 'bitmap must be internal or none', { bitmap });
     await this.locked(device, (n) => grow.setBitmap(this.paths, this.mdadm, n, bitmap));
   }
+  async setRaidDisks(device: string, raidDisks: number, opts: { backupFile?: string }): Promise<void> {
+    await this.locked(device, (n) => grow.setRaidDisks(this.paths, this.mdadm, n, raidDisks, opts?.backupFile));
+  }
   async setComponentSize(device: string, sizeKiB: number, assumeClean: boolean): Promise<void> {
     await this.locked(device, (n) => grow.setComponentSize(this.paths, n, sizeKiB, assumeClean === true));
   }

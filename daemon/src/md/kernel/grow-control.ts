@@ -12,6 +12,11 @@
 //   mdadm 4.2 does: with --assume-clean, resync_start "none" is written before the freeze ends,
 //   so md never starts the resync of the new region; without it md resyncs that region
 //   (recovery_cp = the old size). The freeze is lifted ("idle") however the change ends.
+// - raid_disks: raid1 through SET_ARRAY_INFO with raid_disks changed (md's raid1_reshape), as
+//   mdadm 4.2 does for a level that needs no reshape; raid4/5/6 through mdadm --grow
+//   --raid-devices (it writes the reshape metadata and new data offsets, or backs the critical
+//   section up to `backupFile`, then starts the reshape; md continues it from the superblocks'
+//   reshape_position after a restart).
 // - md refuses a bitmap change while a sync runs (EBUSY; mdadm: "Cannot add bitmap while array
 //   is resyncing or reshaping etc."); the error comes back as md/mdadm gave it.
 import { OpError } from '../../common/errors.js';
@@ -19,7 +24,7 @@ import { withMdDevice } from '../../../../native/src/md-device.js';
 import { MD_SB_BITMAP_PRESENT } from '../../../../native/src/ioctl.js';
 import type { MdadmRunner } from './mdadm.js';
 import { devPath, mdDir, type KernelPaths } from './paths.js';
-import { writeAttr } from './sysfs-io.js';
+import { readAttr, writeAttr } from './sysfs-io.js';
 
 const BITMAP_BIT = 1 << MD_SB_BITMAP_PRESENT;
 
@@ -48,4 +53,25 @@ export async function setComponentSize(paths: KernelPaths, array: string, sizeKi
   } finally {
     await writeMd(paths, array, 'sync_action', 'idle');
   }
+}
+
+/** md/level of a running array ("raid1", "raid5", ...). */
+function levelOf(paths: KernelPaths, array: string): string {
+  const text = readAttr(`${mdDir(paths, array)}/level`, { syscall: 'md/level', device: array });
+  if (text === undefined) throw new OpError('E_NO_SUCH_ARRAY', `no such array: ${array}`, { device: array });
+  return text.trim();
+}
+
+export async function setRaidDisks(paths: KernelPaths, mdadm: MdadmRunner, array: string, raidDisks: number, backupFile: string | undefined): Promise<void> {
+  if (!Number.isSafeInteger(raidDisks) || raidDisks < 1) throw new OpError('E_INVALID_ARGUMENT', 'raidDisks must be a positive integer', { raidDisks });
+  if (backupFile !== undefined && !/^\/[^\0\s]{1,255}$/.test(backupFile)) throw new OpError('E_INVALID_ARGUMENT', 'backupFile must be an absolute path', { backupFile });
+  const dev = devPath(paths, array);
+  if (levelOf(paths, array) === 'raid1') {
+    await withMdDevice(dev, array, async (md) => {
+      const info = md.getArrayInfo();
+      if (info.raid_disks !== raidDisks) await md.setArrayInfo({ ...info, raid_disks: raidDisks });
+    });
+    return;
+  }
+  await mdadm.run(['--grow', dev, `--raid-devices=${raidDisks}`, ...(backupFile === undefined ? [] : [`--backup-file=${backupFile}`])]);
 }

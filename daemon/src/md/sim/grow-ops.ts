@@ -1,5 +1,5 @@
 // mdadm --grow on the simulated kernel: adding and removing the internal write-intent bitmap,
-// and the component size (md/component_size).
+// the component size (md/component_size) and the number of devices (md/raid_disks, reshape).
 // Owns: md's (and, for the bitmap superblock mdadm writes first, mdadm's) acceptance rules for a
 // bitmap or size change on a running array and the state it leaves.
 // Invariants (Linux 6.1 update_array_info / bitmap/location, mdadm 4.2 Grow_addbitmap):
@@ -14,9 +14,15 @@
 //   ENOSPC when a member lacks the room; striped levels round down to whole chunks. Growing
 //   makes md resync the new region (recovery_cp = the old size) unless mdadm --assume-clean
 //   then writes resync_start "none" (mdadm froze the array first, so no resync started).
+// - raid_disks: raid1 (raid1_reshape) takes idle spares into new slots (recovery follows) and
+//   shrinks only when the devices in slots fit (EBUSY), moving them to the low slots; raid4/5/6
+//   grow by a reshape (spares take the new slots, in sync at once, as raid5_start_reshape
+//   does; the array keeps its old size until the reshape ends) and do not shrink here (EINVAL:
+//   mdadm needs --array-size first, not modelled). EBUSY while a sync runs, EROFS read-only.
 import type { KernelCtx } from './context.js';
 import { kernelError } from './errors.js';
 import { DEFAULT_BITMAP_CHUNK_KIB, arraySectors, hasRedundancy, isStriped } from './geometry.js';
+import { idleSpares, memberInSlot } from './model.js';
 import type { SimArray } from './model.js';
 import { updateSuperblocks } from './sb-writer.js';
 
@@ -53,5 +59,35 @@ export function setComponentSize(ctx: KernelCtx, a: SimArray, sizeKiB: number, a
   if (sectors > old && (a.recoveryCpSectors === null || a.recoveryCpSectors > old)) a.recoveryCpSectors = old;
   if (a.recoveryCpSectors !== null && a.recoveryCpSectors > sectors) a.recoveryCpSectors = sectors;
   if (assumeClean) a.recoveryCpSectors = null;
+  updateSuperblocks(ctx, a, false);
+}
+
+export function setRaidDisks(ctx: KernelCtx, a: SimArray, raidDisks: number): void {
+  const syscall = 'write(md/raid_disks)';
+  const supported = a.level === 'raid1' || a.level === 'raid4' || a.level === 'raid5' || a.level === 'raid6';
+  if (!supported || raidDisks < 1) throw kernelError('EINVAL', syscall, a.device);
+  if (a.ro === 'readonly') throw kernelError('EROFS', syscall, a.device);
+  if (a.sync !== null || a.reshape !== null) throw kernelError('EBUSY', syscall, a.device);
+  if (raidDisks === a.raidDisks) return;
+  if (a.ro === 'read-auto') a.ro = 'rw';
+  if (a.level === 'raid1') {
+    const slotted = a.members.filter((m) => m.slot !== null && !m.faulty);
+    if (slotted.length > raidDisks) throw kernelError('EBUSY', syscall, a.device);
+    // raid1_reshape keeps the devices in slots, packed into the lowest ones.
+    let next = 0;
+    for (const m of [...slotted].sort((x, y) => x.slot! - y.slot!)) m.slot = next++;
+    a.raidDisks = raidDisks;
+  } else {
+    if (raidDisks < a.raidDisks) throw kernelError('EINVAL', syscall, a.device);
+    const spares = idleSpares(a);
+    for (let s = a.raidDisks; s < raidDisks; s++) {
+      const m = spares.shift();
+      if (m === undefined || memberInSlot(a, s) !== undefined) continue;
+      m.slot = s;
+      m.inSync = true;
+    }
+    a.reshape = { oldDisks: a.raidDisks, deviceProgressSectors: 0 };
+    a.raidDisks = raidDisks;
+  }
   updateSuperblocks(ctx, a, false);
 }
