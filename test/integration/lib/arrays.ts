@@ -55,6 +55,9 @@ export interface KernelArray {
   resyncStartSectors: number | null;
   bitmap: { location: string } | null;
   componentSizeKiB: number;
+  raidDisks: number;
+  arraySizeKiB: number;
+  reshape?: { positionSectors: number } | null;
   members: { devPath: string; flags: string[]; slot: number | null }[];
 }
 
