@@ -56,13 +56,13 @@ export async function waitReady(d: ChildProcess): Promise<number> {
   }
 }
 
-/** Waits until `read` (a kernel fact of `what`) satisfies `ok`, at most KERNEL_WAIT_MS; returns it. */
-export async function waitKernel(what: string, read: () => Promise<string>, ok: (v: string) => boolean): Promise<string> {
+/** Waits until `read` (a kernel fact of `what`) satisfies `ok`, at most `boundMs` (KERNEL_WAIT_MS); returns it. */
+export async function waitKernel(what: string, read: () => Promise<string>, ok: (v: string) => boolean, boundMs = KERNEL_WAIT_MS): Promise<string> {
   const t0 = performance.now();
   for (;;) {
     const v = await read();
     if (ok(v)) return v;
-    if (performance.now() - t0 > KERNEL_WAIT_MS) throw new Error(`${what}: still ${JSON.stringify(v)} after ${KERNEL_WAIT_MS} ms`);
+    if (performance.now() - t0 > boundMs) throw new Error(`${what}: still ${JSON.stringify(v)} after ${boundMs} ms`);
     await sleep(300);
   }
 }

@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../mdctl/guest-io.js';
-import { cmd, OUT, RUNNING, startDaemon, stopDaemon, waitArray, waitKernel, waitReady } from './guest-daemon.js';
+import { cmd, GONE, OUT, RUNNING, startDaemon, stopDaemon, waitArray, waitKernel, waitReady } from './guest-daemon.js';
 import { GROW_RESULT_FILE, type ModeCaseRecord, type ModesRecord } from './mdctl-modes-cases.js';
 
 const STATUS_MDSTAT = 'http://127.0.0.1:8400/mdstat';
@@ -73,6 +73,7 @@ async function main(): Promise<number> {
   try {
     await run(['modprobe', 'raid1']);
     await run(['modprobe', 'raid0']);
+    await run(['modprobe', 'raid456']);
     rec.daemonReadyMs = await waitReady(daemon);
     // mdadm refuses any --bitmap for raid0 (even "none"), so raid0 is created without one.
     const create = (md: string, level: string, d1: string, d2: string) => ['--create', `/dev/${md}`, `--level=${level}`, '--raid-devices=2', '--size=32M',
@@ -104,6 +105,48 @@ async function main(): Promise<number> {
     add(maxed);
     add(await pair('grow-size-max-again', 'grow --size=max', [grow('md0', '--size=max')], [grow('md1', '--size=max')]));
     add(await pair('grow-size-raid0', 'grow --size (raid0)', [grow('md2', '--size=16M')], [grow('md3', '--size=16M')]));
+    // ---- raid-devices, raid1: the raid0 arrays go, one of their disks becomes each mirror's spare
+    for (const [tool, md] of [['mdadm', 'md2'], ['mdctl', 'md3']] as const) await cmd(tool, ['--stop', `/dev/${md}`]);
+    for (const md of ['md2', 'md3']) await waitArray(md, GONE);
+    for (const d of ['/dev/vdc', '/dev/vdg']) await cmd('mdadm', ['--zero-superblock', d]);
+    for (const d of ['/dev/vdf', '/dev/vdh']) await cmd('mdctl', ['--zero-superblock', '--force', d]);
+    await cmd('mdadm', ['/dev/md0', '--add', '/dev/vdc']);
+    await cmd('mdctl', ['/dev/md1', '--add', '/dev/vdf']);
+    const mirrored = await pair('grow-raid-devices-raid1', 'grow --raid-devices=3 (raid1)', [grow('md0', '--raid-devices=3')], [grow('md1', '--raid-devices=3')]);
+    for (const md of ['md0', 'md1']) await waitKernel(`${md} with 3 mirrors in sync`, procMdstat, (t) => block(t, md).some((l) => l.includes('[3/3] [UUU]')));
+    mirrored.factsA = block(await procMdstat(), 'md0').slice(1, 2).join('');
+    mirrored.factsB = block(await clusterMdstat(), 'md1').slice(1, 2).join('');
+    add(mirrored);
+    add(await pair('grow-raid-devices-no-spare', 'grow --raid-devices=4 (no spare)', [grow('md0', '--raid-devices=4')], [grow('md1', '--raid-devices=4')]));
+    add(await pair('grow-raid-devices-same', 'grow --raid-devices=3 again', [grow('md0', '--raid-devices=3')], [grow('md1', '--raid-devices=3')]));
+    // ---- raid-devices, raid5 3 -> 4 reshape: A on vda,vdb,vdc + spare vdg; B on vdd,vde,vdf + spare vdh
+    await cmd('mdadm', ['--stop', '/dev/md0']);
+    await cmd('mdctl', ['--stop', '/dev/md1']);
+    for (const md of ['md0', 'md1']) await waitArray(md, GONE);
+    for (const d of ['/dev/vda', '/dev/vdb', '/dev/vdc', '/dev/vdg']) await cmd('mdadm', ['--zero-superblock', d]);
+    for (const d of ['/dev/vdd', '/dev/vde', '/dev/vdf', '/dev/vdh']) await cmd('mdctl', ['--zero-superblock', '--force', d]);
+    const r5 = (md: string, disks: string[]) => ['--create', `/dev/${md}`, '--level=5', '--raid-devices=3', '--spare-devices=1', '--size=16M', '--assume-clean', '--run', ...disks];
+    const r5created = await pair('create-raid5', 'create raid5', [r5('md0', ['/dev/vda', '/dev/vdb', '/dev/vdc', '/dev/vdg'])], [r5('md1', ['/dev/vdd', '/dev/vde', '/dev/vdf', '/dev/vdh'])]);
+    for (const md of ['md0', 'md1']) await waitArray(md, RUNNING);
+    add(r5created);
+    const reshaped = await pair('grow-raid-devices-raid5', 'grow --raid-devices=4 (raid5 reshape)', [grow('md0', '--raid-devices=4')], [grow('md1', '--raid-devices=4')]);
+    for (const md of ['md0', 'md1']) {
+      await waitKernel(`${md} reshaped to 4 devices`, async () => `${(await run(['cat', `/sys/block/${md}/md/raid_disks`])).stdout.trim()} ${(await run(['cat', `/sys/block/${md}/md/sync_action`])).stdout.trim()}`, (v) => v === '4 idle', 300_000);
+    }
+    const sizes = (text: string) => text.split('\n').filter((l) => /^\s*(Array Size|Used Dev Size|Raid Devices) :/.test(l)).map((l) => l.trim()).join('; ');
+    reshaped.factsA = sizes((await cmd('mdadm', ['--detail', '/dev/md0'])).stdout);
+    const kernelB = sizes((await cmd('mdadm', ['--detail', '/dev/md1'])).stdout);
+    reshaped.factsB = await waitKernel('the cluster view of md1 after the reshape', async () => sizes((await cmd('mdctl', ['--detail', '/dev/md1'])).stdout), (v) => v === kernelB).catch(() => `cluster view never matched the kernel's ${kernelB}`);
+    add(reshaped);
+    // md's own verdict on the reshaped data: a check pass, mismatch_cnt on both.
+    const checked: ModeCaseRecord = { name: 'grow-raid-devices-raid5-check', mode: 'check after the reshape: mismatch_cnt', mdadm: [], mdctl: [] };
+    for (const md of ['md0', 'md1']) {
+      await run(['sh', '-c', `echo check > /sys/block/${md}/md/sync_action`]);
+      await waitKernel(`${md} check done`, async () => (await run(['cat', `/sys/block/${md}/md/sync_action`])).stdout.trim(), (v) => v === 'idle', 300_000);
+    }
+    checked.factsA = `mismatch_cnt ${(await run(['cat', '/sys/block/md0/md/mismatch_cnt'])).stdout.trim()}`;
+    checked.factsB = `mismatch_cnt ${(await run(['cat', '/sys/block/md1/md/mismatch_cnt'])).stdout.trim()}`;
+    add(checked);
     return 0;
   } catch (e) {
     rec.error = (e as Error).stack ?? String(e);
