@@ -210,3 +210,14 @@ describe('a reshape across a failover', () => {
     expect(plan(reshaping(3000), master, k(null, 3))).toEqual([]);
   });
 });
+
+describe('a standby after a reshape', () => {
+  it('re-reads once the master\'s reshape ended (checkpoint idle, new size), not while it runs', () => {
+    const rec = arrayRecord({ level: 'raid5', raidDisks: 4, chunkKiB: 512, bitmap: 'none', bitmapChunkKiB: null, growIndex: 5, arraySizeKiB: 3000, componentSizeKiB: 1000 });
+    const midway = kernelArrayState([], { level: 'raid5', raidDisks: 4, arraySizeKiB: 2000, arrayState: 'readonly', bitmap: null,
+      reshape: { positionSectors: 100 as never, deltaDisks: 1, newLevel: 'raid5', newLayout: 2, newChunkSizeBytes: 524288 } });
+    expect(growStale(rec, midway)).toBe(true);
+    expect(growStale({ ...rec, arraySizeKiB: 2000, sync: { ...rec.sync, action: 'reshape' } }, midway)).toBe(false);
+    expect(growStale(rec, { ...midway, reshape: null, arraySizeKiB: 3000 })).toBe(false);
+  });
+});

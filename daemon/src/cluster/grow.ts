@@ -160,5 +160,9 @@ export function growActions(a: ArrayRecord, actual: ArrayState): GrowAction[] {
  */
 export function growStale(a: ArrayRecord, actual: ArrayState): boolean {
   if (a.growIndex === undefined || growPending(a)) return false;
-  return kernelBitmap(actual) !== a.bitmap || (a.componentSizeKiB !== null && actual.componentSizeKiB !== a.componentSizeKiB) || actual.raidDisks !== a.raidDisks;
+  if (kernelBitmap(actual) !== a.bitmap || (a.componentSizeKiB !== null && actual.componentSizeKiB !== a.componentSizeKiB) || actual.raidDisks !== a.raidDisks) return true;
+  // A reshape the standby saw running has ended on the master (its checkpoint went idle, the
+  // array took its new size): the standby's read-only copy still says mid-reshape.
+  const reshapeEnded = actual.reshape !== undefined && actual.reshape !== null && a.sync.action !== 'reshape';
+  return reshapeEnded || (a.arraySizeKiB !== null && actual.arraySizeKiB !== a.arraySizeKiB);
 }

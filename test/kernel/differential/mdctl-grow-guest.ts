@@ -1,8 +1,9 @@
-// Runs INSIDE a kernel-lab guest (eight 64 MiB disks): a one-node mdclusterd with the kernel md
+// Runs INSIDE a kernel-lab guest (ten 64 MiB disks): a one-node mdclusterd with the kernel md
 // driver, then each --grow case with mdadm 4.2 (set A) and mdctl (set B), and writes every
 // command's exit code and output, plus the bitmap facts both show, to $LAB_OUT/mdctl-grow.json
 // after each case. A: md0 raid1 on vda,vdb, md2 raid0 on vdc,vdg; B: md1 raid1 on vdd,vde, md3
-// raid0 on vdf,vdh (the renaming of mdctl-modes-cases.ts). Facts compared: the bitmap line of
+// raid0 on vdf,vdh (the renaming of mdctl-modes-cases.ts); later spares vdi (A), vdj (B) and the
+// raid5 arrays md10 (A) / md11 (B). Facts compared: the bitmap line of
 // /proc/mdstat (A, the kernel) against the cluster's /mdstat (B), and the --detail lines
 // "Intent Bitmap" / "Consistency Policy" of mdadm (A) and mdctl (B).
 // Environment: MDCTL_LAB_SETUP (mdclusterd.toml + TLS files from the host), LAB_OUT.
@@ -105,13 +106,13 @@ async function main(): Promise<number> {
     add(maxed);
     add(await pair('grow-size-max-again', 'grow --size=max', [grow('md0', '--size=max')], [grow('md1', '--size=max')]));
     add(await pair('grow-size-raid0', 'grow --size (raid0)', [grow('md2', '--size=16M')], [grow('md3', '--size=16M')]));
-    // ---- raid-devices, raid1: the raid0 arrays go, one of their disks becomes each mirror's spare
+    // ---- raid-devices, raid1: the raid0 arrays stop (their disks serve the raid5 below); vdi and vdj become the mirrors' spares
     for (const [tool, md] of [['mdadm', 'md2'], ['mdctl', 'md3']] as const) await cmd(tool, ['--stop', `/dev/${md}`]);
     for (const md of ['md2', 'md3']) await waitArray(md, GONE);
     for (const d of ['/dev/vdc', '/dev/vdg']) await cmd('mdadm', ['--zero-superblock', d]);
     for (const d of ['/dev/vdf', '/dev/vdh']) await cmd('mdctl', ['--zero-superblock', '--force', d]);
-    await cmd('mdadm', ['/dev/md0', '--add', '/dev/vdc']);
-    await cmd('mdctl', ['/dev/md1', '--add', '/dev/vdf']);
+    await cmd('mdadm', ['/dev/md0', '--add', '/dev/vdi']);
+    await cmd('mdctl', ['/dev/md1', '--add', '/dev/vdj']);
     const mirrored = await pair('grow-raid-devices-raid1', 'grow --raid-devices=3 (raid1)', [grow('md0', '--raid-devices=3')], [grow('md1', '--raid-devices=3')]);
     for (const md of ['md0', 'md1']) await waitKernel(`${md} with 3 mirrors in sync`, procMdstat, (t) => block(t, md).some((l) => l.includes('[3/3] [UUU]')));
     mirrored.factsA = block(await procMdstat(), 'md0').slice(1, 2).join('');
@@ -119,33 +120,34 @@ async function main(): Promise<number> {
     add(mirrored);
     add(await pair('grow-raid-devices-no-spare', 'grow --raid-devices=4 (no spare)', [grow('md0', '--raid-devices=4')], [grow('md1', '--raid-devices=4')]));
     add(await pair('grow-raid-devices-same', 'grow --raid-devices=3 again', [grow('md0', '--raid-devices=3')], [grow('md1', '--raid-devices=3')]));
-    // ---- raid-devices, raid5 3 -> 4 reshape: A on vda,vdb,vdc + spare vdg; B on vdd,vde,vdf + spare vdh
+    // ---- raid-devices, raid5 3 -> 4 reshape: A md10 on vda,vdb,vdc + spare vdg; B md11 on vdd,vde,vdf + spare vdh
+    // (the cluster still records its stopped md1 and md3 with these disks: mdctl --create --force takes them)
     await cmd('mdadm', ['--stop', '/dev/md0']);
     await cmd('mdctl', ['--stop', '/dev/md1']);
     for (const md of ['md0', 'md1']) await waitArray(md, GONE);
-    for (const d of ['/dev/vda', '/dev/vdb', '/dev/vdc', '/dev/vdg']) await cmd('mdadm', ['--zero-superblock', d]);
-    for (const d of ['/dev/vdd', '/dev/vde', '/dev/vdf', '/dev/vdh']) await cmd('mdctl', ['--zero-superblock', '--force', d]);
+    for (const d of ['/dev/vda', '/dev/vdb']) await cmd('mdadm', ['--zero-superblock', d]);
+    for (const d of ['/dev/vdd', '/dev/vde']) await cmd('mdctl', ['--zero-superblock', '--force', d]);
     const r5 = (md: string, disks: string[]) => ['--create', `/dev/${md}`, '--level=5', '--raid-devices=3', '--spare-devices=1', '--size=16M', '--assume-clean', '--run', ...disks];
-    const r5created = await pair('create-raid5', 'create raid5', [r5('md0', ['/dev/vda', '/dev/vdb', '/dev/vdc', '/dev/vdg'])], [r5('md1', ['/dev/vdd', '/dev/vde', '/dev/vdf', '/dev/vdh'])]);
-    for (const md of ['md0', 'md1']) await waitArray(md, RUNNING);
+    const r5created = await pair('create-raid5', 'create raid5', [r5('md10', ['/dev/vda', '/dev/vdb', '/dev/vdc', '/dev/vdg'])], [[...r5('md11', ['/dev/vdd', '/dev/vde', '/dev/vdf', '/dev/vdh']), '--force']]);
+    for (const md of ['md10', 'md11']) await waitArray(md, RUNNING);
     add(r5created);
-    const reshaped = await pair('grow-raid-devices-raid5', 'grow --raid-devices=4 (raid5 reshape)', [grow('md0', '--raid-devices=4')], [grow('md1', '--raid-devices=4')]);
-    for (const md of ['md0', 'md1']) {
+    const reshaped = await pair('grow-raid-devices-raid5', 'grow --raid-devices=4 (raid5 reshape)', [grow('md10', '--raid-devices=4')], [grow('md11', '--raid-devices=4')]);
+    for (const md of ['md10', 'md11']) {
       await waitKernel(`${md} reshaped to 4 devices`, async () => `${(await run(['cat', `/sys/block/${md}/md/raid_disks`])).stdout.trim()} ${(await run(['cat', `/sys/block/${md}/md/sync_action`])).stdout.trim()}`, (v) => v === '4 idle', 300_000);
     }
     const sizes = (text: string) => text.split('\n').filter((l) => /^\s*(Array Size|Used Dev Size|Raid Devices) :/.test(l)).map((l) => l.trim()).join('; ');
-    reshaped.factsA = sizes((await cmd('mdadm', ['--detail', '/dev/md0'])).stdout);
-    const kernelB = sizes((await cmd('mdadm', ['--detail', '/dev/md1'])).stdout);
-    reshaped.factsB = await waitKernel('the cluster view of md1 after the reshape', async () => sizes((await cmd('mdctl', ['--detail', '/dev/md1'])).stdout), (v) => v === kernelB).catch(() => `cluster view never matched the kernel's ${kernelB}`);
+    reshaped.factsA = sizes((await cmd('mdadm', ['--detail', '/dev/md10'])).stdout);
+    const kernelB = sizes((await cmd('mdadm', ['--detail', '/dev/md11'])).stdout);
+    reshaped.factsB = await waitKernel('the cluster view of md11 after the reshape', async () => sizes((await cmd('mdctl', ['--detail', '/dev/md11'])).stdout), (v) => v === kernelB).catch(() => `cluster view never matched the kernel's ${kernelB}`);
     add(reshaped);
     // md's own verdict on the reshaped data: a check pass, mismatch_cnt on both.
     const checked: ModeCaseRecord = { name: 'grow-raid-devices-raid5-check', mode: 'check after the reshape: mismatch_cnt', mdadm: [], mdctl: [] };
-    for (const md of ['md0', 'md1']) {
+    for (const md of ['md10', 'md11']) {
       await run(['sh', '-c', `echo check > /sys/block/${md}/md/sync_action`]);
       await waitKernel(`${md} check done`, async () => (await run(['cat', `/sys/block/${md}/md/sync_action`])).stdout.trim(), (v) => v === 'idle', 300_000);
     }
-    checked.factsA = `mismatch_cnt ${(await run(['cat', '/sys/block/md0/md/mismatch_cnt'])).stdout.trim()}`;
-    checked.factsB = `mismatch_cnt ${(await run(['cat', '/sys/block/md1/md/mismatch_cnt'])).stdout.trim()}`;
+    checked.factsA = `mismatch_cnt ${(await run(['cat', '/sys/block/md10/md/mismatch_cnt'])).stdout.trim()}`;
+    checked.factsB = `mismatch_cnt ${(await run(['cat', '/sys/block/md11/md/mismatch_cnt'])).stdout.trim()}`;
     add(checked);
     return 0;
   } catch (e) {

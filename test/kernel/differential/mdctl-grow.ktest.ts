@@ -1,4 +1,4 @@
-// Kernel lane: mdctl --grow against real mdadm 4.2 (issue #17). One guest with eight 64 MiB
+// Kernel lane: mdctl --grow against real mdadm 4.2 (issue #17). One guest with ten 64 MiB
 // disks runs a one-node mdclusterd (kernel md driver) and the grow cases of
 // mdctl-grow-guest.ts; this file prints every case's verdict (identical / differs with the
 // first differing line) and asserts the cases in EXPECT_IDENTICAL: exit codes, stdout and
@@ -10,10 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveCaptures } from '../lab/captures.js';
 import { labPaths } from '../lab/config.js';
 import { bootGuest, describeResult, type GuestResult } from '../lab/index.js';
-import { GROW_RESULT_FILE, judge, MODES_DISKS, type ModesRecord } from './mdctl-modes-cases.js';
+import { GROW_RESULT_FILE, judge, type ModesRecord } from './mdctl-modes-cases.js';
 import { prepareModesSetup } from './modes-setup.js';
 
 const GUEST_TIMEOUT_MS = 15 * 60 * 1000;
+/** vda..vdj: two raid1 and two raid0 arrays, two spares, then two raid5 (see the guest). */
+const GROW_DISKS = 10;
 /** Cases mdctl must answer exactly as mdadm does. */
 // Not listed: 'create' (mdctl --create does not print mdadm's "largest drive exceeds size by
 // more than 1%" warning: create mode, not grow).
@@ -33,7 +35,7 @@ beforeAll(async () => {
   setupDir = await prepareModesSetup('mdctl-grow');
   guest = await bootGuest({
     name: 'mdctl-grow', cmd: ['node', 'dist/test/kernel/differential/mdctl-grow-guest.js'], cwd: repoRoot,
-    env: { MDCTL_LAB_SETUP: setupDir }, disks: Array.from({ length: MODES_DISKS }, () => ({ sizeMiB: 64 })),
+    env: { MDCTL_LAB_SETUP: setupDir }, disks: Array.from({ length: GROW_DISKS }, () => ({ sizeMiB: 64 })),
     memMiB: 768, timeoutMs: GUEST_TIMEOUT_MS,
   });
   const where = await saveCaptures('mdctl-grow', guest.files);
