@@ -17,6 +17,7 @@ Modes:
   --create    -C : create a new array                     (mdctl --create --help)
   --assemble  -A : assemble an array from its components  (mdctl --assemble --help)
   --monitor   -F : report cluster-wide md events, once each (mdctl --monitor --help)
+  --grow      -G : change an array: bitmap, size, number of devices (mdctl --grow --help)
   --detail    -D, --examine -E, --query -Q, --wait -W, --action=ACTION : misc (mdctl --misc --help)
   --cluster VERB : status | step-down [--to NODE] | confirm DEVICE | add-node ID=HOST:PORT | remove-node ID [--force]
                    (add-node/remove-node run on the master; --timeout SECONDS bounds them, default 60)
@@ -40,6 +41,12 @@ const HELP: Record<string, string> = {
   assemble: `Usage: mdctl --assemble device components...   |   mdctl --assemble --scan [--config=FILE]   |   mdctl -A --uuid=U
   --scan reads mdadm.conf's ARRAY lines (default /etc/mdadm/mdadm.conf); arrays the cluster does not know
   are assembled from the devices its DEVICE lines name whose superblocks carry the ARRAY's UUID.
+`,
+  grow: `Usage: mdctl --grow device --bitmap=internal|none
+       mdctl --grow device --size=N|max [--assume-clean]
+       mdctl --grow device --raid-devices=N [--force] [--backup-file=FILE]
+  One change at a time; the master carries it out, the standbys follow. --raid-devices: raid1
+  mirrors (spares become mirrors), raid4/5/6 grow by a reshape (FILE is on the master).
 `,
   incremental: `Usage: mdctl --incremental device   (the udev path: add the device to its array, start it when complete)
 `,

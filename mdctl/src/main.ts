@@ -37,7 +37,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       case 'cluster': return await (await import('./cluster.js')).runCluster(ctx);
       case 'incremental': return await (await import('./incremental.js')).runIncremental(ctx);
       case 'build': ctx.note('--build makes an array without superblocks, which a cluster cannot identify on other nodes: not supported (use --create)'); return EXIT.FAIL;
-      case 'grow': ctx.note('--grow (reshape) is not supported yet'); return EXIT.FAIL;
+      case 'grow': return await (await import('./grow.js')).runGrow(ctx);
       case 'help': io.out((await import('./help.js')).helpText(null)); return EXIT.OK;
     }
     return EXIT.OK;

@@ -9,11 +9,11 @@
 import {
   ADD_NEW_DISK, GET_ARRAY_INFO, GET_BITMAP_FILE, GET_DISK_INFO, HOT_ADD_DISK, HOT_REMOVE_DISK, MDU_ARRAY_INFO_T_BYTES,
   MDU_BITMAP_FILE_T_BYTES, MDU_VERSION_T_BYTES, RAID_VERSION, RESTART_ARRAY_RW, RUN_ARRAY,
-  SET_DISK_FAULTY, STOP_ARRAY, STOP_ARRAY_RO,
+  SET_ARRAY_INFO, SET_DISK_FAULTY, STOP_ARRAY, STOP_ARRAY_RO,
 } from './ioctl.js';
 import { ioctlAsync, ioctlSync, ioctlSyncErrno, openReadOnly, type OpenFd } from './libc.js';
 import {
-  allocStruct, decodeArrayInfo, decodeBitmapFile, decodeDiskInfo, decodeVersion, encodeDiskInfo, encodeParam,
+  allocStruct, decodeArrayInfo, decodeBitmapFile, decodeDiskInfo, decodeVersion, encodeArrayInfo, encodeDiskInfo, encodeParam,
   type MduArrayInfo, type MduDiskInfo, type MduVersion,
 } from './structs.js';
 import { encodeDevForIoctl, type DevNumber } from './blockdev.js';
@@ -95,6 +95,14 @@ export class MdDevice {
   /** HOT_ADD_DISK: md accepts it only for 0.90 metadata (EINVAL for 1.x). */
   hotAddDisk(dev: DevNumber, member: string): Promise<void> {
     return ioctlAsync(this.file.fd, HOT_ADD_DISK, encodeDevForIoctl(dev), this.ctx('HOT_ADD_DISK', member));
+  }
+  /**
+   * SET_ARRAY_INFO on a running array: md (update_array_info) changes exactly one of size,
+   * raid_disks, layout or the MD_SB_BITMAP_PRESENT bit, compared with its own GET_ARRAY_INFO;
+   * more than one change is EINVAL, none is a success.
+   */
+  setArrayInfo(info: MduArrayInfo): Promise<void> {
+    return ioctlAsync(this.file.fd, SET_ARRAY_INFO, encodeArrayInfo(info), this.ctx('SET_ARRAY_INFO'));
   }
   /** ADD_NEW_DISK: the component must already carry a superblock md can load. */
   addNewDisk(info: MduDiskInfo, member: string): Promise<void> {

@@ -27,7 +27,7 @@ function kernel(arrayState: ArrayState['arrayState'], members: MemberState[]): A
     device: 'md0', uuid: '93a5f505:69825d0d:413c4afa:010d8c59', name: 'x:0', level: 'raid1', raidDisks: 2, layout: 0, chunkSizeBytes: 0,
     arraySizeKiB: 1000, componentSizeKiB: 1000, metadataVersion: '1.2', arrayState, degraded: 0, syncAction: 'idle', lastSyncAction: null,
     syncCompleted: null, syncWaiting: null, syncSpeedKiBps: 0, resyncStartSectors: null, syncMinSectors: 0 as Sectors, syncMaxSectors: 'max',
-    consistencyPolicy: 'bitmap', bitmap: null, events: 10, ctimeSec: 0, utimeSec: 0, mismatchCount: 0, members,
+    consistencyPolicy: 'bitmap', bitmap: { location: 'internal', pagesUsed: 0, pagesTotal: 1, pagesKiB: 0, chunkKiB: 0, file: null }, events: 10, ctimeSec: 0, utimeSec: 0, mismatchCount: 0, members,
   };
 }
 const healthy = () => [member('/dev/sda', 0, ['in_sync'], 0), member('/dev/sdb', 1, ['in_sync'], 1), member('/dev/sdc', null, ['spare'], 2)];

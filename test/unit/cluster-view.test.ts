@@ -126,7 +126,7 @@ describe('clusterArrayView', () => {
   });
 
   it('an internal bitmap shows once its chunk was observed, sized from the component (raid10: the array) size', () => {
-    expect(clusterArrayView(rec({ bitmap: 'internal' })).bitmap).toBeNull();
+    expect(clusterArrayView(rec({ bitmap: 'internal', bitmapChunkKiB: undefined })).bitmap).toBeNull();
     // 1 GiB component, 64 KiB chunks: 16384 chunks, 2048 counters per page -> 8 pages
     const b = clusterArrayView(rec({ bitmap: 'internal', bitmapChunkKiB: 64, componentSizeKiB: 1 << 20, arraySizeKiB: 1 << 21 })).bitmap;
     expect(b).toEqual({ location: 'internal', pagesUsed: 0, pagesTotal: 8, pagesKiB: 0, chunkKiB: 64, file: null });

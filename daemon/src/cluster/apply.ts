@@ -9,6 +9,7 @@ import type { LogIndex, NodeId, Sectors, Term } from '../common/types.js';
 import { decodeCommand, type Command, type CommandOf, type DecodeResult } from './commands.js';
 import type { ArrayRecord, ClusterState, MasterRecord, MemberRecord } from './types.js';
 import { findArray, findMember, validate } from './validate.js';
+import { applyGrow, isGrowCommand } from './grow.js';
 import { applyMdDone, mdTargetOf, pendingRoom, registerPending, touchedMembers, undoOf } from './md-ops.js';
 import { checkSession, recordResult, type MdStatus, type SessionRef, type StoredResult } from './sessions.js';
 import { sessionsOf } from './types.js';
@@ -190,6 +191,10 @@ function touch(a: ArrayRecord, paths: string[], index: number): void {
 }
 
 function applyOnArray(a: ArrayRecord, cmd: ArrayCommand, index: number): void {
+  if (isGrowCommand(cmd)) {
+    applyGrow(a, cmd, index);
+    return;
+  }
   if (cmd.op !== 'observe' && cmd.op !== 'checkpoint') {
     applyClientOnArray(a, cmd);
     touch(a, touchedMembers(cmd), index);
@@ -206,7 +211,7 @@ function applyCheckpoint(a: ArrayRecord, cmd: CommandOf<'checkpoint'>): void {
   if (req !== null && (req === cmd.action || ((req === 'idle' || req === 'frozen') && cmd.action === 'idle'))) a.requestedAction = null;
 }
 
-function applyClientOnArray(a: ArrayRecord, cmd: Exclude<ArrayCommand, { op: 'observe' | 'checkpoint' }>): void {
+function applyClientOnArray(a: ArrayRecord, cmd: Exclude<ArrayCommand, { op: 'observe' | 'checkpoint' | 'grow-bitmap' | 'grow-size' | 'grow-raid-devices' }>): void {
   switch (cmd.op) {
     case 'stop': a.run = 'stopped'; return;
     case 'run': a.run = 'running'; return;
@@ -247,7 +252,8 @@ function addMember(a: ArrayRecord, path: string, how: 'add' | 're-add'): MemberR
  * (changedIndex > base: a fail, remove, add, write-mostly or md's refusal of one, committed after
  * the read) keeps its record; the next observation, based on a newer index, reports it. So no
  * observation can revert a command committed after its kernel read. Array-wide facts (sizes,
- * order, chunk) have no admin command and are taken as read. Entries without a base (written
+ * order, chunk) have no admin command and are taken as read; the shape a grow sets (sizes, bitmap) is
+ * taken only from a view based at or after the last grow. Entries without a base (written
  * before this rule) are unconditional.
  */
 function applyObserve(a: ArrayRecord, cmd: CommandOf<'observe'>): void {
@@ -275,10 +281,16 @@ function applyObserve(a: ArrayRecord, cmd: CommandOf<'observe'>): void {
     // md dropped it (e.g. hot-removed by the kernel); keep pending adds the master has not done yet.
     if (!seen.has(m.path) && !newer(m) && m.role !== 'removed' && m.pendingAdd === null) Object.assign(m, { role: 'removed', slot: null, inSync: false });
   }
-  a.componentSizeKiB = cmd.componentSizeKiB;
-  a.arraySizeKiB = cmd.arraySizeKiB;
+  // The shape a grow sets (size, bitmap) follows the kernel only from a view read after the last grow (cluster/grow.ts).
+  const afterGrow = cmd.base === undefined || cmd.base >= (a.growIndex ?? 0);
+  if (afterGrow) {
+    a.componentSizeKiB = cmd.componentSizeKiB;
+    a.arraySizeKiB = cmd.arraySizeKiB;
+  }
   if (cmd.ctimeSec !== undefined) a.ctimeSec = cmd.ctimeSec;
   if (cmd.bitmapChunkKiB !== undefined) a.bitmapChunkKiB = cmd.bitmapChunkKiB;
+  if (cmd.bitmap !== undefined && afterGrow) a.bitmap = cmd.bitmap;
+  if (cmd.raidDisks !== undefined && afterGrow) a.raidDisks = cmd.raidDisks;
   if (cmd.order !== undefined) a.memberOrder = [...cmd.order];
   if (cmd.chunkKiB !== undefined) a.chunkKiB = cmd.chunkKiB;
   a.materialized = true;

@@ -55,9 +55,25 @@ const schema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('read-write'), device: devName }).strict(),
   z.object({ op: z.literal('write-mostly'), device: devName, member: path, on: z.boolean() }).strict(),
   z.object({ op: z.literal('sync-action'), device: devName, action: z.enum(['check', 'repair', 'idle', 'frozen']) }).strict(),
+  /** mdadm --grow --bitmap: add ('internal') or remove ('none') the write-intent bitmap (cluster/grow.ts). */
+  z.object({ op: z.literal('grow-bitmap'), device: devName, bitmap: z.enum(['internal', 'none']) }).strict(),
+  /**
+   * mdadm --grow --size: the component size in KiB (mdctl resolves "max" from the members' sizes
+   * first); assumeClean (--assume-clean): the new region is not resynced. Absent: false.
+   */
+  z.object({ op: z.literal('grow-size'), device: devName, sizeKiB: count.min(1), assumeClean: z.boolean().optional() }).strict(),
+  /**
+   * mdadm --grow --raid-devices: raid1 gains or drops a mirror; raid4/5/6 grow by a reshape.
+   * force (--force): grow without the spares to fill the new slots (degraded); backupFile
+   * (--backup-file): for mdadm on the master when md needs its critical section backed up.
+   */
+  z.object({
+    op: z.literal('grow-raid-devices'), device: devName, raidDevices: z.number().int().min(1).max(MD_MAX_MEMBERS_PER_ARRAY),
+    force: z.boolean().optional(), backupFile: path.optional(),
+  }).strict(),
   z.object({
     op: z.literal('checkpoint'), device: devName, term: count,
-    action: z.enum(['idle', 'resync', 'recover', 'check', 'repair']), doneSectors: count, totalSectors: count,
+    action: z.enum(['idle', 'resync', 'recover', 'check', 'repair', 'reshape']), doneSectors: count, totalSectors: count,
     speedKiBps: count.optional(),
     /** With action 'idle' after a sync: md's mismatch_cnt as the master's kernel reports it (RebuildFinished). */
     mismatchCount: count.optional(),
@@ -77,6 +93,10 @@ const schema = z.discriminatedUnion('op', [
     ctimeSec: count.optional(),
     /** The internal bitmap's chunk (md/bitmap/chunksize) as the master's kernel reports it. */
     bitmapChunkKiB: count.optional(),
+    /** Whether the master's kernel runs the array with an internal bitmap (taken only when no grow is newer: apply.ts). */
+    bitmap: z.enum(['internal', 'none']).optional(),
+    /** md/raid_disks as the master's kernel reports it (the new count while reshaping); taken like bitmap. */
+    raidDisks: z.number().int().min(1).max(MD_MAX_MEMBERS_PER_ARRAY).optional(),
     /** The chunk size (md/chunk_size) of a striped level as the master's kernel reports it (mdadm's default when none was given). */
     chunkKiB: z.number().int().min(4).max(1 << 20).optional(),
     /** Member paths in the master kernel's list order (as /proc/mdstat prints them: newest bound first). */

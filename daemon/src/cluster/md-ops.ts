@@ -9,6 +9,7 @@
 import type { ErrorCode } from '../common/errors.js';
 import { MD_MAX_PENDING_OPS_PER_ARRAY } from '../common/limits.js';
 import type { Command, CommandOf } from './commands.js';
+import { growUndo } from './grow.js';
 import { findResult, type MdStatus, type SessionRef } from './sessions.js';
 import type { ArrayRecord, ClusterState, MdTarget, MemberRecord, PendingMdOp } from './types.js';
 import { sessionsOf } from './types.js';
@@ -19,6 +20,7 @@ export function mdTargetOf(cmd: Command): MdTarget | null {
     case 'create': case 'assemble': case 'stop': case 'run': return { array: 'run' };
     case 'read-only': case 'read-write': return { array: 'read-only' };
     case 'sync-action': return { array: 'sync' };
+    case 'grow-bitmap': case 'grow-size': case 'grow-raid-devices': return { array: 'grow' };
     case 'set-faulty': case 'hot-remove': case 'hot-add': case 'add-spare': case 're-add': case 'replace': case 'write-mostly':
       return { member: cmd.member };
     default: return null;
@@ -55,7 +57,8 @@ export function undoOf(array: ArrayRecord | undefined, cmd: Command): PendingMdO
   const fields = target === null || 'member' in target ? null
     : target.array === 'run' ? { run: array.run }
       : target.array === 'read-only' ? { adminReadOnly: array.adminReadOnly }
-        : { requestedAction: array.requestedAction };
+        : target.array === 'grow' ? growUndo(array)
+          : { requestedAction: array.requestedAction };
   return { members, array: fields, created: false };
 }
 

@@ -6,10 +6,12 @@
 // - A standby's plan never contains an action that writes superblocks other than stop and a
 //   read-only assemble; a writable array on a standby is switched read-only first.
 // - The master's array goes read-write only after it was re-assembled from the superblocks
-//   since this node gained the writer role, and after the sync checkpoint was restored.
+//   since this node gained the writer role, and after the sync checkpoint was restored; never
+//   while its superblocks' reshape position is behind the replicated reshape checkpoint.
 import type { Sectors, Term } from '../common/types.js';
 import type { ArrayState, AssembleSpec, CreateSpec, MemberState, SyncAction } from '../md/types.js';
 import type { Command, CommandOf } from './commands.js';
+import { growActions, growOwed, growStale, kernelBitmap, type GrowAction } from './grow.js';
 import type { ArrayRecord, MemberRecord } from './types.js';
 
 export type MdAction =
@@ -24,6 +26,8 @@ export type MdAction =
   | { kind: 'sync-action'; action: SyncAction }
   | { kind: 'resync-start'; sectors: Sectors }
   | { kind: 'recovery-start'; member: string; sectors: Sectors }
+  /** A grow the record owes md (cluster/grow.ts). */
+  | GrowAction
   /** Propose an observe command: the master's kernel changed the array on its own. */
   | { kind: 'observe'; command: Command };
 
@@ -103,7 +107,7 @@ export function plan(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState | nu
 
 function planStandby(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState): MdAction[] {
   if (!READ_ONLY_STATES.has(actual.arrayState) && actual.arrayState !== 'inactive') return [{ kind: 'read-only' }];
-  if (rec.materialized && memberViewStale(rec, actual, ctx.node)) {
+  if (rec.materialized && (memberViewStale(rec, actual, ctx.node) || growStale(rec, actual))) {
     return [{ kind: 'stop' }, { kind: 'assemble', spec: assembleSpec(rec, ctx.node, true) }];
   }
   return [];
@@ -116,6 +120,9 @@ function planWriter(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState): MdA
   }
   const out: MdAction[] = [];
   if (readOnly && !rec.adminReadOnly) {
+    // A reshape resumes from the superblocks' reshape_position; superblocks behind the
+    // replicated checkpoint are stale copies: running them would re-reshape data already moved.
+    if (reshapeBehind(rec, actual)) return [];
     out.push(...resumeActions(rec, actual), { kind: 'read-write' });
     return out; // member changes wait until the array is writable
   }
@@ -125,6 +132,7 @@ function planWriter(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState): MdA
   // they wait for read-write (validate.ts refuses read-only while such work is owed).
   const members = memberActions(rec, ctx, actual);
   out.push(...(readOnly ? members.filter((a) => a.kind === 'set-faulty' || a.kind === 'write-mostly') : members));
+  if (!readOnly) out.push(...growActions(rec, actual));
   if (rec.requestedAction !== null && actual.syncAction !== rec.requestedAction) out.push({ kind: 'sync-action', action: rec.requestedAction });
   if (out.length === 0) {
     const obs = observeCommand(rec, actual, ctx);
@@ -146,6 +154,18 @@ function resumeActions(rec: ArrayRecord, actual: ArrayState): MdAction[] {
     return [{ kind: 'resync-start', sectors: cp.doneSectors }];
   }
   return [];
+}
+
+/**
+ * The kernel's reshape (md/reshape_position from the superblocks) is behind the replicated
+ * reshape checkpoint, or shows no reshape at all for an array the record says is mid-reshape
+ * to another device count.
+ */
+export function reshapeBehind(rec: ArrayRecord, actual: ArrayState): boolean {
+  const cp = rec.sync;
+  if (cp.action !== 'reshape' || cp.doneSectors <= 0) return false;
+  if (actual.reshape === undefined || actual.reshape === null) return actual.raidDisks !== rec.raidDisks;
+  return actual.reshape.positionSectors < cp.doneSectors;
 }
 
 function memberActions(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState): MdAction[] {
@@ -200,6 +220,8 @@ export function observeCommand(rec: ArrayRecord, actual: ArrayState, ctx: { node
     ctimeSec: actual.ctimeSec, members, order: actual.members.map((km) => pathOf.get(km.devPath) ?? km.devPath),
     ...(actual.bitmap !== null && actual.bitmap.location !== 'none' && actual.bitmap.chunkKiB > 0 ? { bitmapChunkKiB: actual.bitmap.chunkKiB } : {}),
     ...(actual.chunkSizeBytes >= 4096 && rec.level !== 'raid1' ? { chunkKiB: actual.chunkSizeBytes / 1024 } : {}),
+    // The kernel's shape is reported only when no grow is owed: an owed one is carried out instead.
+    ...(growOwed(rec) ? {} : { bitmap: kernelBitmap(actual), raidDisks: actual.raidDisks }),
   };
   return observeMatches(rec, cmd) ? null : cmd;
 }
@@ -209,6 +231,8 @@ function observeMatches(rec: ArrayRecord, cmd: CommandOf<'observe'>): boolean {
   if (cmd.ctimeSec !== undefined && rec.ctimeSec !== cmd.ctimeSec) return false;
   if (cmd.bitmapChunkKiB !== undefined && rec.bitmapChunkKiB !== cmd.bitmapChunkKiB) return false;
   if (cmd.chunkKiB !== undefined && rec.chunkKiB !== cmd.chunkKiB) return false;
+  if (cmd.bitmap !== undefined && rec.bitmap !== cmd.bitmap) return false;
+  if (cmd.raidDisks !== undefined && rec.raidDisks !== cmd.raidDisks) return false;
   if (cmd.order !== undefined && (rec.memberOrder === undefined || rec.memberOrder.join('\n') !== cmd.order.join('\n'))) return false;
   const live = rec.members.filter((m) => m.role !== 'removed');
   if (live.length !== cmd.members.length || live.some((m) => m.pendingAdd !== null)) return false;

@@ -50,7 +50,7 @@ export interface MemberRecord {
 }
 
 /** Which part of an array an md operation acts on; a later operation on the same target supersedes it. */
-export type MdTarget = { member: string } | { array: 'run' | 'read-only' | 'sync' };
+export type MdTarget = { member: string } | { array: 'run' | 'read-only' | 'sync' | 'grow' };
 
 /**
  * An applied client command the master has yet to carry out in md (its session result is
@@ -65,10 +65,18 @@ export interface PendingMdOp {
   /** Index at which the command was applied. */
   sinceIndex: number;
   /** The record parts the command changed, as they were before it (restored if md refuses). */
-  undo: { members: { path: string; before: MemberRecord | null }[]; array: Partial<Pick<ArrayRecord, 'run' | 'adminReadOnly' | 'requestedAction'>> | null; created: boolean };
+  undo: { members: { path: string; before: MemberRecord | null }[]; array: Partial<Pick<ArrayRecord, 'run' | 'adminReadOnly' | 'requestedAction' | GrowField>> | null; created: boolean };
 }
 
-export type CheckpointAction = 'idle' | 'resync' | 'recover' | 'check' | 'repair';
+/** The array fields a grow command changes (cluster/grow.ts); its undo restores exactly these. */
+export type GrowField = 'bitmap' | 'bitmapChunkKiB' | 'componentSizeKiB' | 'growAssumeClean' | 'raidDisks' | 'growBackupFile';
+
+/**
+ * 'reshape': doneSectors is md's reshape_position (array sectors already in the new layout) and
+ * totalSectors the array's size once reshaped; a new master never runs an array whose
+ * superblocks say less than the checkpoint (cluster/plan.ts).
+ */
+export type CheckpointAction = 'idle' | 'resync' | 'recover' | 'check' | 'repair' | 'reshape';
 
 export interface SyncCheckpoint {
   action: CheckpointAction;
@@ -130,6 +138,17 @@ export interface ArrayRecord {
   requestedAction: 'check' | 'repair' | 'idle' | 'frozen' | null;
   /** Base index of the newest observation applied (an older one is ignored); absent until one. */
   observedBase?: number;
+  /**
+   * Log index of the last grow command (or md's refusal of one) that changed the array's shape
+   * (bitmap, ...); absent = 0. An observation based on an older index leaves those fields alone
+   * (apply.ts applyObserve), and until an observation at or after it the master carries the
+   * record's shape out (plan.ts) instead of observing the kernel's.
+   */
+  growIndex?: number;
+  /** The last size grow asked md not to resync the new region (mdadm --grow --size --assume-clean); absent = false. */
+  growAssumeClean?: boolean;
+  /** The backup file the last --raid-devices grow gave mdadm on the master; absent = none. */
+  growBackupFile?: string;
   /** Client commands awaiting the master's md result, oldest first; absent = none. Invariant: length <= MD_MAX_PENDING_OPS_PER_ARRAY. */
   pendingMd?: PendingMdOp[];
 }

@@ -6,6 +6,7 @@
 import type { ErrorCode } from '../common/errors.js';
 import { MD_MAX_ARRAYS, MD_MAX_MEMBERS_PER_ARRAY, RAFT_MAX_MEMBERS } from '../common/limits.js';
 import type { Command, CommandOf } from './commands.js';
+import { validateGrow } from './grow.js';
 import { arrayUsable } from './redundancy.js';
 import type { ArrayRecord, ClusterState, MemberRecord } from './types.js';
 
@@ -150,6 +151,8 @@ function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<C
       return array.adminReadOnly && cmd.action !== 'idle' && cmd.action !== 'frozen' ? no('E_INVALID_STATE', `/dev/${array.device} is read-only: md runs no ${cmd.action} on it`) : OK;
     case 'checkpoint': case 'observe': case 'md-done':
       return fenced(state, cmd.term);
+    case 'grow-bitmap': case 'grow-size': case 'grow-raid-devices':
+      return validateGrow(array, cmd);
     case 'set-faulty': {
       const stopped = stoppedRefusal(array, 'fail devices of');
       if (stopped) return stopped;

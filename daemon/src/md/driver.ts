@@ -6,9 +6,11 @@
 //   missing array -> E_NO_SUCH_ARRAY, a missing component -> E_NO_SUCH_DEVICE, a refused
 //   ioctl/sysfs write -> E_KERNEL with details {errno, syscall, device, member?}.
 // - State changes other than create/assemble go through ioctls/sysfs, never through mdadm, with
-//   one exception where mdadm is again the metadata writer: hot-adding a blank (or foreign)
+//   two exceptions where mdadm is again the metadata writer: hot-adding a blank (or foreign)
 //   device to a v1.x array, because md accepts only devices that already carry a superblock
-//   (HOT_ADD_DISK is refused for 1.x) and writing a new v1 superblock is mdadm's job.
+//   (HOT_ADD_DISK is refused for 1.x) and writing a new v1 superblock is mdadm's job; and
+//   adding an internal bitmap to a running array, whose bitmap superblocks mdadm writes before
+//   md is told where they are (md/kernel/grow-control.ts).
 // - Changes are idempotent where md allows it: set-faulty on a faulty member, stop on a
 //   stopped array, read-only on a read-only array succeed without effect.
 import type { Sectors } from '../common/types.js';
@@ -60,6 +62,28 @@ export interface MdDriver {
   setWriteMostly(device: string, member: string, on: boolean): Promise<void>;
   /** Marks `member` want_replacement; `withMember` (already a spare) becomes its replacement. */
   replace(device: string, member: string, withMember: string): Promise<void>;
+
+  // ---- grow (mdadm --grow) ----
+  /**
+   * Adds ('internal') or removes ('none') the array's write-intent bitmap. md refuses while a
+   * sync runs (EBUSY), an existing bitmap (EEXIST) and a level without redundancy (EINVAL);
+   * removing a bitmap that is not there succeeds without effect, as md's SET_ARRAY_INFO does.
+   */
+  setBitmap(device: string, bitmap: 'internal' | 'none'): Promise<void>;
+  /**
+   * md/component_size (md's update_size): the space used on each member, in KiB. md refuses a
+   * level without redundancy (EINVAL), a size a member lacks (ENOSPC) and a change while a sync
+   * runs (EBUSY). Growing resyncs the new region (resync_start at the old size) unless
+   * `assumeClean`, which then writes resync_start "none" as mdadm --assume-clean does.
+   */
+  setComponentSize(device: string, sizeKiB: number, assumeClean: boolean): Promise<void>;
+  /**
+   * md/raid_disks: raid1 takes spares into new slots (recovery follows) or drops empty slots
+   * (EBUSY while more devices hold slots); raid4/5/6 start a reshape to that many devices
+   * (sync_action "reshape", md/reshape_position moving; the array grows when it ends), through
+   * mdadm on the kernel (it writes the reshape metadata, `backupFile` when md needs one).
+   */
+  setRaidDisks(device: string, raidDisks: number, opts: { backupFile?: string }): Promise<void>;
 
   // ---- resync control (sysfs) ----
   setSyncAction(device: string, action: SyncAction): Promise<void>;

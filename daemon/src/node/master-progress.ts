@@ -21,12 +21,26 @@ export interface ProgressHooks {
   configuredPeers(): readonly { id: NodeId; address: string }[];
 }
 
-/** The sync the master records for its kernel's view of an array: idle unless md runs one and reports sync_completed. */
-export function kernelSync(k: Pick<ArrayState, 'syncAction' | 'syncCompleted'>): { action: CheckpointAction; doneSectors: number; totalSectors: number } | null {
+/** md's reshape position and the array's size once reshaped, in sectors. */
+function reshapeProgress(k: ArrayState): { doneSectors: number; totalSectors: number } {
+  const r = k.reshape!;
+  const dataDisks = k.level === 'raid6' ? k.raidDisks - 2 : k.level === 'raid1' ? 1 : k.raidDisks - 1;
+  const total = k.componentSizeKiB * 2 * Math.max(1, dataDisks);
+  return { doneSectors: Math.min(r.positionSectors, total), totalSectors: total };
+}
+
+/**
+ * The sync the master records for its kernel's view of an array: idle unless md runs one and
+ * reports sync_completed. A reshape's checkpoint is md's reshape_position (array sectors in the
+ * new layout, what the superblocks say) against the reshaped array's size (cluster/types.ts
+ * CheckpointAction).
+ */
+export function kernelSync(k: ArrayState): { action: CheckpointAction; doneSectors: number; totalSectors: number } | null {
   const act = k.syncAction;
-  const action: CheckpointAction = act === 'resync' || act === 'recover' || act === 'check' || act === 'repair' ? act : 'idle';
+  const action: CheckpointAction = act === 'resync' || act === 'recover' || act === 'check' || act === 'repair' || act === 'reshape' ? act : 'idle';
   if (action === 'idle' || !k.syncCompleted) return null;
-  return { action, doneSectors: k.syncCompleted.doneSectors, totalSectors: k.syncCompleted.totalSectors };
+  const { doneSectors, totalSectors } = action === 'reshape' && k.reshape ? reshapeProgress(k) : k.syncCompleted;
+  return { action, doneSectors, totalSectors };
 }
 
 export class MasterProgress {

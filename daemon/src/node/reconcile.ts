@@ -226,6 +226,9 @@ export class Reconciler {
       case 'sync-action': return this.driver.setSyncAction(d, a.action);
       case 'resync-start': return this.driver.setResyncStart(d, a.sectors);
       case 'recovery-start': return this.driver.setRecoveryStart(d, a.member, a.sectors);
+      case 'grow-bitmap': return this.driver.setBitmap(d, a.bitmap);
+      case 'grow-size': return this.driver.setComponentSize(d, a.sizeKiB, a.assumeClean);
+      case 'grow-raid-devices': return this.driver.setRaidDisks(d, a.raidDevices, a.backupFile === null ? {} : { backupFile: a.backupFile });
       case 'observe':
         this.hooks.propose(a.command);
         return;

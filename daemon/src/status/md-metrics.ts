@@ -40,7 +40,8 @@ export function mdStateOf(a: Pick<ArrayRecord, 'run' | 'sync'>): MdStateLabel {
   if (a.run !== 'running') return 'inactive';
   switch (a.sync.action) {
     case 'recover': return 'recovering';
-    case 'resync': case 'repair': return 'resync';
+    // node_exporter's states have no reshape: a reshape is md's sync thread walking the array, counted as resync.
+    case 'resync': case 'repair': case 'reshape': return 'resync';
     case 'check': return 'check';
     case 'idle': return 'active';
   }

@@ -53,6 +53,11 @@ export interface KernelArray {
   /** The live resync/recovery position (mdstat's), when a sync runs. */
   syncPositionSectors?: number | null;
   resyncStartSectors: number | null;
+  bitmap: { location: string } | null;
+  componentSizeKiB: number;
+  raidDisks: number;
+  arraySizeKiB: number;
+  reshape?: { positionSectors: number } | null;
   members: { devPath: string; flags: string[]; slot: number | null }[];
 }
 

@@ -30,12 +30,14 @@ export interface ModesRecord {
 }
 
 export const MODES_RESULT_FILE = 'mdctl-modes.json';
+/** What the --grow guest (mdctl-grow-guest.ts) writes. */
+export const GROW_RESULT_FILE = 'mdctl-grow.json';
 export const MODES_DISKS = 8;
 
 /** B's names -> A's: arrays and disks. */
 const B_TO_A: readonly [RegExp, string][] = [
   [/\bmd11\b/g, 'md10'], [/\/dev\/md\/11\b/g, '/dev/md/10'], [/\bmd1\b/g, 'md0'], [/\/dev\/md\/1\b/g, '/dev/md/0'], [/\bmd3\b/g, 'md2'],
-  [/\bvdd\b/g, 'vda'], [/\bvde\b/g, 'vdb'], [/\bvdf\b/g, 'vdc'], [/\bvdh\b/g, 'vdg'],
+  [/\bvdd\b/g, 'vda'], [/\bvde\b/g, 'vdb'], [/\bvdf\b/g, 'vdc'], [/\bvdh\b/g, 'vdg'], [/\bvdj\b/g, 'vdi'],
 ];
 
 export function normalize(text: string, side: 'A' | 'B'): string {

@@ -8,70 +8,11 @@
 // Environment: MDCTL_LAB_SETUP (mdclusterd.toml + TLS files from the host), LAB_OUT.
 // Invariants: the daemon is stopped however the run ends; exit 0 when every case ran (verdicts
 // are the host's), 1 when one could not run (the record says why).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, sleep } from '../mdctl/guest-io.js';
-import { MODES_RESULT_FILE, type ModeCaseRecord, type ModeCmd, type ModesRecord } from './mdctl-modes-cases.js';
-
-const REPO = process.cwd();
-const OUT = process.env.LAB_OUT ?? '/lab/out';
-const SETUP = process.env.MDCTL_LAB_SETUP ?? '';
-const SOCKET = '/run/mdclusterd/control.sock';
-const MDCTL_JS = join(REPO, 'dist/mdctl/src/main.js');
-const DAEMON_JS = join(REPO, 'dist/daemon/src/main.js');
-const DAEMON_READY_MS = 240_000;
-/** Bound on waiting for an array to appear/disappear in the kernel after a command. */
-const KERNEL_WAIT_MS = 60_000;
-
-const cmd = async (tool: 'mdadm' | 'mdctl', args: string[]): Promise<ModeCmd> => {
-  const r = tool === 'mdadm' ? await run(['mdadm', ...args]) : await run([process.execPath, MDCTL_JS, '--socket', SOCKET, ...args], ['mdctl', ...args]);
-  return { argv: [tool, ...args], code: r.code, stdout: r.stdout, stderr: r.stderr };
-};
-
-function startDaemon(): ChildProcess {
-  const fd = openSync(join(OUT, 'daemon.log'), 'a');
-  try {
-    return spawn(process.execPath, [DAEMON_JS, '--config', join(SETUP, 'mdclusterd.toml')], { stdio: ['ignore', fd, fd] });
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function stopDaemon(d: ChildProcess): Promise<void> {
-  if (d.exitCode !== null || d.signalCode !== null) return;
-  const exited = new Promise<void>((r) => d.once('exit', () => r()));
-  d.kill('SIGTERM');
-  const t = setTimeout(() => d.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(t);
-}
-
-async function waitReady(d: ChildProcess): Promise<number> {
-  const t0 = performance.now();
-  for (;;) {
-    if (d.exitCode !== null) throw new Error(`mdclusterd exited with ${d.exitCode} during start-up (see daemon.log)`);
-    const r = await cmd('mdctl', ['--cluster', 'status']);
-    if (r.code === 0 && /master node1/.test(r.stdout) && /, writer,/.test(r.stdout)) return Math.round(performance.now() - t0);
-    if (performance.now() - t0 > DAEMON_READY_MS) throw new Error(`mdclusterd not a writable master within ${DAEMON_READY_MS} ms`);
-    await sleep(500);
-  }
-}
-
-/** Waits until /sys/block/<md>/md/array_state reads one of `states` (absent counts as "absent"). */
-async function waitArray(md: string, states: string[]): Promise<void> {
-  const t0 = performance.now();
-  for (;;) {
-    const r = await run(['cat', `/sys/block/${md}/md/array_state`]);
-    const s = r.code === 0 ? r.stdout.trim() : 'absent';
-    if (states.includes(s)) return;
-    if (performance.now() - t0 > KERNEL_WAIT_MS) throw new Error(`${md}: array_state ${s}, waited for ${states.join('/')}`);
-    await sleep(300);
-  }
-}
-
-const RUNNING = ['clean', 'active', 'active-idle', 'read-auto', 'readonly'];
-const GONE = ['absent', 'clear', 'inactive'];
+import { run } from '../mdctl/guest-io.js';
+import { cmd, GONE, OUT, RUNNING, startDaemon, stopDaemon, waitArray, waitReady } from './guest-daemon.js';
+import { MODES_RESULT_FILE, type ModeCaseRecord, type ModesRecord } from './mdctl-modes-cases.js';
 
 async function detailFacts(md: string): Promise<string> {
   const r = await run(['mdadm', '--detail', `/dev/${md}`]);

@@ -25,6 +25,7 @@ import { readText } from './sysfs-io.js';
 import * as arrayControl from './array-control.js';
 import * as memberControl from './member-control.js';
 import * as resync from './resync-control.js';
+import * as grow from './grow-control.js';
 import { assembleArgs, createArgs, newArrayName, realMdadm, type MdadmRunner } from './mdadm.js';
 import { validateMemberPath } from './members.js';
 import { KernelWatcher, type RefreshInfo } from './watcher.js';
@@ -162,6 +163,18 @@ export class KernelMdDriver implements MdDriver {
   }
   async replace(device: string, member: string, withMember: string): Promise<void> {
     await this.locked(device, (n) => memberControl.replace(this.memberDeps, n, member, withMember));
+  }
+
+  // ---- grow ----
+  async setBitmap(device: string, bitmap: 'internal' | 'none'): Promise<void> {
+    if (bitmap !== 'internal' && bitmap !== 'none') throw new OpError('E_INVALID_ARGUMENT', 'bitmap must be internal or none', { bitmap });
+    await this.locked(device, (n) => grow.setBitmap(this.paths, this.mdadm, n, bitmap));
+  }
+  async setRaidDisks(device: string, raidDisks: number, opts: { backupFile?: string }): Promise<void> {
+    await this.locked(device, (n) => grow.setRaidDisks(this.paths, this.mdadm, n, raidDisks, opts?.backupFile));
+  }
+  async setComponentSize(device: string, sizeKiB: number, assumeClean: boolean): Promise<void> {
+    await this.locked(device, (n) => grow.setComponentSize(this.paths, n, sizeKiB, assumeClean === true));
   }
 
   // ---- resync control ----

@@ -103,7 +103,9 @@ function optionalArgs(spec: CreateSpec): string[] {
   }
   if (spec.bitmap !== undefined) {
     if (spec.bitmap !== 'internal' && spec.bitmap !== 'none') throw bad('bitmap must be internal or none', { bitmap: spec.bitmap });
-    args.push(`--bitmap=${spec.bitmap}`);
+    // mdadm 4.2 refuses any --bitmap (even "none") for raid0/linear ("bitmaps not meaningful
+    // with level raid0"); without redundancy "none" is the only bitmap there is.
+    if (!(spec.bitmap === 'none' && (spec.level === 'raid0' || spec.level === 'linear'))) args.push(`--bitmap=${spec.bitmap}`);
   }
   if (spec.chunkKiB !== undefined) args.push(`--chunk=${intIn(spec.chunkKiB, 4, MAX_CHUNK_KIB, 'chunkKiB')}`);
   if (spec.layout !== undefined) {

@@ -17,12 +17,12 @@ import type { KernelCtx } from './context.js';
 import type { SimDiskRecord } from './disk-store.js';
 import { isValidComponentPath } from './disk-store.js';
 import { noSuchDevice } from './errors.js';
-import { arraySectors, enoughSlots, hasRedundancy, levelFromNumber, memberLayout, roundComponentSectors } from './geometry.js';
+import { arraySectors, dataDisks, enoughSlots, hasRedundancy, levelFromNumber, memberLayout, roundComponentSectors } from './geometry.js';
 import { normalizeUuid } from './ids.js';
 import type { SimArray, SimMember } from './model.js';
 import { normalizeDevice } from './create.js';
 import type { SimSuperblock } from './superblock.js';
-import { DEVFLAG_WRITE_MOSTLY, FEATURE_RECOVERY_OFFSET, FEATURE_REPLACEMENT, ROLE_FAULTY, ROLE_SPARE, isSlotRole, ownRole } from './superblock.js';
+import { DEVFLAG_WRITE_MOSTLY, FEATURE_RECOVERY_OFFSET, FEATURE_REPLACEMENT, FEATURE_RESHAPE_ACTIVE, ROLE_FAULTY, ROLE_SPARE, isSlotRole, ownRole } from './superblock.js';
 
 interface Candidate {
   path: string;
@@ -92,6 +92,9 @@ function baseArray(device: string, f: SimSuperblock): SimArray {
     events: f.events, canDecreaseEvents: false, sbPending: false, ctimeSec: f.ctimeSec, utimeSec: f.utimeSec,
     bitmapChunkKiB: f.bitmapChunkKiB > 0 ? f.bitmapChunkKiB : null, bitmapDirtySectors: 0, mismatchCount: 0,
     broken: false, openCount: 0, members: [], timer: null, safeModeTimer: null,
+    // A reshape in progress resumes from the superblock's reshape_position (md's raid5 run()).
+    reshape: (f.featureMap & FEATURE_RESHAPE_ACTIVE) !== 0 && f.reshapePositionSectors !== undefined && f.deltaDisks !== undefined
+      ? { oldDisks: f.raidDisks - f.deltaDisks, deviceProgressSectors: Math.floor(f.reshapePositionSectors / dataDisks(level, f.raidDisks)) } : null,
   };
 }
 
@@ -142,7 +145,8 @@ export function assembleArray(ctx: KernelCtx, spec: AssembleSpec, inUse: (diskId
   for (const m of order) if (m !== fresh) a.members.unshift(m);
   if (fresh !== undefined) a.members.unshift(fresh);
   const used = a.members.map((m) => roundComponentSectors(a.level, a.chunkSectors, m.availSectors));
-  a.arraySizeSectors = arraySectors(a.level, a.raidDisks, a.layout, a.componentSectors, hasRedundancy(a.level) ? [] : used);
+  // While reshaping, the array keeps its old size until the reshape ends.
+  a.arraySizeSectors = arraySectors(a.level, a.reshape?.oldDisks ?? a.raidDisks, a.layout, a.componentSectors, hasRedundancy(a.level) ? [] : used);
   a.ro = spec.readOnly === true ? 'readonly' : 'read-auto';
   return a;
 }

@@ -150,7 +150,7 @@ export function createArray(ctx: KernelCtx, spec: CreateSpec, inUse: (diskId: st
     syncMaxSectors: null, frozen: false, requested: null, sync: null, lastSyncAction: null, events: 0,
     canDecreaseEvents: false, sbPending: false, ctimeSec: now, utimeSec: now,
     bitmapChunkKiB: bitmap ? DEFAULT_BITMAP_CHUNK_KIB : null, bitmapDirtySectors: 0, mismatchCount: 0,
-    broken: false, openCount: 0, members: [], timer: null, safeModeTimer: null,
+    broken: false, openCount: 0, members: [], timer: null, safeModeTimer: null, reshape: null,
   };
   addCreatedMembers(ctx, a, spec, resolved);
   if (!enoughWithout(a, null)) throw bad('not enough devices to start the array');

@@ -47,7 +47,7 @@ export interface SimMember {
   availSectors: number;
 }
 
-export type SyncKind = 'resync' | 'recover' | 'check' | 'repair';
+export type SyncKind = 'resync' | 'recover' | 'check' | 'repair' | 'reshape';
 
 /** A running sync thread. Progress is linear in time from (anchorPos, anchorMs) at rate. */
 export interface SyncRun {
@@ -101,6 +101,12 @@ export interface SimArray {
   mismatchCount: number;
   /** MD_BROKEN: an attempt to fail the last working device was refused. */
   broken: boolean;
+  /**
+   * A reshape to `raidDisks` devices from `oldDisks` (mdadm --grow --raid-devices), or null.
+   * deviceProgressSectors: per-device sectors already in the new layout (md's reshape_position
+   * divided by the new data disks), as last written to the superblocks.
+   */
+  reshape: { oldDisks: number; deviceProgressSectors: number } | null;
   /** Simulated openers (mounted filesystems); stop/readonly fail with EBUSY while > 0. */
   openCount: number;
   members: SimMember[];

@@ -26,6 +26,10 @@ export function checkRecovery(ctx: KernelCtx, a: SimArray): void {
   }
   if (a.sbPending) updateSuperblocks(ctx, a, false);
   if (a.sync !== null || a.frozen) return;
+  if (a.reshape !== null) {
+    startSync(ctx, a, 'reshape');
+    return;
+  }
   const spares = removeAndAddSpares(ctx, a);
   if (spares > 0) startSync(ctx, a, 'recover');
   else if (a.requested !== null) startSync(ctx, a, a.requested);

@@ -17,10 +17,10 @@ import type { SimArray, SimMember } from './model.js';
 import { degradedCount } from './model.js';
 import type { SimSuperblock } from './superblock.js';
 import {
-  DEVFLAG_WRITE_MOSTLY, FEATURE_BITMAP_OFFSET, FEATURE_RECOVERY_BITMAP, FEATURE_RECOVERY_OFFSET, FEATURE_REPLACEMENT,
+  DEVFLAG_WRITE_MOSTLY, FEATURE_BITMAP_OFFSET, FEATURE_RECOVERY_BITMAP, FEATURE_RECOVERY_OFFSET, FEATURE_REPLACEMENT, FEATURE_RESHAPE_ACTIVE,
   ROLE_FAULTY, ROLE_SPARE, SUPERBLOCK_MAGIC,
 } from './superblock.js';
-import { levelNumber } from './geometry.js';
+import { dataDisks, levelNumber } from './geometry.js';
 
 /**
  * md_update_sb. `nospares` is true for a pure clean/dirty (or checkpoint) change and false
@@ -77,6 +77,7 @@ export function buildSuperblock(a: SimArray, m: SimMember, roles: number[]): Sim
   if (recovering) featureMap |= FEATURE_RECOVERY_OFFSET;
   if (recovering && m.bitmapRecovery) featureMap |= FEATURE_RECOVERY_BITMAP;
   if (m.replacement) featureMap |= FEATURE_REPLACEMENT;
+  if (a.reshape !== null) featureMap |= FEATURE_RESHAPE_ACTIVE;
   return {
     magic: SUPERBLOCK_MAGIC,
     majorVersion: 1,
@@ -102,5 +103,8 @@ export function buildSuperblock(a: SimArray, m: SimMember, roles: number[]): Sim
     superOffsetSectors: m.superOffsetSectors,
     sizeSectors: hasRedundancy(a.level) ? a.componentSectors : roundComponentSectors(a.level, a.chunkSectors, m.availSectors),
     bitmapChunkKiB: a.bitmapChunkKiB ?? 0,
+    ...(a.reshape === null ? {} : {
+      reshapePositionSectors: a.reshape.deviceProgressSectors * dataDisks(a.level, a.raidDisks), deltaDisks: a.raidDisks - a.reshape.oldDisks,
+    }),
   };
 }

@@ -17,6 +17,7 @@ import { mdstatFromArrays, renderMdstat } from '../format/mdstat.js';
 import type { MdDriver, SpeedLimits, WatchHandle } from '../driver.js';
 import type { ArrayState, AssembleSpec, CreateSpec, MdEvent, SuperblockInfo, SyncAction } from '../types.js';
 import * as ops from './array-ops.js';
+import { setBitmap, setComponentSize, setRaidDisks } from './grow-ops.js';
 import { assembleArray } from './assemble.js';
 import type { KernelCtx } from './context.js';
 import { createArray, normalizeDevice } from './create.js';
@@ -203,10 +204,26 @@ export class SimMdDriver implements MdDriver {
     this.change(device, (a) => members.replaceMember(this.ctx, a, member, withMember));
   }
 
+  // ------------------------------------------------------------------ grow
+  async setBitmap(device: string, bitmap: 'internal' | 'none'): Promise<void> {
+    if (bitmap !== 'internal' && bitmap !== 'none') throw new OpError('E_INVALID_ARGUMENT', `invalid bitmap ${JSON.stringify(bitmap)}`);
+    this.change(device, (a) => setBitmap(this.ctx, a, bitmap));
+  }
+
+  async setRaidDisks(device: string, raidDisks: number, _opts: { backupFile?: string } = {}): Promise<void> {
+    if (!Number.isSafeInteger(raidDisks) || raidDisks < 1) throw new OpError('E_INVALID_ARGUMENT', `invalid raid_disks ${JSON.stringify(raidDisks)}`);
+    this.change(device, (a) => setRaidDisks(this.ctx, a, raidDisks));
+  }
+
+  async setComponentSize(device: string, sizeKiB: number, assumeClean: boolean): Promise<void> {
+    if (!Number.isSafeInteger(sizeKiB) || sizeKiB < 1) throw new OpError('E_INVALID_ARGUMENT', `invalid component size ${JSON.stringify(sizeKiB)}`);
+    this.change(device, (a) => setComponentSize(this.ctx, a, sizeKiB, assumeClean === true));
+  }
+
   // ------------------------------------------------------------------ resync control
   async setSyncAction(device: string, action: SyncAction): Promise<void> {
     if (!SYNC_ACTIONS.includes(action)) throw new OpError('E_INVALID_ARGUMENT', `invalid sync action ${JSON.stringify(action)}`);
-    if (action === 'reshape') throw new OpError('E_NOT_SUPPORTED', 'the simulated driver does not model reshape');
+    if (action === 'reshape') throw new OpError('E_NOT_SUPPORTED', 'the simulated driver starts a reshape only through setRaidDisks');
     this.change(device, (a) => ops.setSyncAction(this.ctx, a, action));
   }
 

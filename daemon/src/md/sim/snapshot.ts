@@ -14,7 +14,7 @@ import { sectors } from '../../common/types.js';
 import type { ArrayRunState, ArrayState, BitmapState, MemberFlag, MemberState, SyncAction } from '../types.js';
 import type { KernelCtx } from './context.js';
 import { syncSpeedKiBps } from './context.js';
-import { hasRedundancy, resyncTotalSectors } from './geometry.js';
+import { dataDisks, hasRedundancy, resyncTotalSectors } from './geometry.js';
 import type { SimArray, SimMember } from './model.js';
 import { degradedCount } from './model.js';
 import { livePosition } from './sync.js';
@@ -104,5 +104,9 @@ export function arrayState(ctx: KernelCtx, a: SimArray, live = false): ArrayStat
     utimeSec: a.utimeSec,
     mismatchCount: a.mismatchCount,
     members: a.members.map(memberState),
+    reshape: a.reshape === null ? null : {
+      positionSectors: sectors(a.reshape.deviceProgressSectors * dataDisks(a.level, a.raidDisks)), deltaDisks: a.raidDisks - a.reshape.oldDisks,
+      newLevel: a.level, newLayout: a.layout, newChunkSizeBytes: a.chunkSectors * 512,
+    },
   };
 }

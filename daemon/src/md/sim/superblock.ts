@@ -20,6 +20,7 @@ export const ROLE_MAX = 0xff00;
 /** feature_map bits (md_p.h MD_FEATURE_*). */
 export const FEATURE_BITMAP_OFFSET = 0x1;
 export const FEATURE_RECOVERY_OFFSET = 0x2;
+export const FEATURE_RESHAPE_ACTIVE = 0x4;
 export const FEATURE_REPLACEMENT = 0x10;
 export const FEATURE_RECOVERY_BITMAP = 0x80;
 
@@ -57,6 +58,9 @@ export const superblockSchema = z.object({
   sizeSectors: count,
   /** Internal bitmap chunk in KiB (0 when there is no bitmap). */
   bitmapChunkKiB: count,
+  /** Feature 0x4 (a reshape is active): reshape_position in array sectors and delta_disks; absent otherwise. */
+  reshapePositionSectors: count.optional(),
+  deltaDisks: z.number().int().min(-1920).max(1920).optional(),
 });
 
 export type SimSuperblock = z.infer<typeof superblockSchema>;

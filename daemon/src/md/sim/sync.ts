@@ -10,12 +10,15 @@
 //   running) with its checkpoint exactly at sync_max.
 // - Completion clears sync_max (and sync_min for check/repair); interruption records the
 //   current position as the resync / recovery restart point and writes the superblocks.
+// - A reshape (raid4/5/6 --grow --raid-devices) walks the component size; its position is
+//   persisted (superblock reshape_position) at checkpoints only, so an interruption or a crash
+//   resumes from the last checkpoint, never past it; at the end the array takes its new size.
 import { assert } from '../../common/assert.js';
 import { SIM_MD_MAX_SETTLE_STEPS } from '../../common/limits.js';
 import { sectors } from '../../common/types.js';
 import type { KernelCtx } from './context.js';
 import { syncRateSectorsPerMs } from './context.js';
-import { SYNC_BLOCK_SECTORS, resyncTotalSectors } from './geometry.js';
+import { SYNC_BLOCK_SECTORS, arraySectors, resyncTotalSectors } from './geometry.js';
 import type { SimArray, SyncKind, SyncRun } from './model.js';
 import { memberInSlot, recoveringMembers } from './model.js';
 import { updateSuperblocks } from './sb-writer.js';
@@ -24,7 +27,7 @@ type TargetKind = 'checkpoint' | 'park' | 'finish';
 
 /** The sectors a sync of `kind` walks on this array. */
 export function syncTotal(a: SimArray, kind: SyncKind): number {
-  return kind === 'recover' ? a.componentSectors : resyncTotalSectors(a.level, a.arraySizeSectors, a.componentSectors);
+  return kind === 'recover' || kind === 'reshape' ? a.componentSectors : resyncTotalSectors(a.level, a.arraySizeSectors, a.componentSectors);
 }
 
 /** Starts the sync thread. The caller has decided that `kind` is what md would run now. */
@@ -39,6 +42,8 @@ export function startSync(ctx: KernelCtx, a: SimArray, kind: SyncKind): void {
     if (rec.every((m) => m.bitmapRecovery)) workFraction = total === 0 ? 0 : Math.min(1, a.bitmapDirtySectors / total);
   } else if (kind === 'resync') {
     start = a.recoveryCpSectors ?? total;
+  } else if (kind === 'reshape') {
+    start = a.reshape?.deviceProgressSectors ?? total;
   } else {
     start = a.syncMinSectors;
   }
@@ -148,6 +153,8 @@ function checkpoint(ctx: KernelCtx, a: SimArray, run: SyncRun, pos: number): voi
     if (a.recoveryCpSectors !== null && pos > a.recoveryCpSectors) a.recoveryCpSectors = pos;
   } else if (run.kind === 'recover') {
     for (const m of recoveringMembers(a)) if (m.recoveryOffsetSectors < pos) m.recoveryOffsetSectors = pos;
+  } else if (run.kind === 'reshape' && a.reshape !== null) {
+    a.reshape.deviceProgressSectors = pos;
   }
   updateSuperblocks(ctx, a, true);
   ctx.emit({
@@ -166,6 +173,11 @@ function finishSync(ctx: KernelCtx, a: SimArray): void {
     a.requested = null;
   }
   if (run.kind === 'resync' || run.kind === 'repair') a.recoveryCpSectors = null;
+  if (run.kind === 'reshape') {
+    // The reshape ended: the array takes its new size, and nothing of it is left to reshape.
+    a.reshape = null;
+    a.arraySizeSectors = arraySectors(a.level, a.raidDisks, a.layout, a.componentSectors, []);
+  }
   let replaced = false;
   if (run.kind === 'recover') replaced = activateRecovered(ctx, a);
   updateSuperblocks(ctx, a, false);

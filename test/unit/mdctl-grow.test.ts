@@ -1,0 +1,50 @@
+// mdctl --grow's command line: which replicated command each form becomes, and the usage
+// errors (exit 2, nothing sent) for a grow without a device or with a bitmap file; a grow with
+// no change is mdadm's notice with exit 0.
+import { describe, expect, it } from 'vitest';
+import { parse } from '../../mdctl/src/args.js';
+import { Ctx } from '../../mdctl/src/context.js';
+import { growCommand, maxSizeKiB, strerror } from '../../mdctl/src/grow.js';
+import { kernelArrayState, kernelMember } from './record-fixtures.js';
+import { run } from '../../mdctl/src/main.js';
+
+const io = { out: () => {}, err: () => {}, env: {} };
+const commandOf = (argv: string[]) => growCommand(new Ctx(parse(argv), io));
+
+async function runCapture(argv: string[]): Promise<{ code: number; err: string }> {
+  let err = '';
+  const code = await run(argv, { out: () => {}, err: (t) => { err += t; }, env: { MDCTL_SOCKET: '/nonexistent/mdctl-grow-test.sock' } });
+  return { code, err };
+}
+
+describe('mdctl --grow', () => {
+  it('--bitmap=internal|none (long, short, either order) is one grow-bitmap command', () => {
+    expect(commandOf(['--grow', '/dev/md0', '--bitmap=internal'])).toEqual({ op: 'grow-bitmap', device: 'md0', bitmap: 'internal' });
+    expect(commandOf(['-G', '/dev/md/3', '-b', 'none'])).toEqual({ op: 'grow-bitmap', device: 'md3', bitmap: 'none' });
+    expect(commandOf(['--grow', '--bitmap', 'none', '/dev/md1'])).toEqual({ op: 'grow-bitmap', device: 'md1', bitmap: 'none' });
+  });
+  it('usage errors exit 2 (and no change exits 0) before any daemon is asked', async () => {
+    expect(await runCapture(['--grow', '/dev/md0'])).toEqual({ code: 0, err: 'mdctl: no changes to --grow\n' }); // mdadm 4.2: a notice, exit 0
+    expect(await runCapture(['--grow', '--bitmap=internal'])).toEqual({ code: 2, err: 'mdctl: no devices given.\n' });
+    expect((await runCapture(['--grow', '/dev/md0', '--bitmap=/var/bitmap'])).code).toBe(2);
+    expect((await runCapture(['--grow', '/dev/sda', '--bitmap=none'])).code).toBe(2);
+  });
+});
+
+describe('mdctl --grow --size', () => {
+  it('sizes in KiB (suffixes as mdadm), max, --assume-clean', () => {
+    expect(commandOf(['--grow', '/dev/md0', '--size=40M'])).toEqual({ op: 'grow-size', device: 'md0', size: 40960, assumeClean: false });
+    expect(commandOf(['-G', '/dev/md0', '-z', 'max', '--assume-clean'])).toEqual({ op: 'grow-size', device: 'md0', size: 'max', assumeClean: true });
+    expect(commandOf(['--grow', '/dev/md0', '--size', '1000'])).toEqual({ op: 'grow-size', device: 'md0', size: 1000, assumeClean: false });
+  });
+  it('max is the smallest room of the members in a slot, in whole chunks for striped levels', () => {
+    const k = kernelArrayState([kernelMember('/dev/sda', 0, ['in_sync'], 0), { ...kernelMember('/dev/sdb', 1, ['in_sync'], 1), sizeKiB: 900 }, { ...kernelMember('/dev/sdc', null, ['spare'], 2), sizeKiB: 10 }]);
+    expect(maxSizeKiB(k)).toBe(900);
+    expect(maxSizeKiB({ ...k, level: 'raid5', chunkSizeBytes: 512 * 1024, members: k.members.map((m) => ({ ...m, sizeKiB: 65_000 })) })).toBe(64_512);
+  });
+  it('words md\'s errno as mdadm\'s strerror', () => {
+    expect(strerror('write(md/component_size) on md1: ENOSPC (no space left)')).toBe('No space left on device');
+    expect(strerror('write(md/component_size) on md0: No space left on device')).toBe('No space left on device');
+    expect(strerror('something else')).toBe('something else');
+  });
+});
