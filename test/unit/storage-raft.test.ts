@@ -47,7 +47,9 @@ describe('DiskStorage under the Raft core', () => {
     const opts: ClusterOptions = {
       size: 3, useCodec: true, tickIntervalMs: 20, dataDirs: dirs, snapshotEveryEntries: 400,
       storage: { segmentBytes: 64 * 1024, keepTrailingEntries: 100 },
-      raft: { electionTimeoutTicks: 10, heartbeatTicks: 1, leaseTicks: 6, clockDriftBoundTicks: 2,
+      // Elections of 1-2 s: an event-loop stall of a loaded machine must not depose the leader
+      // mid-batch (a dropped proposal is not what this test is about; it timed out at load 16).
+      raft: { electionTimeoutTicks: 50, heartbeatTicks: 1, leaseTicks: 30, clockDriftBoundTicks: 2,
         maxInflightAppends: RAFT_MAX_INFLIGHT_APPENDS, maxEntriesPerAppend: RAFT_MAX_ENTRIES_PER_APPEND, checkQuorum: true, preVote: true },
     };
     const n1 = nodeId('n1');
