@@ -5,6 +5,7 @@
 // exited (or was already gone); every start/exit is recorded in the agent log.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { DAEMON_NODE_OPTIONS } from '../../../daemon/src/common/limits.js';
 
 /** How long a SIGTERMed daemon may take to hand over and exit before it is killed. */
 const DAEMON_STOP_TIMEOUT_MS = 15_000;
@@ -35,7 +36,7 @@ export class DaemonProcess {
     if (this.child !== null) return;
     const fd = openSync(this.spec.logPath, 'a');
     writeSync(fd, `==== mdclusterd starting at guest wall ${new Date().toISOString()} ====\n`);
-    const child = spawn(process.execPath, [`${this.spec.repoRoot}/dist/daemon/src/main.js`, '--config', this.spec.configPath], {
+    const child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, `${this.spec.repoRoot}/dist/daemon/src/main.js`, '--config', this.spec.configPath], {
       cwd: this.spec.repoRoot, stdio: ['ignore', fd, fd], env: { ...process.env },
     });
     closeSync(fd);
