@@ -195,6 +195,9 @@ export const STATUS_MAX_WATCHERS = 64;
 export const STATUS_JSON_EVENTS = 50;
 /** Sampling of the read model for the promotion/failover histograms: their resolution, at ~20 cheap views/s. */
 export const STATUS_SAMPLE_INTERVAL_MS = 50;
+/** Longest wait for a 400 answer to a malformed status request to be written before its socket
+ * is destroyed (the client may not read): the line is 28 bytes, a reading client has it at once. */
+export const STATUS_BAD_REQUEST_GRACE_MS = 1000;
 /** The watch websocket pushes the status this often: a live progress bar, ~2 small JSON messages/s per watcher. */
 export const STATUS_PUSH_INTERVAL_MS = 500;
 /** Static dashboard files served from the status port: the few shipped files, each read once. */
