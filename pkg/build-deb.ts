@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { DAEMON_NODE_OPTIONS } from '../daemon/src/common/limits.js';
 import { productVersion } from '../daemon/src/common/version.js';
 import { mdclusterdCompletion, mdctlCompletion } from './completion.js';
 import { copyrightFile, MAINTAINER } from './copyright.js';
@@ -22,6 +23,11 @@ import { configPage, mdclusterdPage, mdctlPage } from './man.js';
 /** Most packages the production closure may hold (today about 30): a runaway walk is a bug. */
 const PACKAGE_MAX_MODULES = 500;
 const LIB = '/usr/lib/mdclusterd';
+
+/** /usr/bin/mdclusterd: node with the daemon's own options (DAEMON_NODE_OPTIONS), then main.js. */
+export function daemonWrapper(lib: string): string {
+  return `#!/bin/sh\nexec /usr/bin/node ${DAEMON_NODE_OPTIONS.join(' ')} ${lib}/dist/daemon/src/main.js "$@"\n`;
+}
 
 function repoRoot(): string {
   let dir = dirname(new URL(import.meta.url).pathname);
@@ -154,7 +160,7 @@ export function buildDeb(outDir: string): string {
   const shlibs = shlibDepends(natives, join(outDir, 'shlibdeps'));
   // The entry points start with #!/usr/bin/env node.
   for (const main of ['daemon/src/main.js', 'mdctl/src/main.js']) chmodSync(join(lib, 'dist', main), 0o755);
-  put(stage, 'usr/bin/mdclusterd', `#!/bin/sh\nexec /usr/bin/node ${LIB}/dist/daemon/src/main.js "$@"\n`, 0o755);
+  put(stage, 'usr/bin/mdclusterd', daemonWrapper(LIB), 0o755);
   put(stage, 'usr/bin/mdctl', `#!/bin/sh\nexec /usr/bin/node ${LIB}/dist/mdctl/src/main.js "$@"\n`, 0o755);
   put(stage, 'usr/lib/systemd/system/mdclusterd.service', readFileSync(join(root, 'etc', 'systemd', 'mdclusterd.service')));
   put(stage, 'usr/lib/udev/rules.d/63-mdclusterd.rules', readFileSync(join(root, 'etc', 'udev', 'rules.d', '63-mdclusterd.rules')));

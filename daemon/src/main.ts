@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // mdclusterd's entry point: `mdclusterd [--config PATH] [--pid-file PATH]`, `--check-config`,
 // `mdclusterd init ...`, `mdclusterd gen-certs ...`, `demote-all`, `--version`, `--help`.
 // Owns: argument parsing, start-up errors (`mdclusterd: <message>`, printed once, on stderr)

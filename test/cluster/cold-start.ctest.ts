@@ -18,6 +18,7 @@ import { bootPlan, coldStart, shutDownAll } from './lib/cold-start.js';
 import { useLaneCluster } from './lib/lane-test.js';
 import { waitIdleClean, waitReadOnly, waitWritable } from './lib/md-checks.js';
 import { mustMdctl, mustSh, waitMaster } from './lib/node-ops.js';
+import { DAEMON_NODE_OPTIONS } from '../../daemon/src/common/limits.js';
 
 const MD = 'md0';
 const DISKS = ['/dev/vda', '/dev/vdb'];
@@ -48,7 +49,7 @@ describe('the package on 3 real kernels, and a cold start of the whole cluster',
       expect(unit.startCount).toBe(1);
       expect(unit.starts[0]!.readyGuestWallMs, `node${i}: READY=1`).not.toBeNull();
       const cmdline = (await mustSh(c, i, `tr '\\0' ' ' < /proc/${unit.mainPid}/cmdline`)).trim();
-      expect(cmdline, `node${i}: the unit's main process`).toBe('/usr/bin/node /usr/lib/mdclusterd/dist/daemon/src/main.js --config /etc/mdclusterd/mdclusterd.toml');
+      expect(cmdline, `node${i}: the unit's main process`).toBe(['/usr/bin/node', ...DAEMON_NODE_OPTIONS, '/usr/lib/mdclusterd/dist/daemon/src/main.js --config /etc/mdclusterd/mdclusterd.toml'].join(' '));
       expect((await mustSh(c, i, 'stat -c "%a %n" /run/mdclusterd /var/lib/mdclusterd /etc/mdclusterd/managed-arrays.d')).trim().split('\n'))
         .toEqual(['750 /run/mdclusterd', '700 /var/lib/mdclusterd', '755 /etc/mdclusterd/managed-arrays.d']);
       expect((await mustSh(c, i, `cat /proc/${unit.mainPid}/oom_score_adj; grep -E '^(Umask|NSpgid)' /proc/${unit.mainPid}/status | tr -s '\\t ' ' '`)).trim().split('\n'))

@@ -6,7 +6,7 @@
 // Invariants: everything lives under one mkdtemp directory, removed by stop(); the node is
 // leader of its one-node cluster before start() resolves; a fatal error exits the process
 // (startDaemon's handler), which the fuzz parent (main.ts) reports as a crash.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeId } from '../../daemon/src/common/types.js';
@@ -35,8 +35,14 @@ function tlsDirOnce(): Promise<string> {
   return sharedTls;
 }
 
+/**
+ * tmpfs when there is one: the daemon's WAL fsyncs every append, and on a disk a fuzzed
+ * propose then waits on the disk, not on the code under test (same code path either way).
+ */
+const BASE_DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+
 export class DaemonInstance {
-  readonly dir = mkdtempSync(join(tmpdir(), 'mdfuzz-daemon-'));
+  readonly dir = mkdtempSync(join(BASE_DIR, 'mdfuzz-daemon-'));
   readonly controlSocket = join(this.dir, 'control.sock');
   statusPort = 0;
   private running: RunningDaemon | null = null;

@@ -6,7 +6,17 @@
 // Control socket: 20,000 pipelined requests whose replies are not read, then 1,000 concurrent
 // clients (mdctl's own Client); the daemon's RSS (/proc/<pid>/status VmRSS) stays within
 // FLOOD_RSS_BUDGET_BYTES of its idle value, every client gets an answer or a clear error
-// (E_BUSY), and the memory is back within the budget afterwards. RSS before/peak/after printed.
+// (E_BUSY), V8's young generation never exceeds the bound the daemon is started with
+// (DAEMON_NODE_OPTIONS), and the RSS comes back to within FLOOD_RSS_RETURN_BYTES of idle.
+// RSS and V8 heap before/peak/after printed.
+// What "returns" means, measured (issue #19): after the flood the daemon holds no request state
+// (heapUsed after a forced full GC was within 0.5 MB of idle's, via the inspector). With V8's
+// default semi-space the RSS stayed at its peak (+16 to +23 MB, 30 s later still there): V8 had
+// grown the young generation from 16 to 32 MiB and shrinks it only at a scavenge that sees
+// under ~1 MB/s of allocation, which an idle cluster daemon hovers at. The daemon now bounds it
+// (DAEMON_NODE_OPTIONS, asserted below); what stays is old-space pages V8 keeps committed after
+// promoting the burst (heap used back within ~2 MB of idle, heap committed not) and allocator
+// pages: that is not a full return, and FLOOD_RSS_RETURN_BYTES is the bound it is held to.
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -15,9 +25,19 @@ import { Client, ClientError } from '../../mdctl/src/client.js';
 import { type Cluster, sleep, waitFor } from './harness.js';
 import { CALM_TEST_TIMING, CALM_TEST_TRANSPORT } from './lib/node-config.js';
 import { useCluster } from './lib/vitest-cluster.js';
+import { httpGet } from './lib/http.js';
+import { DAEMON_MAX_SEMI_SPACE_MIB } from '../../daemon/src/common/limits.js';
 
 /** The issue's bound: the daemon's RSS may grow at most this much over its idle value. */
 const FLOOD_RSS_BUDGET_BYTES = 20 * 1024 * 1024;
+/**
+ * RSS above idle allowed once the flood is over (within FLOOD_RETURN_WAIT_MS): old-space pages
+ * V8 keeps committed and allocator pages; measured +4.1, +8.0 and +10 MB (the last one flat from
+ * 15 s to 90 s after the flood).
+ */
+const FLOOD_RSS_RETURN_BYTES = 12 * 1024 * 1024;
+/** How long the RSS may take to come back (the young generation shrinks at a scavenge, every few s). */
+const FLOOD_RETURN_WAIT_MS = 60_000;
 /** Flood sockets kept open per node (re-opened when closed), and the stranger addresses they come from. */
 const FLOOD_SOCKETS_PER_NODE = 100;
 const FLOOD_ADDRESSES = 30;
@@ -35,6 +55,21 @@ function rssBytes(pid: number): number {
 }
 
 const mb = (b: number): string => (b / (1024 * 1024)).toFixed(1);
+
+interface V8Heap { total: number; used: number; newSpace: number }
+
+/** The daemon's V8 heap from its /metrics (prom-client's nodejs_heap_* series), in bytes. */
+async function v8Heap(c: Cluster, id: string): Promise<V8Heap> {
+  const text = await httpGet(c.statusPort(id), '/metrics');
+  const get = (re: RegExp): number => {
+    const m = re.exec(text);
+    if (!m) throw new Error(`no ${re.source} in /metrics`);
+    return Number(m[1]);
+  };
+  return { total: get(/^nodejs_heap_size_total_bytes (\S+)/m), used: get(/^nodejs_heap_size_used_bytes (\S+)/m), newSpace: get(/^nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)/m) };
+}
+
+const heapText = (h: V8Heap): string => `heap ${mb(h.used)}/${mb(h.total)} MB (young generation ${mb(h.newSpace)} MB)`;
 
 /**
  * Kills a standby, restarts it, and returns the ms from the restart until it follows the master
@@ -123,7 +158,7 @@ async function warmUp(socketPath: string): Promise<void> {
 }
 
 describe('control socket flood', () => {
-  test('20,000 pipelined unread requests and 1,000 concurrent clients: RSS within 20 MB of idle, every client answered', async () => {
+  test('20,000 pipelined unread requests and 1,000 concurrent clients: RSS within 20 MB of idle, every client answered, RSS back within 12 MB', async () => {
     const c = cluster();
     // A daemon that has run since the cluster started (not the one the peer test restarted).
     const id = c.ids.find((n) => c.proc(n).incarnations.length === 1) ?? c.ids[0]!;
@@ -133,6 +168,7 @@ describe('control socket flood', () => {
     await warmUp(c.controlSocket(id));
     await sleep(2000);
     const idle = rssBytes(pid);
+    const heaps: V8Heap[] = [await v8Heap(c, id)];
     let peak = idle;
     const sampler = setInterval(() => { try { peak = Math.max(peak, rssBytes(pid)); } catch { /* exited: caught below */ } }, 20);
     try {
@@ -157,6 +193,7 @@ describe('control socket flood', () => {
           client.close();
         }
       }));
+      heaps.push(await v8Heap(c, id));
       const byOutcome = new Map<string, number>();
       for (const o of outcomes) byOutcome.set(o, (byOutcome.get(o) ?? 0) + 1);
       // Now read the pipelined replies: every one is answered.
@@ -170,17 +207,25 @@ describe('control socket flood', () => {
       });
       pipe.resume();
       await waitFor('every pipelined request answered', async () => (replies === total ? true : undefined), 120_000, 50);
+      heaps.push(await v8Heap(c, id));
       pipe.destroy();
       const peakDuring = peak;
       clearInterval(sampler);
-      // Memory comes back (polled: V8 gives pages back after a GC, not at once).
+      // Memory comes back (polled, no /metrics scrapes meanwhile: V8 shrinks its young generation
+      // at a scavenge, and gives old-space pages back at a mark-compact, not at once).
+      const t0 = performance.now();
       let after = rssBytes(pid);
-      await waitFor('RSS back within the budget', async () => { after = rssBytes(pid); return after - idle <= FLOOD_RSS_BUDGET_BYTES ? true : undefined; }, 30_000, 200).catch(() => {});
-      process.stdout.write(`control flood on ${id}: RSS idle ${mb(idle)} MB, peak ${mb(peakDuring)} MB (+${mb(peakDuring - idle)}), after ${mb(after)} MB; ` +
+      await waitFor('RSS back near idle', async () => { after = rssBytes(pid); return after - idle <= FLOOD_RSS_RETURN_BYTES ? true : undefined; }, FLOOD_RETURN_WAIT_MS, 200).catch(() => {});
+      const returnMs = Math.round(performance.now() - t0);
+      heaps.push(await v8Heap(c, id));
+      process.stdout.write(`control flood on ${id}: RSS idle ${mb(idle)} MB, peak ${mb(peakDuring)} MB (+${mb(peakDuring - idle)}), after ${mb(after)} MB (+${mb(after - idle)}, ${returnMs} ms after the flood); ` +
+        `V8 idle ${heapText(heaps[0]!)}, after the clients ${heapText(heaps[1]!)}, after the replies ${heapText(heaps[2]!)}, after ${heapText(heaps[3]!)}; ` +
         `1,000 clients: ${[...byOutcome].map(([k, v]) => `${k} ${v}`).join(', ')}; ${replies} pipelined replies\n`);
       expect(c.proc(id).pid).toBe(pid);
       expect(peakDuring - idle).toBeLessThanOrEqual(FLOOD_RSS_BUDGET_BYTES);
-      expect(after - idle).toBeLessThanOrEqual(FLOOD_RSS_BUDGET_BYTES);
+      expect(after - idle).toBeLessThanOrEqual(FLOOD_RSS_RETURN_BYTES);
+      // The young generation never grew past the daemon's bound (V8 reports both semi-spaces).
+      for (const h of heaps) expect(h.newSpace).toBeLessThanOrEqual(2 * DAEMON_MAX_SEMI_SPACE_MIB * 1024 * 1024);
       expect([...byOutcome.keys()].every((k) => k === 'ok' || k === 'E_BUSY')).toBe(true);
       expect(byOutcome.get('ok') ?? 0).toBeGreaterThan(0);
       expect(await c.control(id, 'state', { local: true })).toHaveProperty('status');

@@ -168,3 +168,30 @@ describe('daemon start-up: status access files', () => {
     expect(() => loadStatusAccess(cfg(null, { certPath: join(dir, 'nope.crt'), keyPath: join(dir, 'nope.key') }))).toThrow(/status\.tls-cert/);
   });
 });
+
+describe('status server: a malformed request behind a pending one', () => {
+  // Found by npm run fuzz (status surface, exit 13 at a daemon stop): a linearizable /mdstat still
+  // waiting, pipelined requests whose queued answers made Node's HTTP server pause the socket,
+  // then a malformed request. The 400 was written and the socket ended, but a paused socket never
+  // reads the client's FIN: it stayed open for good (a leaked descriptor per attempt), and the
+  // server's close() never finished.
+  it('answers 400 and closes the connection; close() then finishes', async () => {
+    let release = (): void => {};
+    const blocked = new Promise<void>((r) => { release = r; });
+    const s = new StatusServer({ host: '127.0.0.1', port: 0 }, { ...source, freshen: () => blocked }, quiet);
+    await s.start();
+    const { connect } = await import('node:net');
+    const sock = connect(s.address.port, '127.0.0.1');
+    const got: Buffer[] = [];
+    sock.on('data', (d: Buffer) => got.push(d));
+    sock.on('error', () => {});
+    const closed = new Promise<void>((r) => sock.on('close', () => r()));
+    const ask = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    sock.end(ask('/mdstat') + ask('/').repeat(40) + 'BAD REQUEST LINE\r\n\r\n');
+    await closed;
+    expect(Buffer.concat(got).toString('latin1')).toContain('HTTP/1.1 400 ');
+    const stopped = await Promise.race([s.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open after 10 s'), 10_000))]);
+    release();
+    expect(stopped).toBe('closed');
+  }, 30_000);
+});

@@ -195,6 +195,9 @@ export const STATUS_MAX_WATCHERS = 64;
 export const STATUS_JSON_EVENTS = 50;
 /** Sampling of the read model for the promotion/failover histograms: their resolution, at ~20 cheap views/s. */
 export const STATUS_SAMPLE_INTERVAL_MS = 50;
+/** Longest wait for a 400 answer to a malformed status request to be written before its socket
+ * is destroyed (the client may not read): the line is 28 bytes, a reading client has it at once. */
+export const STATUS_BAD_REQUEST_GRACE_MS = 1000;
 /** The watch websocket pushes the status this often: a live progress bar, ~2 small JSON messages/s per watcher. */
 export const STATUS_PUSH_INTERVAL_MS = 500;
 /** Static dashboard files served from the status port: the few shipped files, each read once. */
@@ -342,6 +345,18 @@ export const SESSION_MAX_MESSAGE_CHARS = 256;
 export const MD_MAX_PENDING_OPS_PER_ARRAY = 64;
 /** Reconcile passes an md operation may fail transiently before it is reported failed for good. */
 export const MD_MAX_OP_ATTEMPTS = 5;
+
+// ---- process ----
+/** MiB of each of V8's young-generation semi-spaces (node --max-semi-space-size), given by every
+ * launcher of mdclusterd (DAEMON_NODE_OPTIONS): with V8's default (16 MiB) a burst of requests
+ * (issue #19's control flood) grew the young generation from 16 to 32 MiB and the RSS by ~23 MB,
+ * and V8 shrinks it only at a scavenge that sees less than ~1 MB/s of allocation, which an
+ * idle cluster daemon (heartbeats, status sampling) hovers at: the RSS stayed at its peak.
+ * At 4 MiB the young generation stays within 8 MiB; a scavenge of the daemon's heap is ~1 ms. */
+export const DAEMON_MAX_SEMI_SPACE_MIB = 4;
+/** Node options of the mdclusterd process: main.ts's #! line, the .deb's /usr/bin/mdclusterd and
+ * the test launchers pass exactly these (test/unit/daemon-node-options.test.ts checks the first two). */
+export const DAEMON_NODE_OPTIONS: readonly string[] = [`--max-semi-space-size=${DAEMON_MAX_SEMI_SPACE_MIB}`];
 
 // ---- relations ----
 /** The production limits that appear in a relation, by name (the values the checks read). */

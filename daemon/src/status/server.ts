@@ -8,7 +8,8 @@
 // watcher sockets.
 // Invariants: no method changes anything (only GET and HEAD are served; others get 405), so
 // the dashboard can never reach a control operation; request heads are bounded
-// (STATUS_MAX_REQUEST_BYTES); watchers are bounded (STATUS_MAX_WATCHERS) and every socket has
+// (STATUS_MAX_REQUEST_BYTES) and a malformed one gets 400 and its socket closed (never left
+// half-open); watchers are bounded (STATUS_MAX_WATCHERS) and every socket has
 // an error handler; with a token configured every path but /healthz needs it (header
 // "Authorization: Bearer T", or the cookie set by /?token=T for browsers); a websocket whose
 // Origin is neither this server's own nor allowed is refused with 403; without a token, a
@@ -18,7 +19,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { STATUS_MAX_REQUEST_BYTES, STATUS_MAX_WATCHERS, STATUS_PUSH_INTERVAL_MS } from '../common/limits.js';
+import { STATUS_BAD_REQUEST_GRACE_MS, STATUS_MAX_REQUEST_BYTES, STATUS_MAX_WATCHERS, STATUS_PUSH_INTERVAL_MS } from '../common/limits.js';
 import type { ClusterEvent } from '../control/protocol.js';
 import type { Logger } from '../node/deps.js';
 import { Assets } from './assets.js';
@@ -76,7 +77,16 @@ export class StatusServer {
     const server: Server = tls
       ? createTlsServer({ maxHeaderSize: STATUS_MAX_REQUEST_BYTES, cert: tls.cert, key: tls.key }, handler)
       : createServer({ maxHeaderSize: STATUS_MAX_REQUEST_BYTES }, handler);
-    server.on('clientError', (_e, sock) => { if (sock.writable) sock.end('HTTP/1.1 400 Bad Request\r\n\r\n'); else sock.destroy(); });
+    // A malformed request: 400, then the socket is destroyed once the line is written (or after
+    // STATUS_BAD_REQUEST_GRACE_MS). Ending it alone is not enough: Node's HTTP server may have
+    // paused it (pipelined answers queued behind a pending one), and a paused socket never reads
+    // the client's FIN, so it would stay open for good and close() would never finish.
+    server.on('clientError', (_e, sock) => {
+      if (!sock.writable) { sock.destroy(); return; }
+      const timer = setTimeout(() => sock.destroy(), STATUS_BAD_REQUEST_GRACE_MS);
+      timer.unref();
+      sock.end('HTTP/1.1 400 Bad Request\r\n\r\n', () => { clearTimeout(timer); sock.destroy(); });
+    });
     server.on('error', (e) => this.logger.error({ err: e.message }, 'status server error'));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
     this.wss.on('error', (e) => this.logger.warn({ err: e.message }, 'watch socket server error'));

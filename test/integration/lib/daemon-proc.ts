@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INTEG_LOG_TAIL_BYTES, INTEG_MAX_INCARNATIONS } from '../../lib/limits.js';
 import { withTimeout } from './wait.js';
+import { DAEMON_NODE_OPTIONS } from '../../../daemon/src/common/limits.js';
 
 /** How long a SIGKILLed daemon may take to be reaped, and a SIGTERMed one to hand over and exit. */
 const KILL_REAP_TIMEOUT_MS = 5000;
@@ -91,7 +92,7 @@ export class DaemonProc {
     const fd = openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [...this.nodeArgs, daemonMainJs(), '--config', this.configFile, '--pid-file', this.pidFile], { stdio: ['ignore', fd, fd], env });
+      child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, ...this.nodeArgs, daemonMainJs(), '--config', this.configFile, '--pid-file', this.pidFile], { stdio: ['ignore', fd, fd], env });
     } finally {
       closeSync(fd);
     }
