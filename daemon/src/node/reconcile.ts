@@ -126,6 +126,11 @@ export class Reconciler {
       const actions = plan(rec, { node: this.node, writer: w.writer, term: w.term, freshSincePromotion: this.fresh.has(device), base }, actual);
       if (actions.length > 0 && !w.writer && actions[0].kind === 'stop' && actions[1]?.kind === 'assemble' && !this.mayReassemble(device)) return;
       for (const a of actions) {
+        // A writer's round re-checks the role before each action: md calls can be slow, and an
+        // action planned as writer (read-write above all) must not run after the role is gone
+        // (cluster simulator seed 711: a read-write issued after the lease lapsed overlapped
+        // the next master). The next round plans as what this node is then.
+        if (w.writer && !this.stillWriter(w.term)) return;
         try {
           await this.act(rec, a, w);
         } catch (e) {
@@ -140,6 +145,12 @@ export class Reconciler {
       }
     }
     this.logger.warn({ device, rounds: RECONCILE_MAX_ROUNDS }, 'array did not converge in one pass');
+  }
+
+  /** The writer role is still held, in the term the round was planned in. */
+  private stillWriter(term: Term): boolean {
+    const now = this.hooks.writer();
+    return now.writer && now.term === term;
   }
 
   /**
