@@ -90,6 +90,27 @@ describe('writer lease', () => {
   });
 });
 
+describe('reconcile', () => {
+  // Guards reconcile.ts reconcileArray(): the writer role is read fresh for each round, so after
+  // a slow assemble that outlived the lease the next round plans as a standby (no read-write).
+  // (The re-check before each action within a round is guarded by cluster-sim.test.ts seed 711.)
+  it('a round planned as writer does not switch an array read-write once the writer role is gone', async () => {
+    const w = (world = new World());
+    w.start(['n1', 'n2', 'n3']);
+    const master = await w.withArray();
+    master.assembleDelayUs = 10 * LEASE_TICKS * TICK_MS * 1000; // far longer than the lease
+    await w.kernelStop(master.id, 'md0'); // gone from its kernel: the master plans assemble + read-write
+    expect(await w.until(() => master.assembling, 5000)).toBe(true);
+    const cutUs = w.sched.nowUs;
+    master.transport.cut = true;
+    w.refresh();
+    await w.until(() => false, 3000);
+    const late = w.writable.filter((x) => x.node === master.id && x.startUs > cutUs);
+    expect(late, 'writable intervals the cut-off master opened after the cut').toEqual([]);
+    expect(w.overlaps()).toEqual([]);
+  });
+});
+
 describe('raft time', () => {
   // Guards ready-loop.ts syncTicks(): no ticks before start(). The daemon takes a view() (its
   // metrics) between constructing the node and starting it; counting the process's uptime as

@@ -69,6 +69,12 @@ export interface WorldNode {
   transport: WorldTransport;
   /** Extra simulated microseconds each setReadOnly call takes on this node (a slow STOP_ARRAY_RO). */
   readOnlyDelayUs: number;
+  /** Extra simulated microseconds each assemble call takes on this node (a slow assemble). */
+  assembleDelayUs: number;
+  /** An assemble call is under way on this node's driver. */
+  assembling: boolean;
+  /** The node's simulated kernel, bypassing the daemon (as an admin's mdadm would). */
+  kernel: SimMdDriver;
   /** Wraps every storage.save of this node: return the promise the node will await. */
   saveHook: ((batch: Parameters<RaftStorage['save']>[0], inner: () => Promise<void>) => Promise<void>) | null;
 }
@@ -132,7 +138,7 @@ export class World {
     const sim = new SimMdDriver({ store: new MemoryDiskStore(this.disks), hostName: id,
       deps: { clock: time, timers: time.kernelTimers(), ids: new SeededIds(seed), logger: silentLogger } });
     const inner = new SimRaftStorage(newRaftDisk(), time, new Rand(createPrng(seed)), { lo: 0, hi: 0 }, (m) => { throw new Error(m); });
-    const wn: WorldNode = { id: nid, node: null as unknown as ClusterNode, time, transport, readOnlyDelayUs: 0, saveHook: null };
+    const wn: WorldNode = { id: nid, node: null as unknown as ClusterNode, time, transport, readOnlyDelayUs: 0, assembleDelayUs: 0, assembling: false, kernel: sim, saveHook: null };
     const storage: RaftStorage = {
       restored: () => inner.restored(),
       save: (batch) => (wn.saveHook ? wn.saveHook(batch, () => inner.save(batch)) : inner.save(batch)),
@@ -174,6 +180,15 @@ export class World {
         closeOn(device);
       },
       stop: async (device) => { await sim.stop(device); closeOn(device); },
+      assemble: async (spec) => {
+        wn.assembling = true;
+        try {
+          if (wn.assembleDelayUs > 0) await new Promise<void>((res) => { this.sched.after(wn.assembleDelayUs, res); });
+          await sim.assemble(spec);
+        } finally {
+          wn.assembling = false;
+        }
+      },
     };
     return new Proxy(sim, {
       get: (target, p) => {
@@ -185,6 +200,13 @@ export class World {
   }
 
   get(id: string): WorldNode { return this.nodes.get(id)!; }
+
+  /** Stops `device` in `id`'s kernel behind its daemon's back (its writable interval ends). */
+  async kernelStop(id: string, device: string): Promise<void> {
+    await this.get(id).kernel.stop(device);
+    const open = this.writable.find((x) => x.node === id && x.device === device && x.endUs === null);
+    if (open) open.endUs = this.sched.nowUs;
+  }
 
   /** Runs simulated time until `cond` holds (checked after every event) or `ms` passed. */
   until(cond: () => boolean, ms: number): Promise<boolean> {
