@@ -1,7 +1,9 @@
 // The daemon's own alerts (daemon/src/node/alert-delivery.ts) on 3 real daemons: a disk fails,
 // recovery onto the spare starts, the master is killed (kill -9) during the recovery; the [alerts]
 // program of whichever node is master receives Fail, RebuildStarted, MasterChanged, RebuildNN and
-// RebuildFinished, each exactly once for the whole cluster, in that order, from masters only;
+// RebuildFinished, each exactly once for the whole cluster (the one documented exception: the
+// old master's last alert, if it died before confirming it, comes again from the new master),
+// in that order, from masters only;
 // and the failed member, which leaves the record when the new master re-assembles the array from
 // its superblocks, raises one DeviceRemoved (before #16 it vanished without an event).
 import { describe, expect, test } from 'vitest';
@@ -56,9 +58,19 @@ describe('alerts from the daemon', () => {
       const key = alert.join(' ');
       byAlert.set(key, [...(byAlert.get(key) ?? []), node]);
     }
-    const twice = [...byAlert].filter(([, nodes]) => nodes.length > 1);
+    // The one documented at-least-once window (alert-delivery.ts): the old master delivered its
+    // last alert but died before its alerts-sent entry committed, so the new master delivers it
+    // again. The 150 ms pause above usually avoids it; on a loaded machine the commit can take
+    // longer. Only that alert may come twice, old master first; any other repeat is a bug.
+    const oldLast = [...lines].reverse().find((l) => l.startsWith(`${first.id} `));
+    const windowKey = oldLast === undefined ? null : oldLast.split(' ').slice(1).join(' ');
+    const twice = [...byAlert].filter(([key, nodes]) => nodes.length > 1 &&
+      !(key === windowKey && nodes.length === 2 && nodes[0] === first.id && nodes[1] === next.id));
     expect(twice, `alerts delivered more than once:\n${lines.join('\n')}`).toEqual([]);
-    const events = lines.map((l) => l.split(' ')[1]);
+    if (windowKey !== null && (byAlert.get(windowKey)?.length ?? 0) > 1) console.log(`at-least-once window hit: "${windowKey}" delivered by ${first.id}, then again by ${next.id}`);
+    // From here on the window's repeat (if any) is left out: each alert's first delivery.
+    const firsts = lines.filter((l, i) => !(l.startsWith(`${next.id} `) && lines.slice(0, i).some((p) => p.split(' ').slice(1).join(' ') === l.split(' ').slice(1).join(' '))));
+    const events = firsts.map((l) => l.split(' ')[1]);
     const at = (name: string): number => events.findIndex((e) => e === name);
     for (const name of ['Fail', 'RebuildStarted', 'RebuildFinished']) expect(events.filter((e) => e === name), `${name} once:\n${lines.join('\n')}`).toHaveLength(1);
     expect(lines.filter((l) => l.includes(` MasterChanged cluster ${first.id} -> ${next.id}`)), lines.join('\n')).toHaveLength(1);
