@@ -158,7 +158,13 @@ export function buildDeb(outDir: string): string {
   const natives = nativeModules(lib);
   for (const f of natives) chmodSync(f, 0o644);
   const shlibs = shlibDepends(natives, join(outDir, 'shlibdeps'));
-  // The entry points start with #!/usr/bin/env node.
+  // The entry points start with #!/usr/bin/env node (the daemon's with `env -S` and its V8
+  // options); in the package they name Debian's node directly (lintian: unusual-interpreter -S),
+  // the daemon's with its one option (Linux passes a single #! argument).
+  if (DAEMON_NODE_OPTIONS.length > 1) throw new Error('a #! line carries one argument: put the daemon\'s node options in the wrapper only');
+  const daemonMain = join(lib, 'dist', 'daemon', 'src', 'main.js');
+  const daemonText = readFileSync(daemonMain, 'utf8');
+  writeFileSync(daemonMain, `#!/usr/bin/node ${DAEMON_NODE_OPTIONS.join(' ')}\n${daemonText.slice(daemonText.indexOf('\n') + 1)}`);
   for (const main of ['daemon/src/main.js', 'mdctl/src/main.js']) chmodSync(join(lib, 'dist', main), 0o755);
   put(stage, 'usr/bin/mdclusterd', daemonWrapper(LIB), 0o755);
   put(stage, 'usr/bin/mdctl', `#!/bin/sh\nexec /usr/bin/node ${LIB}/dist/mdctl/src/main.js "$@"\n`, 0o755);
