@@ -16,14 +16,14 @@
 # Verdict: 0 all passed; 1 a test failed or the lane timed out; 2 the lane could NOT RUN
 # (banner "CLUSTER LANE NOT RUN: <why>"; counted as a failure unless CLUSTER_LANE_OPTIONAL=1).
 # Environment: CLUSTER_RESULTS=FILE (vitest's JSON report; .ci/run counts tests from it),
-# CLUSTER_LANE_TIMEOUT_S (default 3300: the guests now install the package, ~70 s per boot under TCG), CLUSTER_LANE_RAID10=0 (leave out the raid10
+# CLUSTER_LANE_TIMEOUT_S (default 3600: every guest boot, reboots included, installs the package, ~70 s under TCG), CLUSTER_LANE_RAID10=0 (leave out the raid10
 # twins), CLUSTER_FAILOVER_RUNS (default 5), LAB_ACCEL=kvm|tcg, LAB_KEEP_RUNS=1.
 # Failed tests leave per-node logs, /proc/mdstat and /mdstat in test/cluster/.cache/artifacts/.
 set -uo pipefail
 
 cd "$(dirname "$0")/../.."
 LAB_DIR=test/kernel/lab
-LANE_TIMEOUT_S=${CLUSTER_LANE_TIMEOUT_S:-3300}
+LANE_TIMEOUT_S=${CLUSTER_LANE_TIMEOUT_S:-3600}
 started=$(date +%s)
 
 not_run() {
