@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { labPaths } from '../kernel/lab/config.js';
 import { busLayout, type InstallRecord } from './guest/protocol.js';
 import { bootPlan, coldStart, shutDownAll } from './lib/cold-start.js';
-import { useLaneCluster } from './lib/lane-test.js';
+import { LANE_GUEST_TIMEOUT_MS, useLaneCluster } from './lib/lane-test.js';
 import { waitIdleClean, waitReadOnly, waitWritable } from './lib/md-checks.js';
 import { mustMdctl, mustSh, waitMaster } from './lib/node-ops.js';
 import { DAEMON_NODE_OPTIONS } from '../../daemon/src/common/limits.js';
@@ -33,7 +33,7 @@ const EXPECTED_FILES = [
 ];
 
 describe('the package on 3 real kernels, and a cold start of the whole cluster', () => {
-  const cluster = useLaneCluster({ name: 'cold-start', nodes: 3, sharedDisksMiB: [64, 64], guestTimeoutMs: 19 * 60_000 });
+  const cluster = useLaneCluster({ name: 'cold-start', nodes: 3, sharedDisksMiB: [64, 64], guestTimeoutMs: LANE_GUEST_TIMEOUT_MS });
 
   it('1: each guest installed the .deb with dpkg; dpkg -L lists unit, udev rule, man pages, completions; the daemon runs from the package as ExecStart= says', async () => {
     const c = cluster();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { labPaths } from '../kernel/lab/config.js';
 import { failoverBench } from './lib/failover-bench.js';
-import { useLaneCluster } from './lib/lane-test.js';
+import { LANE_GUEST_TIMEOUT_MS, useLaneCluster } from './lib/lane-test.js';
 import { switchScenarioTests, type SwitchSpec, type SwitchState } from './lib/switch-scenarios.js';
 
 const RAID1: SwitchSpec = { md: 'md1', levelArg: '1', active: ['vda', 'vdb'], failForRecovery: 'vdb', recoverOnto: 'vdc', patternOffsetsMiB: [4, 100] };
@@ -19,7 +19,7 @@ const BENCH_RUNS = Number(process.env.CLUSTER_FAILOVER_RUNS ?? '5');
 const MIN_RECORDED_RUNS = 5;
 
 describe('master crashes on 3 real kernels: mid-resync, mid-recovery, failover time', () => {
-  const cluster = useLaneCluster({ name: 'failover', nodes: 3, sharedDisksMiB: [DISK_MIB, DISK_MIB, DISK_MIB], checkpointIntervalMs: 1000, guestTimeoutMs: 19 * 60_000 });
+  const cluster = useLaneCluster({ name: 'failover', nodes: 3, sharedDisksMiB: [DISK_MIB, DISK_MIB, DISK_MIB], checkpointIntervalMs: 1000, guestTimeoutMs: LANE_GUEST_TIMEOUT_MS });
   const state: SwitchState = { samples: [], byScenario: {} };
   switchScenarioTests(cluster, RAID1, state);
 

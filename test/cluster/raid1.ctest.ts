@@ -5,7 +5,7 @@
 // the array open on the master (lib/partition-open-scenario.ts), on the same array.
 // Invariant: tests run in order on the same array; each leaves it in the state the next needs.
 import { describe, it } from 'vitest';
-import { useLaneCluster } from './lib/lane-test.js';
+import { LANE_GUEST_TIMEOUT_MS, useLaneCluster } from './lib/lane-test.js';
 import { partitionScenario } from './lib/partition-scenario.js';
 import { partitionWhileOpenScenario } from './lib/partition-open-scenario.js';
 import { allDisks, standbyOpsTests, type Roles, type StandbyOpsSpec } from './lib/standby-ops.js';
@@ -13,7 +13,7 @@ import { allDisks, standbyOpsTests, type Roles, type StandbyOpsSpec } from './li
 const RAID1: StandbyOpsSpec = { md: 'md0', level: 'raid1', levelArg: '1', active: ['vda', 'vdb'], spare: 'vdc', failOnStandby: 'vdb', add: 'vdd', addSpare: 'vde' };
 
 describe('raid1 managed from a standby on 3 real kernels, then a partition of the master', () => {
-  const cluster = useLaneCluster({ name: 'raid1', nodes: 3, sharedDisksMiB: allDisks(RAID1).map(() => 64), guestTimeoutMs: 19 * 60_000 });
+  const cluster = useLaneCluster({ name: 'raid1', nodes: 3, sharedDisksMiB: allDisks(RAID1).map(() => 64), guestTimeoutMs: LANE_GUEST_TIMEOUT_MS });
   const roles: Partial<Roles> = {};
   standbyOpsTests(cluster, RAID1, roles);
 

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../integration/lib/wait.js';
 import { crashAndTimeFailover } from './lib/failover.js';
-import { useLaneCluster } from './lib/lane-test.js';
+import { LANE_GUEST_TIMEOUT_MS, useLaneCluster } from './lib/lane-test.js';
 import { CONVERGE_MS, VIEW_CONVERGE_MS, expectMdstatsEqualMaster, waitIdleClean, waitReadOnly, waitWritable } from './lib/md-checks.js';
 import { mustMdctl, sysfs, waitMaster } from './lib/node-ops.js';
 import { publishPattern, readPatternSha, writePattern } from './lib/pattern.js';
@@ -26,7 +26,7 @@ const PATTERN_OFFSETS_MIB = [4, 60];
 const dev = (n: string): string => `/dev/${n}`;
 
 describe('raid5 3 -> 4 reshape on 3 real kernels; the master crashes mid-reshape', () => {
-  const cluster = useLaneCluster({ name: 'raid5-reshape', nodes: 3, sharedDisksMiB: [...ACTIVE, SPARE].map(() => DISK_MIB), checkpointIntervalMs: 1000, guestTimeoutMs: 19 * 60_000 });
+  const cluster = useLaneCluster({ name: 'raid5-reshape', nodes: 3, sharedDisksMiB: [...ACTIVE, SPARE].map(() => DISK_MIB), checkpointIntervalMs: 1000, guestTimeoutMs: LANE_GUEST_TIMEOUT_MS });
 
   it('a standby resumes the reshape from the replicated checkpoint and finishes; data intact; check clean; /mdstat equal', async () => {
     const c = cluster();

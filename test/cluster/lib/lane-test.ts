@@ -6,6 +6,14 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { saveArtifacts } from './artifacts.js';
 import { LaneCluster, type LaneClusterSpec } from './cluster.js';
 
+/**
+ * How long one guest may run: a safety net against a hung guest, not a test bound. A guest that
+ * is never crashed lives for its whole test file, and every boot (reboots after crashes too) now
+ * installs the package (~70 s under TCG), so 19 min no longer covered the failover file on a
+ * loaded host; the lane's own bound (run.sh CLUSTER_LANE_TIMEOUT_S) still caps the whole run.
+ */
+export const LANE_GUEST_TIMEOUT_MS = 40 * 60_000;
+
 export function useLaneCluster(spec: LaneClusterSpec): () => LaneCluster {
   let cluster: LaneCluster | null = null;
   beforeAll(async () => {
