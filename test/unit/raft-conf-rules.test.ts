@@ -8,6 +8,7 @@ import { applyConfChange, cloneConf, confChangeError, confEquals, emptyConf, isL
 import { nodeId, type NodeId } from '../../daemon/src/common/types.js';
 import { RAFT_MAX_MEMBERS } from '../../daemon/src/common/limits.js';
 import type { ConfChange, ConfState } from '../../daemon/src/raft/types.js';
+import { decodeConfChange, encodeConfChange } from '../../daemon/src/raft/codec-conf.js';
 
 const ids = (...s: string[]): NodeId[] => s.map(nodeId);
 const conf = (voters: string[], learners: string[] = []): ConfState => ({ voters: ids(...voters), learners: ids(...learners) });
@@ -109,5 +110,27 @@ describe('membership change rules', () => {
     expect(members(conf(['b', 'c'], ['a']))).toEqual(ids('b', 'c', 'a'));
     expect(emptyConf()).toEqual({ voters: [], learners: [] });
     expect([isVoter(c, nodeId('b')), isLearner(c, nodeId('a')), isMember(c, nodeId('z'))]).toEqual([false, false, false]);
+  });
+});
+
+describe('conf change entries (raft/codec-conf.ts): every node must decode the same change or none', () => {
+  it('round-trips each change type; the bytes are version 1, the type number, then the node id', () => {
+    for (const [i, type] of (['add-learner', 'promote', 'remove'] as const).entries()) {
+      const bytes = encodeConfChange(cc(type, 'node-2'));
+      expect(Array.from(bytes.slice(0, 2))).toEqual([1, i]);
+      expect(decodeConfChange(bytes)).toEqual(cc(type, 'node-2'));
+    }
+  });
+
+  it('decodes to null: another version, an unknown type number, a bad node id, a truncated or padded entry', () => {
+    const good = encodeConfChange(cc('promote', 'b'));
+    const patched = (at: number, v: number) => { const b = good.slice(); b[at] = v; return b; };
+    expect(decodeConfChange(patched(0, 0))).toBeNull();
+    expect(decodeConfChange(patched(0, 2))).toBeNull();
+    expect(decodeConfChange(patched(1, 3))).toBeNull();
+    expect(decodeConfChange(good.slice(0, good.length - 1))).toBeNull();
+    expect(decodeConfChange(new Uint8Array([...good, 0]))).toBeNull();
+    expect(decodeConfChange(new Uint8Array(0))).toBeNull();
+    expect(decodeConfChange(encodeConfChange({ type: 'remove', node: 'has space' as NodeId }))).toBeNull();
   });
 });
