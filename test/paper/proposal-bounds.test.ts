@@ -1,4 +1,5 @@
-// Paper tests: the bounds on what a leader accepts (raft/proposals.ts). A leader that cannot
+// Paper tests: the bounds on what a leader accepts (raft/proposals.ts), and where a removed
+// leader hands its leadership (raft/leader-state.ts). A leader that cannot
 // commit (cut off from its quorum) must not grow its log without bound (common/limits.ts
 // RAFT_MAX_PENDING_PROPOSALS), and a learner is promoted only when its log lags the leader's by
 // at most RAFT_PROMOTE_MAX_LAG_ENTRIES (so the new voter does not stall commits while it
@@ -60,4 +61,41 @@ describe('§8 proposal bounds', () => {
       else expect(res).toEqual({ ok: true });
     });
   }
+});
+
+describe('§6 a removed leader hands over leadership', () => {
+  const timeoutNows = (net: Net) => net.sent.filter((m) => m.type === 'timeout-now').map((m) => `${m.from}->${m.to}`);
+
+  it('§6 to the lowest-id voter whose log holds its whole log (MsgTimeoutNow), then steps down', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    net.rn('a').proposeConfChange({ type: 'remove', node: nodeId('a') });
+    net.stabilize();
+    expect(timeoutNows(net)).toEqual(['a->b']);
+    expect(net.leaders()).toEqual(['b']);
+  });
+
+  it('§6 never to a voter that lags its last index (its campaign could not win), even one with a lower id', () => {
+    const net = new Net({ voters: ['a', 'b', 'c', 'd'] });
+    net.elect('a');
+    net.cut.add('a->b');
+    net.rn('a').proposeConfChange({ type: 'remove', node: nodeId('a') });
+    net.stabilize();
+    expect(net.rn('a').status().role).toBe('follower');
+    expect(timeoutNows(net)).toEqual(['a->c']);
+  });
+
+  it('§6 with no voter holding its last entry it steps down without a MsgTimeoutNow (an election follows)', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    // The removal entry reaches b and c (it commits); the entry after it never does.
+    const isX = (e: { data: Uint8Array }) => new TextDecoder().decode(e.data) === 'x';
+    net.filter = (m) => !(m.type === 'app' && m.entries.some(isX));
+    net.rn('a').proposeConfChange({ type: 'remove', node: nodeId('a') });
+    net.rn('a').propose(bytes('x'));
+    net.stabilize();
+    expect(net.rn('a').status().role).toBe('follower');
+    expect(timeoutNows(net)).toEqual([]);
+    expect(net.leaders()).toEqual([]);
+  });
 });
