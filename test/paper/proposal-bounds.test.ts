@@ -99,3 +99,20 @@ describe('§6 a removed leader hands over leadership', () => {
     expect(net.leaders()).toEqual([]);
   });
 });
+
+describe('§6 the leader\'s followers follow the membership', () => {
+  it('§6 once a node is removed the leader sends it nothing more (no appends, no heartbeats)', () => {
+    const net = new Net({ voters: ['a', 'b', 'c', 'd'] });
+    net.elect('a');
+    expect(net.rn('a').proposeConfChange({ type: 'remove', node: nodeId('d') }).ok).toBe(true);
+    net.stabilize();
+    expect(net.rn('a').status().conf.voters).toEqual(['a', 'b', 'c']);
+    const before = net.sent.length;
+    net.rn('a').propose(bytes('after-removal'));
+    net.tickAll(5);
+    const toD = net.sent.slice(before).filter((m) => m.to === 'd');
+    expect(toD).toEqual([]);
+    expect(net.sent.slice(before).some((m) => m.to === 'b' && m.type === 'heartbeat')).toBe(true);
+    expect(net.appliedData('c')).toContain('after-removal');
+  });
+});
