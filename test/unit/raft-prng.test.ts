@@ -25,7 +25,7 @@ function referenceStream(seed: number, n: number): number[] {
     z = mul(z ^ (z >> 13n), 0xc2b2ae35n);
     state.push(z ^ (z >> 16n));
   }
-  if (state.every((w) => w === 0n)) state[0] = 1n;
+  if (state.reduce((o, w) => o | w, 0n) === 0n) state[0] = 1n;
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const [s0, s1, s2, s3] = state as [bigint, bigint, bigint, bigint];
