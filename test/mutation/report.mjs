@@ -8,6 +8,7 @@
 // score is only its score when every source file in it was measured on its current text: files
 // with mutants missing from the reports, or measured on an older text, are named and make a
 // target count as missed. EQUIVALENT.md rows that match no surviving mutant are named as stale.
+// Rows of EQUIVALENT.md name current lines; a file measured on an older text is matched by line text.
 // Usage: node test/mutation/report.mjs [--survivors] [--equivalent path] [report.json...]
 // (default: every reports/mutation/{raft,cluster,node}.json that exists)
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
@@ -70,6 +71,30 @@ function pct(n, d) {
   return d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(2)} %`;
 }
 
+/**
+ * EQUIVALENT.md rows name lines of the current source. For a file measured on an older text, a
+ * mutant's line is carried to the current line holding the same text, when exactly one does
+ * (so rows moved by remap-equivalents.mjs still match until the file is measured again).
+ */
+const lineMaps = new Map();
+function currentLine(file, entry, line) {
+  if (typeof entry.source !== 'string' || !existsSync(file)) return line;
+  let map = lineMaps.get(file);
+  if (map === undefined) {
+    map = null;
+    const cur = readFileSync(file, 'utf8');
+    if (cur !== entry.source) {
+      const where = new Map();
+      cur.split('\n').forEach((t, i) => where.set(t, where.has(t) ? -1 : i + 1));
+      map = entry.source.split('\n').map((t) => where.get(t) ?? -1);
+    }
+    lineMaps.set(file, map);
+  }
+  if (map === null) return line;
+  const to = map[line - 1];
+  return to === undefined || to < 0 ? line : to;
+}
+
 if (reportPaths.length === 0) throw new Error('no report: run `npm run mutation` first');
 /** file → its report entry; a file in several reports keeps the last one given. */
 const files = {};
@@ -90,7 +115,7 @@ for (const folder of FOLDERS) {
       if (m.status in c) c[m.status]++;
       else c.other++;
       if (!UNDETECTED.has(m.status)) continue;
-      const key = `${file}:${m.location.start.line}:${m.mutatorName}`;
+      const key = `${file}:${currentLine(file, entry, m.location.start.line)}:${m.mutatorName}`;
       if (equivalents.has(key)) {
         c.equivalent++;
         usedEquivalents.add(key);
