@@ -16,7 +16,7 @@ const impureGlobals = ['Date', 'setTimeout', 'setInterval', 'setImmediate', 'cle
 }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.demo/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.demo/**', 'coverage/**', '.stryker-tmp*/**', 'reports/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

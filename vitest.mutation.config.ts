@@ -4,8 +4,8 @@
 // qemu cluster lane: a mutant must be judged by deterministic tests, not by timing.
 // Invariants: the cluster simulator (test/sim/cluster, ~25 s) judges only the node shell's
 // mutants (MUTATION_SCOPE=node): elsewhere the unit/paper/sim tests cover the code and a
-// surviving mutant would pay for the whole simulator run. Test files run cheapest first, so a
-// killed mutant usually dies before the slow files start (Stryker bails at the first failure);
+// surviving mutant would pay for the whole simulator run. Test files run cheapest first (unit,
+// then paper, then sim; the slow files last), so a killed mutant usually dies before the slow files start (Stryker bails at the first failure);
 // fast-check stops at the first counterexample without shrinking (test/mutation/setup.ts).
 import { BaseSequencer } from 'vitest/node';
 import type { TestSpecification } from 'vitest/node';
@@ -15,10 +15,17 @@ import { defineConfig } from 'vitest/config';
 const SLOW_FILES = ['test/paper/snapshot.test.ts', 'test/unit/raft-codec.test.ts', 'test/unit/storage-property.test.ts',
   'test/unit/storage-raft.test.ts', 'test/sim/broken-variants.test.ts', 'test/sim/cluster/cluster-sim.test.ts'];
 
+/** Lanes from the most targeted (unit tests of one module) to the broadest (simulations). */
+const LANES = ['/test/unit/', '/test/paper/', '/test/sim/'];
+/** Fast-lane files that still take seconds (fuzz and property runs): after the other fast files, never skipped. */
+const LATE_FILES = ['test/unit/fuzz-surfaces.test.ts', 'test/unit/raft-codec-limits.test.ts', 'test/unit/raft-log-model.test.ts'];
+
 class CheapFirstSequencer extends BaseSequencer {
   override sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const rank = (f: TestSpecification): number => SLOW_FILES.findIndex((s) => f.moduleId.endsWith(s));
-    return Promise.resolve(files.slice().sort((a, b) => rank(a) - rank(b) || a.moduleId.localeCompare(b.moduleId)));
+    const lane = (f: TestSpecification): number =>
+      (LATE_FILES.some((l) => f.moduleId.endsWith(l)) ? LANES.length : LANES.findIndex((l) => f.moduleId.includes(l)));
+    return Promise.resolve(files.slice().sort((a, b) => rank(a) - rank(b) || lane(a) - lane(b) || a.moduleId.localeCompare(b.moduleId)));
   }
 }
 

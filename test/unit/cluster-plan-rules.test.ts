@@ -32,6 +32,11 @@ describe('plans with nothing to do', () => {
     const r = inLine({ members: [...inLine().members, mem('/dev/sdc', { role: 'faulty', slot: null, inSync: false }), mem('/dev/sdd', { role: 'removed', slot: null, inSync: false })] });
     expect(plan(r, standby, kernel([kA(), kB()], { arrayState: 'readonly' }))).toEqual([]);
   });
+  it('a standby whose kernel still lists a member as faulty, as the record does, sees no stale view (no re-assembly)', () => {
+    const r = inLine({ members: [...inLine().members, mem('/dev/sdc', { role: 'faulty', slot: null, inSync: false, descNumber: 2 })] });
+    expect(plan(r, standby, kernel([kA(), kB(), km('/dev/sdc', null, ['faulty'], 2)], { arrayState: 'readonly' }))).toEqual([]);
+    expect(plan(r, standby, kernel([kA(), kB(), km('/dev/sdc', null, ['faulty', 'in_sync'], 2)], { arrayState: 'readonly' }))).toEqual([]);
+  });
   it('a standby leaves an inactive array alone (it is not writable)', () => {
     expect(plan(inLine(), standby, kernel([kA(), kB()], { arrayState: 'inactive' }))).toEqual([]);
   });
