@@ -25,8 +25,12 @@ export const LAB_MAX_RESULT_FILES = 2000;
 export const LAB_MAX_RESULT_BYTES = 64 * 1024 * 1024;
 /** Largest QMP reply buffered from qemu's monitor socket. */
 export const LAB_MAX_QMP_REPLY_BYTES = 256 * 1024;
-/** Longest guest run a test may ask for (every guest is killed by then). */
-export const LAB_MAX_GUEST_TIMEOUT_MS = 20 * 60 * 1000;
+/**
+ * Longest guest run a test may ask for (every guest is killed by then): a 3-guest lane file's
+ * guests live through the whole file, which with the package installed on every boot takes up to
+ * ~30 min on a loaded host (test/cluster/lib/lane-test.ts LANE_GUEST_TIMEOUT_MS = 40 min).
+ */
+export const LAB_MAX_GUEST_TIMEOUT_MS = 45 * 60 * 1000;
 /** Differential lane: mdstat probes kept per kind (distinct matched states, mismatches) for the report. */
 export const DIFF_MAX_KEPT_PROBES = 200;
 /** Differential lane: re-probes of /proc/mdstat when the kernel's two reads around the driver's disagree. */
