@@ -112,7 +112,7 @@ describe('reconcile', () => {
 });
 
 describe('raft time', () => {
-  // Guards ready-loop.ts syncTicks(): no ticks before start(). The daemon takes a view() (its
+  // Guards raft-time.ts RaftTime.sync(): no ticks before start(). The daemon takes a view() (its
   // metrics) between constructing the node and starting it; counting the process's uptime as
   // ticks done then held Raft time still for as long after start (a restarted node dropped valid
   // pre-votes under a stale vote lease, and a lease would not have run out in real time). Seen:
@@ -129,7 +129,7 @@ describe('raft time', () => {
     expect(w.masterId()).not.toBeNull();
   });
 
-  // Guards ready-loop.ts onFrame(): syncTicks() before a frame is stepped. After an event-loop
+  // Guards ready-loop.ts onFrame(): Raft time synced before a frame is stepped. After an event-loop
   // stall Node.js can run the piled-up socket callbacks before the late tick timer; stepped at
   // the stale tick, a heartbeat is recorded as heard up to a stall earlier than it was (even
   // before the leader sent it), so the follower's vote lease ends before the leader's lease

@@ -112,7 +112,7 @@ export class ClusterNode {
     }, deps.clock, deps.timers);
     this.writerLog = new WriterLog(deps.clock, s.writerLogFile, deps.files);
     this.writer = new WriterRole({
-      syncTicks: () => this.loop.syncTicks(),
+      syncTicks: () => this.loop.time.sync(),
       raftStatus: () => raft.status(),
       leaseValid: () => raft.leaseValid(),
       state: () => this.state,
@@ -204,7 +204,7 @@ export class ClusterNode {
 
   private onTick(): void {
     if (this.loop.stopped) return;
-    this.loop.syncTicks();
+    this.loop.time.sync();
     this.writer.onTick();
     this.spareMover.onTick();
     for (const id of this.loop.expirePeers()) {

@@ -11,7 +11,8 @@
 // - A storage failure or an apply that throws stops the loop and goes to the fatal handler,
 //   named by its cause (storage, invariant): continuing could acknowledge what is not durable.
 import type { NodeId } from '../common/types.js';
-import { MEMBERSHIP_PEER_LINGER_ELECTIONS, RAFT_MAX_CATCHUP_TICKS } from '../common/limits.js';
+import { MEMBERSHIP_PEER_LINGER_ELECTIONS } from '../common/limits.js';
+import { RaftTime } from './raft-time.js';
 import { PeerInput } from './peer-input.js';
 import { applyDecoded, type ApplyResult } from '../cluster/apply.js';
 import { decodeCommand } from '../cluster/commands.js';
@@ -74,15 +75,8 @@ export class ReadyLoop {
   private busy = false;
   private again = false;
   private lastSnapshotIndex = 0;
-  /**
-   * Monotonic ms at which tick 0 happened, and ticks handed to Raft since. Null until start():
-   * before it Raft time stands still (a syncTicks() then, e.g. from a view() taken while the
-   * daemon starts, must not count the process's uptime as ticks done, which would hold Raft
-   * time still for that long after start: votes dropped under a stale vote lease, a lease that
-   * does not run out in real time).
-   */
-  private tickBaseMs: number | null = null;
-  private ticksDone = 0;
+  /** Raft time: ticks follow the monotonic clock from start() on (node/raft-time.ts). */
+  readonly time: RaftTime;
 
   constructor(private readonly s: ReadyLoopSettings, private readonly deps: ReadyLoopDeps,
     private readonly events: ClusterEvents, private readonly hooks: ReadyHooks) {
@@ -90,6 +84,7 @@ export class ReadyLoop {
     const voters = s.peers.map((p) => p.id);
     const initialConf = s.join === true ? undefined : { voters, learners: [] };
     this.raft = new RawNode({ ...s.raft, id: s.id }, { ...restored, initialConf }, deps.prng);
+    this.time = new RaftTime(deps.clock, s.tickMs, () => this.raft.tick());
     if (restored.snapshot) {
       this.restoreSnapshot(restored.snapshot.data);
       this.lastSnapshotIndex = restored.snapshot.meta.index;
@@ -132,7 +127,7 @@ export class ReadyLoop {
     // A refused dial: if it is our leader, campaign soon (raft/leader-gone.ts; safe if wrong).
     this.deps.transport.onPeerGone?.((peer) => {
       if (this.stopped) return;
-      this.syncTicks();
+      this.time.sync();
       this.raft.leaderGone(peer);
       this.kick();
     });
@@ -142,28 +137,13 @@ export class ReadyLoop {
   async start(): Promise<void> {
     this.syncPeers();
     await this.deps.transport.start();
-    this.tickBaseMs = this.deps.clock.monoMs();
+    this.time.start();
   }
 
   async stop(): Promise<void> {
     this.halted = true;
     await this.deps.transport.close();
     await this.deps.storage.close();
-  }
-
-  /**
-   * Raft time follows the monotonic clock, not the number of timer callbacks: after the event
-   * loop stalled (GC, a slow synchronous call, SIGSTOP), the missed ticks are replayed at once
-   * (at most RAFT_MAX_CATCHUP_TICKS), so the lease (counted in ticks) expires in real time and
-   * the writer role is dropped before anything else runs. Called on every timer tick, before
-   * every writer decision and before every peer frame is handled.
-   */
-  syncTicks(): void {
-    if (this.tickBaseMs === null) return;
-    const due = Math.floor((this.deps.clock.monoMs() - this.tickBaseMs) / this.s.tickMs);
-    const missed = Math.min(due - this.ticksDone, RAFT_MAX_CATCHUP_TICKS);
-    for (let i = 0; i < missed; i++) this.raft.tick();
-    if (due > this.ticksDone) this.ticksDone = due;
   }
 
   /** Sends one gossip frame to every active peer (node/gossip.ts builds the body). */
@@ -181,7 +161,7 @@ export class ReadyLoop {
     // Raft time is real time when a frame is stepped: after a stall the socket callbacks can run
     // before the late tick timer, and a heartbeat stepped at the stale tick would be recorded as
     // heard earlier than it was, ending this node's vote lease before the leader's lease.
-    this.syncTicks();
+    this.time.sync();
     if (payload[0] === FRAME_GOSSIP) {
       this.hooks.gossipReceived(from, payload.subarray(1));
       return;

@@ -32,7 +32,7 @@ export type WriterSettings = MasterConfig & {
 
 /** What the writer role needs from the rest of the node: narrow, one way. */
 export interface WriterHooks {
-  /** Replays missed Raft ticks (node/ready-loop.ts syncTicks) before a lease decision. */
+  /** Replays missed Raft ticks (node/raft-time.ts) before a lease decision. */
   syncTicks(): void;
   raftStatus(): RaftStatus;
   leaseValid(): boolean;
@@ -290,12 +290,9 @@ export class WriterRole {
     const argv = args.some((a) => a.includes('{node}')) ? args.map((a) => a.replaceAll('{node}', old)) : [...args, old];
     return this.deps.commands.run(cmd, argv, this.s.fenceTimeoutMs).then((r) => {
       this.fencing.delete(key);
-      if (!r.ok) {
-        this.deps.logger.error({ old, err: r.message }, 'fence command failed');
-      } else {
-        if (this.claimedTerm === term) this.fenced.add(key);
-        this.deps.logger.warn({ old }, 'fenced the previous master');
-      }
+      if (r.ok && this.claimedTerm === term) this.fenced.add(key);
+      if (r.ok) this.deps.logger.warn({ old }, 'fenced the previous master');
+      else this.deps.logger.error({ old, err: r.message }, 'fence command failed');
       this.reports.fenceRan(this.hooks.raftStatus().id, old, term, r);
     });
   }

@@ -1,0 +1,33 @@
+// Raft time of one node. Owns: when tick 0 was and how many ticks Raft has been given.
+// Invariants:
+// - No tick before start(): a sync() before it (e.g. from a view() taken while the daemon starts)
+//   must not count the process's uptime as ticks done, which would hold Raft time still for that
+//   long after start (votes dropped under a stale vote lease, a lease not running out in real time).
+// - Ticks follow the monotonic clock, not the number of timer callbacks: after the event loop
+//   stalled (GC, a slow synchronous call, SIGSTOP) the missed ticks are replayed at once (at most
+//   RAFT_MAX_CATCHUP_TICKS), so the lease (counted in ticks) expires in real time. Callers sync
+//   on every timer tick, before every writer decision and before every peer frame.
+import { RAFT_MAX_CATCHUP_TICKS } from '../common/limits.js';
+import type { Clock } from './deps.js';
+
+export class RaftTime {
+  /** Monotonic ms of tick 0; null until start(). */
+  private baseMs: number | null = null;
+  private ticksDone = 0;
+
+  constructor(private readonly clock: Clock, private readonly tickMs: number, private readonly tick: () => void) {}
+
+  /** Raft time starts now. */
+  start(): void {
+    this.baseMs = this.clock.monoMs();
+  }
+
+  /** Hands Raft every tick due by now. */
+  sync(): void {
+    if (this.baseMs === null) return;
+    const due = Math.floor((this.clock.monoMs() - this.baseMs) / this.tickMs);
+    const missed = Math.min(due - this.ticksDone, RAFT_MAX_CATCHUP_TICKS);
+    for (let i = 0; i < missed; i++) this.tick();
+    if (due > this.ticksDone) this.ticksDone = due;
+  }
+}
