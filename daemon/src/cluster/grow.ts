@@ -57,7 +57,8 @@ export function validateGrow(a: ArrayRecord, cmd: GrowCommand): GrowVerdict {
   return cmd.op === 'grow-bitmap' ? validateBitmap(a, cmd, md) : cmd.op === 'grow-size' ? validateSize(a, cmd, md) : validateRaidDevices(a, cmd, md);
 }
 
-function validateBitmap(a: ArrayRecord, cmd: CommandOf<'grow-bitmap'>, md: string): GrowVerdict {  if (cmd.bitmap === 'internal' && a.bitmap === 'internal') return no('E_INVALID_STATE', `bitmap already present on ${md}`);
+function validateBitmap(a: ArrayRecord, cmd: CommandOf<'grow-bitmap'>, md: string): GrowVerdict {
+  if (cmd.bitmap === 'internal' && a.bitmap === 'internal') return no('E_INVALID_STATE', `bitmap already present on ${md}`);
   if (cmd.bitmap === 'none' && a.bitmap === 'none') return no('E_INVALID_STATE', `no bitmap found on ${md}`);
   if (a.level === 'raid0' || a.level === 'linear') return no('E_INVALID_STATE', `Bitmaps not meaningful with level ${a.level}`);
   if (a.adminReadOnly) return no('E_INVALID_STATE', `cannot change the bitmap of ${md}: it is read-only (mdctl --readwrite first)`);

@@ -7,6 +7,7 @@ import type { NodeId, Sectors } from '../common/types.js';
 import type { CheckpointAction } from '../cluster/types.js';
 import type { MdDriver } from '../md/driver.js';
 import type { ArrayState } from '../md/types.js';
+import { dataDisks } from '../md/format/levels.js';
 import type { Clock } from './deps.js';
 import { readOrNull } from './reconcile.js';
 import type { Command } from '../cluster/commands.js';
@@ -24,8 +25,7 @@ export interface ProgressHooks {
 /** md's reshape position and the array's size once reshaped, in sectors. */
 function reshapeProgress(k: ArrayState): { doneSectors: number; totalSectors: number } {
   const r = k.reshape!;
-  const dataDisks = k.level === 'raid6' ? k.raidDisks - 2 : k.level === 'raid1' ? 1 : k.raidDisks - 1;
-  const total = k.componentSizeKiB * 2 * Math.max(1, dataDisks);
+  const total = k.componentSizeKiB * 2 * Math.max(1, dataDisks(k.level, k.raidDisks));
   return { doneSectors: Math.min(r.positionSectors, total), totalSectors: total };
 }
 

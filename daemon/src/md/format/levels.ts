@@ -5,6 +5,15 @@
 // encodings; no I/O.
 import type { MdLevel } from '../types.js';
 
+/** Data disks of a level over `raidDisks` devices (what reshape_position counts in). */
+export function dataDisks(level: MdLevel, raidDisks: number): number {
+  switch (level) {
+    case 'raid4': case 'raid5': return raidDisks - 1;
+    case 'raid6': return raidDisks - 2;
+    default: return 1;
+  }
+}
+
 /** Levels whose personality has a sync_request method (they print a resync status). */
 export function levelHasSync(level: MdLevel): boolean {
   return level === 'raid1' || level === 'raid4' || level === 'raid5' || level === 'raid6' || level === 'raid10';

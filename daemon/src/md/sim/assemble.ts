@@ -17,12 +17,13 @@ import type { KernelCtx } from './context.js';
 import type { SimDiskRecord } from './disk-store.js';
 import { isValidComponentPath } from './disk-store.js';
 import { noSuchDevice } from './errors.js';
-import { arraySectors, dataDisks, enoughSlots, hasRedundancy, levelFromNumber, memberLayout, roundComponentSectors } from './geometry.js';
+import { arraySectors, enoughSlots, hasRedundancy, levelFromNumber, memberLayout, roundComponentSectors } from './geometry.js';
 import { normalizeUuid } from './ids.js';
 import type { SimArray, SimMember } from './model.js';
 import { normalizeDevice } from './create.js';
 import type { SimSuperblock } from './superblock.js';
 import { DEVFLAG_WRITE_MOSTLY, FEATURE_RECOVERY_OFFSET, FEATURE_REPLACEMENT, FEATURE_RESHAPE_ACTIVE, ROLE_FAULTY, ROLE_SPARE, isSlotRole, ownRole } from './superblock.js';
+import { dataDisks } from '../format/levels.js';
 
 interface Candidate {
   path: string;

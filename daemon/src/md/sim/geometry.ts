@@ -135,15 +135,6 @@ export function arraySectors(level: MdLevel, raidDisks: number, layout: number, 
   }
 }
 
-/** Data disks of a level over `raidDisks` devices (what reshape_position counts in). */
-export function dataDisks(level: MdLevel, raidDisks: number): number {
-  switch (level) {
-    case 'raid4': case 'raid5': return raidDisks - 1;
-    case 'raid6': return raidDisks - 2;
-    default: return 1;
-  }
-}
-
 /** Sectors a resync/check walks: the array size for raid10, the component size otherwise. */
 export function resyncTotalSectors(level: MdLevel, arraySizeSectors: number, componentSectors: number): number {
   return level === 'raid10' ? arraySizeSectors : componentSectors;

@@ -20,7 +20,7 @@ import {
   DEVFLAG_WRITE_MOSTLY, FEATURE_BITMAP_OFFSET, FEATURE_RECOVERY_BITMAP, FEATURE_RECOVERY_OFFSET, FEATURE_REPLACEMENT, FEATURE_RESHAPE_ACTIVE,
   ROLE_FAULTY, ROLE_SPARE, SUPERBLOCK_MAGIC,
 } from './superblock.js';
-import { dataDisks, levelNumber } from './geometry.js';
+import { dataDisks, levelNumber } from '../format/levels.js';
 
 /**
  * md_update_sb. `nospares` is true for a pure clean/dirty (or checkpoint) change and false
