@@ -7,9 +7,10 @@
 // - A surface's run() resolves for an accepted input and for the surface's documented refusal;
 //   anything it throws is a crash (a surface turns "wrong answer shape" into a throw itself).
 // - A hang is one input whose run() took longer than the surface's hangBoundMs (plus
-//   hangBoundPerKiBMs per KiB of input, where the surface's work is linear in it) (async surfaces
-//   are raced against the bound; sync ones are timed and the child process watchdog in main.ts
-//   catches one that never returns).
+//   hangBoundPerKiBMs per KiB of input, where the surface's work is linear in it): async surfaces
+//   are raced against the bound in wall time; sync ones are measured in this process's CPU time
+//   (load on the machine does not count), and the child process watchdog in main.ts catches one
+//   that never returns.
 // - Same seed, same corpus, same surface state: same inputs (no Math.random, no clock in
 //   generation).
 // Not coverage-guided: @jazzer.js/core 4.0.0 installs from npm, but its prebuilt libFuzzer
@@ -179,16 +180,26 @@ export interface RunOptions {
 
 const HANG = Symbol('hang');
 
+/** This process's CPU time (user + system) in ms. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 async function runOne(target: Target, input: Uint8Array, boundMs: number): Promise<{ hang: boolean; error: unknown }> {
-  const t0 = performance.now();
+  const cpu0 = cpuMs();
   let timer: NodeJS.Timeout | undefined;
   try {
     const out = target.run(input);
     if (out instanceof Promise) {
+      // Async surfaces wait on sockets and a daemon's timers: wall time, with bounds far above a
+      // loaded machine's stalls (control 700 s, status its long-poll + 1 s).
       const raced = await Promise.race([out, new Promise<typeof HANG>((resolve) => { timer = setTimeout(() => resolve(HANG), boundMs); })]);
-      if (raced === HANG) return { hang: true, error: null };
+      return { hang: raced === HANG, error: null };
     }
-    return { hang: performance.now() - t0 > boundMs, error: null };
+    // A synchronous input's work is this process's CPU time: other jobs on the machine cannot
+    // stretch it into a "hang" (a wall-clock bound did, at load 15).
+    return { hang: cpuMs() - cpu0 > boundMs, error: null };
   } catch (e) {
     if (e instanceof Hang) return { hang: true, error: e };
     return { hang: false, error: e ?? new Error('thrown undefined') };
