@@ -156,6 +156,11 @@ export interface MsgVoteResp extends MessageBase {
    * process is known gone (lease.ts R5): the winner then keeps a quiet period. Absent = false.
    */
   leaseBypass?: boolean;
+  /**
+   * With leaseBypass: the voter's ticks since it last heard the leader whose lease it dropped,
+   * counted when it voted (the quiet period runs from then, leader-gone.ts). Absent otherwise.
+   */
+  leaseHeardAgoTicks?: number;
 }
 
 /**
