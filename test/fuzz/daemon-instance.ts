@@ -21,6 +21,8 @@ import { freePort } from '../integration/lib/ports.js';
 /** Log messages of the servers' last-resort catch blocks: each is a bug, not a refusal. */
 const CRASH_LOG_MESSAGES = ['control request failed unexpectedly', 'status request failed'];
 const LEADER_WAIT_MS = 10_000;
+/** Error records printed when the process dies (the fatal one is the last). */
+const DYING_RECORDS_SHOWN = 5;
 const DISK_SECTORS = 16 * 2048;
 
 /** Certificates for node1, made once per process (RSA key generation takes seconds). */
@@ -62,6 +64,14 @@ export class DaemonInstance {
       peers: new Map([['node1', `127.0.0.1:${peerPort}`]]), tlsDir, simDiskDir: diskDir, timing: DEFAULT_TEST_TIMING,
       transport: DEFAULT_TEST_TRANSPORT, checkpointIntervalMs: 1000, logLevel: 'warn',
     }));
+    // A fatal error ends the process from inside the daemon (exitOnFatal): say why on stderr,
+    // which the fuzz parent passes on (the records would die with the process).
+    process.once('exit', (code) => {
+      if (code === 0) return;
+      for (const r of this.logger.records.filter((x) => x.level === 'error').slice(-DYING_RECORDS_SHOWN)) {
+        process.stderr.write(`fuzz daemon: ${r.msg} ${JSON.stringify(r.fields)}\n`);
+      }
+    });
     this.running = await startDaemon(loadConfig(file), this.logger);
     const t0 = Date.now();
     while (!this.healthy()) {
