@@ -39,7 +39,7 @@ export const OPTION_DEFS: readonly OptionDef[] = [
   { name: 'assemble', arg: 'none', modes: ['assemble'], sets: 'assemble', short: { letter: 'A', in: 'any' }, help: 'assemble an array from its components' },
   { name: 'build', arg: 'none', modes: ['build'], sets: 'build', short: { letter: 'B', in: 'any' }, help: 'build an array without superblocks (not on a cluster)' },
   { name: 'incremental', arg: 'none', modes: ['incremental'], sets: 'incremental', short: { letter: 'I', in: 'any' }, help: 'add one device to its array (the udev path)' },
-  { name: 'grow', arg: 'none', modes: ['grow'], sets: 'grow', short: { letter: 'G', in: 'any' }, help: 'change an array: --bitmap, --size, --raid-devices' },
+  { name: 'grow', arg: 'none', modes: ['grow'], sets: 'grow', short: { letter: 'G', in: 'any' }, help: 'change an array: --bitmap, --size, --raid-devices, --chunk' },
   { name: 'monitor', arg: 'none', modes: ['monitor'], sets: 'monitor', short: { letter: 'F', in: 'any' }, help: 'report md events' },
   { name: 'follow', arg: 'none', modes: ['monitor'], sets: 'monitor', help: 'same as --monitor' },
   { name: 'manage', arg: 'none', modes: ['manage'], sets: 'manage', help: 'manage mode' },
