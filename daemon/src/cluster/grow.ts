@@ -146,7 +146,9 @@ function validateChunk(a: ArrayRecord, cmd: CommandOf<'grow-chunk'>, md: string)
   if (!striped && a.level !== 'raid0' && a.level !== 'raid10') return no('E_INVALID_ARGUMENT', 'chunk size not meaningful for this level');
   if (a.chunkKiB === cmd.chunkKiB) return no('E_INVALID_ARGUMENT', `${md}: no change requested`);
   if (a.componentSizeKiB !== null && a.componentSizeKiB % cmd.chunkKiB !== 0) {
-    const shrinkKiB = a.componentSizeKiB - (a.componentSizeKiB % cmd.chunkKiB);
+    // mdadm's suggestion masks the size with the chunk's low bits (a true round-down only for
+    // powers of two; for others it is what mdadm prints all the same).
+    const shrinkKiB = Number((BigInt(a.componentSizeKiB * 2) & ~BigInt(cmd.chunkKiB * 2 - 1)) / 2n);
     return no('E_INVALID_ARGUMENT', `New chunk size (${cmd.chunkKiB}K) does not evenly divide device size (${a.componentSizeKiB}k)\n`
       + `After shrinking any filesystem, "mdctl --grow ${md} --size ${shrinkKiB}"\nwill shrink the array so the given chunk size would work.`);
   }
