@@ -23,7 +23,8 @@ const EXPECT_IDENTICAL = [
   'grow-bitmap-internal', 'grow-bitmap-internal-view', 'grow-bitmap-internal-again', 'grow-bitmap-none', 'grow-bitmap-none-view',
   'grow-bitmap-none-again', 'grow-bitmap-raid0', 'grow-bitmap-short', 'grow-no-change', 'grow-size', 'grow-size-same', 'grow-size-too-big',
   'grow-size-max', 'grow-size-max-again', 'grow-size-raid0', 'grow-raid-devices-raid1', 'grow-raid-devices-no-spare', 'grow-raid-devices-same',
-  'grow-raid-devices-raid5', 'grow-raid-devices-raid5-check',
+  'grow-raid-devices-raid5', 'grow-raid-devices-raid5-check', 'grow-chunk-raid1', 'grow-chunk-same', 'grow-chunk-not-dividing', 'grow-chunk-raid5',
+  'grow-chunk-raid5-check',
 ];
 
 let setupDir = '';
