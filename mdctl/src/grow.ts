@@ -60,6 +60,11 @@ export function growCommand(ctx: Ctx): GrowRequest | null {
   const device = mdName(dev);
   if (!device) throw new UsageError(`${dev} is not an md array`);
   const chunkKiB = v.chunk === undefined ? undefined : growChunkKiB(v.chunk);
+  if (v.level !== undefined) {
+    // mdadm 4.2 Grow_reshape refuses a level with a chunk first; mdctl does no level change at all.
+    if (chunkKiB !== undefined) throw new GrowRefusal('Cannot change array level in the same operation as changing chunk size.');
+    throw new GrowRefusal(`changing the raid level of /dev/${device} (--level=${String(v.level)}) is not supported by mdctl [E_NOT_SUPPORTED]`);
+  }
   const changes = ['bitmap', 'size', 'raid-devices', 'chunk'].filter((k) => v[k] !== undefined);
   refuseCombination(changes);
   const backupFile = backupFileOf(v);

@@ -70,7 +70,7 @@ export const OPTION_DEFS: readonly OptionDef[] = [
   { name: 'write-mostly', arg: 'none', modes: ['manage', 'create', 'build'], short: { letter: 'W', in: ['manage', 'create', 'build'] }, help: 'mark devices write-mostly' },
   // create / build / assemble
   { name: 'force', arg: 'none', modes: ['create', 'build', 'grow', 'assemble', 'misc', 'manage', 'cluster'], short: { letter: 'f', in: ['create', 'build', 'grow', 'assemble', 'misc'] }, help: 'do it even when unusual' },
-  { name: 'level', arg: 'required', modes: CREATING, short: { letter: 'l', in: 'any' }, help: 'linear, raid0, raid1, raid4, raid5, raid6, raid10' },
+  { name: 'level', arg: 'required', modes: [...CREATING, 'grow'], short: { letter: 'l', in: 'any' }, help: 'linear, raid0, raid1, raid4, raid5, raid6, raid10' },
   { name: 'raid-devices', arg: 'required', modes: [...CREATING, 'grow'], short: { letter: 'n', in: 'any' }, help: 'number of active devices' },
   { name: 'backup-file', arg: 'required', modes: ['grow'], help: 'file for md\'s critical section while reshaping (on the master)' },
   { name: 'spare-devices', arg: 'required', modes: ['create'], short: { letter: 'x', in: 'any' }, help: 'number of spare devices' },

@@ -67,6 +67,9 @@ describe('mdctl --grow --chunk', () => {
     });
     expect(await runCapture(['--grow', '/dev/md0', '--chunk=128', '--bitmap=none'])).toEqual({ code: 1, err: 'mdctl: --bitmap changes cannot be used with other geometry changes in --grow mode\n' });
     expect((await runCapture(['--grow', '/dev/md0', '--chunk=128', '--raid-devices=4'])).code).toBe(1);
+    expect(await runCapture(['--grow', '/dev/md0', '--chunk=128', '--level=6'])).toEqual({ code: 1, err: 'mdctl: Cannot change array level in the same operation as changing chunk size.\n' });
+    // a level change (raid5 -> raid6) is refused outright, not sent
+    expect(await runCapture(['--grow', '/dev/md0', '--level=6', '--raid-devices=4'])).toEqual({ code: 1, err: 'mdctl: changing the raid level of /dev/md0 (--level=6) is not supported by mdctl [E_NOT_SUPPORTED]\n' });
     expect(() => commandOf(['--grow', '/dev/md0', '--chunk=128', '--raid-devices=4'])).toThrow(GrowRefusal);
   });
 });
