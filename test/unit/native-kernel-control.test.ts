@@ -139,6 +139,22 @@ describe('mdadm arguments', () => {
       ['--assemble', `${paths2.devRoot}/md0`, '/dev/vda', '/dev/vdb'],
     ]);
   });
+
+  it('a chunk change is mdadm --grow --chunk=NK [--backup-file=F]; bad values never reach mdadm', async () => {
+    const calls: string[][] = [];
+    const paths2 = tree('01-raid1-clean');
+    const d = new KernelMdDriver({ paths: paths2, mdadm: recordingMdadm(calls) });
+    await d.setChunkSize('md0', 128, {});
+    await d.setChunkSize('md0', 1024, { backupFile: '/var/tmp/md0.bak' });
+    expect(calls).toEqual([
+      ['--grow', `${paths2.devRoot}/md0`, '--chunk=128K'],
+      ['--grow', `${paths2.devRoot}/md0`, '--chunk=1024K', '--backup-file=/var/tmp/md0.bak'],
+    ]);
+    await expect(d.setChunkSize('md0', 2, {})).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    await expect(d.setChunkSize('md0', 128, { backupFile: '-f' })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    await expect(d.setChunkSize('md0', 128, { backupFile: '/tmp/a b' })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    expect(calls).toHaveLength(2);
+  });
 });
 
 describe('mdadm runner (real processes)', () => {
