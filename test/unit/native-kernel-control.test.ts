@@ -167,6 +167,20 @@ describe('mdadm runner (real processes)', () => {
     return p;
   };
 
+  it('a run that leaves a child (mdadm --grow\'s reshape follower) answers at mdadm\'s exit, with its output, not at the child\'s', async () => {
+    const release = join(dir, 'release');
+    // The "child" holds stdout/stderr open until the test releases it (a pipe would wait for it;
+    // it also ends when afterAll removes the directory, so a failed run leaves no process).
+    const forking = script('forking', `echo "mdadm: grow started" >&2; echo out; (while [ ! -e ${release} ] && [ -d ${dir} ]; do sleep 0.05; done; echo late >&2) & exit 0`);
+    const r = await realMdadm(forking).run(['--grow', '/dev/md0'], { leavesChild: true });
+    expect(r).toEqual({ stdout: 'out\n', stderr: 'mdadm: grow started\n' });
+    writeFileSync(release, '');
+    const failing = script('forking-fail', `echo "mdadm: /dev/md0: Cannot grow - need backup-file" >&2; (while [ ! -e ${release}2 ] && [ -d ${dir} ]; do sleep 0.05; done) & exit 1`);
+    await expect(realMdadm(failing).run(['--grow'], { leavesChild: true })).rejects.toMatchObject({ code: 'E_MDADM_FAILED', message: 'mdadm: /dev/md0: Cannot grow - need backup-file', details: { exitCode: 1 } });
+    writeFileSync(`${release}2`, '');
+    await expect(realMdadm(join(dir, 'nope')).run(['--grow'], { leavesChild: true })).rejects.toMatchObject({ code: 'E_MDADM_MISSING' });
+  });
+
   it('passes arguments verbatim, without a shell', async () => {
     const echo = script('echo-args', 'for a in "$@"; do printf "%s\\n" "$a"; done');
     const marker = join(dir, 'pwned');

@@ -21,6 +21,8 @@
 //   parity disks unchanged: mdadm moves the data offsets, up when the members have more room
 //   after the data, so md reshapes backwards; or it backs the critical section up to
 //   `backupFile`, which needs mdadm's own process to follow the whole reshape).
+// - A reshape's mdadm may fork a process that follows the reshape: the change is made when
+//   mdadm itself exits (MdadmRunner leavesChild), not when that process ends.
 // - md refuses a bitmap change while a sync runs (EBUSY; mdadm: "Cannot add bitmap while array
 //   is resyncing or reshaping etc."); the error comes back as md/mdadm gave it.
 import { OpError } from '../../common/errors.js';
@@ -82,11 +84,11 @@ export async function setRaidDisks(paths: KernelPaths, mdadm: MdadmRunner, array
     });
     return;
   }
-  await mdadm.run(['--grow', dev, `--raid-devices=${raidDisks}`, ...backup]);
+  await mdadm.run(['--grow', dev, `--raid-devices=${raidDisks}`, ...backup], { leavesChild: true });
 }
 
 export async function setChunkSize(paths: KernelPaths, mdadm: MdadmRunner, array: string, chunkKiB: number, backupFile: string | undefined): Promise<void> {
   if (!Number.isSafeInteger(chunkKiB) || chunkKiB < 4 || chunkKiB > 1 << 20) throw new OpError('E_INVALID_ARGUMENT', 'chunkKiB must be an integer in [4, 1048576]', { chunkKiB });
   const backup = backupArgs(backupFile);
-  await mdadm.run(['--grow', devPath(paths, array), `--chunk=${chunkKiB}K`, ...backup]);
+  await mdadm.run(['--grow', devPath(paths, array), `--chunk=${chunkKiB}K`, ...backup], { leavesChild: true });
 }
