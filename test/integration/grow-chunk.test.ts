@@ -1,7 +1,7 @@
 // mdctl --grow --chunk against three real daemons (simulated md on shared disks), always through
 // a standby: mdadm 4.2's answers for the same chunk, a chunk that does not divide the component
 // size, a raid1, and members without room for mdadm to move the data offsets (it wants a backup
-// file; the record keeps the old chunk); then a raid5 restripe 64K -> 128K that runs backwards
+// file; the record keeps the old chunk; with one the restripe runs in place); then a raid5 restripe 64K -> 128K that runs backwards
 // (mdadm moved the data offsets up into the room after the data), with a kill -9 of the master
 // mid-restripe: the new master resumes at or after the replicated checkpoint (counted from the
 // end), and every node ends with the new chunk in its kernel, /mdstat and --detail.
@@ -68,7 +68,11 @@ describe('mdctl --grow --chunk', () => {
     // md's refusal put the old chunk back in the record: every node still shows 64K
     for (const id of c.ids) expect(chunkLine((await mdctl(c, id, ['--detail', '/dev/md7'])).stdout)).toBe('Chunk Size : 64K');
     await everyKernel(c, 'md7', 'still at 64K, no reshape', (k) => k.chunkSizeBytes === 65536 && !k.reshape);
-  }, 90_000);
+    // With a backup file (on the master) mdadm restripes in place, forwards
+    expect(await mdctl(c, s, ['--grow', '/dev/md7', '--chunk=2048', '--backup-file=/var/tmp/md7.grow'])).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    await everyKernel(c, 'md7', 'restriped to 2048K', (k) => k.chunkSizeBytes === 2048 * 1024 && !k.reshape && k.syncAction === 'idle', c.ids, 60_000);
+    for (const id of c.ids) expect(chunkLine((await mdctl(c, id, ['--detail', '/dev/md7'])).stdout)).toBe('Chunk Size : 2048K');
+  }, 150_000);
 
   test('raid5 64K -> 128K runs backwards; kill -9 of the master mid-restripe; the new master resumes at or after the checkpoint; every node shows 128K', async () => {
     const c = cluster();
