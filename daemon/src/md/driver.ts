@@ -84,6 +84,15 @@ export interface MdDriver {
    * mdadm on the kernel (it writes the reshape metadata, `backupFile` when md needs one).
    */
   setRaidDisks(device: string, raidDisks: number, opts: { backupFile?: string }): Promise<void>;
+  /**
+   * The chunk size of a raid4/5/6 array, in KiB: a restripe (reshape) to the new chunk through
+   * mdadm --grow --chunk on the kernel (it moves the data offsets when the members have room,
+   * otherwise it needs `backupFile`); md/chunk_size reads "new (old)" and reshape_position moves
+   * (backwards when mdadm moved the data offsets up) until it ends. md refuses other levels, a
+   * chunk that is not a power of two or does not divide the component size (EINVAL), a change
+   * while a sync runs (EBUSY) and a read-only array (EROFS).
+   */
+  setChunkSize(device: string, chunkKiB: number, opts: { backupFile?: string }): Promise<void>;
 
   // ---- resync control (sysfs) ----
   setSyncAction(device: string, action: SyncAction): Promise<void>;

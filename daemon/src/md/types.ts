@@ -131,6 +131,11 @@ export interface ReshapeState {
   newLevel: MdLevel;
   newLayout: number;
   newChunkSizeBytes: number;
+  /**
+   * md/reshape_direction "backwards": the reshape walks from the end of the array down (mdadm
+   * moved the data offsets up), so positionSectors falls from the array size to 0. Absent = forwards.
+   */
+  backwards?: boolean;
 }
 
 export interface CreateSpec {

@@ -140,6 +140,7 @@ export class ProbeDriver implements MdDriver {
   }
   setBitmap(device: string, bitmap: 'internal' | 'none'): Promise<void> { return this.op(`bitmap ${bitmap}`, () => this.inner.setBitmap(device, bitmap)); }
   setRaidDisks(device: string, raidDisks: number, opts: { backupFile?: string }): Promise<void> { return this.op(`raid_disks ${raidDisks}`, () => this.inner.setRaidDisks(device, raidDisks, opts)); }
+  setChunkSize(device: string, chunkKiB: number, opts: { backupFile?: string }): Promise<void> { return this.op(`chunk_size ${chunkKiB}`, () => this.inner.setChunkSize(device, chunkKiB, opts)); }
   setComponentSize(device: string, sizeKiB: number, assumeClean: boolean): Promise<void> { return this.op(`component_size ${sizeKiB}`, () => this.inner.setComponentSize(device, sizeKiB, assumeClean)); }
   setSyncAction(device: string, action: SyncAction): Promise<void> { return this.op(`sync_action ${action}`, () => this.inner.setSyncAction(device, action)); }
   setSyncMin(device: string, value: Sectors): Promise<void> { return this.op(`sync_min ${value}`, () => this.inner.setSyncMin(device, value)); }

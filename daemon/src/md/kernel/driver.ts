@@ -173,6 +173,9 @@ export class KernelMdDriver implements MdDriver {
   async setRaidDisks(device: string, raidDisks: number, opts: { backupFile?: string }): Promise<void> {
     await this.locked(device, (n) => grow.setRaidDisks(this.paths, this.mdadm, n, raidDisks, opts?.backupFile));
   }
+  async setChunkSize(device: string, chunkKiB: number, opts: { backupFile?: string }): Promise<void> {
+    await this.locked(device, (n) => grow.setChunkSize(this.paths, this.mdadm, n, chunkKiB, opts?.backupFile));
+  }
   async setComponentSize(device: string, sizeKiB: number, assumeClean: boolean): Promise<void> {
     await this.locked(device, (n) => grow.setComponentSize(this.paths, n, sizeKiB, assumeClean === true));
   }

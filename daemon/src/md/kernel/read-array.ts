@@ -101,6 +101,7 @@ function readReshape(raw: RawArray, geometry: Geometry): ReshapeState | null {
     newLevel: geometry.level,
     newLayout: parseNewOld('layout', raw.attrs.layout).value,
     newChunkSizeBytes: parseNewOld('chunk_size', raw.attrs.chunk_size).value,
+    ...(raw.attrs.reshape_direction?.trim() === 'backwards' ? { backwards: true } : {}),
   };
 }
 
