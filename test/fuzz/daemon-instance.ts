@@ -50,6 +50,13 @@ export class DaemonInstance {
   private running: RunningDaemon | null = null;
   readonly logger = new CapturingLogger();
   private seenRecords = 0;
+  /** Installed while the daemon runs (a surface restarts its daemon many times: one listener at a time). */
+  private readonly onExit = (code: number): void => {
+    if (code === 0) return;
+    for (const r of this.logger.records.filter((x) => x.level === 'error').slice(-DYING_RECORDS_SHOWN)) {
+      process.stderr.write(`fuzz daemon: ${r.msg} ${JSON.stringify(r.fields)}\n`);
+    }
+  };
 
   async start(): Promise<void> {
     const tlsDir = await tlsDirOnce();
@@ -66,12 +73,7 @@ export class DaemonInstance {
     }));
     // A fatal error ends the process from inside the daemon (exitOnFatal): say why on stderr,
     // which the fuzz parent passes on (the records would die with the process).
-    process.once('exit', (code) => {
-      if (code === 0) return;
-      for (const r of this.logger.records.filter((x) => x.level === 'error').slice(-DYING_RECORDS_SHOWN)) {
-        process.stderr.write(`fuzz daemon: ${r.msg} ${JSON.stringify(r.fields)}\n`);
-      }
-    });
+    process.on('exit', this.onExit);
     this.running = await startDaemon(loadConfig(file), this.logger);
     const t0 = Date.now();
     while (!this.healthy()) {
@@ -97,6 +99,7 @@ export class DaemonInstance {
   async stop(): Promise<void> {
     await this.running?.stop('fuzz done');
     this.running = null;
+    process.off('exit', this.onExit);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
