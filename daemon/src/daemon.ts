@@ -157,10 +157,14 @@ export async function startDaemon(config: Config, logger: Logger, opts: DaemonOp
       wdTimer?.cancel(); statusTimer.cancel(); sampleTimer.cancel(); alerts.stop();
       await handOver(node, logger);
       await node.demote('shutdown');
+      logger.debug('stopping: the node');
       await node.stop();
+      logger.debug('stopping: the control socket');
       await control.close();
+      logger.debug('stopping: the status server');
       await status.close();
       metrics.close();
+      logger.debug('stopping: the md driver');
       await driver.close();
       notifier?.close();
       if (opts.pidFile) { try { unlinkSync(opts.pidFile); } catch { /* gone */ } }

@@ -50,11 +50,14 @@ export class DaemonInstance {
   private running: RunningDaemon | null = null;
   readonly logger = new CapturingLogger();
   private seenRecords = 0;
-  /** Installed while the daemon runs (a surface restarts its daemon many times: one listener at a time). */
-  private readonly onExit = (code: number): void => {
-    if (code === 0) return;
-    for (const r of this.logger.records.filter((x) => x.level === 'error').slice(-DYING_RECORDS_SHOWN)) {
-      process.stderr.write(`fuzz daemon: ${r.msg} ${JSON.stringify(r.fields)}\n`);
+  /**
+   * Installed while the daemon runs (a surface restarts its daemon many times: one listener at
+   * a time): an exit then is the daemon's fatal exit or a stop that never finished.
+   */
+  private readonly onExit = (): void => {
+    const errors = this.logger.records.filter((x) => x.level === 'error').slice(-DYING_RECORDS_SHOWN);
+    for (const r of [...errors, ...this.logger.records.slice(-DYING_RECORDS_SHOWN)]) {
+      process.stderr.write(`fuzz daemon: ${r.level} ${r.msg} ${JSON.stringify(r.fields)}\n`);
     }
   };
 

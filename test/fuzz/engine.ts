@@ -160,12 +160,14 @@ const DYING_INPUTS_KEPT = 64;
 
 /** Writes the last inputs, oldest first, when the process exits abnormally; returns the remover. */
 function saveInputsOnDeath(surface: string, last: Uint8Array[]): () => void {
+  // Installed only while inputs run: any exit then is a death inside an input or the close
+  // (an unsettled await ends the process with status 13 while 'exit' still reports 0).
   const onExit = (code: number): void => {
-    if (code === 0 || last.length === 0) return;
+    if (last.length === 0) return;
     const dir = join(CRASH_DIR, `${surface}-died-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     last.forEach((input, i) => writeFileSync(join(dir, String(i).padStart(3, '0')), input));
-    process.stderr.write(`fuzz: the process is exiting (status ${code}) inside an input: the last ${last.length} inputs (the last one was running) saved to ${dir}\n`);
+    process.stderr.write(`fuzz: the process is exiting (status ${code}, 13 if an await never settled) inside an input or the surface's close: the last ${last.length} inputs saved to ${dir}\n`);
   };
   process.on('exit', onExit);
   return () => process.off('exit', onExit);
