@@ -6,7 +6,8 @@
 //   Where O_DIRECT is refused with EINVAL (tmpfs and some other file systems holding test
 //   images) the read falls back to a normal buffered read.
 // - All I/O runs on libuv's thread pool: a hung disk cannot block the event loop.
-// - A device with no valid v1.x superblock rejects with E_NO_SUPERBLOCK; a missing path with
+// - A device with no valid v1.x (readSuperblockV1) or 0.90 (readSuperblock090) superblock
+//   rejects with E_NO_SUPERBLOCK; a missing path with
 //   E_NO_SUCH_DEVICE; other I/O failures with E_KERNEL.
 import { promises as fsp, constants as fsConstants } from 'node:fs';
 import koffi from 'koffi';
@@ -14,6 +15,8 @@ import { OpError } from '../../daemon/src/common/errors.js';
 import { fromNodeError, nodeErrnoName } from './errno.js';
 import { deviceSizeBytes } from './blockdev.js';
 import { parseSuperblockV1, superOffsetFor, SB_READ_BYTES, type SuperblockV1 } from './superblock-format.js';
+import { parseSuperblock090, superblock090OffsetBytes } from './superblock090-format.js';
+import type { Superblock090Info } from '../../daemon/src/md/types.js';
 
 const SECTOR_BYTES = 512;
 const DIRECT_ALIGN_BYTES = 4096;
@@ -90,6 +93,25 @@ export async function readSuperblockV1(path: string, opts: ReadSuperblockOptions
       throw new OpError('E_NO_SUPERBLOCK', `no md v1.x superblock on ${path}`, { member: path, reasons });
     }
     return found.reduce((best, sb) => (sb.utimeSec > best.utimeSec ? sb : best));
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Reads the 0.90 superblock of `path` (at the end of the device). Disk device paths are left
+ * null: naming major:minor is the caller's (it knows the system's /sys and /dev).
+ */
+export async function readSuperblock090(path: string): Promise<Superblock090Info> {
+  const handle = await openForSuperblock(path);
+  try {
+    const deviceSectors = Math.floor((await deviceSizeBytes(handle.fd, path)) / SECTOR_BYTES);
+    const offset = superblock090OffsetBytes(deviceSectors);
+    if (offset === null) throw new OpError('E_NO_SUPERBLOCK', `no md 0.90 superblock on ${path}`, { member: path, reasons: ['device too small'] });
+    const buf = await readAt(handle, path, offset);
+    const parsed = buf === null ? { ok: false as const, reason: 'short read' } : parseSuperblock090(buf);
+    if (!parsed.ok) throw new OpError('E_NO_SUPERBLOCK', `no md 0.90 superblock on ${path}`, { member: path, reasons: [parsed.reason] });
+    return parsed.sb;
   } finally {
     await handle.close().catch(() => undefined);
   }

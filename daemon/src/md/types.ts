@@ -231,3 +231,56 @@ export type MdEvent =
   | { type: 'array-state-changed'; device: string; arrayState: ArrayRunState }
   | { type: 'member-added'; device: string; member: string }
   | { type: 'member-removed'; device: string; member: string };
+
+/** One mdp_disk_t of a 0.90 superblock (disks[] or this_disk). */
+export interface Superblock090Disk {
+  number: number;
+  major: number;
+  minor: number;
+  raidDisk: number;
+  /** MD_DISK_* bits: 0 faulty, 1 active, 2 sync, 3 removed, 9 write-mostly, 10 failfast. */
+  state: number;
+  /** The block device at major:minor on the node that read it ("/dev/vda"), or null (mdadm's map_dev). */
+  devPath: string | null;
+}
+
+/**
+ * A 0.90 superblock (mdp_superblock_s in md_p.h, host-endian words at the end of the device)
+ * with every field `mdadm --examine` prints. Sizes are as stored: size in KiB, chunk in bytes.
+ */
+export interface Superblock090Info {
+  majorVersion: 0;
+  minorVersion: number;
+  patchVersion: number;
+  /** set_uuid0..3, each word printed as %08x (mdadm's 0.90 UUID form). */
+  setUuid: string;
+  ctimeSec: number;
+  utimeSec: number;
+  level: number;
+  sizeKiB: number;
+  nrDisks: number;
+  raidDisks: number;
+  mdMinor: number;
+  notPersistent: number;
+  /** MD_SB_* bits: 0 clean, 8 bitmap present. */
+  state: number;
+  activeDisks: number;
+  workingDisks: number;
+  failedDisks: number;
+  spareDisks: number;
+  storedCsum: number;
+  computedCsum: number;
+  /** events_hi << 32 | events_lo (mdadm --detail prints "hi.lo"). */
+  events: number;
+  /** Reshape fields (meaningful for minor_version > 90 only); reshapePositionSectors null = none. */
+  reshapePositionSectors: number | null;
+  newLevel: number;
+  deltaDisks: number;
+  newLayout: number;
+  newChunkBytes: number;
+  layout: number;
+  chunkSizeBytes: number;
+  /** disks[0..26]. */
+  disks: Superblock090Disk[];
+  thisDisk: Superblock090Disk;
+}
