@@ -14,6 +14,7 @@ import { MEMBERSHIP_DEFAULT_TIMEOUT_MS, MEMBERSHIP_MAX_TIMEOUT_MS } from '../com
 import { parseHostPort } from '../config/hostport.js';
 import { clusterArrayView } from '../cluster/view.js';
 import type { ClusterNode } from '../node/node.js';
+import type { MdDriver } from '../md/driver.js';
 import { readOrNull } from '../node/reconcile.js';
 import { clusterMdstat, statusJson } from '../status/source.js';
 import type { ControlConnection, Handler } from './server.js';
@@ -72,7 +73,7 @@ export function makeHandler({ node, seesDevice, timeProposal }: HandlerDeps): Ha
         for (const n of names) { const a = await readOrNull(node.deps.driver, n); if (a) arrays.push(a); }
         return { arrays };
       }
-      case 'examine': return { superblock: await node.deps.driver.readSuperblock(field(req, 'path', isPath, 'an absolute device path')) };
+      case 'examine': return examine(node.deps.driver, field(req, 'path', isPath, 'an absolute device path'));
       case 'zero-superblock': {
         const path = field(req, 'path', isPath, 'an absolute device path');
         const force = field(req, 'force', optional(isBool), 'a boolean') ?? false;
@@ -121,6 +122,21 @@ async function proposeCommand(node: ClusterNode, raw: unknown, opts: SubmitOptio
   const out = await node.propose(parsed.command, opts);
   if (!out.ok) throw new OpError(out.code, out.message, { index: out.index, md: out.md });
   return { index: out.index, md: out.md ?? 'none' };
+}
+
+/**
+ * mdadm --examine's source: the component's v1.x superblock ({superblock}), else its 0.90 one
+ * ({superblock090}) where the driver reads 0.90; without either, the v1 reader's error.
+ */
+async function examine(driver: MdDriver, path: string): Promise<unknown> {
+  try {
+    return { superblock: await driver.readSuperblock(path) };
+  } catch (e) {
+    if (!(e instanceof OpError) || e.code !== 'E_NO_SUPERBLOCK' || driver.readSuperblock090 === undefined) throw e;
+    const old = await driver.readSuperblock090(path).catch(() => null);
+    if (old === null) throw e;
+    return { superblock090: old };
+  }
 }
 
 /**
