@@ -98,7 +98,7 @@ function newOld(v: string | undefined): { now: number; old: number | null } {
 
 const MEMBER_FLAGS: ReadonlySet<string> = new Set(['faulty', 'in_sync', 'write_mostly', 'blocked', 'spare', 'write_error',
   'want_replacement', 'replacement', 'external_bbl', 'failfast', 'journal']);
-const LEVELS: ReadonlySet<string> = new Set(['linear', 'raid0', 'raid1', 'raid4', 'raid5', 'raid6', 'raid10']);
+const LEVELS: ReadonlySet<string> = new Set(['linear', 'raid0', 'raid1', 'raid4', 'raid5', 'raid6', 'raid10', 'multipath', 'faulty']);
 
 /** virtio-blk: /dev/vdX is 254:(16 * index), partitions add their number (README facts). */
 function virtioDevno(name: string): { major: number; minor: number } {
@@ -116,7 +116,7 @@ function syncActionOf(v: string | undefined): SyncAction | null {
 function arraySizeKiB(level: MdLevel, raidDisks: number, layout: number, chunkBytes: number, componentKiB: number, members: MemberState[]): number {
   const live = members.filter((m) => m.slot !== null);
   switch (level) {
-    case 'raid1': return componentKiB;
+    case 'raid1': case 'multipath': case 'faulty': return componentKiB;
     case 'raid4': case 'raid5': return componentKiB * (raidDisks - 1);
     case 'raid6': return componentKiB * (raidDisks - 2);
     case 'raid0': case 'linear': return live.reduce((s, m) => s + m.sizeKiB, 0);

@@ -1,14 +1,21 @@
 // The kernel driver over the captures of the less common formats (issue #17 item 3): 0.90
-// metadata (cases 82, 84), read through readArray() and readSuperblock090() and rendered by the
-// mdadm renderers, compared with what mdadm 4.2 printed for the same state.
+// metadata (cases 82, 84) and the multipath personality (case 58), read through readArray() and
+// readSuperblock090() and rendered by the mdadm renderers, compared with what mdadm 4.2 printed
+// (and the kernel wrote to /proc/mdstat) for the same state. faulty has no capture: its level
+// is checked through the same parser and renderers.
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { KernelMdDriver } from '../../daemon/src/md/kernel/driver.js';
 import type { KernelPaths } from '../../daemon/src/md/kernel/paths.js';
 import { renderDetail } from '../../daemon/src/md/format/detail.js';
+import { renderExport } from '../../daemon/src/md/format/export.js';
+import { mdstatFromArrays, renderMdstat } from '../../daemon/src/md/format/mdstat.js';
+import { levelNumber } from '../../daemon/src/md/format/levels.js';
+import { parseLevel } from '../../daemon/src/md/kernel/sysfs-parse.js';
+import { arrayUsable } from '../../daemon/src/cluster/redundancy.js';
 import { renderExamine090 } from '../../mdctl/src/examine-format-090.js';
-import { buildTree, loadDetail, loadIoctl, readCaseFile } from './native-samples.js';
+import { buildTree, loadDetail, loadExport, loadIoctl, readCaseFile } from './native-samples.js';
 import { samplePorts } from './native-kernel-fakes.js';
 import { records } from './sb090-encode.js';
 
@@ -59,4 +66,34 @@ describe('0.90 metadata through the kernel driver', () => {
       }
     });
   }
+});
+
+describe('multipath and faulty are read as what they are, not as raid1', () => {
+  const c = '58-multipath-2disk';
+  it(`${c}: level, members and the mdstat line as the kernel and mdadm showed them`, async () => {
+    const { driver, paths } = driverFor(c);
+    const s = await driver.readArray('md0');
+    expect(s.level).toBe('multipath');
+    const detail = renderDetail(s, { homehost: 'labhost' }).replaceAll(paths.devRoot, '/dev'); // the tree's /dev is a temporary directory
+    const want = loadDetail(c).get('md0')!;
+    expect(/Raid Level : .*/.exec(detail)?.[0]).toBe('Raid Level : multipath');
+    expect(detail).not.toContain('Used Dev Size'); // mdadm prints it for levels >= 1 only
+    expect(detail.slice(detail.indexOf('    Number'))).toBe(want.slice(want.indexOf('    Number')));
+    const exp = renderExport(s, { mapPath: '/dev/md0' });
+    expect(exp.split('\n')[0]).toBe(`MD_LEVEL=${loadExport(c).get('md0')!.get('MD_LEVEL')}`);
+    const mdstat = renderMdstat(mdstatFromArrays([{ ...s, arraySizeKiB: 64512 }], { personalities: ['multipath'] }));
+    expect(mdstat).toBe(readCaseFile(c, 'mdstat.txt'));
+  });
+  it('faulty: parsed, numbered -5 as md does, and rendered with its own name', () => {
+    expect(parseLevel('faulty')).toBe('faulty');
+    expect(parseLevel('multipath')).toBe('multipath');
+    expect(levelNumber('faulty')).toBe(-5);
+    expect(levelNumber('multipath')).toBe(-4);
+  });
+  it('usable: multipath with any one path, faulty (one device) only whole', () => {
+    expect(arrayUsable('multipath', 2, null, new Set([1]))).toBe(true);
+    expect(arrayUsable('multipath', 2, null, new Set())).toBe(false);
+    expect(arrayUsable('faulty', 1, null, new Set([0]))).toBe(true);
+    expect(arrayUsable('faulty', 1, null, new Set())).toBe(false);
+  });
 });

@@ -7,7 +7,11 @@
 // one without updating every user (grep first).
 import type { Sectors } from '../common/types.js';
 
-export type MdLevel = 'linear' | 'raid0' | 'raid1' | 'raid4' | 'raid5' | 'raid6' | 'raid10';
+/**
+ * md personalities. multipath and faulty are read and shown as what they are; the cluster
+ * never creates them (cluster/commands.ts accepts the other seven only).
+ */
+export type MdLevel = 'linear' | 'raid0' | 'raid1' | 'raid4' | 'raid5' | 'raid6' | 'raid10' | 'multipath' | 'faulty';
 
 /** sysfs md/array_state values. */
 export type ArrayRunState =

@@ -52,6 +52,7 @@ export function realMdadm(mdadmPath = 'mdadm'): MdadmRunner {
 
 const LEVEL_ARG: Readonly<Record<MdLevel, string>> = {
   linear: 'linear', raid0: 'raid0', raid1: 'raid1', raid4: 'raid4', raid5: 'raid5', raid6: 'raid6', raid10: 'raid10',
+  multipath: 'multipath', faulty: 'faulty',
 };
 const METADATA_RE = /^(?:0\.90|1|1\.[012]|default)$/;
 const LAYOUT_RE = /^[a-z0-9-]{1,32}$/;

@@ -8,8 +8,8 @@
 // - A member whose superblock cannot be read (failed disk, external metadata) or has none
 //   (0.90 has no device UUID) keeps deviceUuid null; it does not fail the read. Events come from the freshest in-sync member.
 // - Level, raid_disks, layout and chunk of an inactive array (empty in sysfs) come from its
-//   superblocks; an array whose level is still unknown or unmanaged (external container,
-//   multipath) rejects with E_NOT_SUPPORTED.
+//   superblocks; an array whose level is still unknown (external container) rejects with
+//   E_NOT_SUPPORTED. multipath and faulty are read as what they are.
 import { OpError } from '../../common/errors.js';
 import { sectors, type Sectors } from '../../common/types.js';
 import type { ArrayState, BitmapState, MdLevel, MemberState, ReshapeState, Superblock090Info } from '../types.js';
@@ -27,7 +27,7 @@ import { memberDevPath } from './snapshot.js';
 import type { KernelPaths } from './paths.js';
 
 const SB_LEVELS: ReadonlyMap<number, MdLevel> = new Map([
-  [-1, 'linear'], [0, 'raid0'], [1, 'raid1'], [4, 'raid4'], [5, 'raid5'], [6, 'raid6'], [10, 'raid10'],
+  [-5, 'faulty'], [-4, 'multipath'], [-1, 'linear'], [0, 'raid0'], [1, 'raid1'], [4, 'raid4'], [5, 'raid5'], [6, 'raid6'], [10, 'raid10'],
 ]);
 
 /** "1.2" -> 2; other metadata (0.90, none, external) has no v1 superblock. */
@@ -116,15 +116,14 @@ function resolveGeometry(raw: RawArray, level: ParsedLevel, sb: MemberSuper | nu
   const raid = parseRaidDisks(raw.attrs.raid_disks);
   const layout = parseNewOld('layout', raw.attrs.layout);
   const chunk = parseNewOld('chunk_size', raw.attrs.chunk_size);
-  if (level !== null && level !== 'multipath' && level !== 'faulty') {
+  if (level !== null) {
     return { level, raidDisks: raid?.value ?? sb?.raidDisks ?? 0, layout: layout.old, chunkSizeBytes: chunk.old };
   }
   const sbLevel = sb === null ? undefined : SB_LEVELS.get(sb.level);
   if (level === null && sb !== null && sbLevel !== undefined) {
     return { level: sbLevel, raidDisks: sb.raidDisks, layout: sb.layout, chunkSizeBytes: sb.chunkSizeBytes };
   }
-  const what = level ?? 'no level (an inactive array without a v1.x superblock, or an external-metadata container)';
-  throw new OpError('E_NOT_SUPPORTED', `array ${raw.device} has ${what}`, { device: raw.device, level });
+  throw new OpError('E_NOT_SUPPORTED', `array ${raw.device} has no level (an inactive array without a readable superblock, or an external-metadata container)`, { device: raw.device, level });
 }
 
 function readReshape(raw: RawArray, geometry: Geometry): ReshapeState | null {
