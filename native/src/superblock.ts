@@ -16,7 +16,8 @@ import { fromNodeError, nodeErrnoName } from './errno.js';
 import { deviceSizeBytes } from './blockdev.js';
 import { parseSuperblockV1, superOffsetFor, SB_READ_BYTES, type SuperblockV1 } from './superblock-format.js';
 import { parseSuperblock090, superblock090OffsetBytes } from './superblock090-format.js';
-import type { Superblock090Info } from '../../daemon/src/md/types.js';
+import type { DdfFacts, Superblock090Info } from '../../daemon/src/md/types.js';
+import { readDdf } from './ddf-format.js';
 
 const SECTOR_BYTES = 512;
 const DIRECT_ALIGN_BYTES = 4096;
@@ -112,6 +113,33 @@ export async function readSuperblock090(path: string): Promise<Superblock090Info
     const parsed = buf === null ? { ok: false as const, reason: 'short read' } : parseSuperblock090(buf);
     if (!parsed.ok) throw new OpError('E_NO_SUPERBLOCK', `no md 0.90 superblock on ${path}`, { member: path, reasons: [parsed.reason] });
     return parsed.sb;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** Reads the DDF metadata of `path` (anchor in the last sector); E_NO_SUPERBLOCK without a valid one. */
+export async function readDdfFacts(path: string): Promise<DdfFacts> {
+  const handle = await openForSuperblock(path);
+  try {
+    const deviceSectors = BigInt(Math.floor((await deviceSizeBytes(handle.fd, path)) / SECTOR_BYTES));
+    const read = async (lba: bigint, count: number): Promise<Buffer | null> => {
+      const bytes = count * SECTOR_BYTES;
+      // O_DIRECT reads whole 4 KiB blocks: read the aligned block around the sectors.
+      const start = (lba * BigInt(SECTOR_BYTES)) / BigInt(DIRECT_ALIGN_BYTES) * BigInt(DIRECT_ALIGN_BYTES);
+      const skip = Number(lba * BigInt(SECTOR_BYTES) - start);
+      const whole = alignedBuffer(Math.ceil((skip + bytes) / DIRECT_ALIGN_BYTES) * DIRECT_ALIGN_BYTES);
+      try {
+        const { bytesRead } = await handle.read(whole, 0, whole.length, Number(start));
+        if (bytesRead < skip + bytes) return null;
+      } catch (err) {
+        throw fromNodeError(err, { syscall: 'pread', device: path });
+      }
+      return Buffer.from(whole.subarray(skip, skip + bytes));
+    };
+    const r = await readDdf(read, deviceSectors);
+    if (!r.ok) throw new OpError('E_NO_SUPERBLOCK', `no DDF metadata on ${path}`, { member: path, reasons: [r.reason] });
+    return r.value;
   } finally {
     await handle.close().catch(() => undefined);
   }

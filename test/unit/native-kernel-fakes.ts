@@ -10,6 +10,11 @@ import type { MduArrayInfo } from '../../native/src/structs.js';
 import { loadExamine, loadIoctl, readCaseFile } from './native-samples.js';
 import { parseSuperblock090 } from '../../native/src/superblock090-format.js';
 import { encode, records } from './sb090-encode.js';
+import { readDdf } from '../../native/src/ddf-format.js';
+import { ddfFactsOfRecord, ddfImage } from './ddf-encode.js';
+
+/** The DDF case's disks are 64 MiB (case 63's case.txt). */
+const DDF_DEVICE_SECTORS = 131072n;
 
 const LEVELS: Record<string, number> = { raid1: 1, raid5: 5, raid6: 6, raid10: 10, raid0: 0, linear: -1, raid4: 4, multipath: -4 };
 
@@ -51,6 +56,14 @@ export function samplePorts(caseName: string, calls: string[] = []): ReadPorts {
       const parsed = parseSuperblock090(encode(rec));
       if (!parsed.ok) throw new OpError('E_NO_SUPERBLOCK', parsed.reason, {});
       return parsed.sb;
+    },
+    async ddf(devPath) {
+      calls.push(`ddf ${devPath}`);
+      const rec = records(readCaseFile(caseName, 'examine.txt') ?? '').find((r) => r.device === `/dev/${devPath.split('/').pop()!}`);
+      if (rec === undefined || rec.fields.get('Magic') !== 'de11de11') throw new OpError('E_NO_SUPERBLOCK', `no DDF on ${devPath}`, {});
+      const r = await readDdf(ddfImage(ddfFactsOfRecord(rec.text), DDF_DEVICE_SECTORS), DDF_DEVICE_SECTORS);
+      if (!r.ok) throw new OpError('E_NO_SUPERBLOCK', r.reason, {});
+      return r.value;
     },
     mdstatText: () => readCaseFile(caseName, 'mdstat.txt') ?? undefined,
   };

@@ -1,5 +1,6 @@
 // The kernel driver over the captures of the less common formats (issue #17 item 3): 0.90
-// metadata (cases 82, 84) and the multipath personality (case 58), read through readArray() and
+// metadata (cases 82, 84), the multipath personality (case 58) and a DDF container with its
+// volume (case 63: DDF read by native/src/ddf-format.ts from an image built from the record), read through readArray() and
 // readSuperblock090() and rendered by the mdadm renderers, compared with what mdadm 4.2 printed
 // (and the kernel wrote to /proc/mdstat) for the same state. faulty has no capture: its level
 // is checked through the same parser and renderers.
@@ -10,6 +11,8 @@ import { KernelMdDriver } from '../../daemon/src/md/kernel/driver.js';
 import type { KernelPaths } from '../../daemon/src/md/kernel/paths.js';
 import { renderDetail } from '../../daemon/src/md/format/detail.js';
 import { renderExport } from '../../daemon/src/md/format/export.js';
+import { renderScan } from '../../daemon/src/md/format/scan.js';
+import { splitSections } from './format-sample-loader.js';
 import { mdstatFromArrays, renderMdstat } from '../../daemon/src/md/format/mdstat.js';
 import { levelNumber } from '../../daemon/src/md/format/levels.js';
 import { parseLevel } from '../../daemon/src/md/kernel/sysfs-parse.js';
@@ -95,5 +98,25 @@ describe('multipath and faulty are read as what they are, not as raid1', () => {
     expect(arrayUsable('multipath', 2, null, new Set())).toBe(false);
     expect(arrayUsable('faulty', 1, null, new Set([0]))).toBe(true);
     expect(arrayUsable('faulty', 1, null, new Set())).toBe(false);
+  });
+});
+
+describe('DDF container and member through the kernel driver (case 63)', () => {
+  const c = '63-ddf-container-mdmon-resync-midway';
+  it('container: level, UUID, --detail, --export and its scan line as mdadm printed them', async () => {
+    const { driver, paths } = driverFor(c);
+    const container = await driver.readArray('md127');
+    const vol = await driver.readArray('md126');
+    expect(container.level).toBe('container');
+    expect(container.external).toMatchObject({ format: 'ddf', container: null, ddf: { seq: 6, virtualDisks: 1 } });
+    expect(vol.external).toMatchObject({ format: 'ddf', container: 'md127', member: '0' });
+    const detail = renderDetail(container, { homehost: 'labhost', memberArrays: ['/dev/md/vol'] }).replaceAll(paths.devRoot, '/dev');
+    expect(detail).toBe(loadDetail(c).get('md127'));
+    const exports = splitSections(readCaseFile(c, 'export.txt')!);
+    expect(renderExport(container, { mapPath: '/dev/md/ddf' }).replaceAll(paths.devRoot, '/dev')).toBe(exports.get('/dev/md127'));
+    expect(renderExport(vol, { mapPath: '/dev/md/vol', containerPath: '/dev/md/ddf' }).replaceAll(paths.devRoot, '/dev')).toBe(exports.get('/dev/md126'));
+    const mapPaths = new Map([['md127', '/dev/md/ddf'], ['md126', '/dev/md/vol']]);
+    const scan = splitSections(readCaseFile(c, 'scan.txt')!);
+    expect(renderScan([vol, container], { mapPaths })).toBe(scan.get('mdadm --detail --scan'));
   });
 });

@@ -26,6 +26,7 @@ export function arrayUsable(level: MdLevel, raidDisks: number, layout: string | 
     case 'linear':
     case 'faulty': return missing === 0;
     case 'multipath': return inSyncSlots.size >= 1; // any one path reaches the disk
+    case 'container': return false; // holds metadata only, no data to use
     case 'raid10': {
       const copies = raid10Copies(layout);
       if (!(layout ?? 'n2').startsWith('n')) return missing <= copies - 1;

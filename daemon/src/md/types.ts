@@ -8,10 +8,11 @@
 import type { Sectors } from '../common/types.js';
 
 /**
- * md personalities. multipath and faulty are read and shown as what they are; the cluster
- * never creates them (cluster/commands.ts accepts the other seven only).
+ * md personalities. multipath and faulty are read and shown as what they are, and 'container'
+ * is an external-metadata container (mdadm's LEVEL_CONTAINER: no personality); the cluster
+ * never creates these (cluster/commands.ts accepts the seven raid levels only).
  */
-export type MdLevel = 'linear' | 'raid0' | 'raid1' | 'raid4' | 'raid5' | 'raid6' | 'raid10' | 'multipath' | 'faulty';
+export type MdLevel = 'linear' | 'raid0' | 'raid1' | 'raid4' | 'raid5' | 'raid6' | 'raid10' | 'multipath' | 'faulty' | 'container';
 
 /** sysfs md/array_state values. */
 export type ArrayRunState =
@@ -123,6 +124,8 @@ export interface ArrayState {
    * producers that never reshape need not set it.
    */
   reshape?: ReshapeState | null;
+  /** External metadata (a DDF/IMSM container or one of its member arrays), else null/absent. */
+  external?: ExternalFacts | null;
 }
 
 /** md reshape facts, from sysfs "new (old)" pairs and md/reshape_position. */
@@ -287,4 +290,29 @@ export interface Superblock090Info {
   /** disks[0..26]. */
   disks: Superblock090Disk[];
   thisDisk: Superblock090Disk;
+}
+
+/** What a DDF container's metadata says that mdadm --detail/--export print (native/src/ddf-format.ts). */
+export interface DdfFacts {
+  /** The anchor header's 24-byte GUID, 48 upper-case hex digits. */
+  containerGuid: string;
+  /** The active header's sequence number. */
+  seq: number;
+  /** populated_vdes of the virtual disk records. */
+  virtualDisks: number;
+  /** mdadm's container UUID (SHA-1 of the GUID, host-order words). */
+  containerUuid: string;
+  /** mdadm's UUID of each virtual disk by index (the N of external:/mdX/N); null for an empty entry. */
+  vdUuids: (string | null)[];
+}
+
+/** An array with external metadata (md/metadata_version "external:..."): a container or a member. */
+export interface ExternalFacts {
+  /** "ddf", "imsm", ...: the container's format (a member's is its container's). */
+  format: string;
+  /** For a member array: its container's kernel name ("md127") and index ("0"); null for a container. */
+  container: string | null;
+  member: string | null;
+  /** The DDF metadata read from a member disk; null for other formats or when unreadable. */
+  ddf: DdfFacts | null;
 }

@@ -160,6 +160,7 @@ async function readArrayFromTree(fake: FakeSysfs, text: string): Promise<void> {
       const r = parseSuperblock090(buf);
       return r.ok ? Promise.resolve(r.sb) : Promise.reject(new OpError('E_NO_SUPERBLOCK', r.reason));
     },
+    ddf: () => Promise.reject(new OpError('E_NO_SUPERBLOCK', 'none')),
     mdstatText: () => mdstat,
   };
   try {

@@ -118,6 +118,7 @@ export function enoughDisks(a: ArrayState, avail: readonly boolean[]): boolean {
   switch (a.level) {
     case 'linear': case 'raid0': case 'faulty': return up === n;
     case 'raid1': case 'multipath': return up >= 1;
+    case 'container': return false;
     case 'raid4': case 'raid5': return up >= n - 1;
     case 'raid6': return up >= n - 2;
     case 'raid10': return raid10Enough(a.layout, avail);

@@ -36,6 +36,7 @@ export function levelNumber(level: MdLevel): number {
     case 'raid10': return 10;
     case 'multipath': return -4;
     case 'faulty': return -5;
+    case 'container': return -100; // LEVEL_CONTAINER
   }
 }
 

@@ -127,6 +127,7 @@ function statusFromState(a: ArrayState): MdstatStatus {
     case 'multipath': // md's multipath status is the mirror's " [n/m] [UU]"
       return { kind: 'mirror', disks: diskSummary(a) };
     case 'faulty': // its status shows only injected-fault counters, which ArrayState does not hold
+    case 'container': // never active: mdstat prints no status for it
       return { kind: 'raw', text: '' };
     case 'raid0':
       return { kind: 'raid0', chunkKiB };

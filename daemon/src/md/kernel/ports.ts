@@ -9,11 +9,11 @@
 import { OpError } from '../../common/errors.js';
 import { MD_FORMAT_MAX_TEXT_BYTES, MD_KERNEL_MAX_DEVICES_PER_ARRAY } from '../../common/limits.js';
 import { withMdDevice, type MdDevice } from '../../../../native/src/md-device.js';
-import { readSuperblock090, readSuperblockV1 } from '../../../../native/src/superblock.js';
+import { readDdfFacts, readSuperblock090, readSuperblockV1 } from '../../../../native/src/superblock.js';
 import type { SuperblockV1 } from '../../../../native/src/superblock-format.js';
 import type { MduArrayInfo } from '../../../../native/src/structs.js';
 import type { DevNumber } from '../../../../native/src/blockdev.js';
-import type { Superblock090Info } from '../types.js';
+import type { DdfFacts, Superblock090Info } from '../types.js';
 import { readText } from './sysfs-io.js';
 import { devPath, mdstatPath, type KernelPaths } from './paths.js';
 
@@ -31,6 +31,8 @@ export interface ReadPorts {
   superblock(devPath: string, minor: 0 | 1 | 2 | undefined): Promise<SuperblockV1>;
   /** The member's 0.90 superblock (E_NO_SUPERBLOCK when it has none). */
   superblock090(devPath: string): Promise<Superblock090Info>;
+  /** The DDF metadata on a member disk of an external container (E_NO_SUPERBLOCK without it). */
+  ddf(devPath: string): Promise<DdfFacts>;
   /** /proc/mdstat text, or undefined when md is not loaded. */
   mdstatText(): string | undefined;
 }
@@ -69,6 +71,7 @@ export function realReadPorts(paths: KernelPaths): ReadPorts {
     ioctlFacts: (device, members) => realIoctlFacts(paths, device, members),
     superblock: (path, minor) => readSuperblockV1(path, { minor }),
     superblock090: (path) => readSuperblock090(path),
+    ddf: (path) => readDdfFacts(path),
     mdstatText: () => readText(mdstatPath(paths), MD_FORMAT_MAX_TEXT_BYTES, { syscall: 'mdstat', device: 'mdstat' }),
   };
 }

@@ -8,7 +8,8 @@
 // - A member whose superblock cannot be read (failed disk, external metadata) or has none
 //   (0.90 has no device UUID) keeps deviceUuid null; it does not fail the read. Events come from the freshest in-sync member.
 // - Level, raid_disks, layout and chunk of an inactive array (empty in sysfs) come from its
-//   superblocks; an array whose level is still unknown (external container) rejects with
+//   superblocks; an external-metadata container reads as level 'container' (its DDF facts and
+//   UUID from a member disk: external.ts); an array whose level is still unknown rejects with
 //   E_NOT_SUPPORTED. multipath and faulty are read as what they are.
 import { OpError } from '../../common/errors.js';
 import { sectors, type Sectors } from '../../common/types.js';
@@ -22,6 +23,7 @@ import {
   parseSyncMax, parseSyncSpeed, type ParsedLevel,
 } from './sysfs-parse.js';
 import { extractFromMdstat, type MdstatExtract } from './mdstat-extract.js';
+import { externalUuid, readExternal } from './external.js';
 import { devKey, type IoctlFacts, type ReadPorts } from './ports.js';
 import { memberDevPath } from './snapshot.js';
 import type { KernelPaths } from './paths.js';
@@ -112,13 +114,14 @@ function pickEvents(members: readonly MemberState[], sbs: readonly (MemberSuper 
 
 interface Geometry { level: MdLevel; raidDisks: number; layout: number; chunkSizeBytes: number }
 
-function resolveGeometry(raw: RawArray, level: ParsedLevel, sb: MemberSuper | null): Geometry {
+function resolveGeometry(raw: RawArray, level: ParsedLevel, sb: MemberSuper | null, container: boolean): Geometry {
   const raid = parseRaidDisks(raw.attrs.raid_disks);
   const layout = parseNewOld('layout', raw.attrs.layout);
   const chunk = parseNewOld('chunk_size', raw.attrs.chunk_size);
   if (level !== null) {
     return { level, raidDisks: raid?.value ?? sb?.raidDisks ?? 0, layout: layout.old, chunkSizeBytes: chunk.old };
   }
+  if (level === null && container) return { level: 'container', raidDisks: 0, layout: 0, chunkSizeBytes: 0 };
   const sbLevel = sb === null ? undefined : SB_LEVELS.get(sb.level);
   if (level === null && sb !== null && sbLevel !== undefined) {
     return { level: sbLevel, raidDisks: sb.raidDisks, layout: sb.layout, chunkSizeBytes: sb.chunkSizeBytes };
@@ -197,11 +200,12 @@ export async function readArrayState(paths: KernelPaths, ports: ReadPorts, devic
     m.descNumber = facts.descNumbers.get(devKey(m)) ?? sbs[i]?.devNumber ?? -1;
   });
   const fresh = pickEvents(members, sbs);
-  const geometry = resolveGeometry(raw, parseLevel(raw.attrs.level), fresh ?? sbs.find((s) => s !== null) ?? null);
+  const external = await readExternal(paths, ports, metadataVersion, members);
+  const geometry = resolveGeometry(raw, parseLevel(raw.attrs.level), fresh ?? sbs.find((s) => s !== null) ?? null, external !== null && external.container === null);
   const completed = parseSyncCompleted(raw.attrs.sync_completed);
   return {
     device,
-    uuid: parseArrayUuid(raw.attrs.uuid, metadataVersion) ?? fresh?.setUuid ?? '00000000:00000000:00000000:00000000',
+    uuid: parseArrayUuid(raw.attrs.uuid, metadataVersion) ?? fresh?.setUuid ?? (external && externalUuid(external)) ?? '00000000:00000000:00000000:00000000',
     name: fresh?.setName ?? null,
     ...geometry,
     arraySizeKiB: raw.sizeSectors === undefined ? 0 : Math.floor(parseCount('size', raw.sizeSectors) / 2),
@@ -226,5 +230,6 @@ export async function readArrayState(paths: KernelPaths, ports: ReadPorts, devic
     mismatchCount: raw.attrs.mismatch_cnt === undefined ? 0 : parseCount('mismatch_cnt', raw.attrs.mismatch_cnt),
     members: sortMembers(members, mdstat.memberOrder),
     reshape: readReshape(raw, geometry),
+    external,
   };
 }
