@@ -5,7 +5,7 @@
 // (and the kernel wrote to /proc/mdstat) for the same state. faulty has no capture: its level
 // is checked through the same parser and renderers.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KernelMdDriver } from '../../daemon/src/md/kernel/driver.js';
 import type { KernelPaths } from '../../daemon/src/md/kernel/paths.js';
@@ -13,6 +13,12 @@ import { renderDetail } from '../../daemon/src/md/format/detail.js';
 import { renderExport } from '../../daemon/src/md/format/export.js';
 import { renderScan } from '../../daemon/src/md/format/scan.js';
 import { splitSections } from './format-sample-loader.js';
+import { examine, makeHandler, refuseExternal } from '../../daemon/src/control/handlers.js';
+import type { ClusterNode } from '../../daemon/src/node/node.js';
+import { buildCreate } from '../../mdctl/src/create.js';
+import { parse } from '../../mdctl/src/args.js';
+import { externalMetadataNote } from '../../mdctl/src/state.js';
+import type { Ctx } from '../../mdctl/src/context.js';
 import { mdstatFromArrays, renderMdstat } from '../../daemon/src/md/format/mdstat.js';
 import { levelNumber } from '../../daemon/src/md/format/levels.js';
 import { parseLevel } from '../../daemon/src/md/kernel/sysfs-parse.js';
@@ -118,5 +124,60 @@ describe('DDF container and member through the kernel driver (case 63)', () => {
     const mapPaths = new Map([['md127', '/dev/md/ddf'], ['md126', '/dev/md/vol']]);
     const scan = splitSections(readCaseFile(c, 'scan.txt')!);
     expect(renderScan([vol, container], { mapPaths })).toBe(scan.get('mdadm --detail --scan'));
+  });
+});
+
+describe('cluster commands on external-metadata arrays are refused (E_EXTERNAL_METADATA)', () => {
+  it('a command naming the DDF container or its volume, not managed by the cluster, is refused with a clear message', async () => {
+    const { driver } = driverFor('63-ddf-container-mdmon-resync-midway');
+    await expect(refuseExternal([], driver, 'md127')).rejects.toMatchObject({
+      code: 'E_EXTERNAL_METADATA', message: expect.stringMatching(/^\/dev\/md127 is a ddf container \(metadata external:ddf\): cluster operations on external-metadata \(DDF\/IMSM\) arrays are not supported yet$/),
+    });
+    await expect(refuseExternal([], driver, 'md126')).rejects.toMatchObject({ code: 'E_EXTERNAL_METADATA', message: expect.stringContaining('/dev/md126 is a volume in /dev/md127') });
+  });
+  it('the control socket checks before proposing: a stop of the DDF volume never reaches the log', async () => {
+    const { driver } = driverFor('63-ddf-container-mdmon-resync-midway');
+    const proposed: unknown[] = [];
+    const node = { view: () => ({ state: { arrays: [] } }), deps: { driver }, propose: async (c: unknown) => { proposed.push(c); return { ok: true, index: 1 }; } };
+    const handler = makeHandler({ node: node as unknown as ClusterNode, seesDevice: async () => true });
+    const conn = { push: () => false, onClose: () => {} };
+    await expect(handler({ type: 'propose', id: 1, command: { op: 'stop', device: 'md126' } }, conn)).rejects.toMatchObject({ code: 'E_EXTERNAL_METADATA' });
+    await expect(handler({ type: 'propose', id: 2, command: { op: 'grow-bitmap', device: 'md127', bitmap: 'internal' } }, conn)).rejects.toMatchObject({ code: 'E_EXTERNAL_METADATA' });
+    expect(proposed).toEqual([]);
+    await handler({ type: 'propose', id: 3, command: { op: 'stop', device: 'md9' } }, conn);
+    expect(proposed).toHaveLength(1);
+  });
+  it('mdctl: --create of a DDF/IMSM container is refused with the code; manage/grow name the metadata', async () => {
+    for (const e of ['ddf', 'imsm', 'IMSM']) {
+      expect(() => buildCreate(parse(['-C', '/dev/md/c', '-e', e, '-n2', '/dev/a', '/dev/b']), 'h'))
+        .toThrow(expect.objectContaining({ code: 'E_EXTERNAL_METADATA', message: expect.stringContaining('not supported on a cluster yet') }));
+    }
+    const { driver } = driverFor('63-ddf-container-mdmon-resync-midway');
+    const ctx = { daemon: async () => ({ request: async (_t: string, b: { device: string }) => ({ arrays: [await driver.readArray(b.device)] }) }) } as unknown as Ctx;
+    expect(await externalMetadataNote(ctx, 'md126')).toBe('/dev/md126 has external metadata (external:/md127/0): cluster operations on external-metadata (DDF/IMSM) arrays are not supported yet [E_EXTERNAL_METADATA]');
+    const plain = { daemon: async () => ({ request: async () => ({ arrays: [await driverFor('01-raid1-clean').driver.readArray('md0')] }) }) } as unknown as Ctx;
+    expect(await externalMetadataNote(plain, 'md0')).toBeNull();
+  });
+  it('md-native arrays, arrays the cluster manages and unknown names pass to the usual validation', async () => {
+    await expect(refuseExternal([], driverFor('01-raid1-clean').driver, 'md0')).resolves.toBeUndefined();
+    const { driver } = driverFor('63-ddf-container-mdmon-resync-midway');
+    await expect(refuseExternal([{ device: 'md126' }], driver, 'md126')).resolves.toBeUndefined();
+    await expect(refuseExternal([], driver, 'md5')).resolves.toBeUndefined();
+  });
+});
+
+describe('the examine request: v1.x, else 0.90, else a DDF disk refused by name', () => {
+  it('a 0.90 member answers {superblock090}; a DDF member E_EXTERNAL_METADATA naming the container UUID; a blank disk E_NO_SUPERBLOCK', async () => {
+    const old = driverFor('84-raid5-meta-0.90-4disk-spare');
+    writeFileSync(join(old.paths.devRoot, 'vda'), ''); // no v1.x superblock on it (size 0)
+    const r = await examine(old.driver, join(old.paths.devRoot, 'vda')) as { superblock090?: { events: number } };
+    expect(r.superblock090?.events).toBe(19);
+    const ddf = driverFor('63-ddf-container-mdmon-resync-midway');
+    writeFileSync(join(ddf.paths.devRoot, 'vda'), '');
+    writeFileSync(join(ddf.paths.devRoot, 'vdz'), '');
+    await expect(examine(ddf.driver, join(ddf.paths.devRoot, 'vda'))).rejects.toMatchObject({
+      code: 'E_EXTERNAL_METADATA', message: expect.stringContaining('carries DDF metadata (container UUID add6b0fe:70b29a75:7f40f44f:768d2cdf)'),
+    });
+    await expect(examine(ddf.driver, join(ddf.paths.devRoot, 'vdz'))).rejects.toMatchObject({ code: 'E_NO_SUPERBLOCK' });
   });
 });

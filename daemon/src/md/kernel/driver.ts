@@ -14,7 +14,7 @@ import { OpError } from '../../common/errors.js';
 import { MD_FORMAT_MAX_TEXT_BYTES } from '../../common/limits.js';
 import type { Sectors } from '../../common/types.js';
 import type { MdDriver, SpeedLimits, WatchHandle } from '../driver.js';
-import type { ArrayState, AssembleSpec, CreateSpec, MdEvent, Superblock090Info, SuperblockInfo, SyncAction } from '../types.js';
+import type { ArrayState, AssembleSpec, CreateSpec, DdfFacts, MdEvent, Superblock090Info, SuperblockInfo, SyncAction } from '../types.js';
 import { readSuperblockV1 } from '../../../../native/src/superblock.js';
 import type { SuperblockV1 } from '../../../../native/src/superblock-format.js';
 import { DEFAULT_KERNEL_PATHS, devPathOfNumber, mdstatPath, resolveArrayName, type KernelPaths } from './paths.js';
@@ -109,6 +109,9 @@ export class KernelMdDriver implements MdDriver {
     const sb: SuperblockV1 = await readSuperblockV1(validateMemberPath(devPath));
     const { devFlags: _devFlags, role: _role, ...info } = sb;
     return info;
+  }
+  async readDdf(devPath: string): Promise<DdfFacts> {
+    return this.ports.ddf(validateMemberPath(devPath));
   }
   /** A 0.90 superblock, its descriptors named as mdadm's map_dev names them (this node's devices). */
   async readSuperblock090(devPath: string): Promise<Superblock090Info> {
