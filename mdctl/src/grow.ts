@@ -16,7 +16,7 @@ import { intOption, mdName, parseSizeSectors, UsageError, verbosity, type Parsed
 import { ClientError } from './client.js';
 import type { Command, CommandOf } from './commands.js';
 import { Ctx, EXIT } from './context.js';
-import { findRecord, readState } from './state.js';
+import { externalMetadataNote, findRecord, readState } from './state.js';
 
 /** What the command line asks for: a bitmap change, or a size (KiB, or 'max' to resolve). */
 export type GrowRequest = CommandOf<'grow-bitmap' | 'grow-raid-devices' | 'grow-chunk'> | { op: 'grow-size'; device: string; size: number | 'max'; assumeClean: boolean };
@@ -104,7 +104,7 @@ async function runSize(ctx: Ctx, req: Extract<GrowRequest, { op: 'grow-size' }>)
   const md = `/dev/${req.device}`;
   const found = findRecord(await readState(ctx), req.device);
   if (!found) {
-    ctx.note(`${md} is not an array managed by this cluster [E_NO_SUCH_ARRAY]`);
+    ctx.note(await externalMetadataNote(ctx, req.device) ?? `${md} is not an array managed by this cluster [E_NO_SUCH_ARRAY]`);
     return EXIT.FAIL;
   }
   const before = found.rec.componentSizeKiB;

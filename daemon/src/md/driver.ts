@@ -14,7 +14,7 @@
 // - Changes are idempotent where md allows it: set-faulty on a faulty member, stop on a
 //   stopped array, read-only on a read-only array succeed without effect.
 import type { Sectors } from '../common/types.js';
-import type { ArrayState, AssembleSpec, CreateSpec, MdEvent, SuperblockInfo, SyncAction } from './types.js';
+import type { ArrayState, AssembleSpec, CreateSpec, DdfFacts, MdEvent, Superblock090Info, SuperblockInfo, SyncAction } from './types.js';
 
 export interface SpeedLimits {
   minKiBps: number;
@@ -35,6 +35,13 @@ export interface MdDriver {
   /** This node's /proc/mdstat text, as the kernel (or the simulated kernel) renders it. */
   readMdstat(): Promise<string>;
   readSuperblock(devPath: string): Promise<SuperblockInfo>;
+  /**
+   * The component's 0.90 superblock (E_NO_SUPERBLOCK without one). Optional: a driver whose
+   * disks never carry 0.90 metadata (the simulated one writes only v1.2) has none.
+   */
+  readSuperblock090?(devPath: string): Promise<Superblock090Info>;
+  /** The component's DDF metadata (E_NO_SUPERBLOCK without it). Optional, as readSuperblock090. */
+  readDdf?(devPath: string): Promise<DdfFacts>;
 
   // ---- create / assemble (may use mdadm as the metadata writer) ----
   create(spec: CreateSpec): Promise<void>;

@@ -76,4 +76,4 @@ export function judge(c: ModeCaseRecord, sameDevices: boolean): Verdict {
 }
 
 /** Cases whose commands run on the same devices with both tools (no renaming). */
-export const SAME_DEVICE_CASES = new Set(['examine-brief', 'examine-scan', 'examine-scan-verbose']);
+export const SAME_DEVICE_CASES = new Set(['examine-brief', 'examine-scan', 'examine-scan-verbose', 'examine-090', 'ddf-container-refused']);

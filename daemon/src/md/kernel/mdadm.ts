@@ -99,8 +99,10 @@ export function realMdadm(mdadmPath = 'mdadm'): MdadmRunner {
   };
 }
 
-const LEVEL_ARG: Readonly<Record<MdLevel, string>> = {
+/** Levels this driver creates with --level (a container is made by --metadata=ddf/imsm: not here). */
+const LEVEL_ARG: Readonly<Record<Exclude<MdLevel, 'container'>, string>> = {
   linear: 'linear', raid0: 'raid0', raid1: 'raid1', raid4: 'raid4', raid5: 'raid5', raid6: 'raid6', raid10: 'raid10',
+  multipath: 'multipath', faulty: 'faulty',
 };
 const METADATA_RE = /^(?:0\.90|1|1\.[012]|default)$/;
 const LAYOUT_RE = /^[a-z0-9-]{1,32}$/;
@@ -172,7 +174,7 @@ function optionalArgs(spec: CreateSpec): string[] {
 
 export function createArgs(spec: CreateSpec, paths: KernelPaths): string[] {
   const name = newArrayName(spec.device, paths);
-  const level = LEVEL_ARG[spec.level];
+  const level = spec.level === 'container' ? undefined : LEVEL_ARG[spec.level];
   if (level === undefined || !Object.prototype.hasOwnProperty.call(LEVEL_ARG, spec.level)) {
     throw bad(`unsupported level ${JSON.stringify(spec.level)}`, { level: spec.level });
   }
