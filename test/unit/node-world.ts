@@ -52,7 +52,7 @@ export class WorldTransport implements PeerTransport {
     this.onSend(to, payload);
     if (!this.w.linked(this.id, to)) return;
     const copy = payload.slice();
-    this.w.sched.after(LINK_DELAY_US, () => {
+    this.w.sched.after(this.w.linkDelayUs, () => {
       const dst = this.w.net.get(to);
       if (dst && this.w.linked(this.id, to)) dst.time.runAsDaemon(() => dst.msgHandler(this.id, copy));
     });
@@ -97,6 +97,8 @@ export class World {
   readonly net = new Map<NodeId, WorldTransport>();
   readonly nodes = new Map<string, WorldNode>();
   readonly writable: Writable[] = [];
+  /** One-way delay of every frame in simulated microseconds (0: delivered at the same instant, after what is queued). */
+  linkDelayUs = LINK_DELAY_US;
   private readonly disks = new MemoryDisks();
   private readonly reported = new Map<string, boolean>();
 

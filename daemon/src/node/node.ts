@@ -16,7 +16,8 @@
 // - Arrows point one way: node.ts -> parts -> pure core; no part imports node.ts or reads
 //   another part's fields (.dependency-cruiser.cjs forbids the cycles).
 // - Each timer tick, in order: catch up Raft time, writer check, expire peers, gossip every
-//   GOSSIP_INTERVAL_TICKS ticks, drive the Ready loop.
+//   GOSSIP_INTERVAL_TICKS ticks, write a commit index no write carried, drive the Ready loop.
+//   Nothing a request waits for happens on a tick (test/unit/node-commit-path.test.ts).
 import { assert } from '../common/assert.js';
 import { OpError } from '../common/errors.js';
 import { RECONCILE_INTERVAL_MS } from '../common/limits.js';
@@ -212,6 +213,7 @@ export class ClusterNode {
       this.events.forgetPeer(id);
     }
     if (++this.tickCallbacks % GOSSIP_INTERVAL_TICKS === 0) this.gossip.announce(this.state.appliedIndex);
+    this.loop.flushCommit();
     this.loop.kick();
   }
 
