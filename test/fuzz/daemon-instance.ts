@@ -103,6 +103,8 @@ export class DaemonInstance {
     await this.running?.stop('fuzz done');
     this.running = null;
     process.off('exit', this.onExit);
+    // A stop that finished only by a bound (the status server's close wait) is worth knowing.
+    for (const r of this.logger.find('did not finish', 'warn')) process.stderr.write(`fuzz daemon: at stop: ${r.msg} ${JSON.stringify(r.fields)}\n`);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
