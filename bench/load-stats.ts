@@ -141,7 +141,7 @@ export function judgeLoad(termChanges: number, writerFlaps: number, lags: readon
 }
 
 export interface WriterFlaps {
-  /** Times the writer role was lost (read-only) and gained (writable): the most of any one array. */
+  /** The most times any one array was switched read-only (role lost) and writable (role gained). */
   roleLosses: number;
   roleGains: number;
   arraysMadeReadOnly: number;
@@ -149,9 +149,9 @@ export interface WriterFlaps {
 }
 
 /**
- * Writer-role flaps from writer-log events: a role loss switches every array read-only (and a
- * gain every array writable), so each array's count is the number of flaps; the most of any
- * array counts (an array created or stopped meanwhile has fewer).
+ * Writer-role flaps from writer-log events: a role loss switches the arrays read-only one by one
+ * (and a gain writable), so one flap is one event per array, not 100; the most of any one array
+ * counts (a short lapse may end before every array was switched, so arrays differ).
  */
 export function writerFlaps(events: readonly { event: 'writable' | 'read-only'; device: string }[]): WriterFlaps {
   const most = (kind: 'writable' | 'read-only'): number => {

@@ -163,7 +163,7 @@ export async function main(args: string[]): Promise<void> {
     const path = await writeResult('load', JSON.parse(JSON.stringify(result, (_k, v: unknown) => (v === Infinity ? 'inf' : v))) as unknown);
     const fmt = (n: number | null): string => (n === null ? '-' : n === Infinity ? '>5000' : String(n));
     process.stdout.write(`load: ${o.hogs} hogs on ${machine.cpus} CPUs, ${o.policy === 'rr' ? `SCHED_RR ${o.rtPriority}` : o.policy === 'nice' ? 'nice -10' : 'SCHED_OTHER nice 0'}, ${windowS.toFixed(0)} s:`
-      + ` ${termChanges} leader changes, writer role lost ${flaps.roleLosses} / gained ${flaps.roleGains} times (targets 0, 0);`
+      + ` ${termChanges} leader changes, an array switched read-only ${flaps.roleLosses} / writable ${flaps.roleGains} times at most (${flaps.arraysMadeReadOnly} / ${flaps.arraysMadeWritable} switches in all; targets 0, 0);`
       + ` tick lag p99 ${nodes.map((n) => `${n.node} <=${fmt(n.lag.p99Ms)} ms (max <=${fmt(n.lag.maxBoundMs)}, ${n.lag.over50Ms} > 50 ms)`).join(', ')} (target <= ${LOAD_TARGETS.lagP99Ms});`
       + ` commit ${commitSummary ? `p50 ${commitSummary.p50Ms.toFixed(1)} p99 ${commitSummary.p99Ms.toFixed(1)} max ${commitSummary.maxMs.toFixed(1)} ms (${commitSummary.samples})` : 'none'}, ${commit.errors.length} errors`
       + `; idle probe timers under the same scheduling: main thread p99 ${probeP99(probeResult, 'main')}, worker thread p99 ${probeP99(probeResult, 'worker')} ms`

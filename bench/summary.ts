@@ -114,7 +114,7 @@ export function summaryRows(results: Results, since?: number): SummaryRow[] {
       `<= ${T.mdctlDetailRatio}x`, (o) => o <= T.mdctlDetailRatio, [[md, 'mdctl']], false),
     row('under load: leader changes (elections in the window)', numAt(ld, 'leaderChanges.termChanges'), null,
       `${T.loadLeaderChanges}`, (o) => o <= T.loadLeaderChanges, [[ld, 'load']], false, loadNote(ld)),
-    row('under load: writer-role flaps (role lost + gained)', loadFlaps(ld), null,
+    row('under load: writer-role flaps (most of one array, read-only + writable)', loadFlaps(ld), null,
       `${T.loadWriterFlaps}`, (o) => o <= T.loadWriterFlaps, [[ld, 'load']], false),
     row('under load: tick-path event-loop lag p99, ms, worst daemon (bucket bound)', worstLagP99(ld), null,
       `<= ${T.loadLagP99Ms} ms`, (o) => o <= T.loadLagP99Ms, [[ld, 'load']], false),
