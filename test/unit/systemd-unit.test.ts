@@ -14,7 +14,7 @@ const UNIT = readFileSync('etc/systemd/mdclusterd.service', 'utf8');
 /**
  * The worst tick-path stall measured under load without realtime scheduling: `npm run bench --
  * load` at SCHED_OTHER, 8 hogs on 2 cores, max in the (0.5, 1] s bucket (issue #18: 0.9 s).
- * With SCHED_RR the worst was <= 20 ms.
+ * With SCHED_RR the worst was <= 100 ms (one tick in 5 minutes).
  */
 const MEASURED_STALL_MS = 1000;
 /** The kernel's threaded interrupt handlers run at SCHED_FIFO 50. */
