@@ -59,25 +59,60 @@ export interface LagHistogram {
 }
 
 const LAG = 'mdclusterd_event_loop_lag_seconds';
+const escapeRe = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The lag histogram in a /metrics text, or null when the series is absent. */
-export function parseLagHistogram(text: string): LagHistogram | null {
+/**
+ * A histogram in a /metrics text, or null when the series is absent. `labels`: the rest of the
+ * label set after le, as prom-client writes it (e.g. ',outcome="ok"'), '' for none.
+ */
+export function parseHistogram(text: string, name: string, labels = ''): LagHistogram | null {
+  const bucketRe = new RegExp(`^${escapeRe(name)}_bucket\\{le="([^"]+)"${escapeRe(labels)}\\} (\\S+)$`);
+  const sumPrefix = `${name}_sum${labels === '' ? '' : `{${labels.slice(1)}}`} `;
   const buckets: [number, number][] = [];
   let sum: number | null = null;
   for (const line of text.split('\n')) {
-    const b = /^mdclusterd_event_loop_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$/.exec(line);
+    const b = bucketRe.exec(line);
     if (b) { buckets.push([b[1] === '+Inf' ? Infinity : Number(b[1]), Number(b[2])]); continue; }
-    if (line.startsWith(`${LAG}_sum `)) sum = Number(line.slice(LAG.length + 5));
+    if (line.startsWith(sumPrefix)) sum = Number(line.slice(sumPrefix.length));
   }
   if (buckets.length === 0 || sum === null || buckets.some(([le, n]) => Number.isNaN(le) || !Number.isFinite(n))) return null;
   buckets.sort((x, y) => x[0] - y[0]);
   return { bounds: buckets.map(([le]) => le), cumulative: buckets.map(([, n]) => n), sumSeconds: sum };
 }
 
+/** The daemon's tick-lag histogram (mdclusterd_event_loop_lag_seconds). */
+export const parseLagHistogram = (text: string): LagHistogram | null => parseHistogram(text, LAG);
+
+/**
+ * What several daemons observed between their scrapes, summed: each after minus its before (a
+ * series absent before, e.g. no proposal yet on that node, counts from zero; one absent after
+ * is skipped). Null when no daemon has the series after.
+ */
+export function sumDeltas(pairs: readonly (readonly [LagHistogram | null, LagHistogram | null])[]): LagHistogram | null {
+  let total: LagHistogram | null = null;
+  for (const [before, after] of pairs) {
+    if (after === null) continue;
+    const d = lagDelta(before ?? { bounds: after.bounds, cumulative: after.cumulative.map(() => 0), sumSeconds: 0 }, after);
+    if (total !== null && total.bounds.join() !== d.bounds.join()) throw new Error('daemons export different buckets');
+    total = total === null ? d : { bounds: d.bounds, cumulative: d.cumulative.map((n, i) => n + total!.cumulative[i]), sumSeconds: d.sumSeconds + total.sumSeconds };
+  }
+  return total;
+}
+
 /** What was observed between two scrapes of the same daemon (same buckets). */
 export function lagDelta(before: LagHistogram, after: LagHistogram): LagHistogram {
   if (before.bounds.join() !== after.bounds.join()) throw new Error('lag histogram buckets changed between scrapes (daemon restarted?)');
   return { bounds: after.bounds, cumulative: after.cumulative.map((n, i) => n - before.cumulative[i]), sumSeconds: after.sumSeconds - before.sumSeconds };
+}
+
+export interface HistogramSummary {
+  count: number;
+  /** Upper bound (ms) of the bucket holding the p-th percentile; Infinity: beyond the last bound. */
+  p50Ms: number | null;
+  p99Ms: number | null;
+  /** Upper bound (ms) of the highest non-empty bucket. */
+  maxBoundMs: number | null;
+  meanMs: number | null;
 }
 
 export interface LagSummary {
@@ -111,15 +146,20 @@ function countAbove(h: LagHistogram, boundS: number): number {
   return total - h.cumulative[i];
 }
 
-export function summarizeLag(h: LagHistogram): LagSummary {
+/** Percentiles (as bucket upper bounds), highest bucket and mean of a (delta) histogram. */
+export function summarizeHistogram(h: LagHistogram): HistogramSummary {
   const total = h.cumulative[h.cumulative.length - 1] ?? 0;
   let top: number | null = null;
   for (let i = 0; i < h.bounds.length; i++) if (h.cumulative[i] > (i === 0 ? 0 : h.cumulative[i - 1])) top = boundMs(h.bounds[i]);
   return {
-    ticks: total, p50Ms: bucketOf(h, 50), p99Ms: bucketOf(h, 99), maxBoundMs: top,
+    count: total, p50Ms: bucketOf(h, 50), p99Ms: bucketOf(h, 99), maxBoundMs: top,
     meanMs: total === 0 ? null : Math.round((h.sumSeconds / total) * 1_000_000) / 1000,
-    over50Ms: countAbove(h, 0.05), over200Ms: countAbove(h, 0.2),
   };
+}
+
+export function summarizeLag(h: LagHistogram): LagSummary {
+  const { count, ...rest } = summarizeHistogram(h);
+  return { ticks: count, ...rest, over50Ms: countAbove(h, 0.05), over200Ms: countAbove(h, 0.2) };
 }
 
 /** Issue 15 item 5's targets. */

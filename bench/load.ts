@@ -30,7 +30,7 @@ import { WriterWatch } from '../test/integration/lib/writer-watch.js';
 import { CALM_TEST_TRANSPORT } from '../test/integration/lib/node-config.js';
 import { machineFacts, writeResult } from './report.js';
 import { ARRAY_SHAPE, diskId, startManyArrays } from './many-arrays.js';
-import { judgeLoad, writerFlaps, lagDelta, LOAD_TARGETS, parseLagHistogram, parseLoadArgs, summarizeLag, type LagHistogram, type LoadOptions } from './load-stats.js';
+import { judgeLoad, writerFlaps, lagDelta, LOAD_TARGETS, parseHistogram, parseLagHistogram, parseLoadArgs, sumDeltas, summarizeHistogram, summarizeLag, type LagHistogram, type LoadOptions } from './load-stats.js';
 
 /** The daemon's shipped link timing (schema.ts defaults), not the harness's fast one. */
 const SHIPPED_TRANSPORT = { ...CALM_TEST_TRANSPORT, pingIntervalMs: 500, deadAfterMs: 2000 };
@@ -61,10 +61,14 @@ function startHogs(n: number): ChildProcess[] {
   return hogs;
 }
 
-async function lagOf(c: Cluster, id: string): Promise<LagHistogram> {
-  const h = parseLagHistogram(await httpGet(c.statusPort(id), '/metrics', 10_000));
-  if (h === null) throw new Error(`${id}: /metrics has no mdclusterd_event_loop_lag_seconds`);
-  return h;
+const COMMIT_HISTOGRAM = ['mdclusterd_commit_latency_seconds', ',outcome="ok"'] as const;
+
+/** The tick-lag and the commit-latency histograms of one daemon's /metrics. */
+async function scrape(c: Cluster, id: string): Promise<{ lag: LagHistogram; commit: LagHistogram | null }> {
+  const text = await httpGet(c.statusPort(id), '/metrics', 10_000);
+  const lag = parseLagHistogram(text);
+  if (lag === null) throw new Error(`${id}: /metrics has no mdclusterd_event_loop_lag_seconds`);
+  return { lag, commit: parseHistogram(text, ...COMMIT_HISTOGRAM) };
 }
 
 /** One md command through the master every everyMs until stop; latency of each that succeeded. */
@@ -112,7 +116,7 @@ export async function main(args: string[]): Promise<void> {
     const m0 = await c.waitForMaster();
     const watch = new WriterWatch(new Map(c.ids.map((id) => [id, join(c.dataDir(id), 'writer.log')])));
     watch.mark();
-    const lagBefore = new Map(await Promise.all(c.ids.map(async (id) => [id, await lagOf(c, id)] as const)));
+    const scrapedBefore = new Map(await Promise.all(c.ids.map(async (id) => [id, await scrape(c, id)] as const)));
     const cpuBefore = new Map(c.ids.map((id) => [id, procSample(c.proc(id).pid!)]));
     const loadBefore = loadavg();
     hogs.push(...startHogs(o.hogs));
@@ -131,12 +135,13 @@ export async function main(args: string[]): Promise<void> {
     const commit = await commits;
     const probeResult = await probe;
     const loadAtEnd = loadavg();
-    const lagAfter = new Map(await Promise.all(c.ids.map(async (id) => [id, await lagOf(c, id)] as const)));
+    const scrapedAfter = new Map(await Promise.all(c.ids.map(async (id) => [id, await scrape(c, id)] as const)));
+    const daemonCommit = sumDeltas(c.ids.map((id) => [scrapedBefore.get(id)!.commit, scrapedAfter.get(id)!.commit]));
     const m1 = await c.waitForMaster();
     const writer = watch.newEvents();
     const flaps = writerFlaps(writer.map((e) => e.ev));
     const nodes = c.ids.map((id) => {
-      const lag = summarizeLag(lagDelta(lagBefore.get(id)!, lagAfter.get(id)!));
+      const lag = summarizeLag(lagDelta(scrapedBefore.get(id)!.lag, scrapedAfter.get(id)!.lag));
       const a = cpuBefore.get(id);
       const b = procSample(c.proc(id).pid!);
       const cpuPct = a && b ? Math.round(((b.cpuSeconds - a.cpuSeconds) / windowS) * 1000) / 10 : null;
@@ -155,7 +160,9 @@ export async function main(args: string[]): Promise<void> {
       windowSeconds: Math.round(windowS * 10) / 10,
       leaderChanges: { termBefore: m0.term, termAfter: m1.term, termChanges, masterBefore: m0.id, masterAfter: m1.id },
       writerFlaps: flaps,
-      nodes, probe: { what: 'lag-probe.ts: idle 10 ms timers on a main and a worker thread under the same scheduling (ms late, per tick)', ...(probeResult as object) },
+      nodes,
+      commitInDaemons: { what: 'mdclusterd_commit_latency_seconds{outcome="ok"} over the window, all nodes: submit on the control socket to answer, without the client; bucket bounds', ...(daemonCommit === null ? {} : summarizeHistogram(daemonCommit)) },
+      probe: { what: 'lag-probe.ts: idle 10 ms timers on a main and a worker thread under the same scheduling (ms late, per tick)', ...(probeResult as object) },
       commitUnderLoad: commitSummary, commitErrors: { count: commit.errors.length, first: commit.errors.slice(0, 5) },
       targets: LOAD_TARGETS, meets: verdict,
     };
@@ -166,6 +173,7 @@ export async function main(args: string[]): Promise<void> {
       + ` ${termChanges} leader changes, an array switched read-only ${flaps.roleLosses} / writable ${flaps.roleGains} times at most (${flaps.arraysMadeReadOnly} / ${flaps.arraysMadeWritable} switches in all; targets 0, 0);`
       + ` tick lag p99 ${nodes.map((n) => `${n.node} <=${fmt(n.lag.p99Ms)} ms (max <=${fmt(n.lag.maxBoundMs)}, ${n.lag.over50Ms} > 50 ms)`).join(', ')} (target <= ${LOAD_TARGETS.lagP99Ms});`
       + ` commit ${commitSummary ? `p50 ${commitSummary.p50Ms.toFixed(1)} p99 ${commitSummary.p99Ms.toFixed(1)} max ${commitSummary.maxMs.toFixed(1)} ms (${commitSummary.samples})` : 'none'}, ${commit.errors.length} errors`
+      + ` (in the daemons: p99 <=${fmt(daemonCommit === null ? null : summarizeHistogram(daemonCommit).p99Ms)} ms)`
       + `; idle probe timers under the same scheduling: main thread p99 ${probeP99(probeResult, 'main')}, worker thread p99 ${probeP99(probeResult, 'worker')} ms`
       + ` | met: ${verdict.all ? 'all' : 'NOT all'} | load ${loadBefore[0].toFixed(1)} -> ${loadAtEnd[0].toFixed(1)} | ${path}\n`);
   } catch (e) {

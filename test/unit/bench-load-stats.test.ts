@@ -2,7 +2,7 @@
 // /metrics text, percentiles as bucket upper bounds, writer flaps counted per array, and the
 // verdict on issue 15's load targets.
 import { describe, expect, it } from 'vitest';
-import { judgeLoad, lagDelta, parseLagHistogram, parseLoadArgs, summarizeLag, writerFlaps, type LagSummary } from '../../bench/load-stats.js';
+import { judgeLoad, lagDelta, parseHistogram, parseLagHistogram, parseLoadArgs, sumDeltas, summarizeHistogram, summarizeLag, writerFlaps, type LagSummary } from '../../bench/load-stats.js';
 import { createMetrics } from '../../daemon/src/status/metrics.js';
 import type { NodeView } from '../../daemon/src/node/view.js';
 
@@ -29,9 +29,11 @@ describe('parseLoadArgs', () => {
 const view = { id: 'node1', role: 'follower', term: 1, lead: null, commit: 0, lastIndex: 0, conf: { voters: ['node1'], learners: [] }, lease: { valid: false, endTick: null, nowTick: 0 },
   writer: false, state: { arrays: [], appliedIndex: 0 }, peers: new Map(), counters: { droppedFrames: 0, reconcilePasses: 0, reconcileFailures: 0, fenceActions: 0 }, writerLog: [], stopping: false } as unknown as NodeView;
 
-async function scrape(lagsMs: number[]): Promise<string> {
+async function scrape(lagsMs: number[], commitsMs: number[] = []): Promise<string> {
   const m = createMetrics({ view: () => view, subscribe: () => () => undefined, version: '0', tickMs: 10, demoteMarginTicks: 4, defaultMetrics: false });
   for (const l of lagsMs) m.observeTickLagMs(l);
+  for (const c of commitsMs) m.observeCommitMs(c, 'ok');
+  m.observeCommitMs(9000, 'error');
   return m.registry.metrics();
 }
 
@@ -50,6 +52,17 @@ describe('lag histogram from the daemon\'s /metrics', () => {
     const after = parseLagHistogram(await scrape([300, 300, 3, 3]))!;
     expect(summarizeLag(lagDelta(before, after))).toMatchObject({ ticks: 2, p99Ms: 5, maxBoundMs: 5, meanMs: 3, over50Ms: 0 });
     expect(summarizeLag(lagDelta(after, after))).toMatchObject({ ticks: 0, p99Ms: null, maxBoundMs: null, meanMs: null });
+  });
+
+  it('commit latency in the daemons: the ok series only, summed over nodes, a node without it before counting from zero', async () => {
+    const commit = (t: string) => parseHistogram(t, 'mdclusterd_commit_latency_seconds', ',outcome="ok"');
+    const n1 = [commit(await scrape([], [2, 2])), commit(await scrape([], [2, 2, 2, 20]))] as const;
+    const n2 = [null, commit(await scrape([], [0.5, 400]))] as const;
+    const n3 = [commit(await scrape([], [2])), null] as const;
+    const sum = sumDeltas([n1, n2, n3])!;
+    expect(summarizeHistogram(sum)).toMatchObject({ count: 4, p50Ms: 2.5, p99Ms: 500, maxBoundMs: 500 });
+    expect(sum.sumSeconds).toBeCloseTo(0.4225);
+    expect(sumDeltas([[null, null]])).toBeNull();
   });
 
   it('absent series: null', () => {
