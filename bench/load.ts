@@ -107,7 +107,6 @@ const probeP99 = (r: unknown, k: 'main' | 'worker'): string => {
 
 export async function main(args: string[]): Promise<void> {
   const o = parseLoadArgs(args, cpus().length);
-  const machine = machineFacts();
   const { c, createAllMs } = await startManyArrays(o.arrays, { name: 'bench-load', proxies: false, logLevel: 'warn', transport: SHIPPED_TRANSPORT });
   const hogs: ChildProcess[] = [];
   try {
@@ -131,10 +130,11 @@ export async function main(args: string[]): Promise<void> {
     }
     stop.now = true;
     const windowS = (performance.now() - w0) / 1000;
+    // Taken with the hogs still running: the load average the summary table shows is the window's.
+    const machine = machineFacts();
     for (const h of hogs) h.kill('SIGKILL');
     const commit = await commits;
     const probeResult = await probe;
-    const loadAtEnd = loadavg();
     const scrapedAfter = new Map(await Promise.all(c.ids.map(async (id) => [id, await scrape(c, id)] as const)));
     const daemonCommit = sumDeltas(c.ids.map((id) => [scrapedBefore.get(id)!.commit, scrapedAfter.get(id)!.commit]));
     const m1 = await c.waitForMaster();
@@ -151,7 +151,7 @@ export async function main(args: string[]): Promise<void> {
     const verdict = judgeLoad(termChanges, flaps.roleLosses + flaps.roleGains, nodes.map((n) => n.lag));
     const commitSummary = commit.ms.length > 0 ? summarize(commit.ms) : null;
     const result = {
-      benchmark: 'load', at: new Date().toISOString(), machine, loadAverageBefore: loadBefore, loadAverageAtEnd: loadAtEnd,
+      benchmark: 'load', at: new Date().toISOString(), machine, loadAverageBefore: loadBefore, loadAverageAtEnd: machine.loadAverage, machineFactsTaken: 'at the end of the window, hogs still running',
       load1DuringWindow: { min: Math.min(...load1), max: Math.max(...load1), samples: load1 },
       setup: { nodes: 3, arrays: o.arrays, array: ARRAY_SHAPE, createAllMs, options: o, hogs: `${o.hogs} x sh busy loop at nice 0 on ${machine.cpus} CPUs`,
         scheduling: o.policy === 'rr' ? `SCHED_RR priority ${o.rtPriority} on every daemon thread (chrt --all-tasks)` : o.policy === 'nice' ? 'nice -10 on every daemon thread (the unit\'s Nice=-10)' : 'as spawned: SCHED_OTHER, nice 0',
@@ -175,7 +175,7 @@ export async function main(args: string[]): Promise<void> {
       + ` commit ${commitSummary ? `p50 ${commitSummary.p50Ms.toFixed(1)} p99 ${commitSummary.p99Ms.toFixed(1)} max ${commitSummary.maxMs.toFixed(1)} ms (${commitSummary.samples})` : 'none'}, ${commit.errors.length} errors`
       + ` (in the daemons: p99 <=${fmt(daemonCommit === null ? null : summarizeHistogram(daemonCommit).p99Ms)} ms)`
       + `; idle probe timers under the same scheduling: main thread p99 ${probeP99(probeResult, 'main')}, worker thread p99 ${probeP99(probeResult, 'worker')} ms`
-      + ` | met: ${verdict.all ? 'all' : 'NOT all'} | load ${loadBefore[0].toFixed(1)} -> ${loadAtEnd[0].toFixed(1)} | ${path}\n`);
+      + ` | met: ${verdict.all ? 'all' : 'NOT all'} | load ${loadBefore[0].toFixed(1)} -> ${machine.loadAverage[0].toFixed(1)} | ${path}\n`);
   } catch (e) {
     process.stderr.write(c.failureReport() + '\n');
     throw e;
