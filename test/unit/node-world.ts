@@ -88,6 +88,8 @@ export interface NodeOptions {
   commands?: CommandRunner;
   /** The node's logger (default: silent). */
   logger?: Logger;
+  /** The node's tick-lag hook (node.ts measureTickLag; the daemon feeds its metrics from it). */
+  onTickLagMs?: (id: string, lagMs: number) => void;
   /** Runs on the constructed node before start(), as the daemon's metrics and status do. */
   beforeStart?: (node: ClusterNode) => void;
 }
@@ -156,7 +158,7 @@ export class World {
         maxInflightAppends: RAFT_MAX_INFLIGHT_APPENDS, maxEntriesPerAppend: RAFT_MAX_ENTRIES_PER_APPEND, checkQuorum: true, preVote: true, ...opts.raft },
       writer, writerLogFile: null, snapshotEveryEntries: 1000,
     }, { clock: time, timers: time, logger: opts.logger ?? silentLogger, transport, storage, driver: this.observe(wn, sim), prng: createPrng(seed),
-      fatal: opts.fatal, commands: opts.commands });
+      fatal: opts.fatal, commands: opts.commands, onTickLagMs: opts.onTickLagMs && ((ms) => opts.onTickLagMs!(id, ms)) });
     this.nodes.set(id, wn);
     opts.beforeStart?.(wn.node);
     void wn.node.start();

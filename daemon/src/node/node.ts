@@ -40,6 +40,7 @@ import { WriterLog } from './writer-log.js';
 import { WriterRole } from './writer.js';
 import { BootDegraded } from './boot-degraded.js';
 import { SpareMover } from './spare-mover.js';
+import { tickLagMs } from './raft-time.js';
 import type { NodeSettings } from './settings.js';
 import type { NodeId } from '../common/types.js';
 
@@ -68,6 +69,8 @@ export class ClusterNode {
   private slowTimer: { cancel(): void } | null = null;
   private watch: { close(): Promise<void> } | null = null;
   private tickCallbacks = 0;
+  /** Monotonic ms of the last tick callback (null before the first): its lag is measured from there. */
+  private lastTickMonoMs: number | null = null;
 
   constructor(readonly settings: NodeSettings, readonly deps: NodeDeps) {
     const s = settings;
@@ -205,6 +208,7 @@ export class ClusterNode {
 
   private onTick(): void {
     if (this.loop.stopped) return;
+    this.measureTickLag();
     this.loop.time.sync();
     this.writer.onTick();
     this.spareMover.onTick();
@@ -215,6 +219,12 @@ export class ClusterNode {
     if (++this.tickCallbacks % GOSSIP_INTERVAL_TICKS === 0) this.gossip.announce(this.state.appliedIndex);
     this.loop.flushCommit();
     this.loop.kick();
+  }
+
+  private measureTickLag(): void {
+    const now = this.deps.clock.monoMs();
+    if (this.lastTickMonoMs !== null) this.deps.onTickLagMs?.(tickLagMs(this.lastTickMonoMs, now, this.settings.tickMs));
+    this.lastTickMonoMs = now;
   }
 
   /** The read model: one consistent snapshot of what the node knows (node/view.ts). */
