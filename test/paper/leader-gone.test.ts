@@ -185,3 +185,82 @@ describe('R5: evidence that the leader is gone', () => {
     expect(net.rn('a').status().term).toBe(net.rn('b').status().term);
   });
 });
+
+/** Ticks b and c (a is down) until `done` holds; the number of ticks taken, at most `max`. */
+function tickSurvivorsUntil(net: Net, done: () => boolean, max = 4 * E): number {
+  let ticks = 0;
+  while (!done() && ticks < max) { net.tick('b'); net.tick('c'); net.stabilize(); ticks++; }
+  return ticks;
+}
+
+describe('R5: the evidence is acted on only while it is about the leader this node follows, inside its vote lease', () => {
+  it('the bypass covers only the leader the evidence named: a voter that follows the newer leader keeps its vote lease for it', () => {
+    const net = steady();
+    net.crash('a');
+    gone(net, ['b', 'c']);
+    tickSurvivorsUntil(net, () => newest(net, ['b', 'c']) !== null);
+    const leader = newest(net, ['b', 'c'])!;
+    const other = leader === 'b' ? 'c' : 'b';
+    net.tick('b'); net.tick('c'); net.stabilize(); // `other` hears the new leader
+    expect(net.rn(other).status().lead).toBe(leader);
+    const res = net.rn(other).campaign();
+    expect(res.ok).toBe(false);
+    expect(res.ok ? null : res.code).toBe('E_LEASE_HELD');
+  });
+
+  it('evidence about the old leader while no leader is known (a transfer campaign under way) is ignored: the vote lease still holds', () => {
+    const net = steady();
+    expect(net.rn('a').transferLeadership(nodeId('b')).ok).toBe(true);
+    const toB = net.flush().filter((m) => m.type === 'timeout-now');
+    expect(toB.length).toBe(1);
+    net.deliver(toB[0]!); // b starts its transfer campaign, exempt from the vote lease
+    const votes = net.flush().filter((m) => m.type === 'vote' && m.to === 'c');
+    expect(votes.length).toBe(1);
+    net.deliver(votes[0]!); // c adopts the new term with no leader, a heard a tick ago
+    expect(net.rn('c').status().lead).toBeNull();
+    net.rn('c').leaderGone(nodeId('a')); // a is not c's leader any more: nothing to act on
+    const res = net.rn('c').campaign();
+    expect(res.ok ? null : res.code).toBe('E_LEASE_HELD');
+  });
+
+  it('evidence that comes after the vote lease ran out leaves the normal election timing alone', () => {
+    const withEvidence = steady();
+    const without = steady();
+    for (const net of [withEvidence, without]) {
+      net.crash('a');
+      for (let i = 0; i < E; i++) { net.tick('b'); net.tick('c'); net.stabilize(); } // the vote lease is over
+    }
+    gone(withEvidence, ['b', 'c']);
+    const took = [withEvidence, without].map((net) => tickSurvivorsUntil(net, () => newest(net, ['b', 'c']) !== null));
+    expect(newest(without, ['b', 'c'])).not.toBeNull();
+    expect(took[0]).toBe(took[1]);
+    expect(newest(withEvidence, ['b', 'c'])).toBe(newest(without, ['b', 'c']));
+  });
+
+  it('survivors campaign by rank, rank r within [1 + r * spacing, (r + 1) * spacing] ticks of the evidence (ties broken by the random part)', () => {
+    const net = steady();
+    net.crash('a');
+    net.cut.add('b->c'); net.cut.add('c->b'); // each campaigns on its own: neither can win
+    gone(net, ['b', 'c']);
+    const first: Record<string, number> = {};
+    for (let t = 1; t <= 3 * LEADER_GONE_SPACING_TICKS; t++) {
+      net.tick('b'); net.tick('c'); net.stabilize();
+      for (const id of ['b', 'c']) if (first[id] === undefined && net.rn(id).status().role !== 'follower') first[id] = t;
+    }
+    const S = LEADER_GONE_SPACING_TICKS;
+    expect(first.b).toBeGreaterThanOrEqual(1); expect(first.b).toBeLessThanOrEqual(S);
+    expect(first.c).toBeGreaterThanOrEqual(1 + S); expect(first.c).toBeLessThanOrEqual(2 * S);
+  });
+
+  it('ranks follow the ids in order, not the order of the configured voter list (every survivor ranks alike)', () => {
+    const logs = { term: 1, entries: [[1, 1]] as [number, number][] }; // a log from before conf entries: the configured order rules
+    const net = new Net({ voters: ['c', 'b', 'a'], logs: { a: logs, b: logs, c: logs } });
+    expect(net.rn('b').status().conf.voters).toEqual(['c', 'b', 'a']);
+    net.elect('a');
+    net.tickAll(3);
+    net.crash('a');
+    gone(net, ['b', 'c']);
+    tickSurvivorsUntil(net, () => newest(net, ['b', 'c']) !== null);
+    expect(newest(net, ['b', 'c'])).toBe('b'); // b ranks first, whatever the list order
+  });
+});
