@@ -220,3 +220,90 @@ describe('§5.5 the Ready contract', () => {
     expect(net.rn('b').status().leaseEndTick).toBeNull();
   });
 });
+
+describe('§5.5 hasReady() tells of every change a Ready would carry, and only of those', () => {
+  it('a node restarted from its storage has no Ready while nothing changed: its starting role and leader are no news', () => {
+    const log = { term: 1, entries: [[1, 1]] as [number, number][] };
+    const net = new Net({ voters: ['a', 'b', 'c'], logs: { a: log } });
+    expect(net.rn('a').hasReady()).toBe(false);
+    expect(net.rn('a').ready().softState).toBeNull();
+  });
+
+  it('a fresh node joining later (no founding membership) has no hard state to persist before it hears from the cluster', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'], joiners: ['d'] });
+    expect(net.rn('d').hasReady()).toBe(false);
+    const rd = net.rn('d').ready();
+    expect([rd.hardState, rd.mustSync]).toEqual([null, false]);
+  });
+
+  it('a campaign lost without a term change (role back to follower, no message, same hard state) makes a Ready with its soft state', () => {
+    const behind = { term: 1, entries: [[1, 1]] as [number, number][] };
+    const ahead = { term: 1, entries: [[1, 1], [2, 1]] as [number, number][] };
+    const net = new Net({ voters: ['a', 'b', 'c'], logs: { a: ahead, b: ahead, c: behind } });
+    net.warmUp(); // everyone past the startup vote lease, nobody campaigned
+    const c = net.rn('c');
+    expect(c.campaign().ok).toBe(true);
+    const rd = c.ready();
+    expect(rd.softState?.role).toBe('pre-candidate');
+    c.advance(rd);
+    for (const m of rd.messages) net.deliver(m); // a and b refuse: c's log is behind (their term stays 1)
+    for (const m of net.flush()) net.deliver(m);
+    expect(c.status().role).toBe('follower');
+    expect(c.hasReady()).toBe(true);
+    const lost = c.ready();
+    expect([lost.softState, lost.hardState, lost.messages.length]).toEqual([{ lead: null, role: 'follower' }, null, 0]);
+  });
+
+  it('a higher term learned from a reply alone (no leader known, nothing to answer) makes a synced Ready', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.warmUp();
+    const a = net.rn('a');
+    expect([a.status().lead, a.hasReady()]).toEqual([null, false]);
+    a.step({ type: 'app-resp', from: nodeId('b'), to: nodeId('a'), term: term(3), index: logIndex(0), reject: true,
+      rejectHint: logIndex(0), logTerm: term(0), round: 0, roundTick: 0 });
+    expect(a.hasReady()).toBe(true);
+    const rd = a.ready();
+    expect([rd.softState, rd.hardState?.term, rd.mustSync, rd.messages.length]).toEqual([null, 3, true, 0]);
+  });
+
+  it('a leader\'s proposal that it cannot send anyone (every follower paused) is still handed out for persisting', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    net.crash('b'); net.crash('c');
+    const a = net.rn('a');
+    for (const id of ['b', 'c']) a.reportUnreachable(nodeId(id));
+    a.propose(bytes('x')); // one probe to each follower: both paused now
+    net.drainReadies();
+    expect(a.hasReady()).toBe(false);
+    expect(a.propose(bytes('y')).ok).toBe(true);
+    expect(a.hasReady()).toBe(true);
+    const rd = a.ready();
+    expect([rd.entries.length, rd.mustSync, rd.messages.length, rd.hardState]).toEqual([1, true, 0, null]);
+  });
+
+  it('§5.5 a Ready carrying a snapshot must be synced, even with no new entry, term or vote', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    net.stabilize();
+    const t = net.rn('a').status().term;
+    const b = net.rn('b');
+    b.step({ type: 'snap', from: nodeId('a'), to: nodeId('b'), term: term(t), offsetBytes: 0, totalBytes: 5, chunk: bytes('state'),
+      meta: { index: logIndex(50), term: term(t), conf: { voters: ['a', 'b', 'c'].map(nodeId), learners: [] } } });
+    const rd = b.ready();
+    expect([rd.snapshot?.meta.index, rd.entries.length, rd.hardState?.term, rd.hardState?.vote]).toEqual([50, 0, t, 'a']);
+    expect(rd.mustSync).toBe(true);
+  });
+
+  it('§5.3 reportUnreachable on a follower already probing keeps its one probe outstanding: nothing more is sent until it answers', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    net.crash('c');
+    const a = net.rn('a');
+    a.reportUnreachable(nodeId('c'));
+    a.propose(bytes('x')); // the probe to c
+    expect(net.flush().filter((m) => m.type === 'app' && m.to === 'c').length).toBe(1);
+    a.reportUnreachable(nodeId('c'));
+    a.propose(bytes('y'));
+    expect(net.flush().filter((m) => m.type === 'app' && m.to === 'c')).toEqual([]);
+  });
+});
