@@ -1,6 +1,7 @@
 // Unit tests of the Raft codec (raft/codec.ts) at its limits: the largest message of each kind
 // the validator accepts also survives the wire (entry count and size, chunk size, node id and
-// read context lengths in UTF-8 bytes, membership size), and unknown codes decode to null.
+// read context lengths in UTF-8 bytes, membership size, the largest u64 in the variable vote
+// response and the snapshot reply), and unknown codes decode to null.
 import { describe, expect, it } from 'vitest';
 import {
   RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_ENTRY_BYTES, RAFT_MAX_MEMBERS, RAFT_MAX_READ_CTX_CHARS, SNAPSHOT_CHUNK_BYTES,
@@ -43,5 +44,16 @@ describe('codec limits', () => {
     bad[16] = 2; // after term u64 and index u64
     expect(decodeEntry(b)).not.toBeNull();
     expect(decodeEntry(bad)).toBeNull();
+  });
+  it('a vote response flagged with the R5 bypass carries its heard-ago ticks (largest u64 too); snap-resp and timeout-now round-trip', () => {
+    const big = Number.MAX_SAFE_INTEGER;
+    for (const type of ['vote-resp', 'pre-vote-resp'] as const) {
+      roundTrip({ type, ...base, reject: false, leaseBypass: true, leaseHeardAgoTicks: 7 });
+      roundTrip({ type, ...base, reject: false, leaseBypass: true, leaseHeardAgoTicks: big });
+      roundTrip({ type, ...base, reject: true, leaseBypass: false });
+    }
+    roundTrip({ type: 'snap-resp', ...base, index: logIndex(2 ** 40 + 7), nextOffsetBytes: SNAPSHOT_CHUNK_BYTES * 3, reject: true });
+    roundTrip({ type: 'snap-resp', ...base, index: logIndex(9), nextOffsetBytes: 0, reject: false });
+    roundTrip({ type: 'timeout-now', ...base });
   });
 });
