@@ -30,6 +30,9 @@ export interface TestTransportTiming {
 /** Faster link-failure detection than production, so partition tests stay short. */
 export const DEFAULT_TEST_TRANSPORT: TestTransportTiming = { pingIntervalMs: 100, deadAfterMs: 400, reconnectMinMs: 10, reconnectMaxMs: 200, connectTimeoutMs: 1000 };
 
+/** The daemon's shipped [transport] defaults (config/schema.ts), for benchmarks that measure what ships. */
+export const SHIPPED_TRANSPORT: TestTransportTiming = { pingIntervalMs: 500, deadAfterMs: 2000, reconnectMinMs: 50, reconnectMaxMs: 1000, connectTimeoutMs: 2000 };
+
 /** Link-death detection matching CALM_TEST_TIMING. */
 export const CALM_TEST_TRANSPORT: TestTransportTiming = { pingIntervalMs: 250, deadAfterMs: 1500, reconnectMinMs: 10, reconnectMaxMs: 200, connectTimeoutMs: 2000 };
 
