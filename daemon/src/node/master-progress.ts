@@ -66,14 +66,19 @@ export class MasterProgress {
     }
   }
 
-  /** Records resync/recovery progress as Raft entries (rate-bounded, >= every interval or 1 %). */
-  async sampleCheckpoints(devices: readonly string[]): Promise<void> {
+  /**
+   * Records resync/recovery progress as Raft entries (rate-bounded, >= every interval or 1 %).
+   * Resolves true when an array syncs or its record still shows a sync (sample again soon).
+   */
+  async sampleCheckpoints(devices: readonly string[]): Promise<boolean> {
     const term = this.hooks.raftStatus().term;
+    let syncing = false;
     for (const device of devices) {
       const rec = this.hooks.state().arrays.find((a) => a.device === device);
       const k = await readOrNull(this.deps.driver, device);
       if (!rec || !k) continue;
       const ks = kernelSync(k);
+      if (ks !== null || rec.sync.action !== 'idle') syncing = true;
       const now = this.deps.clock.monoMs();
       const last = this.lastCheckpointMs.get(device) ?? 0;
       if (ks === null) {
@@ -93,5 +98,6 @@ export class MasterProgress {
         this.lastCheckpointMs.set(device, now);
       }
     }
+    return syncing;
   }
 }

@@ -15,8 +15,8 @@
 // Invariants:
 // - Arrows point one way: node.ts -> parts -> pure core; no part imports node.ts or reads
 //   another part's fields (.dependency-cruiser.cjs forbids the cycles).
-// - Each timer tick, in order: catch up Raft time, writer check, expire peers, gossip every
-//   GOSSIP_INTERVAL_TICKS ticks, drive the Ready loop.
+// - Each timer tick, in order: catch up Raft time, writer check, expire peers, gossip
+//   when it changed or is due (node/gossip.ts), drive the Ready loop.
 import { assert } from '../common/assert.js';
 import { OpError } from '../common/errors.js';
 import { RECONCILE_INTERVAL_MS } from '../common/limits.js';
@@ -25,7 +25,7 @@ import type { ClusterState } from '../cluster/types.js';
 import type { RawNode } from '../raft/rawnode.js';
 import { exitOnFatal, systemCommands, type NodeDeps } from './deps.js';
 import { ClusterEvents } from './events.js';
-import { GOSSIP_INTERVAL_TICKS, Gossip } from './gossip.js';
+import { Gossip } from './gossip.js';
 import { handOver, type HandoverHooks, type HandoverOptions, type HandoverResult } from './handover.js';
 import { LocalFaults } from './local-faults.js';
 import { Membership } from './membership.js';
@@ -66,7 +66,6 @@ export class ClusterNode {
   private ticker: { cancel(): void } | null = null;
   private slowTimer: { cancel(): void } | null = null;
   private watch: { close(): Promise<void> } | null = null;
-  private tickCallbacks = 0;
 
   constructor(readonly settings: NodeSettings, readonly deps: NodeDeps) {
     const s = settings;
@@ -84,6 +83,7 @@ export class ClusterNode {
       gossipReceived: (from, body) => this.gossip.received(from, body),
       peerState: (peer, up) => {
         this.gossip.linkChanged(peer, up);
+        if (up) this.gossip.announce(this.state.appliedIndex); // what the peer missed while the link was down
         this.events.onPeerState(peer, up, this.raft.status().conf.voters, (id) => this.gossip.isUp(id));
       },
     });
@@ -91,6 +91,7 @@ export class ClusterNode {
     this.gossip = new Gossip({
       term: () => raft.status().term,
       writableDevices: () => this.writerLog.openDevices(),
+      writableGeneration: () => this.writerLog.generation,
       send: (body) => this.loop.sendGossip(body),
       peerIds: () => this.loop.peerIds(),
       voters: () => raft.status().conf.voters,
@@ -211,7 +212,7 @@ export class ClusterNode {
       this.gossip.forget(id);
       this.events.forgetPeer(id);
     }
-    if (++this.tickCallbacks % GOSSIP_INTERVAL_TICKS === 0) this.gossip.announce(this.state.appliedIndex);
+    this.gossip.maybeAnnounce(this.state.appliedIndex);
     this.loop.kick();
   }
 

@@ -55,6 +55,7 @@ export interface WriterDeps {
   commands: CommandRunner;
 }
 
+/** Checkpoint sampling while an array syncs; with none syncing, every checkpoint interval. */
 const CHECKPOINT_MIN_INTERVAL_MS = 100;
 /** Ticks a new master waits for the old one's "no writable arrays" before fencing it. */
 const FENCE_AFTER_TICKS = 10;
@@ -73,6 +74,7 @@ export class WriterRole {
   /** "node:term" -> tick a master-cleared entry was last proposed (re-proposed after CLAIM_RETRY_TICKS). Reset per claim. */
   private readonly clearProposedTick = new Map<string, number>();
   private lastSampleMs = 0;
+  private sampleEveryMs = CHECKPOINT_MIN_INTERVAL_MS;
   /** The master's own periodic entries: node records and sync checkpoints (node/master-progress.ts). */
   private readonly progress: MasterProgress;
   /** The demotion under way, if any (callers wait for it rather than start another). */
@@ -147,10 +149,12 @@ export class WriterRole {
       this.recordClears();
     }
     const now = this.deps.clock.monoMs();
-    if (this.writerNow && now - this.lastSampleMs >= CHECKPOINT_MIN_INTERVAL_MS) {
+    if (this.writerNow && now - this.lastSampleMs >= this.sampleEveryMs) {
       this.lastSampleMs = now;
       this.progress.ensureNodes();
-      void this.progress.sampleCheckpoints(this.writerLog.openDevices()).catch((e) => this.deps.logger.warn({ err: (e as Error).message }, 'checkpoint sampling failed'));
+      void this.progress.sampleCheckpoints(this.writerLog.openDevices()).then((syncing) => {
+        this.sampleEveryMs = syncing ? CHECKPOINT_MIN_INTERVAL_MS : Math.max(CHECKPOINT_MIN_INTERVAL_MS, this.s.checkpointIntervalMs);
+      }, (e: unknown) => this.deps.logger.warn({ err: (e as Error).message }, 'checkpoint sampling failed'));
     }
   }
 
