@@ -121,6 +121,7 @@ export class ClusterNode {
       saidStillWritable: (node, term) => this.gossip.saidStillWritable(node, term),
       propose: (cmd) => this.proposeInternal(cmd),
       requestReconcile: () => this.reconciler.request(),
+      mdSettled: (device) => this.reconciler.settled(device),
       configuredPeers: () => s.peers,
     }, this.writerLog, s.writer, { ...deps, commands: deps.commands ?? systemCommands });
     this.reconciler = new Reconciler(s.id, deps.driver, {

@@ -44,6 +44,8 @@ export interface WriterHooks {
   /** Fire-and-forget proposal through the request path. */
   propose(cmd: Command): void;
   requestReconcile(): void;
+  /** Resolves once the reconcile loop's md action in flight on `device`, if any, returned. */
+  mdSettled(device: string): Promise<void>;
   /** Every configured member with its address (node settings). */
   configuredPeers(): readonly { id: NodeId; address: string }[];
 }
@@ -240,6 +242,7 @@ export class WriterRole {
   private async demoteNow(reason: string): Promise<void> {
     for (const device of this.writerLog.openDevices()) {
       try {
+        await this.hooks.mdSettled(device); // a read-write in flight must not land after the read-only
         await this.deps.driver.setReadOnly(device);
         this.writerLog.close(device, reason);
       } catch (e) {
