@@ -195,6 +195,12 @@ export const STATUS_MAX_WATCHERS = 64;
 export const STATUS_JSON_EVENTS = 50;
 /** Sampling of the read model for the promotion/failover histograms: their resolution, at ~20 cheap views/s. */
 export const STATUS_SAMPLE_INTERVAL_MS = 50;
+/**
+ * Resolution of the event-loop lag histogram (nodejs_eventloop_lag_*): its timer wakes the
+ * process this often. prom-client's default, 10 ms, was 100 wake-ups a second of an idle daemon;
+ * every stall longer than this is still seen.
+ */
+export const METRICS_EVENT_LOOP_RESOLUTION_MS = 100;
 /** Longest wait for a 400 answer to a malformed status request to be written before its socket
  * is destroyed (the client may not read): the line is 28 bytes, a reading client has it at once. */
 export const STATUS_BAD_REQUEST_GRACE_MS = 1000;
