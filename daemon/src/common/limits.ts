@@ -287,6 +287,9 @@ export const REASSEMBLE_MIN_INTERVAL_MS = 1000;
 /** Most Raft ticks replayed at once after an event-loop stall: more than any election timeout
  * (relation in config/schema.ts), so a stalled node still sees its timers expire. */
 export const RAFT_MAX_CATCHUP_TICKS = 100_000;
+
+/** Longest sleep of a node's wake-up timer (node/ticker.ts) even when nothing is due: a backstop. */
+export const NODE_MAX_SLEEP_MS = 1000;
 /** Most local md events queued for proposal: one burst of failures on every array fits. */
 export const NODE_MAX_PENDING_LOCAL_EVENTS = 1024;
 /** Most event subscribers on one node (control socket + websocket): monitors, not clients at scale. */

@@ -76,6 +76,11 @@ export class Gossip {
     this.announce(applied);
   }
 
+  /** Monotonic ms at which maybeAnnounce sends a refresh if nothing changes before (null: at once). */
+  refreshDueMs(): number | null {
+    return this.sent === null ? null : this.sent.atMs + GOSSIP_REFRESH_MS;
+  }
+
   received(from: NodeId, body: Uint8Array): void {
     try {
       const g = JSON.parse(new TextDecoder().decode(body)) as { applied?: unknown; term?: unknown; writable?: unknown };

@@ -55,6 +55,8 @@ export interface ReadyHooks {
   stateChanged(): void;
   gossipReceived(from: NodeId, body: Uint8Array): void;
   peerState(peer: NodeId, up: boolean): void;
+  /** Raft took input or handled a Ready batch: its deadlines may have moved (node/ticker.ts). */
+  raftChanged(): void;
 }
 
 /** A storage call failed; drain() hands it to the fatal handler as 'storage'. */
@@ -151,6 +153,11 @@ export class ReadyLoop {
     for (const id of this.peers.ids()) this.sendFrame(id, FRAME_GOSSIP, body);
   }
 
+  /** Monotonic ms at which a lingering peer is due to be forgotten (null: none lingers). */
+  nextPeerExpiryMs(): number | null {
+    return this.peers.nextExpiryMs();
+  }
+
   /** Peers that left the membership and lingered long enough are forgotten; returns them. */
   expirePeers(): NodeId[] {
     return this.peers.expire(this.deps.clock.monoMs());
@@ -176,10 +183,12 @@ export class ReadyLoop {
 
   /** Schedules Ready processing; coalesces while a batch is in flight. */
   kick(): void {
-    if (this.busy) { this.again = true; return; }
-    if (!this.raft.hasReady()) return;
-    this.busy = true;
-    void this.drain();
+    if (this.busy) this.again = true;
+    else if (this.raft.hasReady()) {
+      this.busy = true;
+      void this.drain();
+    }
+    this.hooks.raftChanged();
   }
 
   private async drain(): Promise<void> {
@@ -194,6 +203,7 @@ export class ReadyLoop {
       this.deps.fatal(cause, e as Error);
     } finally {
       this.busy = false;
+      this.hooks.raftChanged();
     }
   }
 

@@ -161,6 +161,20 @@ export class WriterRole {
   }
 
   /**
+   * When onTick next has something to do: in ticks (Infinity: nothing before an input), and
+   * the monotonic ms of the next checkpoint sampling (null: none). A writer's deadline is the
+   * first tick at which the demotion margin is reached (isWriter() turns false there); while
+   * claiming, clearing, fencing or demoting, every tick as before.
+   */
+  due(): { ticks: number; sampleAtMs: number | null } {
+    const st = this.hooks.raftStatus();
+    const sampleAtMs = this.writerNow ? this.lastSampleMs + this.sampleEveryMs : null;
+    if (st.role !== 'leader') return { ticks: this.writerNow ? 1 : Infinity, sampleAtMs };
+    if (!this.writerNow || st.leaseEndTick === null || this.uncleared().some((old) => old !== st.id)) return { ticks: 1, sampleAtMs };
+    return { ticks: Math.max(1, st.leaseEndTick - this.s.demoteMarginTicks + 1 - st.nowTick), sampleAtMs };
+  }
+
+  /**
    * Fences each earlier master on the uncleared list that has not confirmed, within
    * FENCE_AFTER_TICKS of this node's claim, that it holds no writable array - whatever its link
    * looks like (a frozen process keeps its TCP connections up).
