@@ -88,7 +88,7 @@ export const STORAGE_MAX_QUEUED_OPS = 1024;
  * (relations below). */
 export const PEER_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** Most frames queued for one peer while its link is down or slow; older ones are dropped
- * (Raft resends them): over a minute of heartbeats at the default timing (one per 20 ms). */
+ * (Raft resends them): minutes of heartbeats at the default timing (one per 50 ms). */
 export const PEER_MAX_QUEUED_FRAMES = 4096;
 /** Most bytes queued for one peer (with PEER_MAX_QUEUED_FRAMES, whichever binds first): several
  * full frames (relation below). */

@@ -11,7 +11,7 @@ export interface TestTiming {
 }
 
 /** The daemon's shipped defaults (etc/mdclusterd.toml). */
-export const DEFAULT_TEST_TIMING: TestTiming = { tickMs: 10, heartbeatTicks: 2, electionTicks: 30, leaseTicks: 20, driftBoundTicks: 2 };
+export const DEFAULT_TEST_TIMING: TestTiming = { tickMs: 10, heartbeatTicks: 5, electionTicks: 30, leaseTicks: 20, driftBoundTicks: 2 };
 
 /**
  * Elections 1-2 s instead of 300-600 ms: for tests that are not about failover, so that the
