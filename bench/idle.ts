@@ -11,51 +11,34 @@
 // The daemons run the shipped [transport] settings (ping interval), not the tests' faster ones.
 // Writes bench/results/idle.json. Args: --arrays N --window-s N --settle-s N
 import { join } from 'node:path';
-import { Cluster, sleep } from '../test/integration/harness.js';
+import { sleep } from '../test/integration/harness.js';
 import { WriterWatch } from '../test/integration/lib/writer-watch.js';
-import { createCommand } from '../test/integration/lib/arrays.js';
 import { mib, parseIntFlags, procSample, type ProcSample } from '../test/integration/lib/bench-util.js';
 import { MD_MAX_ARRAYS } from '../daemon/src/common/limits.js';
 import { DEFAULT_TEST_TIMING, SHIPPED_TRANSPORT } from '../test/integration/lib/node-config.js';
 import { machineFacts, writeResult } from './report.js';
 import { TlsFloor } from './tls-floor.js';
 import { TARGETS } from './summary.js';
+import { ARRAY_SHAPE, startManyArrays } from './many-arrays.js';
 
 const TARGET_RSS_MB = TARGETS.idleRssMB;
 const TARGET_CPU_PCT = TARGETS.idleCpuPct;
 const TARGET_VS_FLOOR = TARGETS.idleCpuVsFloor;
-const DISK_SECTORS = 16_384;
-
-const diskId = (i: number): string => `d${String(i).padStart(3, '0')}`;
 
 export async function main(args: string[]): Promise<void> {
   const o = parseIntFlags(args, { arrays: 100, windowS: 20, settleS: 5 }, { arrays: [1, MD_MAX_ARRAYS], windowS: [1, 3600], settleS: [0, 600] });
   const machine = machineFacts();
-  const disks = Array.from({ length: 2 * o.arrays }, (_, i) => ({ id: diskId(i), sizeSectors: DISK_SECTORS }));
   // BENCH_DAEMON_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): node flags for the daemons.
   const nodeArgs = (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   // BENCH_TIMING (JSON, e.g. {"heartbeatTicks":5}): timing overrides, to measure what idle costs.
   const timing = JSON.parse(process.env.BENCH_TIMING ?? '{}') as Record<string, number>;
-  const c = await Cluster.start({ name: 'bench-idle', proxies: false, logLevel: 'warn', disks, nodeArgs, timing, transport: SHIPPED_TRANSPORT });
+  const { c, createAllMs } = await startManyArrays(o.arrays, { name: 'bench-idle', proxies: false, logLevel: 'warn', nodeArgs, timing, transport: SHIPPED_TRANSPORT });
   const t = { ...DEFAULT_TEST_TIMING, ...timing };
   const heartbeatMs = t.tickMs * t.heartbeatTicks;
   let floor: TlsFloor | null = null;
   try {
     const m = await c.waitForMaster();
     const watch = new WriterWatch(new Map(c.ids.map((id) => [id, join(c.dataDir(id), 'writer.log')])));
-    const t0 = performance.now();
-    await c.confirmEverywhere(disks.map((d) => `/dev/${d.id}`));
-    await c.control(m.id, 'state', {}); // a linearizable read: the master applied every confirmation
-    for (let a = 0; a < o.arrays; a++) {
-      const members = [`/dev/${diskId(2 * a)}`, `/dev/${diskId(2 * a + 1)}`];
-      await c.control(m.id, 'propose', { command: createCommand({ device: `md${a}`, members, raidDevices: 2, spares: 0, assumeClean: true }), waitAll: true });
-    }
-    const createMs = performance.now() - t0;
-    await c.waitSame(`/mdstat with ${o.arrays} arrays`, async (id) => {
-      const t = await c.mdstat(id);
-      const n = t.split('\n').filter((l) => /^md[0-9]+ : active/.test(l)).length;
-      return n === o.arrays ? t : `${id}: ${n} arrays`;
-    }, c.ids, 120_000);
     floor = await TlsFloor.start(heartbeatMs);
     await sleep(o.settleS * 1000);
     const termBefore = (await c.waitForMaster()).term;
@@ -95,7 +78,7 @@ export async function main(args: string[]): Promise<void> {
     const maxVsFloor = ratios.every((r) => r !== null) ? Math.max(...(ratios as number[])) : null;
     const result = {
       benchmark: 'idle', at: new Date().toISOString(), machine, loadAverageAfter: machineFacts().loadAverage,
-      setup: { nodes: 3, arrays: o.arrays, timingOverrides: timing, array: 'raid1 of 2 x 8 MiB simulated disks, assume-clean', options: o, createAllMs: Math.round(createMs),
+      setup: { nodes: 3, arrays: o.arrays, timingOverrides: timing, array: ARRAY_SHAPE, options: o, createAllMs,
         cpuResolution: 'utime+stime in 10 ms ticks over the window', masterChangedDuringRun: after.id !== m.id || after.term !== m.term,
         transport: SHIPPED_TRANSPORT, heartbeatMs },
       quiet, nodes, maxRssMB: maxRss, maxCpuPct: maxCpu, maxCpuVsFloor: maxVsFloor,

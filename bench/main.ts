@@ -21,6 +21,7 @@ const BENCHMARKS: Record<string, BenchEntry> = {
   commit: { summary: '3 real daemons on loopback: md command through the control socket until applied on all (waitAll) p50/p99', load: () => import('./commit.js') },
   failover: { summary: '3 real daemons: kill -9 of the master -> md0 writable elsewhere p50/p99 (30x); planned step-down time', load: () => import('./failover.js') },
   idle: { summary: '3 real daemons with 100 raid1 arrays: RSS and idle CPU per daemon', load: () => import('./idle.js') },
+  load: { summary: '3 real daemons, 100 arrays, CPU hogs 4x oversubscribing every core (5 min): leader changes, writer flaps, tick-path event-loop lag p99, commit p99 under load', load: () => import('./load.js'), allArgs: ['--rt'] },
   mdctl: { summary: 'mdctl --version and --detail /dev/md0 wall time vs node -e 0 (fresh processes, live cluster)', load: () => import('./mdctl.js') },
   raft: { summary: '3 in-process RawNodes on DiskStorage (fdatasync on): commit latency, batched throughput', load: () => import('./raft.js') },
 };

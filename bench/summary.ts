@@ -12,9 +12,10 @@ export const TARGETS = {
   failoverP50Ms: 280, failoverP50VsEtcd: 0.75, failoverP99Ms: 450,
   commitP50Ms: 1.5, commitP99Ms: 4, commitP99VsEtcd: 1.25,
   idleCpuPct: 1, idleCpuVsFloor: 1.25, idleRssMB: 60, mdctlDetailRatio: 1.3,
+  loadLeaderChanges: 0, loadWriterFlaps: 0, loadLagP99Ms: 50,
 } as const;
 
-export const SUMMARY_SOURCES = ['failover', 'commit', 'idle', 'mdctl', 'anchor'] as const;
+export const SUMMARY_SOURCES = ['failover', 'commit', 'idle', 'mdctl', 'anchor', 'load'] as const;
 export type SummarySource = (typeof SUMMARY_SOURCES)[number];
 
 /** A result file as read back: whatever JSON it holds (shapes are checked field by field). */
@@ -74,6 +75,7 @@ export function summaryRows(results: Results, since?: number): SummaryRow[] {
   const id = fresh(results, 'idle', since);
   const md = fresh(results, 'mdctl', since);
   const an = fresh(results, 'anchor', since);
+  const ld = fresh(results, 'load', since);
   const etcdIdle = at(an, 'etcd.idle');
   const etcdIdleMax = (k: 'cpuPct' | 'rssMB'): number | null =>
     Array.isArray(etcdIdle) && etcdIdle.length > 0 ? Math.max(...etcdIdle.map((n) => numAt(n, k) ?? NaN)) : null;
@@ -112,9 +114,38 @@ export function summaryRows(results: Results, since?: number): SummaryRow[] {
       `<= ${T.idleRssMB} MB`, (o) => o <= T.idleRssMB, [[id, 'idle'], [an, 'anchor']], false),
     row('mdctl --detail p50 / node -e 0 p50', numAt(md, 'ratioP50.detail'), null,
       `<= ${T.mdctlDetailRatio}x`, (o) => o <= T.mdctlDetailRatio, [[md, 'mdctl']], false),
-    row('steady under load: leader changes, writer flaps, loop lag p99', null, null,
-      '0, 0, <= 50 ms', null, [], false, 'not measured: there is no `load` benchmark yet (issue 15 item 5)'),
+    row('under load: leader changes (elections in the window)', numAt(ld, 'leaderChanges.termChanges'), null,
+      `${T.loadLeaderChanges}`, (o) => o <= T.loadLeaderChanges, [[ld, 'load']], false, loadNote(ld)),
+    row('under load: writer-role flaps (most of one array, read-only + writable)', loadFlaps(ld), null,
+      `${T.loadWriterFlaps}`, (o) => o <= T.loadWriterFlaps, [[ld, 'load']], false),
+    row('under load: tick-path event-loop lag p99, ms, worst daemon (bucket bound)', worstLagP99(ld), null,
+      `<= ${T.loadLagP99Ms} ms`, (o) => o <= T.loadLagP99Ms, [[ld, 'load']], false),
+    row('under load: commit p99, ms (via master, waitAll, client not prioritized)', numAt(ld, 'commitUnderLoad.p99Ms'), null,
+      '-', null, [[ld, 'load']], false, 'reported, no target'),
   ];
+}
+
+/** How the `load` result was measured: the scheduling (the unit ships SCHED_RR), window and hogs. */
+function loadNote(r: unknown): string {
+  if (r === undefined) return '';
+  const sched = at(r, 'setup.options.policy');
+  const shipped = sched === 'rr' ? 'SCHED_RR as the unit ships' : `scheduling "${String(sched)}", not the unit's SCHED_RR`;
+  return `load: ${shipped}, ${String(at(r, 'windowSeconds'))} s, ${String(at(r, 'setup.options.hogs'))} hogs, 2 qemu guests variant not built`;
+}
+
+function loadFlaps(r: unknown): number | null {
+  const lost = numAt(r, 'writerFlaps.roleLosses');
+  const gained = numAt(r, 'writerFlaps.roleGains');
+  return lost === null || gained === null ? null : lost + gained;
+}
+
+/** The largest p99 of the daemons; a p99 beyond the histogram's last bound is written "inf". */
+function worstLagP99(r: unknown): number | null {
+  const nodes = at(r, 'nodes');
+  if (!Array.isArray(nodes) || nodes.length === 0) return null;
+  const p99s = nodes.map((n) => at(n, 'lag.p99Ms'));
+  if (p99s.some((v) => v === 'inf')) return Infinity;
+  return p99s.every((v) => typeof v === 'number' && Number.isFinite(v)) ? Math.max(...(p99s as number[])) : null;
 }
 
 export async function loadResults(): Promise<Results> {
@@ -123,7 +154,7 @@ export async function loadResults(): Promise<Results> {
   return out;
 }
 
-const fmt = (n: number | null): string => (n === null ? '-' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+const fmt = (n: number | null): string => (n === null ? '-' : n === Infinity ? 'inf' : Number.isInteger(n) ? String(n) : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 
 /** Prints the rows as a fixed-width table, then the notes. */
 export function printTable(rows: SummaryRow[], out: (s: string) => void): void {

@@ -72,6 +72,7 @@ export async function startDaemon(config: Config, logger: Logger, opts: DaemonOp
   const { storage, recovered } = await DiskStorage.open(join(config.dataDir, 'raft'), logger);
   // Set once the node exists (metrics read its view); saves before that are not timed.
   let observeWalSaveMs: ((ms: number) => void) | null = null;
+  let observeTickLagMs: ((ms: number) => void) | null = null;
   const raftStorage: RaftStorage = {
     restored: () => recovered,
     save: async (b) => {
@@ -94,7 +95,7 @@ export async function startDaemon(config: Config, logger: Logger, opts: DaemonOp
     snapshotEveryEntries: snapshotEvery(),
   }), {
     clock: systemClock, timers: systemTimers, logger, transport, storage: raftStorage, driver, prng: createPrng(seed),
-    files: systemFiles, commands: systemCommands, fatal: exitOnFatal(logger),
+    files: systemFiles, commands: systemCommands, fatal: exitOnFatal(logger), onTickLagMs: (ms) => observeTickLagMs?.(ms),
   });
 
   const metrics = createMetrics({
@@ -103,6 +104,7 @@ export async function startDaemon(config: Config, logger: Logger, opts: DaemonOp
     certFiles: { peer: config.tls.certPath, ca: config.tls.caPath, ...(config.status.tls ? { status: config.status.tls.certPath } : {}) },
   });
   observeWalSaveMs = metrics.observeWalSaveMs;
+  observeTickLagMs = metrics.observeTickLagMs;
   transport.onRtt((peer, ms) => metrics.observePeerRttMs(peer, ms));
   const timeProposal = async <T>(p: Promise<T>): Promise<T> => {
     const t0 = systemClock.monoMs();
@@ -158,10 +160,14 @@ export async function startDaemon(config: Config, logger: Logger, opts: DaemonOp
       wdTimer?.cancel(); statusTimer?.cancel(); sampleTimer.cancel(); alerts.stop();
       await handOver(node, logger);
       await node.demote('shutdown');
+      logger.debug('stopping: the node');
       await node.stop();
+      logger.debug('stopping: the control socket');
       await control.close();
+      logger.debug('stopping: the status server');
       await status.close();
       metrics.close();
+      logger.debug('stopping: the md driver');
       await driver.close();
       notifier?.close();
       if (opts.pidFile) { try { unlinkSync(opts.pidFile); } catch { /* gone */ } }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { intOption, mdName, parseSizeSectors, UsageError } from './args.js';
 import { Ctx, describe, EXIT, homeHost } from './context.js';
 import { isMetadataVersion, type CommandOf, type RaidLevel } from './commands.js';
+import { ClientError } from './client.js';
 
 const LEVELS: Record<string, RaidLevel> = {
   linear: 'linear', '-1': 'linear', raid0: 'raid0', '0': 'raid0', stripe: 'raid0', raid1: 'raid1', '1': 'raid1', mirror: 'raid1',
@@ -76,6 +77,10 @@ function arrayName(v: Ctx['args']['values'], host: string, minor: string): strin
 
 export function buildCreate(args: Ctx['args'], host: string): CommandOf<'create'> {
   const [dev, ...devices] = args.positionals;
+  const meta = args.values.metadata;
+  if (meta !== undefined && /^(ddf|imsm|external:.*)$/i.test(String(meta))) {
+    throw new ClientError('E_EXTERNAL_METADATA', `--metadata=${String(meta)}: external-metadata (DDF/IMSM) containers are not supported on a cluster yet (use 1.0, 1.1 or 1.2)`);
+  }
   const device = dev ? mdName(dev) : null;
   if (!device) throw new UsageError(dev ? `${dev} is not an md device name` : 'an md device to create is needed');
   const v = args.values;

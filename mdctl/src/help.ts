@@ -45,8 +45,10 @@ const HELP: Record<string, string> = {
   grow: `Usage: mdctl --grow device --bitmap=internal|none
        mdctl --grow device --size=N|max [--assume-clean]
        mdctl --grow device --raid-devices=N [--force] [--backup-file=FILE]
+       mdctl --grow device --chunk=N [--backup-file=FILE]
   One change at a time; the master carries it out, the standbys follow. --raid-devices: raid1
   mirrors (spares become mirrors), raid4/5/6 grow by a reshape (FILE is on the master).
+  --chunk: raid4/5/6 restripe to a new chunk size (K/M suffix, default K) by a reshape.
 `,
   incremental: `Usage: mdctl --incremental device   (the udev path: add the device to its array, start it when complete)
 `,

@@ -3,21 +3,34 @@
 // choosing what to print per device and mdadm's exit codes for these two modes.
 // Invariants: every device named is answered (a failure is a "mdctl: ..." note and exit 1,
 // never a crash); text goes through the format modules (examine-format.ts, query-format.ts).
-import type { SuperblockInfo } from '../../daemon/src/md/types.js';
+import type { Superblock090Info, SuperblockInfo } from '../../daemon/src/md/types.js';
 import { mdName, UsageError, verbosity } from './args.js';
 import { renderExamineBrief, type ExaminedDevice } from './examine-brief.js';
 import { candidateDevices, DEFAULT_MDADM_CONF, PROC_PARTITIONS, readBounded, readMdadmConf } from './mdadm-conf.js';
 import { ClientError } from './client.js';
 import { Ctx, describe, EXIT, homeHost } from './context.js';
 import { levelName, renderExamine } from './examine-format.js';
+import { renderExamine090 } from './examine-format-090.js';
 import { queryArrayLine, queryMemberLines, queryNothingLine, type QueryActivity } from './query-format.js';
 import { findRecord, readState, type StateReply } from './state.js';
 
 const TOOL = 'mdctl';
 
-export async function superblockOf(ctx: Ctx, path: string): Promise<SuperblockInfo> {
+type ExamineReply = { superblock: SuperblockInfo } | { superblock090: Superblock090Info };
+
+async function examineReply(ctx: Ctx, path: string): Promise<ExamineReply> {
   const c = await ctx.daemon();
-  return (await c.request<{ superblock: SuperblockInfo }>('examine', { path })).superblock;
+  return c.request<ExamineReply>('examine', { path });
+}
+
+/**
+ * The component's v1.x superblock. A 0.90 one is refused with E_NOT_SUPPORTED (assemble,
+ * incremental and query work on v1.x members only; --examine prints 0.90 itself).
+ */
+export async function superblockOf(ctx: Ctx, path: string): Promise<SuperblockInfo> {
+  const r = await examineReply(ctx, path);
+  if ('superblock' in r) return r.superblock;
+  throw new ClientError('E_NOT_SUPPORTED', `${path} has 0.90 metadata, which mdctl reads for --examine only`, { path });
 }
 
 /** The config file --scan reads (--config, else mdadm's default). */
@@ -51,9 +64,12 @@ export async function examine(ctx: Ctx): Promise<number> {
   const found: ExaminedDevice[] = [];
   for (const p of paths) {
     try {
-      const sb = await superblockOf(ctx, p);
-      if (brief) found.push({ path: p, sb });
-      else ctx.io.out(renderExamine(p, sb, { homehost: homeHost() }));
+      const r = await examineReply(ctx, p);
+      if (!('superblock' in r)) {
+        if (!brief) ctx.io.out(renderExamine090(p, r.superblock090, { homehost: homeHost() }));
+        else { ctx.note(`${p} has 0.90 metadata: --examine --brief/--scan reads v1.x only`); rc = EXIT.FAIL; }
+      } else if (brief) found.push({ path: p, sb: r.superblock });
+      else ctx.io.out(renderExamine(p, r.superblock, { homehost: homeHost() }));
     } catch (e) {
       const none = e instanceof ClientError && e.code === 'E_NO_SUPERBLOCK';
       if (none && !brief) { ctx.note(`No md superblock detected on ${p}.`); rc = EXIT.FAIL; }

@@ -9,7 +9,7 @@ import type { ManageOp } from './args.js';
 import type { SuperblockInfo } from '../../daemon/src/md/types.js';
 import { mdName, UsageError } from './args.js';
 import { Ctx, describe, EXIT } from './context.js';
-import { findRecord, readState, type StateReply } from './state.js';
+import { externalMetadataNote, findRecord, readState, type StateReply } from './state.js';
 import type { CommandOf } from './commands.js';
 
 /** The commands manage mode sends: per member, or array-wide (no member). */
@@ -28,7 +28,7 @@ export async function runManage(ctx: Ctx): Promise<number> {
     const state = await readState(ctx);
     const found = findRecord(state, device);
     if (!found) {
-      ctx.note(`/dev/${device} is not an array managed by this cluster [E_NO_SUCH_ARRAY]`);
+      ctx.note(await externalMetadataNote(ctx, device) ?? `/dev/${device} is not an array managed by this cluster [E_NO_SUCH_ARRAY]`);
       return EXIT.FAIL;
     }
     if (found.rec.run === 'stopped' && op !== 'run' && op !== 'stop') {

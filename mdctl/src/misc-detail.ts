@@ -3,7 +3,8 @@
 // a script parsing mdadm's fields can ignore. Owns: the targets (--scan: every running array in
 // /proc/mdstat order), mdadm's exit codes (--test: 0 ok, 1 degraded, 2 unusable, 4 cannot get
 // information). The --export and --brief renderers are loaded only when asked for (start-up
-// cost: see main.ts).
+// cost: see main.ts). A named external-metadata array (DDF/IMSM) the cluster does not manage
+// is shown from this node's kernel view, without a Cluster section (local-external.ts).
 import { renderDetail } from '../../daemon/src/md/format/detail.js';
 import type { ArrayState } from '../../daemon/src/md/types.js';
 import { newestStartedFirst } from '../../daemon/src/cluster/array-order.js';
@@ -58,6 +59,13 @@ export async function detail(ctx: Ctx): Promise<number> {
   }
   for (const t of targets) {
     if (!t.found) {
+      // A DDF/IMSM container or volume this node's md holds: mdadm's text from the local view.
+      const lx = ctx.args.positionals.length > 0 ? await import('./local-external.js') : null;
+      const local = lx === null ? null : await lx.localExternal(ctx, t.name);
+      if (lx !== null && local !== null) {
+        ctx.io.out(lx.renderLocalExternal(local, v.export === true ? 'export' : brief ? 'brief' : 'detail', ctx.verbose));
+        continue;
+      }
       ctx.note(`cannot open /dev/${t.name}: no such array in this cluster [E_NO_SUCH_ARRAY]`);
       worst = Math.max(worst, v.test ? EXIT.NO_INFO : EXIT.FAIL);
       continue;

@@ -39,7 +39,7 @@ export const OPTION_DEFS: readonly OptionDef[] = [
   { name: 'assemble', arg: 'none', modes: ['assemble'], sets: 'assemble', short: { letter: 'A', in: 'any' }, help: 'assemble an array from its components' },
   { name: 'build', arg: 'none', modes: ['build'], sets: 'build', short: { letter: 'B', in: 'any' }, help: 'build an array without superblocks (not on a cluster)' },
   { name: 'incremental', arg: 'none', modes: ['incremental'], sets: 'incremental', short: { letter: 'I', in: 'any' }, help: 'add one device to its array (the udev path)' },
-  { name: 'grow', arg: 'none', modes: ['grow'], sets: 'grow', short: { letter: 'G', in: 'any' }, help: 'change an array: --bitmap, --size, --raid-devices' },
+  { name: 'grow', arg: 'none', modes: ['grow'], sets: 'grow', short: { letter: 'G', in: 'any' }, help: 'change an array: --bitmap, --size, --raid-devices, --chunk' },
   { name: 'monitor', arg: 'none', modes: ['monitor'], sets: 'monitor', short: { letter: 'F', in: 'any' }, help: 'report md events' },
   { name: 'follow', arg: 'none', modes: ['monitor'], sets: 'monitor', help: 'same as --monitor' },
   { name: 'manage', arg: 'none', modes: ['manage'], sets: 'manage', help: 'manage mode' },
@@ -70,7 +70,7 @@ export const OPTION_DEFS: readonly OptionDef[] = [
   { name: 'write-mostly', arg: 'none', modes: ['manage', 'create', 'build'], short: { letter: 'W', in: ['manage', 'create', 'build'] }, help: 'mark devices write-mostly' },
   // create / build / assemble
   { name: 'force', arg: 'none', modes: ['create', 'build', 'grow', 'assemble', 'misc', 'manage', 'cluster'], short: { letter: 'f', in: ['create', 'build', 'grow', 'assemble', 'misc'] }, help: 'do it even when unusual' },
-  { name: 'level', arg: 'required', modes: CREATING, short: { letter: 'l', in: 'any' }, help: 'linear, raid0, raid1, raid4, raid5, raid6, raid10' },
+  { name: 'level', arg: 'required', modes: [...CREATING, 'grow'], short: { letter: 'l', in: 'any' }, help: 'linear, raid0, raid1, raid4, raid5, raid6, raid10' },
   { name: 'raid-devices', arg: 'required', modes: [...CREATING, 'grow'], short: { letter: 'n', in: 'any' }, help: 'number of active devices' },
   { name: 'backup-file', arg: 'required', modes: ['grow'], help: 'file for md\'s critical section while reshaping (on the master)' },
   { name: 'spare-devices', arg: 'required', modes: ['create'], short: { letter: 'x', in: 'any' }, help: 'number of spare devices' },

@@ -22,3 +22,20 @@ export function findRecord(s: StateReply, device: string): { rec: ArrayRecord; v
   const i = s.state.arrays.findIndex((a) => a.device === device);
   return i < 0 ? null : { rec: s.state.arrays[i], view: s.views[i] };
 }
+
+/**
+ * Why an array the cluster does not manage is refused, when this node's md holds it with
+ * external metadata (a DDF/IMSM container or a volume in one): the note mdctl prints (with
+ * E_EXTERNAL_METADATA, as the daemon refuses such commands); null otherwise, or when the local
+ * kernel view cannot be read (the caller's "not managed" note stands).
+ */
+export async function externalMetadataNote(ctx: Ctx, device: string): Promise<string | null> {
+  try {
+    const c = await ctx.daemon();
+    const a = (await c.request<{ arrays: ArrayState[] }>('kernel', { device })).arrays[0];
+    if (a === undefined || !a.metadataVersion.startsWith('external:')) return null;
+    return `/dev/${device} has external metadata (${a.metadataVersion}): cluster operations on external-metadata (DDF/IMSM) arrays are not supported yet [E_EXTERNAL_METADATA]`;
+  } catch {
+    return null;
+  }
+}

@@ -6,7 +6,8 @@
 //   Where O_DIRECT is refused with EINVAL (tmpfs and some other file systems holding test
 //   images) the read falls back to a normal buffered read.
 // - All I/O runs on libuv's thread pool: a hung disk cannot block the event loop.
-// - A device with no valid v1.x superblock rejects with E_NO_SUPERBLOCK; a missing path with
+// - A device with no valid v1.x (readSuperblockV1) or 0.90 (readSuperblock090) superblock
+//   rejects with E_NO_SUPERBLOCK; a missing path with
 //   E_NO_SUCH_DEVICE; other I/O failures with E_KERNEL.
 import { promises as fsp, constants as fsConstants } from 'node:fs';
 import koffi from 'koffi';
@@ -14,6 +15,9 @@ import { OpError } from '../../daemon/src/common/errors.js';
 import { fromNodeError, nodeErrnoName } from './errno.js';
 import { deviceSizeBytes } from './blockdev.js';
 import { parseSuperblockV1, superOffsetFor, SB_READ_BYTES, type SuperblockV1 } from './superblock-format.js';
+import { parseSuperblock090, superblock090OffsetBytes } from './superblock090-format.js';
+import type { DdfFacts, Superblock090Info } from '../../daemon/src/md/types.js';
+import { readDdf } from './ddf-format.js';
 
 const SECTOR_BYTES = 512;
 const DIRECT_ALIGN_BYTES = 4096;
@@ -90,6 +94,52 @@ export async function readSuperblockV1(path: string, opts: ReadSuperblockOptions
       throw new OpError('E_NO_SUPERBLOCK', `no md v1.x superblock on ${path}`, { member: path, reasons });
     }
     return found.reduce((best, sb) => (sb.utimeSec > best.utimeSec ? sb : best));
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Reads the 0.90 superblock of `path` (at the end of the device). Disk device paths are left
+ * null: naming major:minor is the caller's (it knows the system's /sys and /dev).
+ */
+export async function readSuperblock090(path: string): Promise<Superblock090Info> {
+  const handle = await openForSuperblock(path);
+  try {
+    const deviceSectors = Math.floor((await deviceSizeBytes(handle.fd, path)) / SECTOR_BYTES);
+    const offset = superblock090OffsetBytes(deviceSectors);
+    if (offset === null) throw new OpError('E_NO_SUPERBLOCK', `no md 0.90 superblock on ${path}`, { member: path, reasons: ['device too small'] });
+    const buf = await readAt(handle, path, offset);
+    const parsed = buf === null ? { ok: false as const, reason: 'short read' } : parseSuperblock090(buf);
+    if (!parsed.ok) throw new OpError('E_NO_SUPERBLOCK', `no md 0.90 superblock on ${path}`, { member: path, reasons: [parsed.reason] });
+    return parsed.sb;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** Reads the DDF metadata of `path` (anchor in the last sector); E_NO_SUPERBLOCK without a valid one. */
+export async function readDdfFacts(path: string): Promise<DdfFacts> {
+  const handle = await openForSuperblock(path);
+  try {
+    const deviceSectors = BigInt(Math.floor((await deviceSizeBytes(handle.fd, path)) / SECTOR_BYTES));
+    const read = async (lba: bigint, count: number): Promise<Buffer | null> => {
+      const bytes = count * SECTOR_BYTES;
+      // O_DIRECT reads whole 4 KiB blocks: read the aligned block around the sectors.
+      const start = (lba * BigInt(SECTOR_BYTES)) / BigInt(DIRECT_ALIGN_BYTES) * BigInt(DIRECT_ALIGN_BYTES);
+      const skip = Number(lba * BigInt(SECTOR_BYTES) - start);
+      const whole = alignedBuffer(Math.ceil((skip + bytes) / DIRECT_ALIGN_BYTES) * DIRECT_ALIGN_BYTES);
+      try {
+        const { bytesRead } = await handle.read(whole, 0, whole.length, Number(start));
+        if (bytesRead < skip + bytes) return null;
+      } catch (err) {
+        throw fromNodeError(err, { syscall: 'pread', device: path });
+      }
+      return Buffer.from(whole.subarray(skip, skip + bytes));
+    };
+    const r = await readDdf(read, deviceSectors);
+    if (!r.ok) throw new OpError('E_NO_SUPERBLOCK', `no DDF metadata on ${path}`, { member: path, reasons: [r.reason] });
+    return r.value;
   } finally {
     await handle.close().catch(() => undefined);
   }

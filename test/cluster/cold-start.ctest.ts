@@ -73,7 +73,7 @@ describe('the package on 3 real kernels, and a cold start of the whole cluster',
     const c = cluster();
     const r = await coldStart(c, MD, bootPlan(c.indexes, MAX_DELAY_S * 1000, SEED));
     for (const [node, u] of Object.entries(r.units)) {
-      console.log(`[cold-start] ${node}: starts ${u.startCount}, READY=1 ${u.starts[0]!.readyGuestWallMs! - u.starts[0]!.guestWallMs} ms after ExecStart with STATUS=${JSON.stringify(u.starts[0]!.readyStatus)}; largest WATCHDOG=1 gap ${u.watchdogMaxGapMs} ms (WatchdogSec=5s not enforced)`);
+      console.log(`[cold-start] ${node}: starts ${u.startCount}, READY=1 ${u.starts[0]!.readyGuestWallMs! - u.starts[0]!.guestWallMs} ms after ExecStart with STATUS=${JSON.stringify(u.starts[0]!.readyStatus)}; largest WATCHDOG=1 gap ${u.watchdogMaxGapMs} ms (WatchdogSec not enforced under TCG)`);
     }
     // Negative: writable before the last node booted (two nodes are a quorum).
     console.log(`[cold-start] RESULT: node${r.master} master writable ${r.lastBootToWritableMs} ms after the last guest booted (qemu start; its boot includes dpkg -i), ${r.lastUnitStartToWritableMs} ms after the last unit start, ${r.quorumUnitStartToWritableMs} ms after the second unit start (quorum) (+/- ${r.errMs} ms); seed ${r.plan.seed}`);

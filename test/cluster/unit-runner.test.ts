@@ -28,11 +28,12 @@ describe('unit-file: the shipped mdclusterd.service', () => {
     expect(spec.execStartPre[0]).toMatchObject({ argv: ['/sbin/modprobe', '-a', 'md_mod', 'raid0', 'raid1', 'raid10', 'raid456'], ignoreFailure: true, fullPrivileges: true });
     expect(spec.execStopPost.map((c) => c.argv)).toEqual([['/usr/bin/mdclusterd', 'demote-all', '--config', '/etc/mdclusterd/mdclusterd.toml']]);
     expect(spec.execReload[0]!.argv).toEqual(['/bin/kill', '-HUP', '$MAINPID']);
-    expect(spec).toMatchObject({ restart: 'on-failure', restartSecMs: 1000, restartPreventExitStatus: [78], timeoutStartMs: 120_000, timeoutStopMs: 30_000, watchdogMs: 5000, killMode: 'mixed', umask: 0o077, nice: -10, oomScoreAdjust: -900, limitNofile: 65536, startLimitIntervalMs: 60_000, startLimitBurst: 5 });
+    expect(spec).toMatchObject({ restart: 'on-failure', restartSecMs: 1000, restartPreventExitStatus: [78], timeoutStartMs: 120_000, timeoutStopMs: 30_000, watchdogMs: 3000, killMode: 'mixed', umask: 0o077, nice: -10, oomScoreAdjust: -900, limitNofile: 65536, startLimitIntervalMs: 60_000, startLimitBurst: 5 });
     expect(spec.runtimeDirectories).toEqual([{ path: '/run/mdclusterd', mode: 0o750 }]);
     expect(spec.stateDirectories).toEqual([{ path: '/var/lib/mdclusterd', mode: 0o700 }]);
     expect(spec.notApplied).toContain('SystemCallFilter');
     expect(spec.notApplied).toContain('WatchdogSec');
+    expect(spec.notApplied).toContain('CPUSchedulingPolicy');
   });
 
   it('refuses a [Service] directive it neither applies nor lists as not applied', () => {

@@ -21,6 +21,8 @@ import { freePort } from '../integration/lib/ports.js';
 /** Log messages of the servers' last-resort catch blocks: each is a bug, not a refusal. */
 const CRASH_LOG_MESSAGES = ['control request failed unexpectedly', 'status request failed'];
 const LEADER_WAIT_MS = 10_000;
+/** Error records printed when the process dies (the fatal one is the last). */
+const DYING_RECORDS_SHOWN = 5;
 const DISK_SECTORS = 16 * 2048;
 
 /** Certificates for node1, made once per process (RSA key generation takes seconds). */
@@ -48,6 +50,16 @@ export class DaemonInstance {
   private running: RunningDaemon | null = null;
   readonly logger = new CapturingLogger();
   private seenRecords = 0;
+  /**
+   * Installed while the daemon runs (a surface restarts its daemon many times: one listener at
+   * a time): an exit then is the daemon's fatal exit or a stop that never finished.
+   */
+  private readonly onExit = (): void => {
+    const errors = this.logger.records.filter((x) => x.level === 'error').slice(-DYING_RECORDS_SHOWN);
+    for (const r of [...errors, ...this.logger.records.slice(-DYING_RECORDS_SHOWN)]) {
+      process.stderr.write(`fuzz daemon: ${r.level} ${r.msg} ${JSON.stringify(r.fields)}\n`);
+    }
+  };
 
   async start(): Promise<void> {
     const tlsDir = await tlsDirOnce();
@@ -62,6 +74,9 @@ export class DaemonInstance {
       peers: new Map([['node1', `127.0.0.1:${peerPort}`]]), tlsDir, simDiskDir: diskDir, timing: DEFAULT_TEST_TIMING,
       transport: DEFAULT_TEST_TRANSPORT, checkpointIntervalMs: 1000, logLevel: 'warn',
     }));
+    // A fatal error ends the process from inside the daemon (exitOnFatal): say why on stderr,
+    // which the fuzz parent passes on (the records would die with the process).
+    process.on('exit', this.onExit);
     this.running = await startDaemon(loadConfig(file), this.logger);
     const t0 = Date.now();
     while (!this.healthy()) {
@@ -87,6 +102,9 @@ export class DaemonInstance {
   async stop(): Promise<void> {
     await this.running?.stop('fuzz done');
     this.running = null;
+    process.off('exit', this.onExit);
+    // A stop that finished only by a bound (the status server's close wait) is worth knowing.
+    for (const r of this.logger.find('did not finish', 'warn')) process.stderr.write(`fuzz daemon: at stop: ${r.msg} ${JSON.stringify(r.fields)}\n`);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

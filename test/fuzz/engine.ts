@@ -152,6 +152,27 @@ export function loadCorpus(surface: string): Uint8Array[] {
   return readdirSync(dir).sort().map((f) => readFileSync(join(dir, f)));
 }
 
+/**
+ * Inputs kept for a process that dies inside an input (a daemon's fatal exit, not a throw):
+ * the one running and those before it, since a state reached by several inputs may be the cause.
+ */
+const DYING_INPUTS_KEPT = 64;
+
+/** Writes the last inputs, oldest first, when the process exits abnormally; returns the remover. */
+function saveInputsOnDeath(surface: string, last: Uint8Array[]): () => void {
+  // Installed only while inputs run: any exit then is a death inside an input or the close
+  // (an unsettled await ends the process with status 13 while 'exit' still reports 0).
+  const onExit = (code: number): void => {
+    if (last.length === 0) return;
+    const dir = join(CRASH_DIR, `${surface}-died-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    last.forEach((input, i) => writeFileSync(join(dir, String(i).padStart(3, '0')), input));
+    process.stderr.write(`fuzz: the process is exiting (status ${code}, 13 if an await never settled) inside an input or the surface's close: the last ${last.length} inputs saved to ${dir}\n`);
+  };
+  process.on('exit', onExit);
+  return () => process.off('exit', onExit);
+}
+
 function saveCrash(surface: string, input: Uint8Array): string {
   const dir = join(CRASH_DIR, surface);
   mkdirSync(dir, { recursive: true });
@@ -226,7 +247,10 @@ export async function fuzzSurface(surface: Surface, opts: RunOptions): Promise<R
   const onEscape = (e: unknown): void => { escaped ??= e ?? new Error('unhandled undefined'); };
   process.on('unhandledRejection', onEscape);
   process.on('uncaughtException', onEscape);
+  const lastInputs: Uint8Array[] = [];
+  const stopSavingOnDeath = opts.saveCrashes ? saveInputsOnDeath(surface.name, lastInputs) : () => {};
   const feed = async (input: Uint8Array): Promise<void> => {
+    if (lastInputs.push(input) > DYING_INPUTS_KEPT) lastInputs.shift();
     const boundMs = (surface.hangBoundMs + (surface.hangBoundPerKiBMs ?? 0) * (input.length / 1024)) * hangScale;
     const one = await runOne(target, input, boundMs);
     const hang = one.hang;
@@ -262,6 +286,7 @@ export async function fuzzSurface(surface: Surface, opts: RunOptions): Promise<R
     }
   } finally {
     await target.close();
+    stopSavingOnDeath();
     process.off('unhandledRejection', onEscape);
     process.off('uncaughtException', onEscape);
   }

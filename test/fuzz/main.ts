@@ -3,12 +3,14 @@
 // peak RSS and wall time. Exit status 1 on any crash, hang or child that died.
 // Usage: npm run fuzz -- [--runs N] [--seed S] [--surface peer,control,...] [--max-seconds T]
 //        (--max-seconds: stop each surface after T s of wall time and report what ran)
-//        npm run fuzz -- --surface S --replay FILE    (one saved input, in this process)
+//        npm run fuzz -- --surface S --replay FILE|DIR    (one saved input, or a directory of them
+//        in name order, in this process)
 // Owns: the parent/child protocol (child stdout lines "progress <n>" and "result <json>") and
 // the watchdog: a child silent for longer than its surface's hang bound plus WATCHDOG_SLACK_MS
 // (one input that never returns, even a synchronous one) is killed and counted as a hang.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fuzzSurface, type RunResult } from './engine.js';
@@ -45,15 +47,19 @@ async function child(name: string): Promise<void> {
   process.exit(0);
 }
 
-async function replay(name: string, file: string): Promise<void> {
+/** One saved input, or a directory of them (a dying process's last inputs) replayed in name order on one target. */
+async function replay(name: string, path: string): Promise<void> {
   const surface = surfaceNamed(name);
   const target = await surface.setup(1);
   try {
-    const input = readFileSync(file);
-    const t0 = performance.now();
-    await target.run(input);
-    const boundMs = surface.hangBoundMs + (surface.hangBoundPerKiBMs ?? 0) * (input.length / 1024);
-    process.stdout.write(`fuzz: ${file}: no crash on ${name}; ${Math.round(performance.now() - t0)} ms (hang bound ${Math.round(boundMs)} ms)\n`);
+    const files = statSync(path).isDirectory() ? readdirSync(path).sort().map((f) => join(path, f)) : [path];
+    for (const file of files) {
+      const input = readFileSync(file);
+      const t0 = performance.now();
+      await target.run(input);
+      const boundMs = surface.hangBoundMs + (surface.hangBoundPerKiBMs ?? 0) * (input.length / 1024);
+      process.stdout.write(`fuzz: ${file}: no crash on ${name}; ${Math.round(performance.now() - t0)} ms (hang bound ${Math.round(boundMs)} ms)\n`);
+    }
   } finally {
     await target.close();
   }

@@ -78,4 +78,11 @@ describe('transport: peers added and removed at run time', () => {
     a.transport.send(n2, bytes('moved'));
     await waitFor(() => b.received.some((m) => m.text === 'moved'), 'delivered at the new address');
   });
+  it('a peer address no URL can hold is not dialed and throws nothing (a replicated node-add with one crashed every daemon)', async () => {
+    const a = await start('n1', new Map([[n1, await local()]]));
+    // parseHostPort refuses this now; the transport must survive it anyway (a log written before).
+    expect(() => a.transport.addPeer(n4, { host: '127.02147483648.0.1', port: 1 })).not.toThrow();
+    await waitFor(() => (a.transport.stats().peers[n4]?.dialFailures ?? 0) >= 1, 'the dial counted as failed');
+    expect(a.transport.stats().peers[n4]?.up).toBe(false);
+  });
 });

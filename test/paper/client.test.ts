@@ -35,6 +35,15 @@ describe('§8 client interaction', () => {
     expect(net.rn('a').readIndex('x'.repeat(RAFT_MAX_READ_CTX_CHARS + 1))).toMatchObject({ ok: false, code: 'E_TOO_LARGE' });
   });
 
+  it('§8 an entry of exactly RAFT_MAX_ENTRY_BYTES is accepted and committed (the limit is inclusive)', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    expect(net.rn('a').propose(new Uint8Array(RAFT_MAX_ENTRY_BYTES).fill(7))).toEqual({ ok: true });
+    net.stabilize();
+    const last = net.node('b').applied.at(-1)!;
+    expect([last.type, last.data.length]).toEqual(['normal', RAFT_MAX_ENTRY_BYTES]);
+  });
+
   it('§8 ReadIndex: the leader answers with its commit index only after a quorum acknowledges a new round', () => {
     const net = new Net({ voters: ['a', 'b', 'c'] });
     net.elect('a');

@@ -230,6 +230,17 @@ describe('PreVote and CheckQuorum (Ongaro §9.6)', () => {
     expect(net.rn('a').leaseValid()).toBe(false);
   });
 
+  it('CheckQuorum: a new leader has heard from no follower yet, so one that hears no reply steps down at the end of its first election timeout', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    const reply = new Set<Message['type']>(['app-resp', 'heartbeat-resp', 'snap-resp']);
+    net.filter = (m) => !(m.to === 'a' && reply.has(m.type));
+    net.elect('a');
+    net.tickAll(E - 1);
+    expect(net.rn('a').status().role).toBe('leader');
+    net.tickAll(1);
+    expect(net.rn('a').status().role).toBe('follower');
+  });
+
   it('vote lease: a follower that heard from the leader within the election timeout ignores vote requests', () => {
     const net = new Net({ voters: ['a', 'b', 'c'] });
     net.elect('a');

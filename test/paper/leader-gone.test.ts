@@ -42,25 +42,54 @@ describe('R5: evidence that the leader is gone', () => {
     expect(ticks).toBeLessThan(E); // the vote lease alone would hold them E ticks
   });
 
-  it('the new leader keeps the quiet period: no lease and no commit of its term before leaseTicks + drift ticks', () => {
+  it('the new leader keeps the quiet period, counted from when its voters last heard the old leader: no lease and no commit before leaseTicks + drift ticks from then, and no longer', () => {
     const net = steady();
+    const lastHeardTick = net.rn('b').status().nowTick; // b and c heard a on this tick (heartbeat every tick)
     net.crash('a');
+    const LATE_EVIDENCE_TICKS = 4; // the evidence comes late: counting from the election would wait longer
+    for (let i = 0; i < LATE_EVIDENCE_TICKS; i++) { net.tick('b'); net.tick('c'); net.stabilize(); }
     gone(net, ['b', 'c']);
     let leader: string | null = null;
     while ((leader = newest(net, ['b', 'c'])) === null) { net.tick('b'); net.tick('c'); net.stabilize(); }
     const l = net.rn(leader);
     const won = l.status().nowTick;
+    expect(won - lastHeardTick).toBeGreaterThan(LATE_EVIDENCE_TICKS);
     const commitAtWin = l.status().commit;
     let leaseFrom: number | null = null;
     for (let i = 0; i < LEASE + DRIFT + 4 * E && leaseFrom === null; i++) {
       const st = l.status();
-      if (st.nowTick - won < LEASE + DRIFT) expect(st.commit, `commit at +${st.nowTick - won} ticks`).toBe(commitAtWin);
+      if (st.nowTick - lastHeardTick < LEASE + DRIFT) expect(st.commit, `commit at +${st.nowTick - lastHeardTick} ticks from last heard`).toBe(commitAtWin);
       if (l.leaseValid()) leaseFrom = st.nowTick;
       net.tick('b'); net.tick('c'); net.stabilize();
     }
     expect(leaseFrom).not.toBeNull();
-    expect(leaseFrom! - won).toBeGreaterThanOrEqual(LEASE + DRIFT);
+    expect(leaseFrom! - lastHeardTick).toBeGreaterThanOrEqual(LEASE + DRIFT);
+    // No longer than needed: the voter's rounding tick at most (ticks are in lockstep here).
+    expect(leaseFrom! - lastHeardTick).toBeLessThanOrEqual(LEASE + DRIFT + 1);
+    expect(leaseFrom! - won).toBeLessThan(LEASE + DRIFT);
     expect(l.status().commit).toBeGreaterThan(commitAtWin); // it commits once the quiet period is over
+  });
+
+  it('the quiet period follows the voter that heard the old leader last (its own last-heard tick included)', () => {
+    const net = steady();
+    net.cut.add('a->c'); // c stops hearing a; b still does, and a keeps its lease through b
+    const CUT_TICKS = 5; // < E - LEASE: c's vote lease still holds when the evidence comes
+    net.tickAll(CUT_TICKS);
+    const bHeardTick = net.rn('b').status().nowTick;
+    expect(net.rn('a').leaseValid()).toBe(true);
+    net.crash('a');
+    gone(net, ['b', 'c']); // b ranks first: b campaigns with its own bypass, c votes with an older one
+    let leader: string | null = null;
+    while ((leader = newest(net, ['b', 'c'])) === null) { net.tick('b'); net.tick('c'); net.stabilize(); }
+    expect(leader).toBe('b');
+    const l = net.rn('b');
+    let leaseFrom: number | null = null;
+    for (let i = 0; i < LEASE + DRIFT + 4 * E && leaseFrom === null; i++) {
+      if (l.leaseValid()) leaseFrom = l.status().nowTick;
+      net.tick('b'); net.tick('c'); net.stabilize();
+    }
+    expect(leaseFrom).not.toBeNull();
+    expect(leaseFrom! - bHeardTick).toBeGreaterThanOrEqual(LEASE + DRIFT);
   });
 
   it('false evidence against a live leader (clock slow by the drift bound): its lease never overlaps the new leader\'s lease or commits', () => {
@@ -106,6 +135,31 @@ describe('R5: evidence that the leader is gone', () => {
     }
     expect(overlaps).toEqual([]);
     expect(net.rn('c').leaseValid()).toBe(true);
+  });
+
+  it('a leader in its quiet period hands over no lease by a transfer: MsgTimeoutNow waits for the quiet period to end (sim seed 946)', () => {
+    const net = steady();
+    net.isolate('a'); // alive, holding its lease, counting slowly
+    gone(net, ['b', 'c']);
+    const overlaps: string[] = [];
+    let transferred = false;
+    for (let s = 0; s < 6 * E; s++) {
+      for (const id of ['a', 'b', 'c']) if (!(id === 'a' && s % E < DRIFT)) net.rn(id).tick();
+      net.stabilize();
+      const l = newest(net, ['b', 'c']);
+      if (l !== null && !transferred) { // hand over at once, inside the quiet period
+        transferred = true;
+        expect(net.rn(l).transferLeadership(nodeId(l === 'b' ? 'c' : 'b')).ok).toBe(true);
+        net.stabilize();
+      }
+      if (!net.rn('a').leaseValid()) continue;
+      for (const id of ['b', 'c']) if (net.rn(id).leaseValid()) overlaps.push(`step ${s}: ${id} holds a lease while a's still runs`);
+    }
+    expect(transferred).toBe(true);
+    expect(overlaps).toEqual([]);
+    const l = newest(net, ['b', 'c']);
+    expect(l).not.toBeNull();
+    expect(net.rn(l!).leaseValid()).toBe(true); // the transfer went through once the quiet period ended
   });
 
   it('a normally won election (no evidence) has no quiet period', () => {

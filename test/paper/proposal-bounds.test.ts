@@ -7,6 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { logIndex, nodeId, term } from '../../daemon/src/common/types.js';
 import { RAFT_MAX_PENDING_PROPOSALS, RAFT_PROMOTE_MAX_LAG_ENTRIES } from '../../daemon/src/common/limits.js';
+import { encodeConfChange } from '../../daemon/src/raft/codec-conf.js';
+import type { ConfChange, MsgProp } from '../../daemon/src/raft/types.js';
 import { Net, bytes } from './harness.js';
 
 const d = nodeId('d');
@@ -61,6 +63,50 @@ describe('§8 proposal bounds', () => {
       else expect(res).toEqual({ ok: true });
     });
   }
+});
+
+describe('§4.1 one membership change at a time, forwarded or not', () => {
+  const forwardConf = (net: Net, cc: ConfChange): void => {
+    const m: MsgProp = { type: 'prop', from: nodeId('b'), to: nodeId('a'), term: term(net.rn('a').status().term),
+      entries: [{ term: term(0), index: logIndex(0), type: 'conf', data: encodeConfChange(cc) }] };
+    net.rn('a').step(m);
+  };
+
+  it('§4.1 only an uncommitted conf entry blocks a new change; uncommitted normal entries do not', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    net.isolate('a');
+    const a = net.rn('a');
+    expect(a.propose(bytes('x'))).toEqual({ ok: true });
+    expect(a.status().commit).toBeLessThan(a.status().lastIndex);
+    expect(a.proposeConfChange({ type: 'add-learner', node: d })).toEqual({ ok: true });
+    expect(a.proposeConfChange({ type: 'remove', node: nodeId('c') })).toEqual({ ok: false, code: 'E_CONF_CHANGE_PENDING', leader: 'a' });
+  });
+
+  it('§4.1 a forwarded conf change the leader would refuse itself is dropped: invalid for the conf, or while another is pending', () => {
+    const net = new Net({ voters: ['a', 'b', 'c'] });
+    net.elect('a');
+    const a = net.rn('a');
+    const before = a.status().lastIndex;
+    forwardConf(net, { type: 'remove', node: nodeId('z') }); // not a member
+    forwardConf(net, { type: 'promote', node: nodeId('c') }); // already a voter
+    net.stabilize();
+    expect(a.status().lastIndex).toBe(before);
+    // A change of its own is pending (cut off from its quorum): a valid forwarded one waits too.
+    net.isolate('a');
+    expect(a.proposeConfChange({ type: 'add-learner', node: d })).toEqual({ ok: true });
+    const pending = a.status().lastIndex;
+    forwardConf(net, { type: 'remove', node: nodeId('c') });
+    expect(a.status().lastIndex).toBe(pending);
+    // Once that change commits, the same forwarded change is appended.
+    net.heal();
+    net.stabilize();
+    expect(a.status().commit).toBe(pending);
+    forwardConf(net, { type: 'remove', node: nodeId('c') });
+    net.stabilize();
+    expect(a.status().lastIndex).toBe(pending + 1);
+    expect(a.status().conf.voters).toEqual(['a', 'b']);
+  });
 });
 
 describe('§6 a removed leader hands over leadership', () => {

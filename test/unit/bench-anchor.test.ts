@@ -105,11 +105,31 @@ describe('the closing table (summary.ts)', () => {
     expect(byName(broken, 'failover p50').met).toBe('unknown');
   });
 
-  it('lists a target no benchmark measures as unknown, and the target values of issue 15', () => {
+  it('judges the load targets from bench/results/load.json, worst daemon first, and says how it was scheduled', () => {
+    const node = (p99Ms: number | string): unknown => ({ lag: { p99Ms } });
+    const load = (p99s: (number | string)[], termChanges: number, roleLosses: number, policy = 'rr'): Results => ({ ...results(good), load: {
+      at: AT, machine: machine(12), windowSeconds: 300, setup: { options: { policy, hogs: 8 } }, leaderChanges: { termChanges },
+      writerFlaps: { roleLosses, roleGains: roleLosses }, nodes: p99s.map(node), commitUnderLoad: lat(20, 300) } });
+    const met = summaryRows(load([1, 50, 2], 0, 0));
+    expect(byName(met, 'under load: leader changes')).toMatchObject({ ours: 0, met: 'yes', load: '12.0' });
+    expect(byName(met, 'under load: leader changes').note).toMatch(/SCHED_RR as the unit ships, 300 s, 8 hogs/);
+    expect(byName(met, 'under load: writer-role flaps')).toMatchObject({ ours: 0, met: 'yes' });
+    expect(byName(met, 'under load: tick-path')).toMatchObject({ ours: 50, met: 'yes' });
+    expect(byName(met, 'under load: commit p99')).toMatchObject({ ours: 300, met: '-' });
+    const missed = summaryRows(load([1, 100, 'inf'], 6, 34, 'other'));
+    expect(byName(missed, 'under load: leader changes')).toMatchObject({ ours: 6, met: 'NO' });
+    expect(byName(missed, 'under load: leader changes').note).toMatch(/not the unit's SCHED_RR/);
+    expect(byName(missed, 'under load: writer-role flaps')).toMatchObject({ ours: 68, met: 'NO' });
+    expect(byName(missed, 'under load: tick-path')).toMatchObject({ ours: Infinity, met: 'NO' });
+    expect(byName(summaryRows(load([1, 'fast'], 0, 0)), 'under load: tick-path').met).toBe('unknown');
+  });
+
+  it('lists a target no benchmark measured as unknown, and the target values of issue 15', () => {
     const rows = summaryRows(results(good));
-    expect(byName(rows, 'steady under load').met).toBe('unknown');
+    expect(byName(rows, 'under load: leader changes').met).toBe('unknown');
+    expect(byName(rows, 'under load: leader changes').note).toMatch(/load not measured/);
     expect(byName(rows, 'commit p50, ms, forwarded').met).toBe('-');
-    expect(TARGETS).toMatchObject({ failoverP50Ms: 280, failoverP99Ms: 450, commitP50Ms: 1.5, commitP99Ms: 4, idleCpuPct: 1, idleCpuVsFloor: 1.25, idleRssMB: 60, mdctlDetailRatio: 1.3 });
+    expect(TARGETS).toMatchObject({ failoverP50Ms: 280, failoverP99Ms: 450, commitP50Ms: 1.5, commitP99Ms: 4, idleCpuPct: 1, idleCpuVsFloor: 1.25, idleRssMB: 60, mdctlDetailRatio: 1.3, loadLeaderChanges: 0, loadWriterFlaps: 0, loadLagP99Ms: 50 });
   });
 });
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyCommand } from '../../daemon/src/cluster/apply.js';
 import { parseCommand, type Command, type CommandOf } from '../../daemon/src/cluster/commands.js';
-import { growOwed, growStale, validateGrow } from '../../daemon/src/cluster/grow.js';
+import { growOwed, growStale, reshapeDone, validateGrow } from '../../daemon/src/cluster/grow.js';
 import { observeCommand, plan } from '../../daemon/src/cluster/plan.js';
 import { emptyClusterState, type ArrayRecord, type ClusterState } from '../../daemon/src/cluster/types.js';
 import type { LogIndex, Term } from '../../daemon/src/common/types.js';
@@ -65,7 +65,7 @@ describe('grow-bitmap: apply', () => {
     expect(applyAt(s, grow('internal'), 10, 'c1')).toEqual({ ok: true, md: 'pending' });
     expect(rec().bitmap).toBe('internal');
     expect(rec().growIndex).toBe(10);
-    expect(rec().pendingMd).toEqual([expect.objectContaining({ op: 'grow-bitmap', target: { array: 'grow' }, sinceIndex: 10, undo: { members: [], array: { bitmap: 'none', bitmapChunkKiB: null, componentSizeKiB: 1000, growAssumeClean: false, raidDisks: 2, growBackupFile: undefined }, created: false } })]);
+    expect(rec().pendingMd).toEqual([expect.objectContaining({ op: 'grow-bitmap', target: { array: 'grow' }, sinceIndex: 10, undo: { members: [], array: { bitmap: 'none', bitmapChunkKiB: null, componentSizeKiB: 1000, growAssumeClean: false, raidDisks: 2, chunkKiB: null, growBackupFile: undefined }, created: false } })]);
   });
   it('md refusing it puts the bitmap back; removing drops the observed chunk', () => {
     const { s, rec } = world({ bitmap: 'internal', bitmapChunkKiB: 65536 });
@@ -219,5 +219,69 @@ describe('a standby after a reshape', () => {
     expect(growStale(rec, midway)).toBe(true);
     expect(growStale({ ...rec, arraySizeKiB: 2000, sync: { ...rec.sync, action: 'reshape' } }, midway)).toBe(false);
     expect(growStale(rec, { ...midway, reshape: null, arraySizeKiB: 3000 })).toBe(false);
+  });
+});
+
+describe('grow-chunk (mdadm 4.2 analyse_change, md check_reshape)', () => {
+  const ch = (chunkKiB: number, extra: Record<string, unknown> = {}) => cmd({ op: 'grow-chunk', device: 'md0', chunkKiB, ...extra }) as CommandOf<'grow-chunk'>;
+  const r5 = (over: Partial<ArrayRecord> = {}) => arrayRecord({ level: 'raid5', raidDisks: 3, chunkKiB: 64, componentSizeKiB: 16384, arraySizeKiB: 32768, bitmap: 'none', bitmapChunkKiB: null, ...over });
+  const k5 = (chunkKiB: number, reshape: { position: number; newChunkKiB: number; backwards?: boolean } | null = null) => kernelArrayState(
+    [kernelMember('/dev/sda', 0, ['in_sync'], 0), kernelMember('/dev/sdb', 1, ['in_sync'], 1)],
+    { level: 'raid5', raidDisks: 3, chunkSizeBytes: chunkKiB * 1024, componentSizeKiB: 16384, arraySizeKiB: 32768, bitmap: null, consistencyPolicy: 'resync',
+      reshape: reshape === null ? null : { positionSectors: reshape.position as never, deltaDisks: 0, newLevel: 'raid5', newLayout: 2, newChunkSizeBytes: reshape.newChunkKiB * 1024, ...(reshape.backwards ? { backwards: true } : {}) } },
+  );
+  it('refuses what mdadm refuses, in its words and order', () => {
+    expect(validateGrow(r5(), ch(128))).toEqual({ ok: true });
+    expect(validateGrow(arrayRecord(), ch(128))).toEqual({ ok: false, code: 'E_INVALID_ARGUMENT', message: 'chunk size not meaningful for this level' });
+    expect(validateGrow(r5({ componentSizeKiB: 16320 }), ch(128))).toEqual({
+      ok: false, code: 'E_INVALID_ARGUMENT',
+      message: 'New chunk size (128K) does not evenly divide device size (16320k)\nAfter shrinking any filesystem, "mdctl --grow /dev/md0 --size 16256"\nwill shrink the array so the given chunk size would work.',
+    });
+    expect(validateGrow(r5({ level: 'raid10', raidDisks: 4 }), ch(128))).toEqual({ ok: false, code: 'E_NOT_SUPPORTED', message: 'Cannot change chunk-size with RAID10 Grow' });
+    expect(validateGrow(r5({ level: 'raid0' }), ch(128))).toMatchObject({ ok: false, code: 'E_NOT_SUPPORTED' });
+    // mdadm's size hint masks the chunk's low bits: for 96K it names the size the array has
+    expect(validateGrow(r5(), ch(96))).toMatchObject({ ok: false, code: 'E_INVALID_ARGUMENT', message: expect.stringContaining('(16384k)\nAfter shrinking any filesystem, "mdctl --grow /dev/md0 --size 16384"') });
+    expect(validateGrow(r5({ componentSizeKiB: 96 * 100 }), ch(96))).toEqual({ ok: false, code: 'E_INVALID_ARGUMENT', message: 'Cannot set device shape for /dev/md0' });
+    expect(validateGrow(r5(), ch(64))).toMatchObject({ ok: false, message: '/dev/md0: no change requested' });
+    expect(validateGrow(r5({ adminReadOnly: true }), ch(128))).toMatchObject({ ok: false, code: 'E_INVALID_STATE' });
+    const syncing = r5();
+    syncing.sync.action = 'resync';
+    expect(validateGrow(syncing, ch(128))).toEqual({ ok: false, code: 'E_ARRAY_BUSY', message: '/dev/md0 is performing resync/recovery and cannot be reshaped' });
+    expect(parseCommand({ op: 'grow-chunk', device: 'md0', chunkKiB: 2 }).ok).toBe(false);
+  });
+  it('the master restripes while its kernel runs the old chunk, not once md restripes to the new one; an old view never reverts it', () => {
+    const { s, rec } = world(r5());
+    expect(applyAt(s, ch(128, { backupFile: '/var/backup/md0' }), 10, 'c1')).toEqual({ ok: true, md: 'pending' });
+    expect([rec().chunkKiB, rec().growBackupFile, rec().growIndex]).toEqual([128, '/var/backup/md0', 10]);
+    expect(plan(rec(), { ...master, base: 10 }, k5(64))).toEqual([{ kind: 'grow-chunk', chunkKiB: 128, backupFile: '/var/backup/md0' }]);
+    // md/chunk_size reads "128 (64)" while restriping: nothing more to do, and no observation reports 64
+    expect(plan(rec(), { ...master, base: 10 }, k5(64, { position: 1000, newChunkKiB: 128 })).some((a) => a.kind === 'grow-chunk')).toBe(false);
+    applyAt(s, cmd({ op: 'observe', device: 'md0', term: TERM, base: 9, componentSizeKiB: 16384, arraySizeKiB: 32768, members: [], chunkKiB: 64 }), 11);
+    expect(rec().chunkKiB).toBe(128);
+    applyAt(s, cmd({ op: 'md-done', device: 'md0', term: TERM, client: 'c1', seq: 1, ok: true }), 12);
+    // once nothing is owed the master reports the chunk md restripes to, not md's current one
+    expect(observeCommand({ ...rec(), observedBase: 12 }, k5(64, { position: 1000, newChunkKiB: 128 }), { node: 'n1', term: TERM, base: 12 })?.chunkKiB).toBe(128);
+  });
+  it('md refusing it puts the old chunk back', () => {
+    const { s, rec } = world(r5());
+    applyAt(s, ch(128), 10, 'c1');
+    applyAt(s, cmd({ op: 'md-done', device: 'md0', term: TERM, client: 'c1', seq: 1, ok: false, code: 'E_MDADM_FAILED', message: 'mdadm: /dev/md0: Cannot grow - need backup-file' }), 11);
+    expect(rec().chunkKiB).toBe(64);
+  });
+  it('a backwards reshape (data offsets moved up) counts done from the end: checkpoints and the failover rule use that', () => {
+    expect(reshapeDone(k5(64, { position: 30000, newChunkKiB: 128, backwards: true }))).toEqual({ doneSectors: 32768 * 2 - 30000, totalSectors: 65536 });
+    expect(reshapeDone(k5(64, { position: 30000, newChunkKiB: 128 }))).toEqual({ doneSectors: 30000, totalSectors: 65536 });
+    const reshaping = r5({ chunkKiB: 128, sync: { action: 'reshape', doneSectors: 20000 as never, totalSectors: 65536 as never, term: TERM, speedKiBps: 0 } });
+    const ro = (position: number | null) => ({ ...k5(64, position === null ? null : { position, newChunkKiB: 128, backwards: true }), arrayState: 'readonly' as const });
+    expect(plan(reshaping, master, ro(65536 - 20000))).toContainEqual({ kind: 'read-write' });
+    expect(plan(reshaping, master, ro(65536 - 30000))).toContainEqual({ kind: 'read-write' });
+    expect(plan(reshaping, master, ro(65536 - 10000))).toEqual([]); // behind: 10000 done < 20000 checkpointed
+    expect(plan(reshaping, master, ro(null))).toEqual([]); // no reshape on disk and the old chunk: a stale copy
+  });
+  it('a standby re-reads once the master\'s restripe ended, not while it runs', () => {
+    const rec = r5({ chunkKiB: 128, growIndex: 5 });
+    expect(growStale(rec, { ...k5(64), arrayState: 'readonly' })).toBe(true);
+    expect(growStale({ ...rec, sync: { ...rec.sync, action: 'reshape' } }, { ...k5(64, { position: 100, newChunkKiB: 128 }), arrayState: 'readonly' })).toBe(false);
+    expect(growStale(rec, { ...k5(128), arrayState: 'readonly' })).toBe(false);
   });
 });

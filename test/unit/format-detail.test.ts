@@ -5,9 +5,8 @@
 // - Arrays syncing at capture time (a progress line in mdstat.txt): mdadm ran seconds after
 //   mdstat and before sysfs/examine/ioctl, so "Update Time", "Events" and the "N% complete"
 //   number moved on; those three values are masked for those arrays only.
-// - Case 63 (DDF container and its volume): the DDF sections (Container GUID, Seq, Virtual
-//   Disks, Member Arrays) and the DDF UUIDs live in DDF metadata, not in ArrayState; skipped.
-// - Case 58 (multipath): no MdLevel for it; skipped.
+// - Case 63 (DDF container and its volume): the DDF facts come from the DDF --examine records
+//   (format-sample-loader.ts); the container path and "Member Arrays" from the map paths.
 // Times are rendered in UTC (the capture guest's zone); homehost is the guest's hostname.
 import { describe, expect, it } from 'vitest';
 import { renderDetail } from '../../daemon/src/md/format/detail.js';
@@ -20,8 +19,7 @@ import { sha1Hex } from '../../daemon/src/md/format/sha1.js';
 import { createHash } from 'node:crypto';
 import { SAMPLE_HOMEHOST, hasSampleFile, listSampleCases, loadSampleCase, readSampleFile, splitSections } from './format-sample-loader.js';
 
-const SKIPPED = new Set(['58-multipath-2disk', '63-ddf-container-mdmon-resync-midway']);
-const cases = listSampleCases().filter((c) => !SKIPPED.has(c) && hasSampleFile(c, 'detail.txt'));
+const cases = listSampleCases().filter((c) => hasSampleFile(c, 'detail.txt'));
 
 function syncingDevices(c: string): Set<string> {
   const r = parseMdstat(readSampleFile(c, 'mdstat.txt'));
@@ -37,8 +35,9 @@ function maskTiming(text: string): string {
 }
 
 describe('mdadm --detail / --export / --scan golden', () => {
-  it('covers every capture but the documented skips', () => {
-    expect(cases.length).toBeGreaterThanOrEqual(58);
+  it('covers every capture', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(59);
+    expect(cases).toContain('58-multipath-2disk');
   });
   for (const c of cases) {
     describe(c, () => {
@@ -47,17 +46,20 @@ describe('mdadm --detail / --export / --scan golden', () => {
       const multi = lc.arrays.length > 1;
       const details = splitSections(readSampleFile(c, 'detail.txt'));
       const exports = splitSections(readSampleFile(c, 'export.txt'));
+      const pathOf = (device: string) => lc.arrays.find((a) => a.state.device === device)?.mapPath;
       for (const { state, mapPath } of lc.arrays) {
         const key = multi ? `/dev/${state.device}` : '';
+        const containerPath = state.external?.container ? pathOf(state.external.container) : undefined;
+        const memberArrays = lc.arrays.filter((a) => a.state.external?.container === state.device).map((a) => a.mapPath);
         it(`${state.device}: --detail${syncing.has(state.device) ? ' (timing masked)' : ''}`, () => {
-          const got = renderDetail(state, { homehost: SAMPLE_HOMEHOST });
+          const got = renderDetail(state, { homehost: SAMPLE_HOMEHOST, containerPath, memberArrays });
           const want = details.get(key);
           expect(want).toBeDefined();
           if (syncing.has(state.device)) expect(maskTiming(got)).toBe(maskTiming(want!));
           else expect(got).toBe(want);
         });
         it(`${state.device}: --detail --export`, () => {
-          expect(renderExport(state, { mapPath })).toBe(exports.get(key));
+          expect(renderExport(state, { mapPath, containerPath })).toBe(exports.get(key));
         });
       }
       it('--detail --scan and --detail --scan --verbose', () => {

@@ -10,12 +10,18 @@
 // - Bitmap pages in use: sysfs has no counter; the loader assumes every page is allocated
 //   (pagesUsed = pagesTotal, computed from the resync size and bitmap chunk).
 // - The level of an inactive array (sysfs level is empty) comes from --examine; a DDF
-//   container has no md level, so it is set to raid1 (unused: inactive arrays print no level).
+//   container (metadata_version external:FORMAT) is level 'container'.
+// - DDF facts (container GUID, Seq, virtual disks, the VD GUIDs the UUIDs derive from) come
+//   from the DDF --examine records; the UUIDs are derived by native/src/ddf-format.ts.
+// - The map-file path of an unnamed (external-metadata) array comes from case.txt's
+//   "--create /dev/md/X" commands: mdadm gives them md127, md126, ... in creation order.
 // - Array size is computed from the level geometry and member sizes (the block device size
 //   /sys/block/mdX/size was not captured).
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ArrayState, MdLevel, MemberFlag, MemberState, SyncAction, ArrayRunState } from '../../daemon/src/md/types.js';
+import type { ArrayState, DdfFacts, ExternalFacts, MdLevel, MemberFlag, MemberState, SyncAction, ArrayRunState } from '../../daemon/src/md/types.js';
+import { externalUuid, parseExternal } from '../../daemon/src/md/kernel/external.js';
+import { ddfUuid } from '../../native/src/ddf-format.js';
 import { sectors } from '../../daemon/src/common/types.js';
 import { parseMdstat } from '../../daemon/src/md/format/mdstat.js';
 import { bitmapPagesKiB, bitmapPagesTotal } from '../../daemon/src/md/format/mdstat-from-arrays.js';
@@ -98,7 +104,7 @@ function newOld(v: string | undefined): { now: number; old: number | null } {
 
 const MEMBER_FLAGS: ReadonlySet<string> = new Set(['faulty', 'in_sync', 'write_mostly', 'blocked', 'spare', 'write_error',
   'want_replacement', 'replacement', 'external_bbl', 'failfast', 'journal']);
-const LEVELS: ReadonlySet<string> = new Set(['linear', 'raid0', 'raid1', 'raid4', 'raid5', 'raid6', 'raid10']);
+const LEVELS: ReadonlySet<string> = new Set(['linear', 'raid0', 'raid1', 'raid4', 'raid5', 'raid6', 'raid10', 'multipath', 'faulty', 'container']);
 
 /** virtio-blk: /dev/vdX is 254:(16 * index), partitions add their number (README facts). */
 function virtioDevno(name: string): { major: number; minor: number } {
@@ -116,7 +122,8 @@ function syncActionOf(v: string | undefined): SyncAction | null {
 function arraySizeKiB(level: MdLevel, raidDisks: number, layout: number, chunkBytes: number, componentKiB: number, members: MemberState[]): number {
   const live = members.filter((m) => m.slot !== null);
   switch (level) {
-    case 'raid1': return componentKiB;
+    case 'raid1': case 'multipath': case 'faulty': return componentKiB;
+    case 'container': return 0;
     case 'raid4': case 'raid5': return componentKiB * (raidDisks - 1);
     case 'raid6': return componentKiB * (raidDisks - 2);
     case 'raid0': case 'linear': return live.reduce((s, m) => s + m.sizeKiB, 0);
@@ -154,6 +161,11 @@ function bootModules(caseText: string): string[] {
 }
 
 function mapPathOf(device: string, name: string | null, caseText: string): string {
+  // External arrays have no name: mdadm numbers "--create /dev/md/X" arrays md127 downward
+  // in creation order (case 63: ddf -> md127, vol -> md126).
+  const created = [...caseText.matchAll(/--create \/dev\/md\/(\S+)/g)].map((m) => m[1]);
+  const byOrder = created[127 - Number(device.slice(2))];
+  if (name === null && byOrder !== undefined && /^md[0-9]+$/.test(device)) return `/dev/md/${byOrder}`;
   const suffix = name?.split(':').pop();
   if (suffix && (caseText.includes(`--create /dev/md/${suffix} `) || caseText.includes('mdadm --incremental'))) {
     return `/dev/md/${suffix}`;
@@ -207,6 +219,20 @@ function buildMember(name: string, mdstatNumber: number, s: Map<string, string>,
   };
 }
 
+/** External facts of a container or member from a DDF --examine record (null for md-native metadata). */
+function externalOf(metadataVersion: string, ddfExam: ExamineRecord | undefined): ExternalFacts | null {
+  const ext = parseExternal(metadataVersion);
+  if (ext === null) return null;
+  const field = (k: string) => ddfExam?.fields.find(([key]) => key === k)?.[1];
+  const guid = (t: string | undefined) => Buffer.from((t ?? '').replaceAll(':', ''), 'hex');
+  const vdGuids = (ddfExam?.fields ?? []).filter(([k]) => /^VD GUID\[\d+\]$/.test(k)).map(([, v]) => guid(v));
+  const ddf: DdfFacts | null = ddfExam === undefined ? null : {
+    containerGuid: guid(field('Container GUID')).toString('hex').toUpperCase(), seq: parseInt(field('Seq') ?? '0', 16),
+    virtualDisks: Number(field('Virtual Disks')), containerUuid: ddfUuid(guid(field('Container GUID'))), vdUuids: vdGuids.map((g) => ddfUuid(g)),
+  };
+  return { format: ext.format ?? (ddfExam === undefined ? 'unknown' : 'ddf'), container: ext.container, member: ext.member, ddf };
+}
+
 function buildArray(device: string, s: Map<string, string>, io: IoctlFacts, exams: ExamineRecord[],
   order: Array<{ name: string; descNumber: number }>): ArrayState {
   const metadataVersion = s.get('metadata_version') ?? 'none';
@@ -214,9 +240,11 @@ function buildArray(device: string, s: Map<string, string>, io: IoctlFacts, exam
   const sysUuid = mdadmUuidFromSysfs(s.get('uuid') ?? '', metadataVersion);
   const zero = '00000000:00000000:00000000:00000000';
   const firstExam = order.map((m) => examOf(m.name)).find((e) => e?.arrayUuid);
-  const uuid = sysUuid && sysUuid !== zero ? sysUuid : (firstExam?.arrayUuid ?? zero);
+  const external = externalOf(metadataVersion, order.map((m) => examOf(m.name)).find((e) => e?.magic === 'de11de11'));
+  const extUuid = external === null ? null : externalUuid(external);
+  const uuid = sysUuid && sysUuid !== zero ? sysUuid : (extUuid ?? firstExam?.arrayUuid ?? zero);
   const members = order.map((m) => buildMember(m.name, m.descNumber, s, io, examOf(m.name), uuid));
-  const levelText = s.get('level') || firstExam?.level || 'raid1';
+  const levelText = s.get('level') || (external?.container === null ? 'container' : firstExam?.level) || 'raid1';
   const level = (LEVELS.has(levelText) ? levelText : 'raid1') as MdLevel;
   const disks = newOld(s.get('raid_disks'));
   const layout = newOld(s.get('layout'));
@@ -266,6 +294,7 @@ function buildArray(device: string, s: Map<string, string>, io: IoctlFacts, exam
     utimeSec: io.info?.get('utime') ?? 0,
     mismatchCount: Number(s.get('mismatch_cnt') ?? 0),
     members,
+    external,
     reshape: !reshaping ? null : {
       positionSectors: sectors(Number(s.get('reshape_position'))),
       deltaDisks: disks.old === null ? 0 : disks.now - disks.old,

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../mdctl/src/args.js';
 import { Ctx } from '../../mdctl/src/context.js';
-import { growCommand, maxSizeKiB, strerror } from '../../mdctl/src/grow.js';
+import { growCommand, GrowRefusal, maxSizeKiB, strerror } from '../../mdctl/src/grow.js';
 import { kernelArrayState, kernelMember } from './record-fixtures.js';
 import { run } from '../../mdctl/src/main.js';
 
@@ -46,5 +46,30 @@ describe('mdctl --grow --size', () => {
     expect(strerror('write(md/component_size) on md1: ENOSPC (no space left)')).toBe('No space left on device');
     expect(strerror('write(md/component_size) on md0: No space left on device')).toBe('No space left on device');
     expect(strerror('something else')).toBe('something else');
+  });
+});
+
+describe('mdctl --grow --chunk', () => {
+  it('chunk sizes as mdadm parses them (K default, suffixes, -c) with an optional backup file', () => {
+    expect(commandOf(['--grow', '/dev/md0', '--chunk=128'])).toEqual({ op: 'grow-chunk', device: 'md0', chunkKiB: 128 });
+    expect(commandOf(['-G', '/dev/md0', '-c', '1M', '--backup-file=/var/tmp/md0.bak'])).toEqual({ op: 'grow-chunk', device: 'md0', chunkKiB: 1024, backupFile: '/var/tmp/md0.bak' });
+    expect(commandOf(['--grow', '/dev/md0', '--chunk', '512s'])).toEqual({ op: 'grow-chunk', device: 'md0', chunkKiB: 256 });
+  });
+  it('mdadm\'s usage errors (exit 2): a chunk under 4K, not whole KiB, not a size; a relative backup file', async () => {
+    expect(await runCapture(['--grow', '/dev/md0', '--chunk=2'])).toEqual({ code: 2, err: 'mdctl: invalid chunk/rounding value: 2\n' });
+    expect((await runCapture(['--grow', '/dev/md0', '--chunk=9s'])).code).toBe(2);
+    expect((await runCapture(['--grow', '/dev/md0', '--chunk=big'])).code).toBe(2);
+    expect((await runCapture(['--grow', '/dev/md0', '--chunk=128', '--backup-file=md0.bak'])).code).toBe(2);
+  });
+  it('refuses what mdadm refuses together (exit 1, nothing sent): a size or a bitmap with another change', async () => {
+    expect(await runCapture(['--grow', '/dev/md0', '--chunk=128', '--size=1000'])).toEqual({
+      code: 1, err: 'mdctl: cannot change component size at the same time as other changes.\n   Change size first, then check data is intact before making other changes.\n',
+    });
+    expect(await runCapture(['--grow', '/dev/md0', '--chunk=128', '--bitmap=none'])).toEqual({ code: 1, err: 'mdctl: --bitmap changes cannot be used with other geometry changes in --grow mode\n' });
+    expect((await runCapture(['--grow', '/dev/md0', '--chunk=128', '--raid-devices=4'])).code).toBe(1);
+    expect(await runCapture(['--grow', '/dev/md0', '--chunk=128', '--level=6'])).toEqual({ code: 1, err: 'mdctl: Cannot change array level in the same operation as changing chunk size.\n' });
+    // a level change (raid5 -> raid6) is refused outright, not sent
+    expect(await runCapture(['--grow', '/dev/md0', '--level=6', '--raid-devices=4'])).toEqual({ code: 1, err: 'mdctl: changing the raid level of /dev/md0 (--level=6) is not supported by mdctl [E_NOT_SUPPORTED]\n' });
+    expect(() => commandOf(['--grow', '/dev/md0', '--chunk=128', '--raid-devices=4'])).toThrow(GrowRefusal);
   });
 });

@@ -139,6 +139,22 @@ describe('mdadm arguments', () => {
       ['--assemble', `${paths2.devRoot}/md0`, '/dev/vda', '/dev/vdb'],
     ]);
   });
+
+  it('a chunk change is mdadm --grow --chunk=NK [--backup-file=F]; bad values never reach mdadm', async () => {
+    const calls: string[][] = [];
+    const paths2 = tree('01-raid1-clean');
+    const d = new KernelMdDriver({ paths: paths2, mdadm: recordingMdadm(calls) });
+    await d.setChunkSize('md0', 128, {});
+    await d.setChunkSize('md0', 1024, { backupFile: '/var/tmp/md0.bak' });
+    expect(calls).toEqual([
+      ['--grow', `${paths2.devRoot}/md0`, '--chunk=128K'],
+      ['--grow', `${paths2.devRoot}/md0`, '--chunk=1024K', '--backup-file=/var/tmp/md0.bak'],
+    ]);
+    await expect(d.setChunkSize('md0', 2, {})).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    await expect(d.setChunkSize('md0', 128, { backupFile: '-f' })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    await expect(d.setChunkSize('md0', 128, { backupFile: '/tmp/a b' })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    expect(calls).toHaveLength(2);
+  });
 });
 
 describe('mdadm runner (real processes)', () => {
@@ -150,6 +166,20 @@ describe('mdadm runner (real processes)', () => {
     chmodSync(p, 0o755);
     return p;
   };
+
+  it('a run that leaves a child (mdadm --grow\'s reshape follower) answers at mdadm\'s exit, with its output, not at the child\'s', async () => {
+    const release = join(dir, 'release');
+    // The "child" holds stdout/stderr open until the test releases it (a pipe would wait for it;
+    // it also ends when afterAll removes the directory, so a failed run leaves no process).
+    const forking = script('forking', `echo "mdadm: grow started" >&2; echo out; (while [ ! -e ${release} ] && [ -d ${dir} ]; do sleep 0.05; done; echo late >&2) & exit 0`);
+    const r = await realMdadm(forking).run(['--grow', '/dev/md0'], { leavesChild: true });
+    expect(r).toEqual({ stdout: 'out\n', stderr: 'mdadm: grow started\n' });
+    writeFileSync(release, '');
+    const failing = script('forking-fail', `echo "mdadm: /dev/md0: Cannot grow - need backup-file" >&2; (while [ ! -e ${release}2 ] && [ -d ${dir} ]; do sleep 0.05; done) & exit 1`);
+    await expect(realMdadm(failing).run(['--grow'], { leavesChild: true })).rejects.toMatchObject({ code: 'E_MDADM_FAILED', message: 'mdadm: /dev/md0: Cannot grow - need backup-file', details: { exitCode: 1 } });
+    writeFileSync(`${release}2`, '');
+    await expect(realMdadm(join(dir, 'nope')).run(['--grow'], { leavesChild: true })).rejects.toMatchObject({ code: 'E_MDADM_MISSING' });
+  });
 
   it('passes arguments verbatim, without a shell', async () => {
     const echo = script('echo-args', 'for a in "$@"; do printf "%s\\n" "$a"; done');

@@ -7,12 +7,10 @@
 // the storage test fails.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FatalCause } from '../../daemon/src/node/deps.js';
-import { ReadyLoop } from '../../daemon/src/node/ready-loop.js';
 import { World } from './node-world.js';
 
 let world: World | null = null;
-let restore: (() => void) | null = null;
-afterEach(async () => { restore?.(); restore = null; await world?.stopAll(); world = null; });
+afterEach(async () => { await world?.stopAll(); world = null; });
 
 describe('fatal errors are named by cause', () => {
   it('a failed Raft write is a storage failure, and the node stops persisting and sending', async () => {
@@ -46,13 +44,9 @@ describe('fatal errors are named by cause', () => {
     await w.withArray();
     const master = w.masterId()!;
     const buggy = ['n1', 'n2', 'n3'].find((id) => id !== master)!;
-    const proto = ReadyLoop.prototype as unknown as { applyOne: (...a: unknown[]) => boolean };
-    const original = proto.applyOne;
-    proto.applyOne = function (this: ReadyLoop, ...a: unknown[]) {
-      if (this.id === buggy) throw new Error('apply bug');
-      return original.apply(this, a);
-    };
-    restore = () => { proto.applyOne = original; };
+    // A state-machine bug: applying an entry throws on this node (node/apply-entries.ts calls
+    // events.capture before every command it applies).
+    w.get(buggy).node.events.capture = () => { throw new Error('apply bug'); };
     const r = await w.propose(master, { op: 'set-faulty', device: 'md0', member: '/dev/sdb', force: false });
     expect(r.ok).toBe(true);
     await w.until(() => fatal.length > 0, 1000);

@@ -52,7 +52,7 @@ export class WorldTransport implements PeerTransport {
     this.onSend(to, payload);
     if (!this.w.linked(this.id, to)) return;
     const copy = payload.slice();
-    this.w.sched.after(LINK_DELAY_US, () => {
+    this.w.sched.after(this.w.linkDelayUs, () => {
       const dst = this.w.net.get(to);
       if (dst && this.w.linked(this.id, to)) dst.time.runAsDaemon(() => dst.msgHandler(this.id, copy));
     });
@@ -88,6 +88,8 @@ export interface NodeOptions {
   commands?: CommandRunner;
   /** The node's logger (default: silent). */
   logger?: Logger;
+  /** The node's tick-lag hook (node.ts measureTickLag; the daemon feeds its metrics from it). */
+  onTickLagMs?: (id: string, lagMs: number) => void;
   /** Runs on the constructed node before start(), as the daemon's metrics and status do. */
   beforeStart?: (node: ClusterNode) => void;
 }
@@ -97,6 +99,8 @@ export class World {
   readonly net = new Map<NodeId, WorldTransport>();
   readonly nodes = new Map<string, WorldNode>();
   readonly writable: Writable[] = [];
+  /** One-way delay of every frame in simulated microseconds (0: delivered at the same instant, after what is queued). */
+  linkDelayUs = LINK_DELAY_US;
   private readonly disks = new MemoryDisks();
   private readonly reported = new Map<string, boolean>();
 
@@ -154,7 +158,7 @@ export class World {
         maxInflightAppends: RAFT_MAX_INFLIGHT_APPENDS, maxEntriesPerAppend: RAFT_MAX_ENTRIES_PER_APPEND, checkQuorum: true, preVote: true, ...opts.raft },
       writer, writerLogFile: null, snapshotEveryEntries: 1000,
     }, { clock: time, timers: time, logger: opts.logger ?? silentLogger, transport, storage, driver: this.observe(wn, sim), prng: createPrng(seed),
-      fatal: opts.fatal, commands: opts.commands });
+      fatal: opts.fatal, commands: opts.commands, onTickLagMs: opts.onTickLagMs && ((ms) => opts.onTickLagMs!(id, ms)) });
     this.nodes.set(id, wn);
     opts.beforeStart?.(wn.node);
     void wn.node.start();

@@ -35,7 +35,8 @@ const messageArb: fc.Arbitrary<Message> = fc.tuple(id, id, fc.integer({ min: 2, 
       case 2: return fc.constant<Message>({ type: 'heartbeat', ...base, commit: logIndex(n), round: idx, roundTick: idx });
       case 3: return fc.constant<Message>({ type: 'heartbeat-resp', ...base, round: n, roundTick: idx });
       case 4: return fc.constant<Message>({ type: flag ? 'vote' : 'pre-vote', ...base, index: logIndex(n), logTerm: term(t - 1), transfer: !flag });
-      case 5: return fc.constant<Message>({ type: flag ? 'vote-resp' : 'pre-vote-resp', ...base, reject: flag, leaseBypass: idx % 2 === 0 });
+      case 5: return fc.constant<Message>({ type: flag ? 'vote-resp' : 'pre-vote-resp', ...base, reject: flag,
+        ...(idx % 2 === 0 ? { leaseBypass: true, leaseHeardAgoTicks: n } : { leaseBypass: false }) });
       case 6: return fc.uint8Array({ minLength: 1, maxLength: 64 }).map((chunk): Message => ({ type: 'snap', ...base, meta: { index: logIndex(idx + 1), term: term(1),
         conf: { voters: [nodeId('a'), nodeId('b')], learners: [nodeId('c')] } }, offsetBytes: 5, totalBytes: chunk.length + 5 + (flag ? 3 : 0), chunk }));
       case 7: return fc.constant<Message>({ type: 'snap-resp', ...base, index: logIndex(idx), nextOffsetBytes: idx, reject: flag });

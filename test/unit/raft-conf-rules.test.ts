@@ -101,6 +101,12 @@ describe('membership change rules', () => {
     expect(confEquals(conf(['a'], []), conf(['a'], ['b']))).toBe(false);
   });
 
+  it('confEquals needs every member to match: one differing member of the same count is a different conf; no learners on both sides is equal', () => {
+    expect(confEquals(conf(['a', 'b']), conf(['a', 'c']))).toBe(false);
+    expect(confEquals(conf(['a'], ['b', 'c']), conf(['a'], ['b', 'd']))).toBe(false);
+    expect(confEquals(conf(['b', 'a']), conf(['a', 'b']))).toBe(true);
+  });
+
   it('cloneConf copies the lists; members lists voters then learners', () => {
     const c = conf(['a'], ['b']);
     const d = cloneConf(c);

@@ -115,7 +115,7 @@ describe('messages', () => {
     expect(validateMessage({ ...hbr, extra: 1 })).toEqual(hbr);
     refusesEach(hbr, { round: [-1], roundTick: [null] });
   });
-  it('vote and pre-vote: the last log term is at most the message term; their answers carry a boolean', () => {
+  it('vote and pre-vote: the last log term is at most the message term; their answers carry a boolean, and a tick count exactly with a bypass', () => {
     for (const type of ['vote', 'pre-vote']) {
       const v = { type, ...base, index: 4, logTerm: 5, transfer: true };
       expect(validateMessage({ ...v, extra: 1 })).toEqual(v);
@@ -123,7 +123,12 @@ describe('messages', () => {
     }
     for (const type of ['vote-resp', 'pre-vote-resp']) {
       expect(validateMessage({ type, ...base, reject: true, extra: 1 })).toEqual({ type, ...base, reject: true, leaseBypass: false });
-      expect(validateMessage({ type, ...base, reject: false, leaseBypass: true })).toEqual({ type, ...base, reject: false, leaseBypass: true });
+      const bypass = { type, ...base, reject: false, leaseBypass: true, leaseHeardAgoTicks: 7 };
+      expect(validateMessage({ ...bypass, extra: 1 })).toEqual(bypass);
+      expect(validateMessage({ ...bypass, leaseHeardAgoTicks: 0 })).toEqual({ ...bypass, leaseHeardAgoTicks: 0 });
+      refusesEach(bypass, { leaseHeardAgoTicks: [undefined, -1, 1.5, '7', 2 ** 53] });
+      expect(validateMessage({ type, ...base, reject: false, leaseBypass: false, leaseHeardAgoTicks: 7 })).toBeNull();
+      expect(validateMessage({ type, ...base, reject: false, leaseHeardAgoTicks: 7 })).toBeNull();
       expect(validateMessage({ type, ...base, reject: 'no' })).toBeNull();
       expect(validateMessage({ type, ...base, reject: false, leaseBypass: 1 })).toBeNull();
     }

@@ -87,6 +87,19 @@ describe('/metrics registry', () => {
     expect(value(t, 'mdclusterd_lease_demote_margin_seconds')).toBeCloseTo(0.04);
   });
 
+  it('event-loop lag of the tick path: a histogram in seconds whose 0.05 bucket judges the p99 target', async () => {
+    const { m } = setup();
+    for (let i = 0; i < 98; i++) m.observeTickLagMs(0.4);
+    m.observeTickLagMs(50); m.observeTickLagMs(750);
+    const t = await m.registry.metrics();
+    expect(t).toContain('# TYPE mdclusterd_event_loop_lag_seconds histogram');
+    expect(value(t, 'mdclusterd_event_loop_lag_seconds_bucket{le="0.001"}')).toBe(98);
+    expect(value(t, 'mdclusterd_event_loop_lag_seconds_bucket{le="0.05"}')).toBe(99);
+    expect(value(t, 'mdclusterd_event_loop_lag_seconds_bucket{le="0.5"}')).toBe(99);
+    expect(value(t, 'mdclusterd_event_loop_lag_seconds_bucket{le="1"}')).toBe(100);
+    expect(value(t, 'mdclusterd_event_loop_lag_seconds_sum')).toBeCloseTo(0.8392);
+  });
+
   it('default metrics: process, event-loop lag and GC', async () => {
     const { m } = setup({ defaultMetrics: true });
     const t = await m.registry.metrics();

@@ -211,7 +211,7 @@ function applyCheckpoint(a: ArrayRecord, cmd: CommandOf<'checkpoint'>): void {
   if (req !== null && (req === cmd.action || ((req === 'idle' || req === 'frozen') && cmd.action === 'idle'))) a.requestedAction = null;
 }
 
-function applyClientOnArray(a: ArrayRecord, cmd: Exclude<ArrayCommand, { op: 'observe' | 'checkpoint' | 'grow-bitmap' | 'grow-size' | 'grow-raid-devices' }>): void {
+function applyClientOnArray(a: ArrayRecord, cmd: Exclude<ArrayCommand, { op: 'observe' | 'checkpoint' | 'grow-bitmap' | 'grow-size' | 'grow-raid-devices' | 'grow-chunk' }>): void {
   switch (cmd.op) {
     case 'stop': a.run = 'stopped'; return;
     case 'run': a.run = 'running'; return;
@@ -251,9 +251,9 @@ function addMember(a: ArrayRecord, path: string, how: 'add' | 're-add'): MemberR
  * already carried out in the kernel. A member whose admin state a later command changed
  * (changedIndex > base: a fail, remove, add, write-mostly or md's refusal of one, committed after
  * the read) keeps its record; the next observation, based on a newer index, reports it. So no
- * observation can revert a command committed after its kernel read. Array-wide facts (sizes,
- * order, chunk) have no admin command and are taken as read; the shape a grow sets (sizes, bitmap) is
- * taken only from a view based at or after the last grow. Entries without a base (written
+ * observation can revert a command committed after its kernel read. Array-wide facts (ctime,
+ * order) have no admin command and are taken as read; the shape a grow sets (sizes, bitmap, raid
+ * disks, chunk) is taken only from a view based at or after the last grow. Entries without a base (written
  * before this rule) are unconditional.
  */
 function applyObserve(a: ArrayRecord, cmd: CommandOf<'observe'>): void {
@@ -281,7 +281,7 @@ function applyObserve(a: ArrayRecord, cmd: CommandOf<'observe'>): void {
     // md dropped it (e.g. hot-removed by the kernel); keep pending adds the master has not done yet.
     if (!seen.has(m.path) && !newer(m) && m.role !== 'removed' && m.pendingAdd === null) Object.assign(m, { role: 'removed', slot: null, inSync: false });
   }
-  // The shape a grow sets (size, bitmap) follows the kernel only from a view read after the last grow (cluster/grow.ts).
+  // The shape a grow sets (size, bitmap, raid disks, chunk) follows the kernel only from a view read after the last grow (cluster/grow.ts).
   const afterGrow = cmd.base === undefined || cmd.base >= (a.growIndex ?? 0);
   if (afterGrow) {
     a.componentSizeKiB = cmd.componentSizeKiB;
@@ -292,7 +292,7 @@ function applyObserve(a: ArrayRecord, cmd: CommandOf<'observe'>): void {
   if (cmd.bitmap !== undefined && afterGrow) a.bitmap = cmd.bitmap;
   if (cmd.raidDisks !== undefined && afterGrow) a.raidDisks = cmd.raidDisks;
   if (cmd.order !== undefined) a.memberOrder = [...cmd.order];
-  if (cmd.chunkKiB !== undefined) a.chunkKiB = cmd.chunkKiB;
+  if (cmd.chunkKiB !== undefined && afterGrow) a.chunkKiB = cmd.chunkKiB;
   a.materialized = true;
 }
 

@@ -71,6 +71,11 @@ const schema = z.discriminatedUnion('op', [
     op: z.literal('grow-raid-devices'), device: devName, raidDevices: z.number().int().min(1).max(MD_MAX_MEMBERS_PER_ARRAY),
     force: z.boolean().optional(), backupFile: path.optional(),
   }).strict(),
+  /**
+   * mdadm --grow --chunk: a raid4/5/6 restripe to a new chunk size in KiB (md takes only powers
+   * of two: cluster/grow.ts refuses others in mdadm's words); backupFile as for grow-raid-devices.
+   */
+  z.object({ op: z.literal('grow-chunk'), device: devName, chunkKiB: z.number().int().min(4).max(1 << 20), backupFile: path.optional() }).strict(),
   z.object({
     op: z.literal('checkpoint'), device: devName, term: count,
     action: z.enum(['idle', 'resync', 'recover', 'check', 'repair', 'reshape']), doneSectors: count, totalSectors: count,

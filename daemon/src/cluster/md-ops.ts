@@ -20,7 +20,7 @@ export function mdTargetOf(cmd: Command): MdTarget | null {
     case 'create': case 'assemble': case 'stop': case 'run': return { array: 'run' };
     case 'read-only': case 'read-write': return { array: 'read-only' };
     case 'sync-action': return { array: 'sync' };
-    case 'grow-bitmap': case 'grow-size': case 'grow-raid-devices': return { array: 'grow' };
+    case 'grow-bitmap': case 'grow-size': case 'grow-raid-devices': case 'grow-chunk': return { array: 'grow' };
     case 'set-faulty': case 'hot-remove': case 'hot-add': case 'add-spare': case 're-add': case 'replace': case 'write-mostly':
       return { member: cmd.member };
     default: return null;

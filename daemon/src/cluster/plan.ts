@@ -11,7 +11,7 @@
 import type { Sectors, Term } from '../common/types.js';
 import type { ArrayState, AssembleSpec, CreateSpec, MemberState, SyncAction } from '../md/types.js';
 import type { Command, CommandOf } from './commands.js';
-import { growActions, growOwed, growStale, kernelBitmap, type GrowAction } from './grow.js';
+import { growActions, growOwed, growStale, kernelBitmap, kernelChunkKiB, reshapeDone, type GrowAction } from './grow.js';
 import type { ArrayRecord, MemberRecord } from './types.js';
 
 export type MdAction =
@@ -158,14 +158,15 @@ function resumeActions(rec: ArrayRecord, actual: ArrayState): MdAction[] {
 
 /**
  * The kernel's reshape (md/reshape_position from the superblocks) is behind the replicated
- * reshape checkpoint, or shows no reshape at all for an array the record says is mid-reshape
- * to another device count.
+ * reshape checkpoint (both counted in the reshape's direction), or shows no reshape at all for
+ * an array the record says is mid-reshape to another device count or chunk.
  */
 export function reshapeBehind(rec: ArrayRecord, actual: ArrayState): boolean {
   const cp = rec.sync;
   if (cp.action !== 'reshape' || cp.doneSectors <= 0) return false;
-  if (actual.reshape === undefined || actual.reshape === null) return actual.raidDisks !== rec.raidDisks;
-  return actual.reshape.positionSectors < cp.doneSectors;
+  const done = reshapeDone(actual);
+  if (done === null) return actual.raidDisks !== rec.raidDisks || (rec.chunkKiB !== null && kernelChunkKiB(actual) !== null && kernelChunkKiB(actual) !== rec.chunkKiB);
+  return done.doneSectors < cp.doneSectors;
 }
 
 function memberActions(rec: ArrayRecord, ctx: PlanContext, actual: ArrayState): MdAction[] {
@@ -215,13 +216,14 @@ export function observeCommand(rec: ArrayRecord, actual: ArrayState, ctx: { node
       kernelName: km.name, major: km.major, minor: km.minor,
     };
   }).sort((a, b) => (a.path < b.path ? -1 : 1));
+  const chunk = rec.level === 'raid1' ? null : kernelChunkKiB(actual);
   const cmd: CommandOf<'observe'> = {
     op: 'observe', device: rec.device, term: ctx.term, ...(ctx.base !== undefined ? { base: ctx.base } : {}), componentSizeKiB: actual.componentSizeKiB, arraySizeKiB: actual.arraySizeKiB,
     ctimeSec: actual.ctimeSec, members, order: actual.members.map((km) => pathOf.get(km.devPath) ?? km.devPath),
     ...(actual.bitmap !== null && actual.bitmap.location !== 'none' && actual.bitmap.chunkKiB > 0 ? { bitmapChunkKiB: actual.bitmap.chunkKiB } : {}),
-    ...(actual.chunkSizeBytes >= 4096 && rec.level !== 'raid1' ? { chunkKiB: actual.chunkSizeBytes / 1024 } : {}),
     // The kernel's shape is reported only when no grow is owed: an owed one is carried out instead.
-    ...(growOwed(rec) ? {} : { bitmap: kernelBitmap(actual), raidDisks: actual.raidDisks }),
+    // The chunk is the one md runs or restripes to (md/chunk_size "new (old)" during a reshape).
+    ...(growOwed(rec) ? {} : { bitmap: kernelBitmap(actual), raidDisks: actual.raidDisks, ...(chunk !== null ? { chunkKiB: chunk } : {}) }),
   };
   return observeMatches(rec, cmd) ? null : cmd;
 }

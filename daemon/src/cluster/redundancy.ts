@@ -23,7 +23,10 @@ export function arrayUsable(level: MdLevel, raidDisks: number, layout: string | 
     case 'raid5': return missing <= 1;
     case 'raid6': return missing <= 2;
     case 'raid0':
-    case 'linear': return missing === 0;
+    case 'linear':
+    case 'faulty': return missing === 0;
+    case 'multipath': return inSyncSlots.size >= 1; // any one path reaches the disk
+    case 'container': return false; // holds metadata only, no data to use
     case 'raid10': {
       const copies = raid10Copies(layout);
       if (!(layout ?? 'n2').startsWith('n')) return missing <= copies - 1;

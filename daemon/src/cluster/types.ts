@@ -69,7 +69,7 @@ export interface PendingMdOp {
 }
 
 /** The array fields a grow command changes (cluster/grow.ts); its undo restores exactly these. */
-export type GrowField = 'bitmap' | 'bitmapChunkKiB' | 'componentSizeKiB' | 'growAssumeClean' | 'raidDisks' | 'growBackupFile';
+export type GrowField = 'bitmap' | 'bitmapChunkKiB' | 'componentSizeKiB' | 'growAssumeClean' | 'raidDisks' | 'chunkKiB' | 'growBackupFile';
 
 /**
  * 'reshape': doneSectors is md's reshape_position (array sectors already in the new layout) and
@@ -147,7 +147,7 @@ export interface ArrayRecord {
   growIndex?: number;
   /** The last size grow asked md not to resync the new region (mdadm --grow --size --assume-clean); absent = false. */
   growAssumeClean?: boolean;
-  /** The backup file the last --raid-devices grow gave mdadm on the master; absent = none. */
+  /** The backup file the last --raid-devices or --chunk grow gave mdadm on the master; absent = none. */
   growBackupFile?: string;
   /** Client commands awaiting the master's md result, oldest first; absent = none. Invariant: length <= MD_MAX_PENDING_OPS_PER_ARRAY. */
   pendingMd?: PendingMdOp[];

@@ -151,7 +151,7 @@ function validateOnArray(state: ClusterState, array: ArrayRecord, cmd: Exclude<C
       return array.adminReadOnly && cmd.action !== 'idle' && cmd.action !== 'frozen' ? no('E_INVALID_STATE', `/dev/${array.device} is read-only: md runs no ${cmd.action} on it`) : OK;
     case 'checkpoint': case 'observe': case 'md-done':
       return fenced(state, cmd.term);
-    case 'grow-bitmap': case 'grow-size': case 'grow-raid-devices':
+    case 'grow-bitmap': case 'grow-size': case 'grow-raid-devices': case 'grow-chunk':
       return validateGrow(array, cmd);
     case 'set-faulty': {
       const stopped = stoppedRefusal(array, 'fail devices of');

@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   E_MDADM_MISSING: 'mdadm is not installed',
   E_MDADM_FAILED: 'mdadm failed',
   E_NOT_SUPPORTED: 'the operation is not supported by this driver',
+  E_EXTERNAL_METADATA: 'the array or device uses external metadata (DDF/IMSM), which cluster operations do not support yet',
   E_NO_SUPERBLOCK: 'the device carries no valid md v1.x superblock',
   E_KERNEL_FORMAT: 'the kernel reported a value this driver does not understand',
   E_BAD_FORMAT: 'the text is not in the expected md/mdadm output format',

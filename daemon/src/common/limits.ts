@@ -204,6 +204,11 @@ export const METRICS_EVENT_LOOP_RESOLUTION_MS = 100;
 /** Longest wait for a 400 answer to a malformed status request to be written before its socket
  * is destroyed (the client may not read): the line is 28 bytes, a reading client has it at once. */
 export const STATUS_BAD_REQUEST_GRACE_MS = 1000;
+/**
+ * How long a stopping status server waits for its connections to be gone after destroying them
+ * (they close in a few ms; the bound keeps a daemon stop finite if the server's count is off).
+ */
+export const STATUS_CLOSE_WAIT_MS = 2000;
 /** The watch websocket pushes the status this often: a live progress bar, ~2 small JSON messages/s per watcher. */
 export const STATUS_PUSH_INTERVAL_MS = 500;
 /** Static dashboard files served from the status port: the few shipped files, each read once. */

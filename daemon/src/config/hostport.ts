@@ -2,7 +2,10 @@
 // may look like. Invariant: parseHostPort never throws; it returns null for anything that is
 // not an IPv4 address, a bracketed IPv6 address or an RFC 1123 host name, followed by a port
 // in 1..65535. The returned host has no brackets (ready for net.listen / ws URLs use
-// formatHostPort to put them back).
+// formatHostPort to put them back). Every accepted address makes a valid wss:// URL: a name
+// whose last label is a number (decimal or 0x hex) is refused, since a URL parser reads it as
+// an IPv4 address (WHATWG "ends in a number") and refuses it when it is not one: a replicated
+// node-add with "127.02147483648.0.1:1" crashed every daemon that dialed it (npm run fuzz).
 import { isIP } from 'node:net';
 import { CONFIG_MAX_ADDRESS_CHARS } from '../common/limits.js';
 
@@ -14,9 +17,11 @@ export interface HostPort {
 
 const HOST_NAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const PORT_PATTERN = /^[0-9]{1,5}$/;
+/** A last label a URL parser takes for (part of) an IPv4 address. */
+const NUMERIC_LABEL_PATTERN = /^(?:[0-9]+|0[xX][0-9A-Fa-f]*)$/;
 
 export function isHostName(s: string): boolean {
-  return HOST_NAME_PATTERN.test(s);
+  return HOST_NAME_PATTERN.test(s) && !NUMERIC_LABEL_PATTERN.test(s.slice(s.lastIndexOf('.') + 1));
 }
 
 export function parseHostPort(s: unknown): HostPort | null {

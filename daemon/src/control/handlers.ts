@@ -14,6 +14,7 @@ import { MEMBERSHIP_DEFAULT_TIMEOUT_MS, MEMBERSHIP_MAX_TIMEOUT_MS } from '../com
 import { parseHostPort } from '../config/hostport.js';
 import { clusterArrayView } from '../cluster/view.js';
 import type { ClusterNode } from '../node/node.js';
+import type { MdDriver } from '../md/driver.js';
 import { readOrNull } from '../node/reconcile.js';
 import { clusterMdstat, statusJson } from '../status/source.js';
 import type { ControlConnection, Handler } from './server.js';
@@ -72,7 +73,7 @@ export function makeHandler({ node, seesDevice, timeProposal }: HandlerDeps): Ha
         for (const n of names) { const a = await readOrNull(node.deps.driver, n); if (a) arrays.push(a); }
         return { arrays };
       }
-      case 'examine': return { superblock: await node.deps.driver.readSuperblock(field(req, 'path', isPath, 'an absolute device path')) };
+      case 'examine': return examine(node.deps.driver, field(req, 'path', isPath, 'an absolute device path'));
       case 'zero-superblock': {
         const path = field(req, 'path', isPath, 'an absolute device path');
         const force = field(req, 'force', optional(isBool), 'a boolean') ?? false;
@@ -118,9 +119,49 @@ async function proposeCommand(node: ClusterNode, raw: unknown, opts: SubmitOptio
   const parsed = parseCommand(raw);
   if (!parsed.ok) throw new OpError('E_BAD_REQUEST', `command.${parsed.message}`);
   if (INTERNAL_OPS.has(parsed.command.op)) throw new OpError('E_BAD_REQUEST', `command.op: ${parsed.command.op} is the daemon's own entry, not a request`);
+  const cmd = parsed.command;
+  for (const device of 'device' in cmd ? [cmd.device] : 'from' in cmd ? [cmd.from, cmd.to] : []) {
+    await refuseExternal(node.view().state.arrays, node.deps.driver, device);
+  }
   const out = await node.propose(parsed.command, opts);
   if (!out.ok) throw new OpError(out.code, out.message, { index: out.index, md: out.md });
   return { index: out.index, md: out.md ?? 'none' };
+}
+
+/**
+ * Refuses a command naming an array the cluster does not manage but this node's md holds with
+ * external metadata (a DDF/IMSM container or a volume in one): cluster operations work on
+ * md-native arrays only, and without this the answer would be a bare "no such array".
+ */
+export async function refuseExternal(managed: readonly { device: string }[], driver: MdDriver, device: string): Promise<void> {
+  if (managed.some((a) => a.device === device)) return;
+  const names = await driver.listArrays().catch(() => [] as string[]);
+  if (!names.includes(device)) return;
+  const local = await readOrNull(driver, device).catch(() => null); // unreadable: validation answers
+  if (local === null || !local.metadataVersion.startsWith('external:')) return;
+  const what = local.level === 'container' ? `a ${local.external?.format ?? 'external'} container` : `a volume in ${local.external?.container ? `/dev/${local.external.container}` : 'an external container'}`;
+  throw new OpError('E_EXTERNAL_METADATA', `/dev/${device} is ${what} (metadata ${local.metadataVersion}): cluster operations on external-metadata (DDF/IMSM) arrays are not supported yet`, { device, metadata: local.metadataVersion });
+}
+
+/**
+ * mdadm --examine's source: the component's v1.x superblock ({superblock}), else its 0.90 one
+ * ({superblock090}) where the driver reads 0.90; a disk of a DDF container is refused with
+ * E_EXTERNAL_METADATA (not examined, assembled or added by mdctl yet); without any of them,
+ * the v1 reader's error.
+ */
+export async function examine(driver: MdDriver, path: string): Promise<unknown> {
+  try {
+    return { superblock: await driver.readSuperblock(path) };
+  } catch (e) {
+    if (!(e instanceof OpError) || e.code !== 'E_NO_SUPERBLOCK') throw e;
+    const old = await driver.readSuperblock090?.(path).catch(() => null) ?? null;
+    if (old !== null) return { superblock090: old };
+    const ddf = await driver.readDdf?.(path).catch(() => null) ?? null;
+    if (ddf !== null) {
+      throw new OpError('E_EXTERNAL_METADATA', `${path} carries DDF metadata (container UUID ${ddf.containerUuid}): mdctl does not examine, assemble or add external-metadata disks yet`, { path });
+    }
+    throw e;
+  }
 }
 
 /**

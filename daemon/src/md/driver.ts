@@ -14,7 +14,7 @@
 // - Changes are idempotent where md allows it: set-faulty on a faulty member, stop on a
 //   stopped array, read-only on a read-only array succeed without effect.
 import type { Sectors } from '../common/types.js';
-import type { ArrayState, AssembleSpec, CreateSpec, MdEvent, SuperblockInfo, SyncAction } from './types.js';
+import type { ArrayState, AssembleSpec, CreateSpec, DdfFacts, MdEvent, Superblock090Info, SuperblockInfo, SyncAction } from './types.js';
 
 export interface SpeedLimits {
   minKiBps: number;
@@ -35,6 +35,13 @@ export interface MdDriver {
   /** This node's /proc/mdstat text, as the kernel (or the simulated kernel) renders it. */
   readMdstat(): Promise<string>;
   readSuperblock(devPath: string): Promise<SuperblockInfo>;
+  /**
+   * The component's 0.90 superblock (E_NO_SUPERBLOCK without one). Optional: a driver whose
+   * disks never carry 0.90 metadata (the simulated one writes only v1.2) has none.
+   */
+  readSuperblock090?(devPath: string): Promise<Superblock090Info>;
+  /** The component's DDF metadata (E_NO_SUPERBLOCK without it). Optional, as readSuperblock090. */
+  readDdf?(devPath: string): Promise<DdfFacts>;
 
   // ---- create / assemble (may use mdadm as the metadata writer) ----
   create(spec: CreateSpec): Promise<void>;
@@ -84,6 +91,15 @@ export interface MdDriver {
    * mdadm on the kernel (it writes the reshape metadata, `backupFile` when md needs one).
    */
   setRaidDisks(device: string, raidDisks: number, opts: { backupFile?: string }): Promise<void>;
+  /**
+   * The chunk size of a raid4/5/6 array, in KiB: a restripe (reshape) to the new chunk through
+   * mdadm --grow --chunk on the kernel (it moves the data offsets when the members have room,
+   * otherwise it needs `backupFile`); md/chunk_size reads "new (old)" and reshape_position moves
+   * (backwards when mdadm moved the data offsets up) until it ends. md refuses other levels, a
+   * chunk that is not a power of two or does not divide the component size (EINVAL), a change
+   * while a sync runs (EBUSY) and a read-only array (EROFS).
+   */
+  setChunkSize(device: string, chunkKiB: number, opts: { backupFile?: string }): Promise<void>;
 
   // ---- resync control (sysfs) ----
   setSyncAction(device: string, action: SyncAction): Promise<void>;

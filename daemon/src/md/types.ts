@@ -7,7 +7,12 @@
 // one without updating every user (grep first).
 import type { Sectors } from '../common/types.js';
 
-export type MdLevel = 'linear' | 'raid0' | 'raid1' | 'raid4' | 'raid5' | 'raid6' | 'raid10';
+/**
+ * md personalities. multipath and faulty are read and shown as what they are, and 'container'
+ * is an external-metadata container (mdadm's LEVEL_CONTAINER: no personality); the cluster
+ * never creates these (cluster/commands.ts accepts the seven raid levels only).
+ */
+export type MdLevel = 'linear' | 'raid0' | 'raid1' | 'raid4' | 'raid5' | 'raid6' | 'raid10' | 'multipath' | 'faulty' | 'container';
 
 /** sysfs md/array_state values. */
 export type ArrayRunState =
@@ -119,6 +124,8 @@ export interface ArrayState {
    * producers that never reshape need not set it.
    */
   reshape?: ReshapeState | null;
+  /** External metadata (a DDF/IMSM container or one of its member arrays), else null/absent. */
+  external?: ExternalFacts | null;
 }
 
 /** md reshape facts, from sysfs "new (old)" pairs and md/reshape_position. */
@@ -131,6 +138,11 @@ export interface ReshapeState {
   newLevel: MdLevel;
   newLayout: number;
   newChunkSizeBytes: number;
+  /**
+   * md/reshape_direction "backwards": the reshape walks from the end of the array down (mdadm
+   * moved the data offsets up), so positionSectors falls from the array size to 0. Absent = forwards.
+   */
+  backwards?: boolean;
 }
 
 export interface CreateSpec {
@@ -231,3 +243,81 @@ export type MdEvent =
   | { type: 'array-state-changed'; device: string; arrayState: ArrayRunState }
   | { type: 'member-added'; device: string; member: string }
   | { type: 'member-removed'; device: string; member: string };
+
+/** One mdp_disk_t of a 0.90 superblock (disks[] or this_disk). */
+export interface Superblock090Disk {
+  number: number;
+  major: number;
+  minor: number;
+  raidDisk: number;
+  /** MD_DISK_* bits: 0 faulty, 1 active, 2 sync, 3 removed, 9 write-mostly, 10 failfast. */
+  state: number;
+  /** The block device at major:minor on the node that read it ("/dev/vda"), or null (mdadm's map_dev). */
+  devPath: string | null;
+}
+
+/**
+ * A 0.90 superblock (mdp_superblock_s in md_p.h, host-endian words at the end of the device)
+ * with every field `mdadm --examine` prints. Sizes are as stored: size in KiB, chunk in bytes.
+ */
+export interface Superblock090Info {
+  majorVersion: 0;
+  minorVersion: number;
+  patchVersion: number;
+  /** set_uuid0..3, each word printed as %08x (mdadm's 0.90 UUID form). */
+  setUuid: string;
+  ctimeSec: number;
+  utimeSec: number;
+  level: number;
+  sizeKiB: number;
+  nrDisks: number;
+  raidDisks: number;
+  mdMinor: number;
+  notPersistent: number;
+  /** MD_SB_* bits: 0 clean, 8 bitmap present. */
+  state: number;
+  activeDisks: number;
+  workingDisks: number;
+  failedDisks: number;
+  spareDisks: number;
+  storedCsum: number;
+  computedCsum: number;
+  /** events_hi << 32 | events_lo (mdadm --detail prints "hi.lo"). */
+  events: number;
+  /** Reshape fields (meaningful for minor_version > 90 only); reshapePositionSectors null = none. */
+  reshapePositionSectors: number | null;
+  newLevel: number;
+  deltaDisks: number;
+  newLayout: number;
+  newChunkBytes: number;
+  layout: number;
+  chunkSizeBytes: number;
+  /** disks[0..26]. */
+  disks: Superblock090Disk[];
+  thisDisk: Superblock090Disk;
+}
+
+/** What a DDF container's metadata says that mdadm --detail/--export print (native/src/ddf-format.ts). */
+export interface DdfFacts {
+  /** The anchor header's 24-byte GUID, 48 upper-case hex digits. */
+  containerGuid: string;
+  /** The active header's sequence number. */
+  seq: number;
+  /** populated_vdes of the virtual disk records. */
+  virtualDisks: number;
+  /** mdadm's container UUID (SHA-1 of the GUID, host-order words). */
+  containerUuid: string;
+  /** mdadm's UUID of each virtual disk by index (the N of external:/mdX/N); null for an empty entry. */
+  vdUuids: (string | null)[];
+}
+
+/** An array with external metadata (md/metadata_version "external:..."): a container or a member. */
+export interface ExternalFacts {
+  /** "ddf", "imsm", ...: the container's format (a member's is its container's). */
+  format: string;
+  /** For a member array: its container's kernel name ("md127") and index ("0"); null for a container. */
+  container: string | null;
+  member: string | null;
+  /** The DDF metadata read from a member disk; null for other formats or when unreadable. */
+  ddf: DdfFacts | null;
+}

@@ -97,6 +97,11 @@ export interface NodeDeps {
   commands?: CommandRunner;
   /** Default exitOnFatal(logger). */
   fatal?: FatalHandler;
+  /**
+   * Called on every tick timer callback after the first with how late it ran (ms past the
+   * interval, >= 0): the event-loop lag of the timing-critical path (ticks, heartbeats, lease).
+   */
+  onTickLagMs?: (lagMs: number) => void;
 }
 
 /** sysexits.h codes, one per cause: a supervisor (and a reader of the exit status) tells them apart. */

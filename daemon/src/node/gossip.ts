@@ -114,6 +114,7 @@ export class Gossip {
   /** The transport reported the link to `peer` up or down. */
   linkChanged(peer: string, up: boolean): void {
     this.up.set(peer, up);
+    this.wakeWaiters(); // a peer whose link went down no longer holds waitAllApplied up
   }
 
   /** The applied index `id` last gossiped (undefined: none yet). */
@@ -140,7 +141,8 @@ export class Gossip {
       const lagging = this.hooks.peerIds().filter((id) => voters.includes(id) && this.isUp(id) && (this.applied.get(id) ?? 0) < index);
       if (lagging.length === 0) return;
       if (this.clock.monoMs() > deadline) throw new OpError('E_TIMEOUT', `not applied on ${lagging.join(', ')} in time`);
-      // Woken by the next applied-index gossip (or after a tick: links may go up or down).
+      // Woken by the next applied-index gossip or link change (a tick later at the latest: the
+      // voters may change too).
       await new Promise<void>((res) => {
         const t = this.timers.setTimeout(() => { this.gossipWaiters.delete(wake); res(); }, this.tickMs);
         const wake = (): void => { t.cancel(); res(); };

@@ -8,7 +8,7 @@ import type { NodeId, Sectors } from '../common/types.js';
 import type { CheckpointAction } from '../cluster/types.js';
 import type { MdDriver } from '../md/driver.js';
 import type { ArrayState } from '../md/types.js';
-import { dataDisks } from '../md/format/levels.js';
+import { reshapeDone } from '../cluster/grow.js';
 import type { Clock } from './deps.js';
 import { readOrNull } from './reconcile.js';
 import type { Command } from '../cluster/commands.js';
@@ -23,13 +23,6 @@ export interface ProgressHooks {
   configuredPeers(): readonly { id: NodeId; address: string }[];
 }
 
-/** md's reshape position and the array's size once reshaped, in sectors. */
-function reshapeProgress(k: ArrayState): { doneSectors: number; totalSectors: number } {
-  const r = k.reshape!;
-  const total = k.componentSizeKiB * 2 * Math.max(1, dataDisks(k.level, k.raidDisks));
-  return { doneSectors: Math.min(r.positionSectors, total), totalSectors: total };
-}
-
 /**
  * The sync the master records for its kernel's view of an array: idle unless md runs one and
  * reports sync_completed. A reshape's checkpoint is md's reshape_position (array sectors in the
@@ -40,7 +33,7 @@ export function kernelSync(k: ArrayState): { action: CheckpointAction; doneSecto
   const act = k.syncAction;
   const action: CheckpointAction = act === 'resync' || act === 'recover' || act === 'check' || act === 'repair' || act === 'reshape' ? act : 'idle';
   if (action === 'idle' || !k.syncCompleted) return null;
-  const { doneSectors, totalSectors } = action === 'reshape' && k.reshape ? reshapeProgress(k) : k.syncCompleted;
+  const { doneSectors, totalSectors } = (action === 'reshape' ? reshapeDone(k) : null) ?? k.syncCompleted;
   return { action, doneSectors, totalSectors };
 }
 

@@ -75,7 +75,7 @@ export class MdOpReporter {
       case 'create': case 'assemble': case 'stop': return p.target.array === 'run';
       case 'read-only': case 'read-write': return p.target.array === 'read-only' || p.target.array === 'run';
       case 'sync-action': return p.target.array === 'sync';
-      case 'grow-bitmap': case 'grow-size': case 'grow-raid-devices': return p.target.array === 'grow';
+      case 'grow-bitmap': case 'grow-size': case 'grow-raid-devices': case 'grow-chunk': return p.target.array === 'grow';
       default: return false;
     }
   }

@@ -17,10 +17,13 @@
 // - Arrows point one way: node.ts -> parts -> pure core; no part imports node.ts or reads
 //   another part's fields (.dependency-cruiser.cjs forbids the cycles).
 // - Each wake-up (onTick), in order: catch up Raft time, writer check, expire peers, gossip
-//   when it changed or is due (node/gossip.ts), drive the Ready loop. The next wake-up is the
-//   earliest of: Raft's next deadline (RawNode.ticksUntilDue), the writer's (WriterRole.due),
-//   every tick with spare groups, a lingering peer's expiry, the gossip refresh; re-armed after
-//   every Raft input. Raft time is caught up before every call into Raft (node/raft-time.ts).
+//   when it changed or is due (node/gossip.ts), write a commit index no write carried, drive
+//   the Ready loop. Nothing a request waits for happens on a wake-up (test/unit/node-commit-path.test.ts).
+//   The next wake-up is the earliest of: Raft's next deadline (RawNode.ticksUntilDue), the
+//   writer's (WriterRole.due), the next tick with spare groups or an unwritten commit index, a
+//   lingering peer's expiry, the gossip refresh; re-armed after every Raft input. Raft time is
+//   caught up before every call into Raft (node/raft-time.ts). Tick lag: how late a wake-up
+//   ran after the instant it was armed for.
 import { assert } from '../common/assert.js';
 import { OpError } from '../common/errors.js';
 import { NODE_MAX_SLEEP_MS, RECONCILE_INTERVAL_MS } from '../common/limits.js';
@@ -169,7 +172,7 @@ export class ClusterNode {
       waitApplied: (index, timeoutMs) => this.waitApplied(index, timeoutMs),
       peerAddress: (id) => this.loop.peerAddress(id),
     }, { ...deps, tickMs: s.tickMs });
-    this.ticker = new Ticker(deps.clock, deps.timers, NODE_MAX_SLEEP_MS, () => this.onTick(), () => this.dueMs());
+    this.ticker = new Ticker(deps.clock, deps.timers, NODE_MAX_SLEEP_MS, () => this.onTick(), () => this.dueMs(), (lateMs) => deps.onTickLagMs?.(lateMs));
     this.localFaults = new LocalFaults(s.id, {
       state: () => this.state,
       propose: (cmd, opts) => this.propose(cmd, opts),
@@ -222,6 +225,7 @@ export class ClusterNode {
       this.events.forgetPeer(id);
     }
     this.gossip.maybeAnnounce(this.state.appliedIndex);
+    this.loop.flushCommit();
     this.loop.kick();
   }
 
@@ -229,7 +233,7 @@ export class ClusterNode {
   private dueMs(): number {
     const now = this.deps.clock.monoMs();
     const w = this.writer.due();
-    const ticks = this.spareMover.active ? 1 : Math.min(this.raft.ticksUntilDue(), w.ticks);
+    const ticks = this.spareMover.active || this.loop.commitUnwritten() ? 1 : Math.min(this.raft.ticksUntilDue(), w.ticks);
     let at = ticks === Infinity ? Infinity : this.loop.time.tickDueMs(ticks) ?? now;
     for (const t of [w.sampleAtMs, this.gossip.refreshDueMs() ?? now, this.loop.nextPeerExpiryMs()]) if (t !== null && t < at) at = t;
     return at;

@@ -37,3 +37,12 @@ export class RaftTime {
     if (due > this.ticksDone) this.ticksDone = due;
   }
 }
+
+/**
+ * How late a periodic timer ran: the time since its previous run beyond its interval, never
+ * negative (a timer that ran early, or a clock read taken before the previous one, is 0 late).
+ * This is the event-loop lag the tick path saw: 0 when the loop was free when the tick was due.
+ */
+export function tickLagMs(previousRunMs: number, nowMs: number, intervalMs: number): number {
+  return Math.max(0, nowMs - previousRunMs - intervalMs);
+}

@@ -3,10 +3,14 @@
 // frames in and out (node/peers.ts keeps the transport's peer set), and the Ready batches.
 // Invariants:
 // - Ready batches are handled one at a time, in order: persist (fsync when mustSync), then
-//   send, then apply, then advance (etcd's rules; see raft/types.ts); the hooks that follow
-//   an apply (sessions, waiters, gossip, snapshot, reconcile) run after advance, in that order.
-// - The ClusterState is changed only by applying committed entries (cluster/apply.ts) or by
-//   installing a snapshot once it is durable.
+//   send, then apply, then advance (etcd's rules; see raft/types.ts), except that what needs
+//   nothing of the write is sent and applied while it runs (node/ready-order.ts: a leader's
+//   appends, a commit-only Ready, entries durable from earlier Readys); the next Ready waits
+//   for the write. The hooks that follow an apply (sessions, waiters, gossip, reconcile) run
+//   right after it for an early part, after advance for the rest; a snapshot after advance.
+//   No step waits for a tick or a timer (test/unit/node-commit-path.test.ts).
+// - The ClusterState is changed only by applying committed entries (node/apply-entries.ts,
+//   cluster/apply.ts) or by installing a snapshot once it is durable.
 // - Input from peers is decoded and validated before it reaches Raft (node/peer-input.ts).
 // - A storage failure or an apply that throws stops the loop and goes to the fatal handler,
 //   named by its cause (storage, invariant): continuing could acknowledge what is not durable.
@@ -14,17 +18,16 @@ import type { NodeId } from '../common/types.js';
 import { MEMBERSHIP_PEER_LINGER_ELECTIONS } from '../common/limits.js';
 import { RaftTime } from './raft-time.js';
 import { PeerInput } from './peer-input.js';
-import { applyDecoded, type ApplyResult } from '../cluster/apply.js';
-import { decodeCommand } from '../cluster/commands.js';
+import { applyEntry, type Applied, type ApplyContext } from './apply-entries.js';
 import type { SessionRef } from '../cluster/sessions.js';
 import { emptyClusterState, type ClusterState } from '../cluster/types.js';
 import { encodeMessage } from '../raft/codec.js';
-import { decodeConfChange } from '../raft/codec-conf.js';
 import { RawNode } from '../raft/rawnode.js';
 import type { Entry, Prng, Ready, SoftState } from '../raft/types.js';
 import type { Clock, FatalCause, FatalHandler, Logger, PeerTransport, RaftStorage } from './deps.js';
 import type { ClusterEvents } from './events.js';
 import { PeerDirectory } from './peers.js';
+import { RaftWrites, splitReady, StorageFailure } from './ready-order.js';
 
 import type { NodeSettings } from './settings.js';
 
@@ -59,9 +62,6 @@ export interface ReadyHooks {
   raftChanged(): void;
 }
 
-/** A storage call failed; drain() hands it to the fatal handler as 'storage'. */
-class StorageFailure extends Error {}
-
 export class ReadyLoop {
   readonly raft: RawNode;
   state: ClusterState = emptyClusterState();
@@ -77,12 +77,18 @@ export class ReadyLoop {
   private busy = false;
   private again = false;
   private lastSnapshotIndex = 0;
+  /** Raft storage calls, in order, and what is durable (node/ready-order.ts). */
+  private readonly writes: RaftWrites;
+  private fatalReported = false;
+  private readonly applyCtx: ApplyContext;
   /** Raft time: ticks follow the monotonic clock from start() on (node/raft-time.ts). */
   readonly time: RaftTime;
 
   constructor(private readonly s: ReadyLoopSettings, private readonly deps: ReadyLoopDeps,
     private readonly events: ClusterEvents, private readonly hooks: ReadyHooks) {
     const restored = deps.storage.restored();
+    this.writes = new RaftWrites(deps.storage, restored, (e) => this.fail('storage', e));
+    this.applyCtx = { id: s.id, events, logger: deps.logger, conf: () => this.raft.status().conf };
     const voters = s.peers.map((p) => p.id);
     const initialConf = s.join === true ? undefined : { voters, learners: [] };
     this.raft = new RawNode({ ...s.raft, id: s.id }, { ...restored, initialConf }, deps.prng);
@@ -145,7 +151,7 @@ export class ReadyLoop {
   async stop(): Promise<void> {
     this.halted = true;
     await this.deps.transport.close();
-    await this.deps.storage.close();
+    await this.writes.close();
   }
 
   /** Sends one gossip frame to every active peer (node/gossip.ts builds the body). */
@@ -181,6 +187,16 @@ export class ReadyLoop {
     this.kick();
   }
 
+  /** A commit index waits for flushCommit() (the next wake-up is then due at the next tick). */
+  commitUnwritten(): boolean {
+    return !this.stopped && this.writes.commitUnwritten;
+  }
+
+  /** Writes a commit index that no write carried yet (on a wake-up; node/ready-order.ts). */
+  flushCommit(): void {
+    if (!this.stopped) this.writes.flushCommit();
+  }
+
   /** Schedules Ready processing; coalesces while a batch is in flight. */
   kick(): void {
     if (this.busy) this.again = true;
@@ -198,19 +214,31 @@ export class ReadyLoop {
         while (!this.stopped && this.raft.hasReady()) await this.handleReady(this.raft.ready());
       } while (this.again && !this.stopped);
     } catch (e) {
-      const cause: FatalCause = e instanceof StorageFailure ? 'storage' : 'invariant';
-      this.halted = true; // nothing more is persisted, sent or applied, whatever the handler does
-      this.deps.fatal(cause, e as Error);
+      this.fail(e instanceof StorageFailure ? 'storage' : 'invariant', e as Error);
     } finally {
       this.busy = false;
       this.hooks.raftChanged();
     }
   }
 
+  /** Stops the loop for good and tells the fatal handler, once. */
+  private fail(cause: FatalCause, e: Error): void {
+    this.halted = true; // nothing more is persisted, sent or applied, whatever the handler does
+    if (this.fatalReported) return;
+    this.fatalReported = true;
+    this.deps.fatal(cause, e);
+  }
+
   private async handleReady(rd: Ready): Promise<void> {
-    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
-      const batch = { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync: rd.mustSync };
-      await this.storageCall('could not persist the Raft log', () => this.deps.storage.save(batch));
+    // The write starts now; what needs nothing of it to be durable goes while it runs, the rest
+    // once it is durable (node/ready-order.ts; a commit-only hard state goes with a later write).
+    const part = splitReady(rd, this.writes.durable);
+    const written = rd.snapshot || rd.entries.length > 0 || rd.hardState ? this.writes.write(rd) : null;
+    try {
+      for (const m of part.early) this.sendFrame(m.to, FRAME_RAFT, encodeMessage(m));
+      this.afterApply(this.applyAll(part.earlyCommitted), true);
+    } finally {
+      if (written) await written; // a failed write wins over an apply that threw: storage is the cause
     }
     // Restored only once durable: an applied index reported by this node is on its disk.
     if (rd.snapshot) {
@@ -218,10 +246,8 @@ export class ReadyLoop {
       this.lastSnapshotIndex = rd.snapshot.meta.index; // counts as a snapshot here: no immediate re-snapshot
       this.deps.logger.info({ index: rd.snapshot.meta.index, term: rd.snapshot.meta.term }, 'installed a snapshot from the leader');
     }
-    for (const m of rd.messages) this.sendFrame(m.to, FRAME_RAFT, encodeMessage(m));
-    let appliedAny = false;
-    const sessions: SessionRef[] = [];
-    for (const e of rd.committedEntries) appliedAny = this.applyOne(e, sessions) || appliedAny;
+    for (const m of part.after) this.sendFrame(m.to, FRAME_RAFT, encodeMessage(m));
+    const late = this.applyAll(part.committedAfter);
     for (const rs of rd.readStates) this.hooks.readAnswered(rs.requestCtx, rs.index);
     if (rd.softState) {
       this.deps.logger.info({ role: rd.softState.role, lead: rd.softState.lead, term: this.raft.status().term }, 'raft role changed');
@@ -230,22 +256,31 @@ export class ReadyLoop {
     if (rd.snapshot || rd.entries.length > 0 || rd.committedEntries.length > 0) this.syncPeers();
     this.raft.advance(rd);
     if (rd.snapshot) this.hooks.sessionsApplied(undefined);
-    if (rd.committedEntries.length > 0) {
-      this.hooks.sessionsApplied(sessions);
-      this.hooks.appliedUpTo(this.state.appliedIndex);
-      await this.maybeSnapshot();
-    } else if (rd.snapshot) {
-      this.hooks.appliedUpTo(this.state.appliedIndex); // a learner that caught up by snapshot says so at once
-    }
-    if (appliedAny || rd.softState || rd.snapshot) this.hooks.stateChanged();
+    if (late !== null) this.afterApply(late, false);
+    else if (rd.snapshot) this.hooks.appliedUpTo(this.state.appliedIndex); // a learner that caught up by snapshot says so at once
+    if (rd.committedEntries.length > 0) await this.maybeSnapshot();
+    if (late?.commands || rd.softState || rd.snapshot) this.hooks.stateChanged();
   }
 
-  private async storageCall(what: string, call: () => Promise<void>): Promise<void> {
-    try {
-      await call();
-    } catch (e) {
-      throw new StorageFailure(`${what}: ${(e as Error).message}`);
-    }
+  /** Applies committed entries in order; null when there were none. */
+  private applyAll(entries: readonly Entry[]): Applied | null {
+    if (entries.length === 0) return null;
+    const out: Applied = { sessions: [], commands: false };
+    for (const e of entries) out.commands = this.applyOne(e, out.sessions) || out.commands;
+    return out;
+  }
+
+  /** Applies one entry (node/apply-entries.ts); true if it was a cluster command. The cluster simulator observes applies here. */
+  private applyOne(e: Entry, sessions: SessionRef[]): boolean {
+    return applyEntry(this.state, e, sessions, this.applyCtx);
+  }
+
+  /** What follows an apply: waiting sessions, the applied index (reads, gossip), and reconciling if asked. */
+  private afterApply(done: Applied | null, reconcile: boolean): void {
+    if (done === null) return;
+    this.hooks.sessionsApplied(done.sessions);
+    this.hooks.appliedUpTo(this.state.appliedIndex);
+    if (reconcile && done.commands) this.hooks.stateChanged();
   }
 
   private sendFrame(to: NodeId, kind: number, body: Uint8Array): void {
@@ -260,29 +295,6 @@ export class ReadyLoop {
     this.peers.sync(this.state.nodes, this.raft.status().conf, this.deps.clock.monoMs());
   }
 
-  /** Applies one committed entry (its session, if any, goes to `sessions`); returns true if it was a cluster command. */
-  private applyOne(e: Entry, sessions: SessionRef[]): boolean {
-    if (e.index <= this.state.appliedIndex) return false; // already in the snapshot
-    if (e.type === 'conf') {
-      this.state.appliedIndex = e.index;
-      const cc = decodeConfChange(e.data);
-      if (cc) this.deps.logger.info({ index: e.index, change: cc.type, node: cc.node, conf: this.raft.status().conf }, 'membership change applied');
-      return false;
-    }
-    const before = this.state.master;
-    const d = e.data.length > 0 ? decodeCommand(e.data) : null;
-    this.events.capture(d && d.ok ? d.command : null, this.state);
-    const result: ApplyResult = applyDecoded(this.state, d, e.index); // decoded once, above
-    if (d && d.ok) this.events.onApplied(d.command, result, e.index, before, this.state);
-    if (d?.session) sessions.push(d.session);
-    if (d?.ok && d.command.op === 'md-done') sessions.push({ client: d.command.client, seq: d.command.seq });
-    if (d?.ok && d.command.op === 'node-remove' && d.command.node === this.s.id && result.ok) {
-      this.deps.logger.warn({ index: e.index }, 'this node was removed from the cluster\'s node records');
-    }
-    if (!result.ok) this.deps.logger.info({ index: e.index, code: result.code, msg: result.message }, 'command refused at apply');
-    return e.data.length > 0;
-  }
-
   private restoreSnapshot(data: Uint8Array): void {
     this.state = JSON.parse(new TextDecoder().decode(data)) as ClusterState;
   }
@@ -295,7 +307,6 @@ export class ReadyLoop {
     const snap = this.raft.compact(applied, data);
     this.lastSnapshotIndex = applied;
     if (!snap) return;
-    await this.storageCall('could not save a snapshot', () => this.deps.storage.saveSnapshot(snap));
-    await this.storageCall('could not compact the Raft log', () => this.deps.storage.compact(snap.meta.index));
+    await this.writes.snapshot(snap);
   }
 }

@@ -258,6 +258,7 @@ export class Reconciler {
       case 'grow-bitmap': return this.driver.setBitmap(d, a.bitmap);
       case 'grow-size': return this.driver.setComponentSize(d, a.sizeKiB, a.assumeClean);
       case 'grow-raid-devices': return this.driver.setRaidDisks(d, a.raidDevices, a.backupFile === null ? {} : { backupFile: a.backupFile });
+      case 'grow-chunk': return this.driver.setChunkSize(d, a.chunkKiB, a.backupFile === null ? {} : { backupFile: a.backupFile });
       case 'observe':
         this.hooks.propose(a.command);
         return;

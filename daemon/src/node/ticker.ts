@@ -6,7 +6,8 @@
 //   then, and no later than maxSleepMs from then; at most one timer is pending.
 // - Callers arm() after every pass and after every input that may have moved a deadline
 //   earlier (node/node.ts); arming later than the pending timer changes nothing, so it is cheap.
-// - Two passes are at least MIN_GAP_MS apart.
+// - Two passes are at least MIN_GAP_MS apart; each reports how late it ran after the instant
+//   it was armed for (the tick-lag metric).
 // - A pass that runs early is harmless: what is not yet due does nothing (Raft time follows the
 //   clock, node/raft-time.ts), and the pass re-arms.
 import type { Clock, Timers } from './deps.js';
@@ -18,13 +19,16 @@ export class Ticker {
   private timer: { cancel(): void } | null = null;
   /** Monotonic ms the pending timer fires at (meaningless when timer is null). */
   private armedAtMs = 0;
+  /** Monotonic ms the pending timer was set to fire at (armedAtMs rounded up to a whole ms). */
+  private firesAtMs = 0;
   /** Arming does nothing before start() and after stop(). */
   private running = false;
   /** A pass is running: arm() waits for its end (which arms anyway). */
   private inPass = false;
 
   constructor(private readonly clock: Clock, private readonly timers: Timers, private readonly maxSleepMs: number,
-    private readonly pass: () => void, private readonly dueMs: () => number) {}
+    private readonly pass: () => void, private readonly dueMs: () => number,
+    private readonly late: (lateMs: number) => void = () => {}) {}
 
   start(): void {
     this.running = true;
@@ -39,7 +43,9 @@ export class Ticker {
     if (this.timer !== null && this.armedAtMs <= at) return;
     this.timer?.cancel();
     this.armedAtMs = at;
-    this.timer = this.timers.setTimeout(() => this.fire(), Math.max(0, Math.ceil(at - now)));
+    const delayMs = Math.max(0, Math.ceil(at - now));
+    this.firesAtMs = now + delayMs;
+    this.timer = this.timers.setTimeout(() => this.fire(), delayMs);
   }
 
   stop(): void {
@@ -51,6 +57,7 @@ export class Ticker {
   private fire(): void {
     this.timer = null;
     if (!this.running) return;
+    this.late(Math.max(0, this.clock.monoMs() - this.firesAtMs));
     this.inPass = true;
     try {
       this.pass();

@@ -1,5 +1,5 @@
 // Binary wire/storage format of Raft messages and entries. Owns: the byte layout.
-// Message layout: [version u8 = 2][type code u8][from str][to str][term u64][type fields...];
+// Message layout: [version u8 = 3][type code u8][from str][to str][term u64][type fields...];
 // integers are big-endian, u64 holds a safe integer, byte fields are u32-length-prefixed,
 // strings u16-length-prefixed UTF-8. Entry layout: [term u64][index u64][type u8][data bytes].
 // Invariants: decodeMessage/decodeEntry never throw (malformed input -> null) and every
@@ -15,8 +15,11 @@ import type { ConfState, Entry, EntryType, Message, MessageType, SnapshotMeta } 
 
 export { encodeConfChange, decodeConfChange } from './codec-conf.js';
 
-/** 2: vote responses carry leaseBypass (lease.ts R5). */
-const WIRE_FORMAT_VERSION = 2;
+/**
+ * 2: vote responses carry leaseBypass (lease.ts R5). 3: a bypassed vote carries the voter's
+ * ticks since it last heard the leader (leaseHeardAgoTicks).
+ */
+const WIRE_FORMAT_VERSION = 3;
 /** The Raft wire is big-endian. */
 const ORDER = 'big-endian';
 const CTX_MAX_BYTES = RAFT_MAX_READ_CTX_CHARS * 3;
@@ -125,6 +128,7 @@ function writeBody(w: ByteWriter, m: Message): void {
     case 'vote-resp':
     case 'pre-vote-resp':
       w.bool(m.reject); w.bool(m.leaseBypass === true);
+      if (m.leaseBypass === true) w.u64(m.leaseHeardAgoTicks ?? 0);
       return;
     case 'snap':
       writeMeta(w, m.meta); w.u64(m.offsetBytes); w.u64(m.totalBytes); w.bytesField(m.chunk);
@@ -167,7 +171,10 @@ function readBody(r: ByteReader, type: MessageType): Record<string, unknown> {
     case 'vote':
     case 'pre-vote': return { index: r.u64(), logTerm: r.u64(), transfer: r.bool() };
     case 'vote-resp':
-    case 'pre-vote-resp': return { reject: r.bool(), leaseBypass: r.bool() };
+    case 'pre-vote-resp': {
+      const reject = r.bool(); const leaseBypass = r.bool();
+      return leaseBypass ? { reject, leaseBypass, leaseHeardAgoTicks: r.u64() } : { reject, leaseBypass };
+    }
     case 'snap': {
       const meta = readMeta(r); const offsetBytes = r.u64(); const totalBytes = r.u64();
       return { meta, offsetBytes, totalBytes, chunk: r.bytesField(SNAPSHOT_CHUNK_BYTES) };

@@ -10,7 +10,7 @@
 import type { ProposeResult } from './types.js';
 import { term as mkTerm } from '../common/types.js';
 import { voteResult } from './quorum.js';
-import { voteLeaseBypassed } from './leader-gone.js';
+import { ownBypassQuietUntil, voteLeaseBypassed, voterBypassQuietUntil } from './leader-gone.js';
 import type { RaftState } from './state.js';
 import type { MsgVote, MsgVoteResp } from './types.js';
 
@@ -32,13 +32,13 @@ export function campaign(r: RaftState, kind: CampaignKind): void {
     voteTerm = r.term + 1;
   } else {
     // Campaigning inside our own vote lease is possible only through R5 (hup checked the lease).
-    const ownBypass = kind === 'election' && voteLeaseBypassed(r);
+    const ownQuietUntilTick = kind === 'election' && voteLeaseBypassed(r) ? ownBypassQuietUntil(r) : 0;
     r.becomeCandidate();
-    r.campaignBypass = ownBypass;
+    r.campaignQuietUntilTick = ownQuietUntilTick;
     voteTerm = r.term;
   }
   const type = kind === 'pre-election' ? 'pre-vote' : 'vote';
-  if (poll(r, r.id, type === 'pre-vote' ? 'pre-vote-resp' : 'vote-resp', true, false)) return;
+  if (poll(r, r.id, type === 'pre-vote' ? 'pre-vote-resp' : 'vote-resp', true, 0)) return;
   for (const v of r.voters()) {
     if (v === r.id) continue;
     r.send({ type, from: r.id, to: v, term: mkTerm(voteTerm), index: r.log.typedLastIndex(),
@@ -46,10 +46,13 @@ export function campaign(r: RaftState, kind: CampaignKind): void {
   }
 }
 
-/** Records a vote and acts on the tally. Returns true when the campaign ended. */
-function poll(r: RaftState, from: RaftState['id'], type: MsgVoteResp['type'], granted: boolean, leaseBypass: boolean): boolean {
+/**
+ * Records a vote and acts on the tally. Returns true when the campaign ended. quietUntilTick:
+ * the end of the quiet period a granted vote under R5 imposes on the winner (0: none).
+ */
+function poll(r: RaftState, from: RaftState['id'], type: MsgVoteResp['type'], granted: boolean, quietUntilTick: number): boolean {
   r.votes.set(from, granted);
-  if (type === 'vote-resp' && granted && leaseBypass) r.campaignBypass = true;
+  if (type === 'vote-resp' && granted) r.campaignQuietUntilTick = Math.max(r.campaignQuietUntilTick, quietUntilTick);
   const res = voteResult(r.voters(), r.votes);
   if (res === 'won') {
     if (type === 'pre-vote-resp') {
@@ -73,7 +76,7 @@ export function handleVoteResp(r: RaftState, m: MsgVoteResp): void {
   // A granted pre-vote must be for this pre-campaign (term + 1); stale grants are ignored.
   if (m.type === 'pre-vote-resp' && !m.reject && m.term !== r.term + 1) return;
   if (m.type === 'vote-resp' && m.term !== r.term) return;
-  poll(r, m.from, m.type, !m.reject, m.leaseBypass === true);
+  poll(r, m.from, m.type, !m.reject, m.leaseBypass === true ? voterBypassQuietUntil(r, m.leaseHeardAgoTicks ?? 0) : 0);
 }
 
 /** Answers a (pre)vote request whose term is >= ours (term rules and lease check done). */
@@ -85,7 +88,8 @@ export function handleVoteRequest(r: RaftState, m: MsgVote): void {
   if (canVote && upToDate) {
     // Granted inside our vote lease (R5 bypass): the winner must keep the quiet period.
     const leaseBypass = !m.transfer && voteLeaseBypassed(r);
-    r.send({ type: respType, from: r.id, to: m.from, term: m.term, reject: false, leaseBypass });
+    r.send({ type: respType, from: r.id, to: m.from, term: m.term, reject: false, leaseBypass,
+      ...(leaseBypass ? { leaseHeardAgoTicks: r.nowTick - r.heardLeaderTick } : {}) });
     if (!isPre) {
       r.electionElapsed = 0;
       r.vote = m.from;

@@ -4,14 +4,21 @@
 // of a leader elected with a bypassed vote.
 // Why it is safe: the evidence may be wrong (a firewall can reset connections to a live
 // process), so nothing here relies on it for safety. A vote granted under the bypass is flagged
-// (MsgVoteResp.leaseBypass); a leader elected with any such vote (its own included) counts no
-// round for its lease and commits nothing until it has counted leaseTicks + clockDriftBoundTicks
-// ticks from its election. The old leader A's lease came from a round acknowledged by a quorum
+// (MsgVoteResp.leaseBypass) with h, the voter's ticks since it last heard that leader
+// (leaseHeardAgoTicks); a leader elected with any such vote (its own included) counts no round
+// for its lease and commits nothing until its quiet period ends: for each bypassed vote,
+// leaseTicks + clockDriftBoundTicks + 1 - h ticks after the vote reached it (its own vote:
+// leaseTicks + clockDriftBoundTicks ticks after its own last-heard tick), the latest of these.
+// The old leader A's lease came from a round sent at real time T0 and acknowledged by a quorum
 // Q, which intersects the new leader B's voters in some q; q acknowledged that round before it
-// voted for B (after voting it is in a higher term, and its replies are no acks), so the
-// round was sent before B won, and by the drift bound A counts at least leaseTicks ticks while
-// B counts leaseTicks + D: A's lease ended before B's quiet period does. Its reads (ReadIndex,
-// lease) wait for a commit in its term, which waits for the same instant.
+// voted for B (after voting it is in a higher term, and its replies are no acks), so q last
+// heard A at a real time >= T0, and q's h counts from there (the + 1 covers q's tick
+// rounding: h ticks counted may be a little less than h ticks of real time). B's wait then
+// spans, counted by q and B, at least L + D ticks from T0, while A counts at most L ticks to
+// its lease end; the interval is at most E ticks (L + D + 1 <= E), so the drift bound applies:
+// A's lease ended before B's quiet period does. A q that voted without the bypass (its vote
+// lease over) has h >= E, so its vote adds no wait. Its reads (ReadIndex, lease) wait for a
+// commit in its term, which waits for the same instant.
 // Invariants: goneLeader is null or the leader this node last heard (heardLeaderId); the bypass
 // holds only while this node follows no newer leader and has not heard goneLeader again.
 import { randomBelow } from './prng.js';
@@ -52,7 +59,17 @@ export function leaderGone(r: RaftState, id: NodeId): void {
   r.electionElapsed = Math.max(r.electionElapsed, r.randomizedElectionTimeout - delayTicks);
 }
 
+/** The quiet period's end for a campaign this node starts under its own bypass (same clock: no rounding tick). */
+export function ownBypassQuietUntil(r: RaftState): number {
+  return r.heardLeaderTick + r.cfg.leaseTicks + r.cfg.clockDriftBoundTicks;
+}
+
+/** The quiet period's end a vote granted under a voter's bypass imposes, the vote arriving now. */
+export function voterBypassQuietUntil(r: RaftState, heardAgoTicks: number): number {
+  return r.nowTick + r.cfg.leaseTicks + r.cfg.clockDriftBoundTicks + 1 - heardAgoTicks;
+}
+
 /** The first tick at which a leader elected now may count lease rounds and commit (R5). */
 export function quietUntil(r: RaftState): number {
-  return r.campaignBypass ? r.nowTick + r.cfg.leaseTicks + r.cfg.clockDriftBoundTicks : r.nowTick;
+  return Math.max(r.nowTick, r.campaignQuietUntilTick);
 }

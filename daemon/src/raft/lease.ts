@@ -19,10 +19,11 @@
 //     makes it step down.
 //  R5 (leader-gone.ts) A node with evidence that the leader it last heard is gone (its host
 //     refused a connection) drops R3 for that leader only; a vote granted so is flagged, and
-//     a leader elected with a flagged vote (or its own campaign so started) counts no round
-//     and commits nothing until leaseTicks + clockDriftBoundTicks ticks after its election
-//     (leaderStartTick, quietUntilTick): the argument below then holds with that wait in place
-//     of q's E ticks.
+//     with the voter's ticks since it last heard that leader, and a leader elected with a
+//     flagged vote (or its own campaign so started) counts no round and commits nothing until
+//     leaseTicks + clockDriftBoundTicks ticks after that voter last heard the old leader (+ 1
+//     tick for the voter's rounding; leaderStartTick, quietUntilTick): the argument below then
+//     holds with that wait in place of q's E ticks.
 //
 // Why leaseTicks < electionTimeoutTicks - clockDriftBoundTicks gives non-overlap in real time.
 // Let E = electionTimeoutTicks, L = leaseTicks, D = clockDriftBoundTicks, and assume (the
@@ -38,7 +39,8 @@
 // at least E - D > L ticks since t, so A's nowTick >= t + L and A's lease ended first. A
 // leader also refuses votes (R3), so Q may include A without harm. The one exemption, a
 // transfer campaign, starts only from a MsgTimeoutNow of the current term's leader, which
-// by R4 has no lease from that moment; a stale MsgTimeoutNow of an older term T' < T
+// by R4 has no lease from that moment, and which sends none during its R5 quiet period (an
+// older leader's lease may still run then: `npm run sim -- --seed=946` before this rule); a stale MsgTimeoutNow of an older term T' < T
 // cannot win either: its campaign term T' + 1 <= T is refused by every q in Q (q is at term
 // >= T and, if at T, already follows A with lead set). Hence at most one node has
 // leaseValid() true at any real time. Committing entries is independent of the lease.

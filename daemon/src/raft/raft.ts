@@ -57,7 +57,7 @@ export class Raft implements RaftState {
   heardLeaderTick = 0;
   heardLeaderId: NodeId | null = null;
   goneLeader: NodeId | null = null;
-  campaignBypass = false;
+  campaignQuietUntilTick = 0;
   quietUntilTick = 0;
   /** Leader only: lease end in local ticks (null: no lease established in this term). */
   leaseEndTick: number | null = null;
@@ -132,7 +132,7 @@ export class Raft implements RaftState {
     this.heartbeatElapsed = 0;
     this.randomizedElectionTimeout = this.cfg.electionTimeoutTicks + randomBelow(this.prng, this.cfg.electionTimeoutTicks);
     this.votes.clear();
-    this.campaignBypass = false;
+    this.campaignQuietUntilTick = 0;
     resetLeaderState(this);
   }
 

@@ -15,7 +15,7 @@ import type { RaftState } from './state.js';
 import { handleReadIndexResp, leaderReadIndex } from './readindex.js';
 import { bcastHeartbeat, handleAppend, handleAppendResp, handleHeartbeat, handleHeartbeatResp, maybeCommit } from './replication.js';
 import { handleSnapChunk, handleSnapResp } from './snapshot-transfer.js';
-import { checkTransferTimeout, leaderTransfer } from './transfer.js';
+import { checkTransferTimeout, leaderTransfer, maybeSendTimeoutNow } from './transfer.js';
 import type { Message } from './types.js';
 
 export function stepFollower(r: RaftState, m: Message): void {
@@ -127,8 +127,12 @@ export function tickHeartbeat(r: RaftState): void {
     if (!checkQuorum(r)) return;
   }
   if (!checkTransferTimeout(r)) return;
-  // R5: the quiet period ends now; what a quorum already holds commits (maybeCommit waited).
-  if (r.nowTick === r.quietUntilTick) maybeCommit(r);
+  // R5: the quiet period ends now; what a quorum already holds commits (maybeCommit waited),
+  // and a transfer that waited for it may hand over (maybeSendTimeoutNow waited).
+  if (r.nowTick === r.quietUntilTick) {
+    maybeCommit(r);
+    if (r.leadTransferee !== null) maybeSendTimeoutNow(r, r.leadTransferee);
+  }
   if (r.heartbeatElapsed >= r.cfg.heartbeatTicks) {
     r.heartbeatElapsed = 0;
     bcastHeartbeat(r);

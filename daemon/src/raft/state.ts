@@ -61,8 +61,8 @@ export interface RaftState {
   heardLeaderId: NodeId | null;
   /** R5: the shell's evidence that heardLeaderId's process is gone (cleared when it is heard again). */
   goneLeader: NodeId | null;
-  /** Candidate: this campaign used a vote granted under R5 (its own or a voter's). */
-  campaignBypass: boolean;
+  /** Candidate: the latest quiet-period end the R5 votes of this campaign impose (0: none). */
+  campaignQuietUntilTick: number;
   /** Leader: before this tick no round counts for the lease and nothing commits (R5 quiet period). */
   quietUntilTick: number;
   leaseEndTick: number | null;

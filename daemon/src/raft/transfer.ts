@@ -1,8 +1,10 @@
 // Leadership transfer (Ongaro §3.10). Owns: starting, completing and aborting a transfer.
 // Invariants:
 // - While a transfer is under way the leader refuses proposals and leaseValid() is false.
-// - MsgTimeoutNow is sent only once the target's log matches the leader's; from that moment
-//   the leader's lease is forfeited for the rest of its term (lease.ts R4).
+// - MsgTimeoutNow is sent only once the target's log matches the leader's and the leader's R5
+//   quiet period is over (an older leader's lease may run until then, and the target's transfer
+//   campaign is exempt from the vote lease); from that moment the leader's lease is forfeited
+//   for the rest of its term (lease.ts R4).
 // - A transfer not completed within electionTimeoutTicks is aborted; if MsgTimeoutNow was
 //   already sent the leader steps down instead of resuming (it cannot know whether the
 //   target's campaign, exempt from the vote lease, is still under way).
@@ -37,9 +39,10 @@ export function leaderTransfer(r: RaftState, to: NodeId): ProposeResult {
   return { ok: true };
 }
 
-/** Sends MsgTimeoutNow when `to` is the transfer target and fully caught up. */
+/** Sends MsgTimeoutNow when `to` is the transfer target, fully caught up, and the quiet period is over. */
 export function maybeSendTimeoutNow(r: RaftState, to: NodeId): boolean {
   if (r.leadTransferee !== to || r.timeoutNowSent) return false;
+  if (r.nowTick < r.quietUntilTick) return false; // R5: tickHeartbeat retries when it ends
   const pr = r.prs.get(to);
   if (pr === undefined || pr.match !== r.log.lastIndex()) return false;
   r.timeoutNowSent = true;

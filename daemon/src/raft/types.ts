@@ -9,7 +9,11 @@
 // - Ready rules (as etcd's RawNode): persist ready.snapshot, then ready.entries
 //   (entries[0].index may overwrite a suffix of the stored log) and ready.hardState - with one
 //   fsync when mustSync - BEFORE sending ready.messages; apply ready.committedEntries in order;
-//   then call advance(ready).
+//   then call advance(ready). As etcd allows (Raft thesis §10.2.1), a leader's appends and
+//   heartbeats whose commit index is durable may go while the same Ready's entries are
+//   written, and a Ready that only moves the commit index needs no write before its messages
+//   and applies; the next Ready waits until the entries, term and vote written are durable
+//   (node/ready-order.ts).
 import type { ErrorCode } from '../common/errors.js';
 import { assert } from '../common/assert.js';
 import { RAFT_MAX_ENTRIES_PER_APPEND, RAFT_MAX_INFLIGHT_APPENDS } from '../common/limits.js';
@@ -156,6 +160,11 @@ export interface MsgVoteResp extends MessageBase {
    * process is known gone (lease.ts R5): the winner then keeps a quiet period. Absent = false.
    */
   leaseBypass?: boolean;
+  /**
+   * With leaseBypass: the voter's ticks since it last heard the leader whose lease it dropped,
+   * counted when it voted (the quiet period runs from then, leader-gone.ts). Absent otherwise.
+   */
+  leaseHeardAgoTicks?: number;
 }
 
 /**

@@ -123,8 +123,14 @@ function validateUnsafe(m: unknown): Message | null {
     }
     case 'vote-resp':
     case 'pre-vote-resp':
+    {
       if (typeof m.reject !== 'boolean' || (m.leaseBypass !== undefined && typeof m.leaseBypass !== 'boolean')) return null;
-      return { type: m.type, ...base, reject: m.reject, leaseBypass: m.leaseBypass === true };
+      const leaseBypass = m.leaseBypass === true;
+      const heardAgo = m.leaseHeardAgoTicks;
+      // The heard-ago count comes with a bypass and only then (one shape per meaning).
+      if (!leaseBypass) return heardAgo === undefined ? { type: m.type, ...base, reject: m.reject, leaseBypass } : null;
+      return isCount(heardAgo) ? { type: m.type, ...base, reject: m.reject, leaseBypass, leaseHeardAgoTicks: heardAgo } : null;
+    }
     case 'snap': return validateSnap(m, base);
     case 'snap-resp': {
       const { index, nextOffsetBytes, reject } = m;

@@ -19,7 +19,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { STATUS_BAD_REQUEST_GRACE_MS, STATUS_MAX_REQUEST_BYTES, STATUS_MAX_WATCHERS, STATUS_PUSH_INTERVAL_MS } from '../common/limits.js';
+import { STATUS_BAD_REQUEST_GRACE_MS, STATUS_CLOSE_WAIT_MS, STATUS_MAX_REQUEST_BYTES, STATUS_MAX_WATCHERS, STATUS_PUSH_INTERVAL_MS } from '../common/limits.js';
 import type { ClusterEvent } from '../control/protocol.js';
 import type { Logger } from '../node/deps.js';
 import { Assets } from './assets.js';
@@ -58,6 +58,8 @@ export class StatusServer {
   private server: Server | null = null;
   private wss: WebSocketServer | null = null;
   private readonly watchers = new Set<WebSocket>();
+  /** Every open connection (HTTP, upgraded, refused upgrades): close() destroys them. Bound: the OS's. */
+  private readonly sockets = new Set<Duplex>();
   private readonly assets: Assets;
   private pushTimer: NodeJS.Timeout | null = null;
   requests = 0;
@@ -91,6 +93,10 @@ export class StatusServer {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
     this.wss.on('error', (e) => this.logger.warn({ err: e.message }, 'watch socket server error'));
     server.on('upgrade', (req, sock, head) => this.onUpgrade(req, sock, head));
+    server.on('connection', (sock: Duplex) => {
+      this.sockets.add(sock);
+      sock.once('close', () => this.sockets.delete(sock));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.opts.port, this.opts.host, () => { server.off('error', reject); resolve(); });
@@ -112,12 +118,25 @@ export class StatusServer {
     for (const ws of this.watchers) if (ws.readyState === ws.OPEN && ws.bufferedAmount < STATUS_MAX_REQUEST_BYTES * 64) ws.send(msg);
   }
 
+  /**
+   * Stops listening and ends every connection at once: a refused upgrade or a paused socket
+   * waits for a FIN its client may never send, and server.close() waits for them all (a daemon
+   * stop then never finished: npm run fuzz, status surface, exit 13 after 1M inputs). The wait
+   * for the server's close is bounded by STATUS_CLOSE_WAIT_MS and logged if cut short.
+   */
   async close(): Promise<void> {
     if (this.pushTimer) clearInterval(this.pushTimer);
     for (const w of this.watchers) w.terminate();
     this.wss?.close();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections();
+    const server = this.server;
+    if (server === null) return;
+    const closed = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
+    server.closeAllConnections();
+    for (const sock of this.sockets) sock.destroy();
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([closed, new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), STATUS_CLOSE_WAIT_MS); })]);
+    clearTimeout(timer);
+    if (!done) this.logger.warn({ openSockets: this.sockets.size, waitedMs: STATUS_CLOSE_WAIT_MS }, 'status server: close did not finish; stopping anyway');
   }
 
   private send(res: ServerResponse, code: number, type: string, body: string): void {

@@ -136,13 +136,22 @@ export class OutboundLink {
       checkServerIdentity: (_host: string, cert: PeerCertificate) =>
         cert.subject?.CN === peer ? undefined : new Error(`peer certificate CN ${JSON.stringify(cert.subject?.CN)} is not ${peer}`),
     };
-    const ws = new WebSocket(`wss://${formatHostPort(this.addr)}${PEER_PATH}`, {
-      ...(tlsOptions as ClientOptions),
-      maxPayload: PEER_MAX_FRAME_BYTES,
-      perMessageDeflate: false,
-      handshakeTimeout: this.ctx.timing.connectTimeoutMs,
-      followRedirects: false,
-    });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(`wss://${formatHostPort(this.addr)}${PEER_PATH}`, {
+        ...(tlsOptions as ClientOptions),
+        maxPayload: PEER_MAX_FRAME_BYTES,
+        perMessageDeflate: false,
+        handshakeTimeout: this.ctx.timing.connectTimeoutMs,
+        followRedirects: false,
+      });
+    } catch (err) {
+      // An address no URL can hold (parseHostPort should have refused it): never dialable, so
+      // no redial; the caller (the Ready loop applying a node-add) must not die of it.
+      this.ctx.counters(peer).dialFailures++;
+      this.ctx.log.error('peer address cannot be dialed; not dialing it', { peer, address: formatHostPort(this.addr), err: (err as Error).message });
+      return;
+    }
     this.ws = ws;
     ws.on('error', (err: Error & { code?: string }) => {
       if (this.ws === ws && this.conn === null) {

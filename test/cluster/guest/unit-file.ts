@@ -64,13 +64,14 @@ export const APPLIED = new Set([
  * and seccomp setup; the guests run everything as root in one mount namespace. WatchdogSec is
  * passed to the daemon (WATCHDOG_USEC, so it sends WATCHDOG=1) and the gaps are recorded, but
  * a late ping kills nothing: a TCG vCPU is many times slower than the hardware the value was
- * chosen for.
+ * chosen for. The realtime policy is not applied either: the lane's guests run nothing else.
  */
 export const NOT_APPLIED: ReadonlyMap<string, string> = new Map([
   ...['CapabilityBoundingSet', 'AmbientCapabilities', 'NoNewPrivileges', 'ProtectSystem', 'ReadWritePaths', 'ProtectHome', 'PrivateTmp',
     'ProtectKernelModules', 'ProtectControlGroups', 'ProtectHostname', 'RestrictSUIDSGID', 'RestrictRealtime', 'RestrictNamespaces',
     'LockPersonality', 'RestrictAddressFamilies', 'SystemCallArchitectures', 'SystemCallFilter'].map((k) => [k, 'sandboxing (needs systemd)'] as const),
   ['WatchdogSec', 'passed as WATCHDOG_USEC and recorded, not enforced under TCG'],
+  ...['CPUSchedulingPolicy', 'CPUSchedulingPriority'].map((k) => [k, 'realtime scheduling: not applied in the guests (measured by `npm run bench -- load --rt`)'] as const),
 ]);
 
 /** [Unit] directives with an effect the lane applies (the rest order units: no other units exist in a guest). */

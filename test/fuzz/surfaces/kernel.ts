@@ -26,6 +26,7 @@ import * as sp from '../../../daemon/src/md/kernel/sysfs-parse.js';
 import { readArrayState } from '../../../daemon/src/md/kernel/read-array.js';
 import type { ReadPorts } from '../../../daemon/src/md/kernel/ports.js';
 import { computeSbCsum, MD_SB_MAGIC, parseSuperblockV1, SB, SB_READ_BYTES } from '../../../native/src/superblock-format.js';
+import { parseSuperblock090, SB090_BYTES } from '../../../native/src/superblock090-format.js';
 import { loadCorpus, type Surface, type Target } from '../engine.js';
 
 export const KernelReader = { mdstat: 0, export: 1, examine: 2, extract: 3, sysfs: 4, superblock: 5, readArray: 6 } as const;
@@ -152,6 +153,14 @@ async function readArrayFromTree(fake: FakeSysfs, text: string): Promise<void> {
       const r = parseSuperblockV1(buf, minor ?? 2, 8);
       return r.ok ? Promise.resolve(r.sb) : Promise.reject(new OpError('E_NO_SUPERBLOCK', r.reason));
     },
+    superblock090: () => {
+      if (sbBytes === null) return Promise.reject(new OpError('E_NO_SUPERBLOCK', 'none'));
+      const buf = Buffer.alloc(SB090_BYTES);
+      sbBytes.copy(buf);
+      const r = parseSuperblock090(buf);
+      return r.ok ? Promise.resolve(r.sb) : Promise.reject(new OpError('E_NO_SUPERBLOCK', r.reason));
+    },
+    ddf: () => Promise.reject(new OpError('E_NO_SUPERBLOCK', 'none')),
     mdstatText: () => mdstat,
   };
   try {

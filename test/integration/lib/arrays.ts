@@ -57,7 +57,9 @@ export interface KernelArray {
   componentSizeKiB: number;
   raidDisks: number;
   arraySizeKiB: number;
-  reshape?: { positionSectors: number } | null;
+  /** md's chunk (the old one while a restripe runs; reshape.newChunkSizeBytes is the new). */
+  chunkSizeBytes: number;
+  reshape?: { positionSectors: number; newChunkSizeBytes?: number; backwards?: boolean } | null;
   members: { devPath: string; flags: string[]; slot: number | null }[];
 }
 

@@ -3,7 +3,7 @@
 // command's exit code and output, plus the bitmap facts both show, to $LAB_OUT/mdctl-grow.json
 // after each case. A: md0 raid1 on vda,vdb, md2 raid0 on vdc,vdg; B: md1 raid1 on vdd,vde, md3
 // raid0 on vdf,vdh (the renaming of mdctl-modes-cases.ts); later spares vdi (A), vdj (B) and the
-// raid5 arrays md10 (A) / md11 (B). Facts compared: the bitmap line of
+// raid5 arrays md10 (A) / md11 (B), which then change their chunk. Facts compared: the bitmap line of
 // /proc/mdstat (A, the kernel) against the cluster's /mdstat (B), and the --detail lines
 // "Intent Bitmap" / "Consistency Policy" of mdadm (A) and mdctl (B).
 // Environment: MDCTL_LAB_SETUP (mdclusterd.toml + TLS files from the host), LAB_OUT.
@@ -120,6 +120,7 @@ async function main(): Promise<number> {
     add(mirrored);
     add(await pair('grow-raid-devices-no-spare', 'grow --raid-devices=4 (no spare)', [grow('md0', '--raid-devices=4')], [grow('md1', '--raid-devices=4')]));
     add(await pair('grow-raid-devices-same', 'grow --raid-devices=3 again', [grow('md0', '--raid-devices=3')], [grow('md1', '--raid-devices=3')]));
+    add(await pair('grow-chunk-raid1', 'grow --chunk=128 (raid1)', [grow('md0', '--chunk=128')], [grow('md1', '--chunk=128')]));
     // ---- raid-devices, raid5 3 -> 4 reshape: A md10 on vda,vdb,vdc + spare vdg; B md11 on vdd,vde,vdf + spare vdh
     // (the cluster still records its stopped md1 and md3 with these disks: mdctl --create --force takes them)
     await cmd('mdadm', ['--stop', '/dev/md0']);
@@ -149,6 +150,26 @@ async function main(): Promise<number> {
     checked.factsA = `mismatch_cnt ${(await run(['cat', '/sys/block/md10/md/mismatch_cnt'])).stdout.trim()}`;
     checked.factsB = `mismatch_cnt ${(await run(['cat', '/sys/block/md11/md/mismatch_cnt'])).stdout.trim()}`;
     add(checked);
+    // ---- chunk: md10/md11 are 4-device raid5 with mdadm's default 512K chunk on 16M components
+    add(await pair('grow-chunk-same', 'grow --chunk=512 (the chunk it has)', [grow('md10', '--chunk=512')], [grow('md11', '--chunk=512')]));
+    add(await pair('grow-chunk-not-dividing', 'grow --chunk=96 (does not divide 16384K)', [grow('md10', '--chunk=96')], [grow('md11', '--chunk=96')]));
+    const rechunked = await pair('grow-chunk-raid5', 'grow --chunk=256 (raid5 restripe)', [grow('md10', '--chunk=256')], [grow('md11', '--chunk=256')]);
+    for (const md of ['md10', 'md11']) {
+      await waitKernel(`${md} restriped to 256K`, async () => `${(await run(['cat', `/sys/block/${md}/md/chunk_size`])).stdout.trim()} ${(await run(['cat', `/sys/block/${md}/md/sync_action`])).stdout.trim()}`, (v) => v === '262144 idle', 300_000);
+    }
+    const shape = (text: string) => text.split('\n').filter((l) => /^\s*(Array Size|Used Dev Size|Raid Devices|Chunk Size) :/.test(l)).map((l) => l.trim()).join('; ');
+    rechunked.factsA = shape((await cmd('mdadm', ['--detail', '/dev/md10'])).stdout);
+    const kernelChunkB = shape((await cmd('mdadm', ['--detail', '/dev/md11'])).stdout);
+    rechunked.factsB = await waitKernel('the cluster view of md11 after the restripe', async () => shape((await cmd('mdctl', ['--detail', '/dev/md11'])).stdout), (v) => v === kernelChunkB).catch(() => `cluster view never matched the kernel's ${kernelChunkB}`);
+    add(rechunked);
+    const rechecked: ModeCaseRecord = { name: 'grow-chunk-raid5-check', mode: 'check after the restripe: mismatch_cnt, cluster /mdstat', mdadm: [], mdctl: [] };
+    for (const md of ['md10', 'md11']) {
+      await run(['sh', '-c', `echo check > /sys/block/${md}/md/sync_action`]);
+      await waitKernel(`${md} check done`, async () => (await run(['cat', `/sys/block/${md}/md/sync_action`])).stdout.trim(), (v) => v === 'idle', 300_000);
+    }
+    rechecked.factsA = `mismatch_cnt ${(await run(['cat', '/sys/block/md10/md/mismatch_cnt'])).stdout.trim()} | ${block(await procMdstat(), 'md10').slice(1, 2).join('')}`;
+    rechecked.factsB = `mismatch_cnt ${(await run(['cat', '/sys/block/md11/md/mismatch_cnt'])).stdout.trim()} | ${block(await clusterMdstat(), 'md11').slice(1, 2).join('')}`;
+    add(rechecked);
     return 0;
   } catch (e) {
     rec.error = (e as Error).stack ?? String(e);

@@ -3,7 +3,7 @@
 // command with mdadm on array/disk set A and with mdctl on set B (or, for read-only commands
 // over the whole machine, on the very same devices). Owns: the case list, the name mapping
 // B -> A, and the verdict: identical / differs (with the first differing line).
-// Invariant: pure; normalization only renames (tool prefix, B's names) and drops mdctl's
+// Invariant: pure; normalization only renames (tool prefix and the tool in a suggested command, B's names) and drops mdctl's
 // trailing "[E_CODE]", never a line.
 
 export interface ModeCmd {
@@ -41,7 +41,8 @@ const B_TO_A: readonly [RegExp, string][] = [
 ];
 
 export function normalize(text: string, side: 'A' | 'B'): string {
-  let t = text.replace(/^(mdadm|mdctl): /gm, '<tool>: ').replace(/ \[E_[A-Z_]+\]$/gm, '');
+  // The tool names itself in a command it suggests ("mdadm --grow ... --size N"): a tool rename too.
+  let t = text.replace(/^(mdadm|mdctl): /gm, '<tool>: ').replace(/ \[E_[A-Z_]+\]$/gm, '').replace(/"(mdadm|mdctl) --/g, '"<tool> --');
   if (side === 'B') for (const [re, a] of B_TO_A) t = t.replace(re, a);
   return t;
 }
@@ -75,4 +76,4 @@ export function judge(c: ModeCaseRecord, sameDevices: boolean): Verdict {
 }
 
 /** Cases whose commands run on the same devices with both tools (no renaming). */
-export const SAME_DEVICE_CASES = new Set(['examine-brief', 'examine-scan', 'examine-scan-verbose']);
+export const SAME_DEVICE_CASES = new Set(['examine-brief', 'examine-scan', 'examine-scan-verbose', 'examine-090', 'ddf-container-refused']);

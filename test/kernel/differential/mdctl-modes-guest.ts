@@ -4,7 +4,9 @@
 // Phase 1 (arrays the cluster created): create with a size suffix, an unknown level,
 // --examine --brief/--scan, --wait-clean, --zero-superblock of a busy member, --stop --scan,
 // --zero-superblock of stopped and blank devices. Phase 2 (arrays made by mdadm, unknown to the
-// cluster): --assemble --scan from an mdadm.conf, --stop, --incremental.
+// cluster): --assemble --scan from an mdadm.conf, --stop, --incremental. Phase 3 (issue #17
+// item 3): --examine of a 0.90 member (same device, both tools) and a DDF container made by
+// mdadm, which mdctl must refuse to manage with E_EXTERNAL_METADATA.
 // Environment: MDCTL_LAB_SETUP (mdclusterd.toml + TLS files from the host), LAB_OUT.
 // Invariants: the daemon is stopped however the run ends; exit 0 when every case ran (verdicts
 // are the host's), 1 when one could not run (the record says why).
@@ -86,6 +88,17 @@ async function main(): Promise<number> {
     await waitArray('md11', GONE);
     add(stopped);
     add(await pair('incremental', 'incremental', [['--incremental', '/dev/vdc'], ['--incremental', '/dev/vdg']], [['--incremental', '/dev/vdf'], ['--incremental', '/dev/vdh']]));
+    // ---- phase 3: formats (vda, vdb, vdd blank after phase 1; vde zeroed here)
+    const old = await cmd('mdadm', ['--create', '/dev/md20', '--metadata=0.90', '--level=1', '--raid-devices=2', '--assume-clean', '--run', '/dev/vda', '/dev/vdb']);
+    if (old.code !== 0) throw new Error(`mdadm --create md20 (0.90): ${old.stderr}`);
+    await waitArray('md20', RUNNING);
+    add(await same('examine-090', 'misc --examine (0.90)', [['--examine', '/dev/vda', '/dev/vdb']]));
+    await cmd('mdadm', ['--zero-superblock', '/dev/vde']);
+    const ddf = await cmd('mdadm', ['--create', '/dev/md/ddf', '--run', '--metadata=ddf', '--raid-devices=2', '/dev/vdd', '/dev/vde']);
+    if (ddf.code !== 0) throw new Error(`mdadm --create /dev/md/ddf: ${ddf.stderr}`);
+    await waitArray('md127', ['inactive']); // a container never runs: md shows it inactive
+    // mdadm manages the container; mdctl refuses (the host checks the code, not identity).
+    add(await same('ddf-container-refused', 'manage (DDF container)', [['/dev/md127', '--remove', '/dev/vde']]));
     return 0;
   } catch (e) {
     rec.error = (e as Error).stack ?? String(e);

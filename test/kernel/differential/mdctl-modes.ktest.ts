@@ -15,7 +15,7 @@ const GUEST_TIMEOUT_MS = 15 * 60 * 1000;
 /** Cases mdctl must answer exactly as mdadm does (after renaming B to A and the tool's name). */
 const EXPECT_IDENTICAL = [
   'create-unknown-level', 'examine-brief', 'examine-scan', 'examine-scan-verbose', 'wait-clean', 'zero-superblock-busy', 'stop-scan',
-  'zero-superblock-stopped-force', 'zero-superblock-blank', 'assemble-scan-conf', 'stop-named',
+  'zero-superblock-stopped-force', 'zero-superblock-blank', 'assemble-scan-conf', 'stop-named', 'examine-090',
 ];
 
 let setupDir = '';
@@ -48,6 +48,12 @@ describe('mdctl vs mdadm 4.2 by mode', () => {
     expect(rec, guest ? describeResult(guest) : 'no guest').not.toBeNull();
     expect(rec!.error, describeResult(guest!)).toBeNull();
     expect(guest!.exitCode, describeResult(guest!)).toBe(0);
+  });
+  it('ddf-container-refused: mdctl will not manage a DDF container (exit 1, E_EXTERNAL_METADATA)', () => {
+    const c = rec?.cases.find((x) => x.name === 'ddf-container-refused');
+    expect(c, 'case recorded').toBeDefined();
+    expect(c!.mdctl[0].code).toBe(1);
+    expect(c!.mdctl[0].stderr).toMatch(/external metadata \(external:ddf\).*\[E_EXTERNAL_METADATA\]/);
   });
   for (const name of EXPECT_IDENTICAL) {
     it(`${name}: mdctl answers as mdadm`, () => {

@@ -16,7 +16,8 @@ import { DIFF_MAX_KEPT_PROBES, DIFF_PROBE_MAX_RETRIES } from '../../lib/limits.j
 import type { Sectors } from '../../../daemon/src/common/types.js';
 import type { MdDriver, SpeedLimits, WatchHandle } from '../../../daemon/src/md/driver.js';
 import { defaultPersonalities, mdstatFromArrays, renderMdstat } from '../../../daemon/src/md/format/mdstat.js';
-import type { ArrayState, AssembleSpec, CreateSpec, MdEvent, SuperblockInfo, SyncAction } from '../../../daemon/src/md/types.js';
+import type { ArrayState, AssembleSpec, CreateSpec, DdfFacts, MdEvent, Superblock090Info, SuperblockInfo, SyncAction } from '../../../daemon/src/md/types.js';
+import { OpError } from '../../../daemon/src/common/errors.js';
 import { judgeMdstat, lineDiff, personalitiesOf, type MdstatMaskLevel } from './mdstat-judge.js';
 
 export interface ProbeSample {
@@ -120,6 +121,14 @@ export class ProbeDriver implements MdDriver {
   }
   readMdstat(): Promise<string> { return this.inner.readMdstat(); }
   readSuperblock(devPath: string): Promise<SuperblockInfo> { return this.inner.readSuperblock(devPath); }
+  async readDdf(devPath: string): Promise<DdfFacts> {
+    if (this.inner.readDdf === undefined) throw new OpError('E_NOT_SUPPORTED', 'no DDF reader in the inner driver', {});
+    return this.inner.readDdf(devPath);
+  }
+  async readSuperblock090(devPath: string): Promise<Superblock090Info> {
+    if (this.inner.readSuperblock090 === undefined) throw new OpError('E_NOT_SUPPORTED', 'no 0.90 reader in the inner driver', {});
+    return this.inner.readSuperblock090(devPath);
+  }
 
   // ---- changes (labelled, forwarded) ----
   create(spec: CreateSpec): Promise<void> { return this.op(`create ${spec.level}`, () => this.inner.create(spec)); }
@@ -140,6 +149,7 @@ export class ProbeDriver implements MdDriver {
   }
   setBitmap(device: string, bitmap: 'internal' | 'none'): Promise<void> { return this.op(`bitmap ${bitmap}`, () => this.inner.setBitmap(device, bitmap)); }
   setRaidDisks(device: string, raidDisks: number, opts: { backupFile?: string }): Promise<void> { return this.op(`raid_disks ${raidDisks}`, () => this.inner.setRaidDisks(device, raidDisks, opts)); }
+  setChunkSize(device: string, chunkKiB: number, opts: { backupFile?: string }): Promise<void> { return this.op(`chunk_size ${chunkKiB}`, () => this.inner.setChunkSize(device, chunkKiB, opts)); }
   setComponentSize(device: string, sizeKiB: number, assumeClean: boolean): Promise<void> { return this.op(`component_size ${sizeKiB}`, () => this.inner.setComponentSize(device, sizeKiB, assumeClean)); }
   setSyncAction(device: string, action: SyncAction): Promise<void> { return this.op(`sync_action ${action}`, () => this.inner.setSyncAction(device, action)); }
   setSyncMin(device: string, value: Sectors): Promise<void> { return this.op(`sync_min ${value}`, () => this.inner.setSyncMin(device, value)); }

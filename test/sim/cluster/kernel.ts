@@ -83,6 +83,7 @@ export class HostKernel implements MdDriver {
   replace(device: string, member: string, withMember: string): Promise<void> { return this.change(() => this.sim.replace(device, member, withMember)); }
   setBitmap(device: string, bitmap: 'internal' | 'none'): Promise<void> { return this.change(() => this.sim.setBitmap(device, bitmap)); }
   setRaidDisks(device: string, raidDisks: number, opts: { backupFile?: string }): Promise<void> { return this.change(() => this.sim.setRaidDisks(device, raidDisks, opts)); }
+  setChunkSize(device: string, chunkKiB: number, opts: { backupFile?: string }): Promise<void> { return this.change(() => this.sim.setChunkSize(device, chunkKiB, opts)); }
   setComponentSize(device: string, sizeKiB: number, assumeClean: boolean): Promise<void> { return this.change(() => this.sim.setComponentSize(device, sizeKiB, assumeClean)); }
   setSyncAction(device: string, action: SyncAction): Promise<void> { return this.change(() => this.sim.setSyncAction(device, action)); }
   setSyncMin(device: string, s: Sectors): Promise<void> { return this.change(() => this.sim.setSyncMin(device, s)); }

@@ -116,8 +116,9 @@ export function enoughDisks(a: ArrayState, avail: readonly boolean[]): boolean {
   const n = avail.length;
   const up = avail.filter(Boolean).length;
   switch (a.level) {
-    case 'linear': case 'raid0': return up === n;
-    case 'raid1': return up >= 1;
+    case 'linear': case 'raid0': case 'faulty': return up === n;
+    case 'raid1': case 'multipath': return up >= 1;
+    case 'container': return false;
     case 'raid4': case 'raid5': return up >= n - 1;
     case 'raid6': return up >= n - 2;
     case 'raid10': return raid10Enough(a.layout, avail);

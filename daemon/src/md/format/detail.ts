@@ -4,15 +4,18 @@
 // - Pure: every fact comes from the ArrayState and the options (homehost, time zone, path).
 // - The sync wording (", recovering", "Rebuild Status : N% complete", "(PENDING)") is taken
 //   from the /proc/mdstat block the same state renders to, exactly as mdadm reads mdstat.
-// - Not rendered (no source in ArrayState): DDF/IMSM container metadata sections (Container
-//   GUID, Seq, Virtual Disks, Member Arrays) and cluster names.
+// - External metadata: a container prints no State line and, with its DDF facts
+//   (ArrayState.external.ddf), the DDF block (Container GUID, Seq, Virtual Disks) in place of
+//   Name/UUID/Events, then "Member Arrays" (paths given in the options); a member array prints
+//   "Container : PATH, member N", no Spare Devices, and the same DDF block. IMSM facts are not
+//   read (no block is printed for them).
 import type { ArrayState } from '../types.js';
 import {
   type DiskLayout, MD_DISK_ACTIVE, MD_DISK_FAILFAST, MD_DISK_FAULTY, MD_DISK_JOURNAL, MD_DISK_REMOVED, MD_DISK_SYNC,
   MD_DISK_WRITEMOSTLY, enoughDisks, isArrayRunning, layoutDisks, rowPrinted,
 } from './detail-disks.js';
 import { levelNumber, raid10Geometry, raid5AlgorithmName } from './levels.js';
-import { formatCtime, humanSize, uuid090MatchesHost } from './mdadm-text.js';
+import { formatCtime, formatDdfGuid, humanSize, uuid090MatchesHost } from './mdadm-text.js';
 import { mdstatArrayFromState } from './mdstat-from-arrays.js';
 import type { MdstatSync } from './mdstat-types.js';
 
@@ -25,6 +28,8 @@ export interface DetailOptions {
   timeZone?: string;
   /** For a member of an external container: the container's path (default "/dev/<container>"). */
   containerPath?: string;
+  /** For an external container: its member arrays' paths, as "Member Arrays" lists them. */
+  memberArrays?: readonly string[];
 }
 
 /** Labels are right-aligned to this width, then " : ". */
@@ -164,12 +169,12 @@ function stateBlock(a: ArrayState, layout: DiskLayout, view: MdstatView | null, 
   const counts = deviceCounts(a);
   const raidDisks = running ? a.raidDisks : 0;
   if (raidDisks) out.push(stateLine(a, layout, view));
-  else if (!running) out.push(field('State', 'inactive'));
+  else if (!running && a.level !== 'container') out.push(field('State', 'inactive'));
   if (raidDisks) out.push(field('Active Devices', String(counts.active)));
   out.push(field('Working Devices', String(counts.working)));
   if (raidDisks) {
     out.push(field('Failed Devices', String(counts.failed)));
-    out.push(field('Spare Devices', String(counts.spare)));
+    if (!a.metadataVersion.startsWith('external:')) out.push(field('Spare Devices', String(counts.spare)));
   }
   out.push('');
   return out;
@@ -215,6 +220,15 @@ function progressLines(a: ArrayState, view: MdstatView | null): string[] {
 
 function superLines(a: ArrayState, opts: DetailOptions): string[] {
   const host = opts.homehost;
+  if (a.metadataVersion.startsWith('external:')) {
+    const ddf = a.external?.ddf ?? null;
+    const out = ddf === null ? [] : [
+      field('Container GUID', formatDdfGuid(ddf.containerGuid, opts.timeZone)),
+      field('Seq', ddf.seq.toString(16).padStart(8, '0')), field('Virtual Disks', String(ddf.virtualDisks)), '',
+    ];
+    if (a.level === 'container') out.push(field('Member Arrays', (opts.memberArrays ?? []).join(' ')).trimEnd(), '');
+    return out;
+  }
   if (a.metadataVersion === '0.90') {
     const local = host !== undefined && uuid090MatchesHost(a.uuid, host) ? ` (local to host ${host})` : '';
     const events = `${Math.floor(a.events / 2 ** 32)}.${a.events % 2 ** 32}`;

@@ -30,13 +30,16 @@ export function renderExport(a: ArrayState, opts: ExportOptions = {}): string {
   const running = isArrayRunning(a);
   if (running && a.raidDisks) {
     out.push(`MD_LEVEL=${a.level}`, `MD_DEVICES=${a.raidDisks}`);
+  } else if (a.level === 'container') {
+    out.push('MD_LEVEL=container', `MD_DEVICES=${a.members.length}`);
   } else {
     out.push(`MD_DEVICES=${a.members.length}`);
   }
   const sub = subarrayOf(a.metadataVersion);
   if (sub) out.push(`MD_CONTAINER=${opts.containerPath ?? `/dev/${sub.container}`}`, `MD_MEMBER=${sub.member}`);
   else out.push(`MD_METADATA=${metadataText(a.metadataVersion)}`);
-  // A superblock-less (--build) array has no UUID: mdadm's map entry holds zeros.
+  // A superblock-less (--build) array has no UUID: mdadm's map entry holds zeros. An external
+  // array's is its metadata's (DDF: derived from the GUIDs; zeros when the format is not read).
   out.push(`MD_UUID=${a.metadataVersion === 'none' ? NO_UUID : a.uuid}`);
   if (opts.mapPath?.startsWith('/dev/md/')) out.push(`MD_DEVNAME=${opts.mapPath.slice('/dev/md/'.length)}`);
   if (isPersistentSuper(a.metadataVersion) && a.metadataVersion !== '0.90' && a.name) {

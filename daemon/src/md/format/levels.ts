@@ -34,6 +34,9 @@ export function levelNumber(level: MdLevel): number {
     case 'raid5': return 5;
     case 'raid6': return 6;
     case 'raid10': return 10;
+    case 'multipath': return -4;
+    case 'faulty': return -5;
+    case 'container': return -100; // LEVEL_CONTAINER
   }
 }
 
@@ -41,7 +44,7 @@ export function levelNumber(level: MdLevel): number {
 export function personalitiesOfModule(module: string): string[] {
   switch (module) {
     case 'raid456': return ['raid6', 'raid5', 'raid4'];
-    case 'raid0': case 'raid1': case 'raid10': case 'linear': case 'multipath': return [module];
+    case 'raid0': case 'raid1': case 'raid10': case 'linear': case 'multipath': case 'faulty': return [module];
     default: return [];
   }
 }

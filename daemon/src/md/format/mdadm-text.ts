@@ -105,3 +105,29 @@ export function quoteWord(s: string): string {
   if (!/[\s'"]/.test(s)) return s;
   return s.includes('"') ? `'${s}'` : `"${s}"`;
 }
+
+/** DDF timestamps count from 1980-01-01 (mdadm's DECADE: ten years and two leap days). */
+const DDF_EPOCH_SEC = 3600 * 24 * (365 * 10 + 2);
+
+/**
+ * mdadm's print_guid(guid, tstamp) for a 24-byte DDF GUID given as 48 hex digits: the bytes in
+ * upper-case hex, four per group, then on the next line (indented 18) the GUID's leading
+ * printable ASCII (trailing spaces dropped) and the time stamp in bytes 16..19 as " %D %T".
+ */
+export function formatDdfGuid(guidHex: string, timeZone?: string): string {
+  const bytes = Buffer.from(guidHex, 'hex');
+  const groups: string[] = [];
+  for (let i = 0; i < bytes.length; i += 4) groups.push(bytes.subarray(i, i + 4).toString('hex').toUpperCase());
+  let l = bytes.length;
+  while (l > 0 && bytes[l - 1] === 0x20) l--;
+  let ascii = '';
+  for (let i = 0; i < l && bytes[i] >= 0x20 && bytes[i] < 0x7f; i++) ascii += String.fromCharCode(bytes[i]);
+  let stamp = '';
+  if (bytes.length >= 20) {
+    const sec = bytes.readUInt32BE(16) + DDF_EPOCH_SEC;
+    const t = timeZone === undefined || timeZone === 'UTC' ? civilUtc(sec) : civilInZone(sec, timeZone);
+    const p2 = (n: number): string => String(n).padStart(2, '0');
+    stamp = ` ${p2(t.month + 1)}/${p2(t.day)}/${p2(t.year % 100)} ${p2(t.hour)}:${p2(t.minute)}:${p2(t.second)}`;
+  }
+  return `${groups.join(':')}\n                  (${ascii}${stamp})`;
+}

@@ -124,7 +124,11 @@ function statusFromState(a: ArrayState): MdstatStatus {
   const chunkKiB = Math.floor(a.chunkSizeBytes / 1024);
   switch (a.level) {
     case 'raid1':
+    case 'multipath': // md's multipath status is the mirror's " [n/m] [UU]"
       return { kind: 'mirror', disks: diskSummary(a) };
+    case 'faulty': // its status shows only injected-fault counters, which ArrayState does not hold
+    case 'container': // never active: mdstat prints no status for it
+      return { kind: 'raw', text: '' };
     case 'raid0':
       return { kind: 'raid0', chunkKiB };
     case 'linear':

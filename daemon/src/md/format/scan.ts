@@ -2,7 +2,8 @@
 // driver state. Owns: the line order (mdstat order reversed, container members last), the
 // word order (level=, num-devices=, metadata= or container=/member=, bitmap=, spares=,
 // name=, UUID=) and the verbose "   devices=" line.
-// Invariant: pure; one ARRAY (or INACTIVE-ARRAY) line per array md would list.
+// Invariant: pure; one ARRAY (or INACTIVE-ARRAY) line per array md would list; an external
+// container is an ARRAY line (level=container), never INACTIVE-ARRAY.
 import type { ArrayState } from '../types.js';
 import { isArrayRunning, layoutDisks, rowPrinted } from './detail-disks.js';
 import { isPersistentSuper, metadataText, subarrayOf } from './detail.js';
@@ -33,9 +34,10 @@ function pathOf(device: string, opts: ScanOptions): string {
 export function renderScanLine(a: ArrayState, opts: ScanOptions = {}): string {
   const running = isArrayRunning(a);
   const raidDisks = running ? a.raidDisks : 0;
-  let s = `${running ? 'ARRAY' : 'INACTIVE-ARRAY'} ${pathOf(a.device, opts)}`;
+  const container = a.level === 'container';
+  let s = `${running || container ? 'ARRAY' : 'INACTIVE-ARRAY'} ${pathOf(a.device, opts)}`;
   if (opts.verbose) {
-    s += raidDisks ? ` level=${a.level} num-devices=${raidDisks}` : ` num-devices=${a.members.length}`;
+    s += raidDisks ? ` level=${a.level} num-devices=${raidDisks}` : `${container ? ' level=container' : ''} num-devices=${a.members.length}`;
   }
   const sub = subarrayOf(a.metadataVersion);
   if (sub) s += ` container=${pathOf(sub.container, opts)} member=${sub.member}`;
@@ -52,6 +54,7 @@ export function renderScanLine(a: ArrayState, opts: ScanOptions = {}): string {
   }
   if (spares && raidDisks) s += ` spares=${spares}`;
   if (a.metadataVersion === '0.90') s += ` UUID=${a.uuid}`;
+  else if (a.external?.ddf) s += ` UUID=${a.uuid}`; // DDF: container or virtual disk UUID
   else if (isPersistentSuper(a.metadataVersion)) s += `${a.name ? ` name=${quoteWord(a.name)}` : ''} UUID=${a.uuid}`;
   if (opts.verbose && devices.length > 0) {
     devices.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));

@@ -14,10 +14,10 @@ import { OpError } from '../../common/errors.js';
 import { MD_FORMAT_MAX_TEXT_BYTES } from '../../common/limits.js';
 import type { Sectors } from '../../common/types.js';
 import type { MdDriver, SpeedLimits, WatchHandle } from '../driver.js';
-import type { ArrayState, AssembleSpec, CreateSpec, MdEvent, SuperblockInfo, SyncAction } from '../types.js';
+import type { ArrayState, AssembleSpec, CreateSpec, DdfFacts, MdEvent, Superblock090Info, SuperblockInfo, SyncAction } from '../types.js';
 import { readSuperblockV1 } from '../../../../native/src/superblock.js';
 import type { SuperblockV1 } from '../../../../native/src/superblock-format.js';
-import { DEFAULT_KERNEL_PATHS, mdstatPath, resolveArrayName, type KernelPaths } from './paths.js';
+import { DEFAULT_KERNEL_PATHS, devPathOfNumber, mdstatPath, resolveArrayName, type KernelPaths } from './paths.js';
 import { realReadPorts, type ReadPorts } from './ports.js';
 import { readArrayState } from './read-array.js';
 import { listArrayNames } from './list-arrays.js';
@@ -110,6 +110,15 @@ export class KernelMdDriver implements MdDriver {
     const { devFlags: _devFlags, role: _role, ...info } = sb;
     return info;
   }
+  async readDdf(devPath: string): Promise<DdfFacts> {
+    return this.ports.ddf(validateMemberPath(devPath));
+  }
+  /** A 0.90 superblock, its descriptors named as mdadm's map_dev names them (this node's devices). */
+  async readSuperblock090(devPath: string): Promise<Superblock090Info> {
+    const sb = await this.ports.superblock090(validateMemberPath(devPath));
+    for (const d of [sb.thisDisk, ...sb.disks]) d.devPath = devPathOfNumber(this.paths, d.major, d.minor);
+    return sb;
+  }
 
   /** mdadm is the metadata writer here too: it erases every superblock kind it knows (0.90, 1.x). */
   async zeroSuperblock(devPath: string): Promise<'zeroed' | 'none'> {
@@ -172,6 +181,9 @@ export class KernelMdDriver implements MdDriver {
   }
   async setRaidDisks(device: string, raidDisks: number, opts: { backupFile?: string }): Promise<void> {
     await this.locked(device, (n) => grow.setRaidDisks(this.paths, this.mdadm, n, raidDisks, opts?.backupFile));
+  }
+  async setChunkSize(device: string, chunkKiB: number, opts: { backupFile?: string }): Promise<void> {
+    await this.locked(device, (n) => grow.setChunkSize(this.paths, this.mdadm, n, chunkKiB, opts?.backupFile));
   }
   async setComponentSize(device: string, sizeKiB: number, assumeClean: boolean): Promise<void> {
     await this.locked(device, (n) => grow.setComponentSize(this.paths, n, sizeKiB, assumeClean === true));

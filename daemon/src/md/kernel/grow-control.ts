@@ -17,6 +17,12 @@
 //   --raid-devices (it writes the reshape metadata and new data offsets, or backs the critical
 //   section up to `backupFile`, then starts the reshape; md continues it from the superblocks'
 //   reshape_position after a restart).
+// - chunk size: raid4/5/6 through mdadm --grow --chunk (the same restripe with the data and
+//   parity disks unchanged: mdadm moves the data offsets, up when the members have more room
+//   after the data, so md reshapes backwards; or it backs the critical section up to
+//   `backupFile`, which needs mdadm's own process to follow the whole reshape).
+// - A reshape's mdadm may fork a process that follows the reshape: the change is made when
+//   mdadm itself exits (MdadmRunner leavesChild), not when that process ends.
 // - md refuses a bitmap change while a sync runs (EBUSY; mdadm: "Cannot add bitmap while array
 //   is resyncing or reshaping etc."); the error comes back as md/mdadm gave it.
 import { OpError } from '../../common/errors.js';
@@ -62,9 +68,14 @@ function levelOf(paths: KernelPaths, array: string): string {
   return text.trim();
 }
 
+function backupArgs(backupFile: string | undefined): string[] {
+  if (backupFile !== undefined && !/^\/[^\0\s]{1,255}$/.test(backupFile)) throw new OpError('E_INVALID_ARGUMENT', 'backupFile must be an absolute path', { backupFile });
+  return backupFile === undefined ? [] : [`--backup-file=${backupFile}`];
+}
+
 export async function setRaidDisks(paths: KernelPaths, mdadm: MdadmRunner, array: string, raidDisks: number, backupFile: string | undefined): Promise<void> {
   if (!Number.isSafeInteger(raidDisks) || raidDisks < 1) throw new OpError('E_INVALID_ARGUMENT', 'raidDisks must be a positive integer', { raidDisks });
-  if (backupFile !== undefined && !/^\/[^\0\s]{1,255}$/.test(backupFile)) throw new OpError('E_INVALID_ARGUMENT', 'backupFile must be an absolute path', { backupFile });
+  const backup = backupArgs(backupFile);
   const dev = devPath(paths, array);
   if (levelOf(paths, array) === 'raid1') {
     await withMdDevice(dev, array, async (md) => {
@@ -73,5 +84,11 @@ export async function setRaidDisks(paths: KernelPaths, mdadm: MdadmRunner, array
     });
     return;
   }
-  await mdadm.run(['--grow', dev, `--raid-devices=${raidDisks}`, ...(backupFile === undefined ? [] : [`--backup-file=${backupFile}`])]);
+  await mdadm.run(['--grow', dev, `--raid-devices=${raidDisks}`, ...backup], { leavesChild: true });
+}
+
+export async function setChunkSize(paths: KernelPaths, mdadm: MdadmRunner, array: string, chunkKiB: number, backupFile: string | undefined): Promise<void> {
+  if (!Number.isSafeInteger(chunkKiB) || chunkKiB < 4 || chunkKiB > 1 << 20) throw new OpError('E_INVALID_ARGUMENT', 'chunkKiB must be an integer in [4, 1048576]', { chunkKiB });
+  const backup = backupArgs(backupFile);
+  await mdadm.run(['--grow', devPath(paths, array), `--chunk=${chunkKiB}K`, ...backup], { leavesChild: true });
 }

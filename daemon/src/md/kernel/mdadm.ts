@@ -9,7 +9,15 @@
 //   {timedOut: true}.
 // - stdin is empty: a prompt (mdadm asks before overwriting) reads EOF and mdadm refuses; --run
 //   is passed where mdadm would otherwise ask.
-import { execFile } from 'node:child_process';
+// - A run that may leave a child behind (`leavesChild`: mdadm --grow forks a process that
+//   follows a reshape needing a backup, holding mdadm's stdout/stderr until the reshape ends)
+//   is over when mdadm itself exits: its output goes to files read at its exit, never to pipes
+//   the child would keep open (a pipe would hold the answer, and the array's lock, for the
+//   whole reshape, and the time bound would then call a running reshape a failure).
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { OpError } from '../../common/errors.js';
 import { MDADM_MAX_OUTPUT_BYTES, MDADM_TIMEOUT_MS, MD_KERNEL_MAX_DEVICES_PER_ARRAY } from '../../common/limits.js';
 import type { AssembleSpec, CreateSpec, MdLevel } from '../types.js';
@@ -22,36 +30,79 @@ export interface MdadmResult {
 }
 
 export interface MdadmRunner {
-  run(args: readonly string[]): Promise<MdadmResult>;
+  run(args: readonly string[], opts?: { leavesChild?: boolean }): Promise<MdadmResult>;
 }
 
 function firstLine(text: string): string {
   return text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
 }
 
+const MDADM_ENV = (): NodeJS.ProcessEnv => ({ ...process.env, MDADM_NO_SYSTEMCTL: '1' });
+
+function failure(args: readonly string[], stdout: string, stderr: string, e: { message: string; code?: unknown; signal?: string | null; killed?: boolean }): OpError {
+  const line = firstLine(stderr) || firstLine(stdout) || e.message;
+  return new OpError('E_MDADM_FAILED', line, {
+    args: [...args], exitCode: typeof e.code === 'number' ? e.code : null, signal: e.signal ?? null,
+    timedOut: e.killed === true, stderr: stderr.slice(0, 4096),
+  });
+}
+
+/** A run whose answer is mdadm's own exit (see the header): output through files, not pipes. */
+function runLeavingChild(mdadmPath: string, args: readonly string[]): Promise<MdadmResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'mdclusterd-mdadm-'));
+  const outFd = openSync(join(dir, 'out'), 'w+');
+  const errFd = openSync(join(dir, 'err'), 'w+');
+  const read = (fd: number): string => {
+    const size = Math.min(fstatSync(fd).size, MDADM_MAX_OUTPUT_BYTES);
+    const buf = Buffer.alloc(size);
+    readSync(fd, buf, 0, size, 0);
+    return buf.toString('utf8');
+  };
+  return new Promise<MdadmResult>((resolve, reject) => {
+    const child = spawn(mdadmPath, [...args], { stdio: ['ignore', outFd, errFd], env: MDADM_ENV() });
+    let timedOut = false;
+    let settled = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, MDADM_TIMEOUT_MS);
+    const done = (code: number | null, signal: NodeJS.Signals | null, spawnError?: NodeJS.ErrnoException): void => {
+      if (settled) return; // 'error' and 'exit' may both come
+      settled = true;
+      clearTimeout(timer);
+      const stdout = read(outFd);
+      const stderr = read(errFd);
+      closeSync(outFd);
+      closeSync(errFd);
+      rmSync(dir, { recursive: true, force: true });
+      if (spawnError?.code === 'ENOENT') reject(new OpError('E_MDADM_MISSING', `mdadm not found: ${mdadmPath}`, { path: mdadmPath }));
+      else if (spawnError !== undefined) reject(failure(args, stdout, stderr, spawnError));
+      else if (code === 0) resolve({ stdout, stderr });
+      else reject(failure(args, stdout, stderr, { message: `mdadm exited with ${code ?? signal}`, code, signal, killed: timedOut }));
+    };
+    child.once('error', (e) => done(null, null, e));
+    child.once('exit', (code, signal) => done(code, signal));
+  });
+}
+
 /** Runs `mdadmPath` with `args`; never through a shell. */
 export function realMdadm(mdadmPath = 'mdadm'): MdadmRunner {
   return {
-    run: (args) => new Promise((resolve, reject) => {
+    run: (args, opts) => opts?.leavesChild === true ? runLeavingChild(mdadmPath, args) : new Promise((resolve, reject) => {
       execFile(mdadmPath, [...args], {
         timeout: MDADM_TIMEOUT_MS, maxBuffer: MDADM_MAX_OUTPUT_BYTES, encoding: 'utf8',
-        env: { ...process.env, MDADM_NO_SYSTEMCTL: '1' },
+        env: MDADM_ENV(),
       }, (err, stdout, stderr) => {
         if (err === null) { resolve({ stdout, stderr }); return; }
         const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean; signal?: string | null };
         if (e.code === 'ENOENT') { reject(new OpError('E_MDADM_MISSING', `mdadm not found: ${mdadmPath}`, { path: mdadmPath })); return; }
-        const line = firstLine(stderr) || firstLine(stdout) || e.message;
-        reject(new OpError('E_MDADM_FAILED', line, {
-          args: [...args], exitCode: typeof e.code === 'number' ? e.code : null, signal: e.signal ?? null,
-          timedOut: e.killed === true, stderr: stderr.slice(0, 4096),
-        }));
+        reject(failure(args, stdout, stderr, e));
       });
     }),
   };
 }
 
-const LEVEL_ARG: Readonly<Record<MdLevel, string>> = {
+/** Levels this driver creates with --level (a container is made by --metadata=ddf/imsm: not here). */
+const LEVEL_ARG: Readonly<Record<Exclude<MdLevel, 'container'>, string>> = {
   linear: 'linear', raid0: 'raid0', raid1: 'raid1', raid4: 'raid4', raid5: 'raid5', raid6: 'raid6', raid10: 'raid10',
+  multipath: 'multipath', faulty: 'faulty',
 };
 const METADATA_RE = /^(?:0\.90|1|1\.[012]|default)$/;
 const LAYOUT_RE = /^[a-z0-9-]{1,32}$/;
@@ -123,7 +174,7 @@ function optionalArgs(spec: CreateSpec): string[] {
 
 export function createArgs(spec: CreateSpec, paths: KernelPaths): string[] {
   const name = newArrayName(spec.device, paths);
-  const level = LEVEL_ARG[spec.level];
+  const level = spec.level === 'container' ? undefined : LEVEL_ARG[spec.level];
   if (level === undefined || !Object.prototype.hasOwnProperty.call(LEVEL_ARG, spec.level)) {
     throw bad(`unsupported level ${JSON.stringify(spec.level)}`, { level: spec.level });
   }

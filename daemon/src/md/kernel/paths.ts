@@ -6,7 +6,7 @@
 //   A bad name is OpError('E_INVALID_ARGUMENT'), never a crash.
 // - Roots are injectable so tests can run the driver over a sysfs/proc/dev tree built from real
 //   captures; production uses /sys, /proc and /dev.
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { OpError } from '../../common/errors.js';
 
@@ -63,4 +63,18 @@ export function mdstatPath(paths: KernelPaths): string {
 }
 export function speedLimitPath(paths: KernelPaths, which: 'min' | 'max'): string {
   return `${paths.procRoot}/sys/dev/raid/speed_limit_${which}`;
+}
+
+/**
+ * The block device with number major:minor on this node ("/dev/vda", from the /sys/dev/block
+ * link, as mdadm's map_dev names it), or null when there is none (0:0, a vanished disk).
+ */
+export function devPathOfNumber(paths: KernelPaths, major: number, minor: number): string | null {
+  if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || major < 0 || minor < 0 || (major === 0 && minor === 0)) return null;
+  try {
+    const name = basename(readlinkSync(`${paths.sysRoot}/dev/block/${major}:${minor}`));
+    return MEMBER_NAME_RE.test(name) ? devPath(paths, name) : null;
+  } catch {
+    return null;
+  }
 }

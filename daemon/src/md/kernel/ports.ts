@@ -9,10 +9,11 @@
 import { OpError } from '../../common/errors.js';
 import { MD_FORMAT_MAX_TEXT_BYTES, MD_KERNEL_MAX_DEVICES_PER_ARRAY } from '../../common/limits.js';
 import { withMdDevice, type MdDevice } from '../../../../native/src/md-device.js';
-import { readSuperblockV1 } from '../../../../native/src/superblock.js';
+import { readDdfFacts, readSuperblock090, readSuperblockV1 } from '../../../../native/src/superblock.js';
 import type { SuperblockV1 } from '../../../../native/src/superblock-format.js';
 import type { MduArrayInfo } from '../../../../native/src/structs.js';
 import type { DevNumber } from '../../../../native/src/blockdev.js';
+import type { DdfFacts, Superblock090Info } from '../types.js';
 import { readText } from './sysfs-io.js';
 import { devPath, mdstatPath, type KernelPaths } from './paths.js';
 
@@ -28,6 +29,10 @@ export interface IoctlFacts {
 export interface ReadPorts {
   ioctlFacts(device: string, members: readonly DevNumber[]): Promise<IoctlFacts>;
   superblock(devPath: string, minor: 0 | 1 | 2 | undefined): Promise<SuperblockV1>;
+  /** The member's 0.90 superblock (E_NO_SUPERBLOCK when it has none). */
+  superblock090(devPath: string): Promise<Superblock090Info>;
+  /** The DDF metadata on a member disk of an external container (E_NO_SUPERBLOCK without it). */
+  ddf(devPath: string): Promise<DdfFacts>;
   /** /proc/mdstat text, or undefined when md is not loaded. */
   mdstatText(): string | undefined;
 }
@@ -65,6 +70,8 @@ export function realReadPorts(paths: KernelPaths): ReadPorts {
   return {
     ioctlFacts: (device, members) => realIoctlFacts(paths, device, members),
     superblock: (path, minor) => readSuperblockV1(path, { minor }),
+    superblock090: (path) => readSuperblock090(path),
+    ddf: (path) => readDdfFacts(path),
     mdstatText: () => readText(mdstatPath(paths), MD_FORMAT_MAX_TEXT_BYTES, { syscall: 'mdstat', device: 'mdstat' }),
   };
 }

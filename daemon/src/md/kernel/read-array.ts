@@ -3,16 +3,17 @@
 // Invariants:
 // - sysfs is the source for live state (array_state, sync_*, member flags/slots/offsets);
 //   GET_DISK_INFO for each member's desc number; GET_ARRAY_INFO for ctime/utime; superblocks
-//   for the array name, events and device UUIDs; /proc/mdstat for bitmap pages, resync waits,
+//   (v1.x, or 0.90 for metadata_version 0.90) for the array name, events and device UUIDs; /proc/mdstat for bitmap pages, resync waits,
 //   the live sync position and the members' order (the kernel's list order, newest first).
-// - A member whose superblock cannot be read (failed disk, 0.90 or external metadata) keeps
-//   deviceUuid null; it does not fail the read. Events come from the freshest in-sync member.
+// - A member whose superblock cannot be read (failed disk, external metadata) or has none
+//   (0.90 has no device UUID) keeps deviceUuid null; it does not fail the read. Events come from the freshest in-sync member.
 // - Level, raid_disks, layout and chunk of an inactive array (empty in sysfs) come from its
-//   superblocks; an array whose level is still unknown or unmanaged (external container,
-//   multipath) rejects with E_NOT_SUPPORTED.
+//   superblocks; an external-metadata container reads as level 'container' (its DDF facts and
+//   UUID from a member disk: external.ts); an array whose level is still unknown rejects with
+//   E_NOT_SUPPORTED. multipath and faulty are read as what they are.
 import { OpError } from '../../common/errors.js';
 import { sectors, type Sectors } from '../../common/types.js';
-import type { ArrayState, BitmapState, MdLevel, MemberState, ReshapeState } from '../types.js';
+import type { ArrayState, BitmapState, MdLevel, MemberState, ReshapeState, Superblock090Info } from '../types.js';
 import type { SuperblockV1 } from '../../../../native/src/superblock-format.js';
 import { MD_SB_CLUSTERED } from '../../../../native/src/ioctl.js';
 import { readRawArray, type RawArray, type RawMember } from './sysfs-array.js';
@@ -22,12 +23,13 @@ import {
   parseSyncMax, parseSyncSpeed, type ParsedLevel,
 } from './sysfs-parse.js';
 import { extractFromMdstat, type MdstatExtract } from './mdstat-extract.js';
+import { externalUuid, readExternal } from './external.js';
 import { devKey, type IoctlFacts, type ReadPorts } from './ports.js';
 import { memberDevPath } from './snapshot.js';
 import type { KernelPaths } from './paths.js';
 
 const SB_LEVELS: ReadonlyMap<number, MdLevel> = new Map([
-  [-1, 'linear'], [0, 'raid0'], [1, 'raid1'], [4, 'raid4'], [5, 'raid5'], [6, 'raid6'], [10, 'raid10'],
+  [-5, 'faulty'], [-4, 'multipath'], [-1, 'linear'], [0, 'raid0'], [1, 'raid1'], [4, 'raid4'], [5, 'raid5'], [6, 'raid6'], [10, 'raid10'],
 ]);
 
 /** "1.2" -> 2; other metadata (0.90, none, external) has no v1 superblock. */
@@ -36,12 +38,48 @@ export function v1Minor(metadataVersion: string): 0 | 1 | 2 | null {
   return m === null ? null : (Number(m[1]) as 0 | 1 | 2);
 }
 
-async function readSuperblocks(ports: ReadPorts, members: readonly MemberState[], minor: 0 | 1 | 2 | null): Promise<(SuperblockV1 | null)[]> {
-  if (minor === null) return members.map(() => null);
-  return Promise.all(members.map((m) => ports.superblock(m.devPath, minor).catch((err: unknown) => {
+/** What readArray takes from a member's superblock, whichever its format (v1.x or 0.90). */
+export interface MemberSuper {
+  setUuid: string;
+  /** v1.x set name; 0.90 has none. */
+  setName: string | null;
+  /** v1.x device UUID; 0.90 has none. */
+  deviceUuid: string | null;
+  devNumber: number;
+  events: number;
+  level: number;
+  raidDisks: number;
+  layout: number;
+  chunkSizeBytes: number;
+  ctimeSec: number;
+  utimeSec: number;
+}
+
+function fromV1(sb: SuperblockV1): MemberSuper {
+  return {
+    setUuid: sb.setUuid, setName: sb.setName, deviceUuid: sb.deviceUuid, devNumber: sb.devNumber, events: sb.events,
+    level: sb.level, raidDisks: sb.raidDisks, layout: sb.layout, chunkSizeBytes: sb.chunkSectors * 512, ctimeSec: sb.ctimeSec, utimeSec: sb.utimeSec,
+  };
+}
+
+function from090(sb: Superblock090Info): MemberSuper {
+  return {
+    setUuid: sb.setUuid, setName: null, deviceUuid: null, devNumber: sb.thisDisk.number, events: sb.events,
+    level: sb.level, raidDisks: sb.raidDisks, layout: sb.layout, chunkSizeBytes: sb.chunkSizeBytes, ctimeSec: sb.ctimeSec, utimeSec: sb.utimeSec,
+  };
+}
+
+async function readSuperblocks(ports: ReadPorts, members: readonly MemberState[], metadataVersion: string): Promise<(MemberSuper | null)[]> {
+  const minor = v1Minor(metadataVersion);
+  const read = (m: MemberState): Promise<MemberSuper> | null => {
+    if (minor !== null) return ports.superblock(m.devPath, minor).then(fromV1);
+    if (metadataVersion === '0.90') return ports.superblock090(m.devPath).then(from090);
+    return null;
+  };
+  return Promise.all(members.map((m) => read(m)?.catch((err: unknown) => {
     if (err instanceof OpError) return null; // unreadable member: no uuid, not fatal
     throw err;
-  })));
+  }) ?? null));
 }
 
 function baseMember(paths: KernelPaths, m: RawMember): MemberState {
@@ -63,8 +101,8 @@ function baseMember(paths: KernelPaths, m: RawMember): MemberState {
 }
 
 /** Events of the freshest superblock among in-sync members (any member if none is in sync). */
-function pickEvents(members: readonly MemberState[], sbs: readonly (SuperblockV1 | null)[]): SuperblockV1 | null {
-  let best: SuperblockV1 | null = null;
+function pickEvents(members: readonly MemberState[], sbs: readonly (MemberSuper | null)[]): MemberSuper | null {
+  let best: MemberSuper | null = null;
   const inSync = (i: number) => members[i].flags.includes('in_sync') && !members[i].flags.includes('faulty');
   const anyInSync = members.some((_, i) => inSync(i) && sbs[i] !== null);
   sbs.forEach((sb, i) => {
@@ -76,19 +114,19 @@ function pickEvents(members: readonly MemberState[], sbs: readonly (SuperblockV1
 
 interface Geometry { level: MdLevel; raidDisks: number; layout: number; chunkSizeBytes: number }
 
-function resolveGeometry(raw: RawArray, level: ParsedLevel, sb: SuperblockV1 | null): Geometry {
+function resolveGeometry(raw: RawArray, level: ParsedLevel, sb: MemberSuper | null, container: boolean): Geometry {
   const raid = parseRaidDisks(raw.attrs.raid_disks);
   const layout = parseNewOld('layout', raw.attrs.layout);
   const chunk = parseNewOld('chunk_size', raw.attrs.chunk_size);
-  if (level !== null && level !== 'multipath' && level !== 'faulty') {
+  if (level !== null) {
     return { level, raidDisks: raid?.value ?? sb?.raidDisks ?? 0, layout: layout.old, chunkSizeBytes: chunk.old };
   }
+  if (level === null && container) return { level: 'container', raidDisks: 0, layout: 0, chunkSizeBytes: 0 };
   const sbLevel = sb === null ? undefined : SB_LEVELS.get(sb.level);
   if (level === null && sb !== null && sbLevel !== undefined) {
-    return { level: sbLevel, raidDisks: sb.raidDisks, layout: sb.layout, chunkSizeBytes: sb.chunkSectors * 512 };
+    return { level: sbLevel, raidDisks: sb.raidDisks, layout: sb.layout, chunkSizeBytes: sb.chunkSizeBytes };
   }
-  const what = level ?? 'no level (an inactive array without a v1.x superblock, or an external-metadata container)';
-  throw new OpError('E_NOT_SUPPORTED', `array ${raw.device} has ${what}`, { device: raw.device, level });
+  throw new OpError('E_NOT_SUPPORTED', `array ${raw.device} has no level (an inactive array without a readable superblock, or an external-metadata container)`, { device: raw.device, level });
 }
 
 function readReshape(raw: RawArray, geometry: Geometry): ReshapeState | null {
@@ -101,6 +139,7 @@ function readReshape(raw: RawArray, geometry: Geometry): ReshapeState | null {
     newLevel: geometry.level,
     newLayout: parseNewOld('layout', raw.attrs.layout).value,
     newChunkSizeBytes: parseNewOld('chunk_size', raw.attrs.chunk_size).value,
+    ...(raw.attrs.reshape_direction?.trim() === 'backwards' ? { backwards: true } : {}),
   };
 }
 
@@ -155,18 +194,19 @@ export async function readArrayState(paths: KernelPaths, ports: ReadPorts, devic
   const mdstat = extractFromMdstat(ports.mdstatText() ?? '', device);
   const [facts, sbs] = await Promise.all([
     ports.ioctlFacts(device, members),
-    readSuperblocks(ports, members, v1Minor(metadataVersion)),
+    readSuperblocks(ports, members, metadataVersion),
   ]);
   members.forEach((m, i) => {
     m.deviceUuid = sbs[i]?.deviceUuid ?? null;
     m.descNumber = facts.descNumbers.get(devKey(m)) ?? sbs[i]?.devNumber ?? -1;
   });
   const fresh = pickEvents(members, sbs);
-  const geometry = resolveGeometry(raw, parseLevel(raw.attrs.level), fresh ?? sbs.find((s) => s !== null) ?? null);
+  const external = await readExternal(paths, ports, metadataVersion, members);
+  const geometry = resolveGeometry(raw, parseLevel(raw.attrs.level), fresh ?? sbs.find((s) => s !== null) ?? null, external !== null && external.container === null);
   const completed = parseSyncCompleted(raw.attrs.sync_completed);
   return {
     device,
-    uuid: parseArrayUuid(raw.attrs.uuid, metadataVersion) ?? fresh?.setUuid ?? '00000000:00000000:00000000:00000000',
+    uuid: parseArrayUuid(raw.attrs.uuid, metadataVersion) ?? fresh?.setUuid ?? (external && externalUuid(external)) ?? '00000000:00000000:00000000:00000000',
     name: fresh?.setName ?? null,
     ...geometry,
     arraySizeKiB: raw.sizeSectors === undefined ? 0 : Math.floor(parseCount('size', raw.sizeSectors) / 2),
@@ -191,5 +231,6 @@ export async function readArrayState(paths: KernelPaths, ports: ReadPorts, devic
     mismatchCount: raw.attrs.mismatch_cnt === undefined ? 0 : parseCount('mismatch_cnt', raw.attrs.mismatch_cnt),
     members: sortMembers(members, mdstat.memberOrder),
     reshape: readReshape(raw, geometry),
+    external,
   };
 }

@@ -17,7 +17,7 @@ import { blockDir, mdDir, type KernelPaths } from './paths.js';
 export const ARRAY_ATTRS = [
   'array_state', 'level', 'raid_disks', 'layout', 'chunk_size', 'component_size', 'metadata_version', 'degraded',
   'sync_action', 'last_sync_action', 'sync_completed', 'sync_speed', 'resync_start', 'sync_min', 'sync_max',
-  'consistency_policy', 'mismatch_cnt', 'uuid', 'reshape_position', 'bitmap/location', 'bitmap/chunksize',
+  'consistency_policy', 'mismatch_cnt', 'uuid', 'reshape_position', 'reshape_direction', 'bitmap/location', 'bitmap/chunksize',
 ] as const;
 
 /** Member attributes read from md/dev-X/ (relative names). */

@@ -45,15 +45,14 @@ export function parseArrayState(value: string | undefined): ArrayRunState {
   return found;
 }
 
-const LEVELS: readonly MdLevel[] = ['linear', 'raid0', 'raid1', 'raid4', 'raid5', 'raid6', 'raid10'];
-/** Personalities md has that the shared model does not manage. */
-const UNMANAGED_LEVELS = ['multipath', 'faulty'] as const;
-export type ParsedLevel = MdLevel | (typeof UNMANAGED_LEVELS)[number] | null;
+/** Every md personality (multipath and faulty are read and shown, never created by the cluster). */
+const LEVELS: readonly MdLevel[] = ['linear', 'raid0', 'raid1', 'raid4', 'raid5', 'raid6', 'raid10', 'multipath', 'faulty'];
+export type ParsedLevel = MdLevel | null;
 
 /** md/level: null when empty (inactive array, external container). */
 export function parseLevel(value: string | undefined): ParsedLevel {
   if (value === undefined || value === '') return null;
-  const level = LEVELS.find((l) => l === value) ?? UNMANAGED_LEVELS.find((l) => l === value);
+  const level = LEVELS.find((l) => l === value);
   if (level === undefined) throw formatError('level', value);
   return level;
 }

@@ -12,7 +12,7 @@
 //   unclean superblock (resync_offset < max) leaves a resync pending (resync=PENDING).
 import { OpError } from '../../common/errors.js';
 import { MD_MAX_MEMBERS_PER_ARRAY } from '../../common/limits.js';
-import type { AssembleSpec } from '../types.js';
+import type { AssembleSpec, MdLevel } from '../types.js';
 import type { KernelCtx } from './context.js';
 import type { SimDiskRecord } from './disk-store.js';
 import { isValidComponentPath } from './disk-store.js';
@@ -94,8 +94,18 @@ function baseArray(device: string, f: SimSuperblock): SimArray {
     bitmapChunkKiB: f.bitmapChunkKiB > 0 ? f.bitmapChunkKiB : null, bitmapDirtySectors: 0, mismatchCount: 0,
     broken: false, openCount: 0, members: [], timer: null, safeModeTimer: null,
     // A reshape in progress resumes from the superblock's reshape_position (md's raid5 run()).
-    reshape: (f.featureMap & FEATURE_RESHAPE_ACTIVE) !== 0 && f.reshapePositionSectors !== undefined && f.deltaDisks !== undefined
-      ? { oldDisks: f.raidDisks - f.deltaDisks, deviceProgressSectors: Math.floor(f.reshapePositionSectors / dataDisks(level, f.raidDisks)) } : null,
+    reshape: (f.featureMap & FEATURE_RESHAPE_ACTIVE) !== 0 && f.reshapePositionSectors !== undefined && f.deltaDisks !== undefined ? resumedReshape(level, f) : null,
+  };
+}
+
+/** The reshape a superblock records (its position counted in the reshape's direction). */
+function resumedReshape(level: MdLevel, f: SimSuperblock): NonNullable<SimArray['reshape']> {
+  const perDevice = Math.floor(f.reshapePositionSectors! / dataDisks(level, f.raidDisks));
+  return {
+    oldDisks: f.raidDisks - f.deltaDisks!, deviceProgressSectors: f.reshapeBackwards === true ? f.sizeSectors - perDevice : perDevice,
+    ...(f.newChunkSectors === undefined ? {} : { newChunkSectors: f.newChunkSectors }),
+    ...(f.reshapeBackwards === true ? { backwards: true } : {}),
+    ...(f.newOffsetDeltaSectors === undefined ? {} : { offsetDeltaSectors: f.newOffsetDeltaSectors }),
   };
 }
 

@@ -40,13 +40,13 @@ export function hasRedundancy(level: MdLevel): boolean {
 }
 
 export function isStriped(level: MdLevel): boolean {
-  return level !== 'raid1' && level !== 'linear';
+  return level !== 'raid1' && level !== 'linear' && level !== 'multipath' && level !== 'faulty' && level !== 'container';
 }
 
 /** Smallest raid-devices count mdadm creates without --force. */
 export function minRaidDisks(level: MdLevel): number {
   switch (level) {
-    case 'linear': return 1;
+    case 'linear': case 'faulty': case 'multipath': case 'container': return 1;
     case 'raid0': return 1;
     case 'raid1': return 2;
     case 'raid4': case 'raid5': return 2;
@@ -128,7 +128,8 @@ export function roundComponentSectors(level: MdLevel, chunkSectors: number, sect
 export function arraySectors(level: MdLevel, raidDisks: number, layout: number, componentSectors: number, memberSectors: readonly number[]): number {
   switch (level) {
     case 'linear': case 'raid0': return memberSectors.reduce((a, b) => a + b, 0);
-    case 'raid1': return componentSectors;
+    case 'raid1': case 'multipath': case 'faulty': return componentSectors;
+    case 'container': return 0;
     case 'raid4': case 'raid5': return componentSectors * (raidDisks - 1);
     case 'raid6': return componentSectors * (raidDisks - 2);
     case 'raid10': return Math.floor((componentSectors * raidDisks) / Math.max(1, raid10Copies(layout).copies));
@@ -149,8 +150,9 @@ export function enoughSlots(level: MdLevel, raidDisks: number, layout: number, w
   let up = 0;
   for (let s = 0; s < raidDisks; s++) if (working(s)) up++;
   switch (level) {
-    case 'linear': case 'raid0': return up === raidDisks;
-    case 'raid1': return up >= 1;
+    case 'linear': case 'raid0': case 'faulty': return up === raidDisks;
+    case 'raid1': case 'multipath': return up >= 1;
+    case 'container': return false;
     case 'raid4': case 'raid5': return up >= raidDisks - 1;
     case 'raid6': return up >= raidDisks - 2;
     case 'raid10': return raid10Enough(raidDisks, layout, working);

@@ -19,6 +19,17 @@
 //   grow by a reshape (spares take the new slots, in sync at once, as raid5_start_reshape
 //   does; the array keeps its old size until the reshape ends) and do not shrink here (EINVAL:
 //   mdadm needs --array-size first, not modelled). EBUSY while a sync runs, EROFS read-only.
+// - chunk (mdadm 4.2 --grow --chunk with md's raid5 check_reshape): raid4/5/6 only, a power of
+//   two of at least 4 KiB dividing the component size (EINVAL otherwise), EBUSY/EROFS as above.
+//   Without a backup file mdadm moves every member's data offset by at least the restripe unit
+//   (compute_backup_blocks / data disks) into the larger room, before the data (the reshape runs
+//   forwards, offsets move down) or after it (backwards, offsets move up); the sim moves them by
+//   half that room in whole MiB when that is enough (mdadm's choose_offset aims at the middle,
+//   1 MiB aligned), else by the minimum. No member with the room: mdadm's "Cannot grow - need
+//   backup-file" (E_MDADM_FAILED). With a backup file the reshape runs forwards in place.
+//   md/chunk_size stays the old chunk ("new (old)") until the reshape ends.
+import { OpError } from '../../common/errors.js';
+import { dataDisks } from '../format/levels.js';
 import type { KernelCtx } from './context.js';
 import { kernelError } from './errors.js';
 import { DEFAULT_BITMAP_CHUNK_KIB, arraySectors, hasRedundancy, isStriped } from './geometry.js';
@@ -89,5 +100,53 @@ export function setRaidDisks(ctx: KernelCtx, a: SimArray, raidDisks: number): vo
     a.reshape = { oldDisks: a.raidDisks, deviceProgressSectors: 0 };
     a.raidDisks = raidDisks;
   }
+  updateSuperblocks(ctx, a, false);
+}
+
+function gcd(x: number, y: number): number {
+  while (y !== 0) [x, y] = [y, x % y];
+  return x;
+}
+
+/** Sectors that are whole stripes of both chunk sizes: mdadm's restripe unit (the LCM of the stripes). */
+function restripeUnitSectors(oldChunkSectors: number, newChunkSectors: number, data: number): number {
+  return (oldChunkSectors * newChunkSectors * data * data) / gcd(oldChunkSectors * data, newChunkSectors * data);
+}
+
+/** The room before a member's data (after its superblock and bitmap) and after it, in sectors. */
+function room(a: SimArray, m: SimArray['members'][number]): { before: number; after: number } {
+  const metaEnd = a.minorVersion === 0 ? 0 : m.superOffsetSectors + 8 + (a.bitmapChunkKiB !== null ? 8 : 0);
+  return { before: Math.max(0, m.dataOffsetSectors - metaEnd), after: Math.max(0, m.availSectors - a.componentSectors) };
+}
+
+export function setChunkSize(ctx: KernelCtx, a: SimArray, chunkKiB: number, backupFile: string | undefined): void {
+  const syscall = 'write(md/chunk_size)';
+  const striped = a.level === 'raid4' || a.level === 'raid5' || a.level === 'raid6';
+  const newChunk = chunkKiB * 2;
+  if (!striped || chunkKiB < 4 || (chunkKiB & (chunkKiB - 1)) !== 0 || a.componentSectors % newChunk !== 0) throw kernelError('EINVAL', syscall, a.device);
+  if (a.ro === 'readonly') throw kernelError('EROFS', syscall, a.device);
+  if (a.sync !== null || a.reshape !== null) throw kernelError('EBUSY', syscall, a.device);
+  if (newChunk === a.chunkSectors) return;
+  let backwards = false;
+  let delta = 0;
+  if (backupFile === undefined) {
+    const data = dataDisks(a.level, a.raidDisks);
+    const min = restripeUnitSectors(a.chunkSectors, newChunk, data) / data;
+    const rooms = a.members.filter((m) => !m.faulty).map((m) => room(a, m));
+    const before = Math.min(...rooms.map((r) => r.before));
+    const after = Math.min(...rooms.map((r) => r.after));
+    backwards = after >= before;
+    const space = backwards ? after : before;
+    if (space < min) {
+      throw new OpError('E_MDADM_FAILED', `mdadm: /dev/${a.device}: Cannot grow - need backup-file`, { device: a.device, spaceSectors: space, neededSectors: min });
+    }
+    const half = Math.floor(space / 2 / 2048) * 2048;
+    delta = (half >= min ? half : min) * (backwards ? 1 : -1);
+  }
+  if (a.ro === 'read-auto') a.ro = 'rw';
+  a.reshape = {
+    oldDisks: a.raidDisks, deviceProgressSectors: 0, newChunkSectors: newChunk,
+    ...(backwards ? { backwards: true } : {}), ...(delta !== 0 ? { offsetDeltaSectors: delta } : {}),
+  };
   updateSuperblocks(ctx, a, false);
 }

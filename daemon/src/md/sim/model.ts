@@ -11,6 +11,7 @@
 // - faulty members hold no slot and are not in sync.
 // - recoveryCpSectors is null exactly when md's recovery_cp is MaxSector (no resync needed).
 import type { MdLevel, SyncAction } from '../types.js';
+import { dataDisks } from '../format/levels.js';
 import { enoughSlots, hasRedundancy } from './geometry.js';
 import type { SimTimerHandle } from './deps.js';
 
@@ -102,11 +103,14 @@ export interface SimArray {
   /** MD_BROKEN: an attempt to fail the last working device was refused. */
   broken: boolean;
   /**
-   * A reshape to `raidDisks` devices from `oldDisks` (mdadm --grow --raid-devices), or null.
-   * deviceProgressSectors: per-device sectors already in the new layout (md's reshape_position
-   * divided by the new data disks), as last written to the superblocks.
+   * A reshape to `raidDisks` devices from `oldDisks` (mdadm --grow --raid-devices) or to the
+   * chunk `newChunkSectors` (--chunk; chunkSectors stays the old chunk until the end, as md's
+   * mddev->chunk_sectors), or null. deviceProgressSectors: per-device sectors already in the new
+   * layout, as last written to the superblocks; a backwards reshape (mdadm moved the data
+   * offsets up by `offsetDeltaSectors`) walks them from the end. offsetDeltaSectors: the data
+   * offset change each member takes when the reshape ends (negative: moved down).
    */
-  reshape: { oldDisks: number; deviceProgressSectors: number } | null;
+  reshape: { oldDisks: number; deviceProgressSectors: number; newChunkSectors?: number; backwards?: boolean; offsetDeltaSectors?: number } | null;
   /** Simulated openers (mounted filesystems); stop/readonly fail with EBUSY while > 0. */
   openCount: number;
   members: SimMember[];
@@ -169,4 +173,13 @@ export function freeDescNumber(a: SimArray, from: number): number {
 
 export function isRunning(a: SimArray): boolean {
   return a.sync !== null;
+}
+
+/**
+ * md's reshape_position for the sim's reshape progress, in array sectors of the new layout:
+ * counted up from 0, or down from the end for a backwards reshape.
+ */
+export function reshapePosition(a: SimArray, deviceProgressSectors: number): number {
+  const dd = dataDisks(a.level, a.raidDisks);
+  return a.reshape?.backwards === true ? (a.componentSectors - deviceProgressSectors) * dd : deviceProgressSectors * dd;
 }

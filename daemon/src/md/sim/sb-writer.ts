@@ -14,13 +14,13 @@ import type { KernelCtx } from './context.js';
 import { nowSec } from './context.js';
 import { hasRedundancy, roundComponentSectors } from './geometry.js';
 import type { SimArray, SimMember } from './model.js';
-import { degradedCount } from './model.js';
+import { degradedCount, reshapePosition } from './model.js';
 import type { SimSuperblock } from './superblock.js';
 import {
   DEVFLAG_WRITE_MOSTLY, FEATURE_BITMAP_OFFSET, FEATURE_RECOVERY_BITMAP, FEATURE_RECOVERY_OFFSET, FEATURE_REPLACEMENT, FEATURE_RESHAPE_ACTIVE,
   ROLE_FAULTY, ROLE_SPARE, SUPERBLOCK_MAGIC,
 } from './superblock.js';
-import { dataDisks, levelNumber } from '../format/levels.js';
+import { levelNumber } from '../format/levels.js';
 
 /**
  * md_update_sb. `nospares` is true for a pure clean/dirty (or checkpoint) change and false
@@ -104,7 +104,10 @@ export function buildSuperblock(a: SimArray, m: SimMember, roles: number[]): Sim
     sizeSectors: hasRedundancy(a.level) ? a.componentSectors : roundComponentSectors(a.level, a.chunkSectors, m.availSectors),
     bitmapChunkKiB: a.bitmapChunkKiB ?? 0,
     ...(a.reshape === null ? {} : {
-      reshapePositionSectors: a.reshape.deviceProgressSectors * dataDisks(a.level, a.raidDisks), deltaDisks: a.raidDisks - a.reshape.oldDisks,
+      reshapePositionSectors: reshapePosition(a, a.reshape.deviceProgressSectors), deltaDisks: a.raidDisks - a.reshape.oldDisks,
+      ...(a.reshape.newChunkSectors === undefined ? {} : { newChunkSectors: a.reshape.newChunkSectors }),
+      ...(a.reshape.backwards === true ? { reshapeBackwards: true } : {}),
+      ...(a.reshape.offsetDeltaSectors === undefined ? {} : { newOffsetDeltaSectors: a.reshape.offsetDeltaSectors }),
     }),
   };
 }

@@ -17,7 +17,7 @@ import { mdstatFromArrays, renderMdstat } from '../format/mdstat.js';
 import type { MdDriver, SpeedLimits, WatchHandle } from '../driver.js';
 import type { ArrayState, AssembleSpec, CreateSpec, MdEvent, SuperblockInfo, SyncAction } from '../types.js';
 import * as ops from './array-ops.js';
-import { setBitmap, setComponentSize, setRaidDisks } from './grow-ops.js';
+import { setBitmap, setChunkSize, setComponentSize, setRaidDisks } from './grow-ops.js';
 import { assembleArray } from './assemble.js';
 import type { KernelCtx } from './context.js';
 import { createArray, normalizeDevice } from './create.js';
@@ -213,6 +213,11 @@ export class SimMdDriver implements MdDriver {
   async setRaidDisks(device: string, raidDisks: number, _opts: { backupFile?: string } = {}): Promise<void> {
     if (!Number.isSafeInteger(raidDisks) || raidDisks < 1) throw new OpError('E_INVALID_ARGUMENT', `invalid raid_disks ${JSON.stringify(raidDisks)}`);
     this.change(device, (a) => setRaidDisks(this.ctx, a, raidDisks));
+  }
+
+  async setChunkSize(device: string, chunkKiB: number, opts: { backupFile?: string } = {}): Promise<void> {
+    if (!Number.isSafeInteger(chunkKiB) || chunkKiB < 1) throw new OpError('E_INVALID_ARGUMENT', `invalid chunk size ${JSON.stringify(chunkKiB)}`);
+    this.change(device, (a) => setChunkSize(this.ctx, a, chunkKiB, opts.backupFile));
   }
 
   async setComponentSize(device: string, sizeKiB: number, assumeClean: boolean): Promise<void> {

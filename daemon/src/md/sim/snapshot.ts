@@ -15,9 +15,8 @@ import type { ArrayRunState, ArrayState, BitmapState, MemberFlag, MemberState, S
 import type { KernelCtx } from './context.js';
 import { syncSpeedKiBps } from './context.js';
 import { hasRedundancy, resyncTotalSectors } from './geometry.js';
-import { dataDisks } from '../format/levels.js';
 import type { SimArray, SimMember } from './model.js';
-import { degradedCount } from './model.js';
+import { degradedCount, reshapePosition } from './model.js';
 import { livePosition } from './sync.js';
 
 /** Bitmap counters per 4 KiB page (16-bit counters), as md allocates them. */
@@ -106,8 +105,9 @@ export function arrayState(ctx: KernelCtx, a: SimArray, live = false): ArrayStat
     mismatchCount: a.mismatchCount,
     members: a.members.map(memberState),
     reshape: a.reshape === null ? null : {
-      positionSectors: sectors(a.reshape.deviceProgressSectors * dataDisks(a.level, a.raidDisks)), deltaDisks: a.raidDisks - a.reshape.oldDisks,
-      newLevel: a.level, newLayout: a.layout, newChunkSizeBytes: a.chunkSectors * 512,
+      positionSectors: sectors(reshapePosition(a, a.reshape.deviceProgressSectors)), deltaDisks: a.raidDisks - a.reshape.oldDisks,
+      newLevel: a.level, newLayout: a.layout, newChunkSizeBytes: (a.reshape.newChunkSectors ?? a.chunkSectors) * 512,
+      ...(a.reshape.backwards === true ? { backwards: true } : {}),
     },
   };
 }

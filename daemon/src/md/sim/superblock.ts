@@ -61,6 +61,12 @@ export const superblockSchema = z.object({
   /** Feature 0x4 (a reshape is active): reshape_position in array sectors and delta_disks; absent otherwise. */
   reshapePositionSectors: count.optional(),
   deltaDisks: z.number().int().min(-1920).max(1920).optional(),
+  /** With feature 0x4 and a chunk change: new_chunk in sectors (chunkSectors stays the old one). */
+  newChunkSectors: count.optional(),
+  /** With feature 0x4: MD_FEATURE_RESHAPE_BACKWARDS (0x20), the position counts down from the end. */
+  reshapeBackwards: z.boolean().optional(),
+  /** With feature 0x4: MD_FEATURE_NEW_OFFSET (0x100), new_offset relative to the data offset (the member's data moves there at the end). */
+  newOffsetDeltaSectors: z.number().int().min(-(1 << 30)).max(1 << 30).optional(),
 });
 
 export type SimSuperblock = z.infer<typeof superblockSchema>;

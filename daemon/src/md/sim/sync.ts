@@ -10,7 +10,7 @@
 //   running) with its checkpoint exactly at sync_max.
 // - Completion clears sync_max (and sync_min for check/repair); interruption records the
 //   current position as the resync / recovery restart point and writes the superblocks.
-// - A reshape (raid4/5/6 --grow --raid-devices) walks the component size; its position is
+// - A reshape (raid4/5/6 --grow --raid-devices or --chunk) walks the component size; its position is
 //   persisted (superblock reshape_position) at checkpoints only, so an interruption or a crash
 //   resumes from the last checkpoint, never past it; at the end the array takes its new size.
 import { assert } from '../../common/assert.js';
@@ -173,8 +173,16 @@ function finishSync(ctx: KernelCtx, a: SimArray): void {
     a.requested = null;
   }
   if (run.kind === 'resync' || run.kind === 'repair') a.recoveryCpSectors = null;
-  if (run.kind === 'reshape') {
-    // The reshape ended: the array takes its new size, and nothing of it is left to reshape.
+  if (run.kind === 'reshape' && a.reshape !== null) {
+    // The reshape ended: the array takes its new size and chunk, the members' data sits at the
+    // new offsets, and nothing of it is left to reshape.
+    if (a.reshape.newChunkSectors !== undefined) a.chunkSectors = a.reshape.newChunkSectors;
+    const delta = a.reshape.offsetDeltaSectors ?? 0;
+    for (const m of a.members) {
+      if (delta === 0 || m.faulty) continue;
+      m.dataOffsetSectors += delta;
+      m.availSectors -= delta;
+    }
     a.reshape = null;
     a.arraySizeSectors = arraySectors(a.level, a.raidDisks, a.layout, a.componentSectors, []);
   }
