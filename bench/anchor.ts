@@ -2,7 +2,7 @@
 // numbers have a reference taken on the same machine in the same run (issue 15).
 // Setup: Debian's etcd-server (installed with apt-get when missing, see etcd-cluster.ts), 3
 // members on loopback, fsync on (etcd's default), at our daemon's timing in ms: heartbeat
-// tickMs x heartbeatTicks (20 ms), election timeout tickMs x electionTicks (300 ms), pre-vote on
+// tickMs x heartbeatTicks (50 ms), election timeout tickMs x electionTicks (300 ms), pre-vote on
 // (as our raft runs). The machine-wide cluster lock is held, so no mdclusterd test cluster runs
 // beside it. Measures:
 //  1. failover: kill -9 of the etcd leader, then the first write accepted by another member:

@@ -1,6 +1,7 @@
 // Starting the daemon's alerts (node/alert-delivery.ts) from the configuration: the [alerts]
 // section, with mdadm.conf's MAILADDR, MAILFROM and PROGRAM where the section sets none.
-// Owns: reading mdadm.conf once at start-up and the flush timer. Invariants: a missing or
+// Owns: reading mdadm.conf once at start-up and the flush timer, which runs (every tick) only
+// while alerts wait in the pending queue. Invariants: a missing or
 // unreadable mdadm.conf means no alert settings from it (logged at debug), never a failed start;
 // the file is read up to ALERT_MAX_MDADM_CONF_BYTES.
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -56,8 +57,17 @@ export function startAlerts(config: Config, node: ClusterNode, logger: Logger): 
     },
     mdstat: () => clusterMdstat({ state: node.state }),
   }, { clock: systemClock, logger, commands: systemCommands });
-  const unsubscribe = node.events.subscribe((e) => delivery.onEvent(e));
-  const timer = systemTimers.setInterval(() => delivery.flush(), config.timing.tickMs);
+  // The flush timer runs only while alerts wait for confirmation: an idle daemon has none, and
+  // every alert of an entry enters `pending` through onEvent (node/alert-delivery.ts).
+  let timer: { cancel(): void } | null = null;
+  const flush = (): void => {
+    delivery.flush();
+    if (delivery.pendingCount === 0) { timer?.cancel(); timer = null; }
+  };
+  const unsubscribe = node.events.subscribe((e) => {
+    delivery.onEvent(e);
+    if (timer === null && delivery.pendingCount > 0) timer = systemTimers.setInterval(flush, config.timing.tickMs);
+  });
   logger.info({ program: settings.program, mail: settings.mail, syslog: settings.syslog }, 'alerts: the master delivers them');
-  return { delivery, stop: () => { timer.cancel(); unsubscribe(); } };
+  return { delivery, stop: () => { timer?.cancel(); timer = null; unsubscribe(); } };
 }

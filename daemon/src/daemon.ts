@@ -137,11 +137,12 @@ export async function startDaemon(config: Config, logger: Logger, opts: DaemonOp
   notifier?.ready(lastStatus);
   const wdMs = sd ? sd.watchdogIntervalMs(process.env, process.pid) : null;
   const wdTimer = wdMs ? systemTimers.setInterval(() => notifier?.watchdog(), wdMs) : null;
-  const statusTimer = systemTimers.setInterval(() => {
+  // STATUS= only matters to systemd: no timer without it.
+  const statusTimer = notifier === null ? null : systemTimers.setInterval(() => {
     const text = waitingFor(node.view());
     if (text === lastStatus) return;
     lastStatus = text;
-    notifier?.status(text);
+    notifier.status(text);
   }, t.tickMs * 10);
 
   const reloader = makeReloader(config, {
@@ -156,7 +157,7 @@ export async function startDaemon(config: Config, logger: Logger, opts: DaemonOp
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       notifier?.stopping(reason);
-      wdTimer?.cancel(); statusTimer.cancel(); sampleTimer.cancel(); alerts.stop();
+      wdTimer?.cancel(); statusTimer?.cancel(); sampleTimer.cancel(); alerts.stop();
       await handOver(node, logger);
       await node.demote('shutdown');
       logger.debug('stopping: the node');

@@ -2,7 +2,8 @@
 // tests. Owns: in-memory durable storage per node (obeying the Ready rules), a message queue
 // with per-link drops and partitions, crash/restart, and small helpers.
 // Invariants: nothing here uses clocks or real randomness; delivery order is FIFO; messages
-// of a Ready are queued only after that Ready's state was "persisted" to MemStorage.
+// of a Ready are queued only after that Ready's state was "persisted" to MemStorage; every tick
+// checks RawNode.ticksUntilDue() (tickChecked below).
 import { logIndex, nodeId, term } from '../../daemon/src/common/types.js';
 import type { NodeId } from '../../daemon/src/common/types.js';
 import { RawNode } from '../../daemon/src/raft/rawnode.js';
@@ -204,20 +205,20 @@ export class Net {
   }
 
   tick(id: string, n = 1): void {
-    for (let i = 0; i < n; i++) this.node(id).rn.tick();
+    for (let i = 0; i < n; i++) tickChecked(this.node(id).rn);
   }
 
   /** Ticks every up node once, then stabilizes; n times. */
   tickAll(n = 1): void {
     for (let i = 0; i < n; i++) {
-      for (const node of this.nodes.values()) if (node.up) node.rn.tick();
+      for (const node of this.nodes.values()) if (node.up) tickChecked(node.rn);
       this.stabilize();
     }
   }
 
   /** Passes the startup vote lease on every node without anyone campaigning (timeouts 2E-1). */
   warmUp(): void {
-    for (let i = 0; i < E; i++) for (const node of this.nodes.values()) if (node.up) node.rn.tick();
+    for (let i = 0; i < E; i++) for (const node of this.nodes.values()) if (node.up) tickChecked(node.rn);
     this.stabilize();
   }
 
@@ -258,3 +259,20 @@ export class Net {
 }
 
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/**
+ * One tick, checking RawNode.ticksUntilDue() on every tick of every test that uses this network:
+ * a tick before the due one changes nothing but counters (no role, term or leader change, no new
+ * Ready), since the daemon sleeps until the due tick and replays the ones between (node/ticker.ts).
+ */
+export function tickChecked(rn: RawNode): void {
+  const due = rn.ticksUntilDue();
+  const before = rn.status();
+  const hadReady = rn.hasReady();
+  rn.tick();
+  if (due <= 1) return;
+  const after = rn.status();
+  if (after.role !== before.role || after.term !== before.term || after.lead !== before.lead || (!hadReady && rn.hasReady())) {
+    throw new Error(`ticksUntilDue() said ${due} ticks, but the next tick changed ${before.id}: ${before.role}/${before.term}/${before.lead} -> ${after.role}/${after.term}/${after.lead}, ready ${hadReady} -> ${rn.hasReady()}`);
+  }
+}

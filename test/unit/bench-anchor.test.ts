@@ -51,23 +51,23 @@ const AT = '2026-12-07T12:00:00.000Z';
 const machine = (load: number): unknown => ({ loadAverage: [load, 0, 0] });
 const lat = (p50Ms: number, p99Ms: number): unknown => ({ p50Ms, p99Ms });
 
-function results(ours: { foP50: number; foP99: number; cP50: number; cP99: number; cpu: number; rss: number; md: number }): Results {
+function results(ours: { foP50: number; foP99: number; cP50: number; cP99: number; cpu: number; vsFloor?: number; rss: number; md: number }): Results {
   return {
     failover: { at: AT, machine: machine(1), failover: lat(ours.foP50, ours.foP99) },
     commit: { at: AT, machine: machine(1), viaMaster: lat(ours.cP50, ours.cP99), viaStandby: lat(ours.cP50, ours.cP99) },
-    idle: { at: AT, machine: machine(1), maxCpuPct: ours.cpu, maxRssMB: ours.rss },
+    idle: { at: AT, machine: machine(1), maxCpuPct: ours.cpu, maxCpuVsFloor: ours.vsFloor, maxRssMB: ours.rss },
     mdctl: { at: AT, machine: machine(1), ratioP50: { detail: ours.md } },
     anchor: { at: AT, machine: machine(2), etcd: { failover: lat(400, 600), commitViaLeader: lat(1, 3.2), commitViaFollower: lat(1.2, 4), idle: [{ cpuPct: 2, rssMB: 40 }] } },
   };
 }
 
-const good = { foP50: 250, foP99: 400, cP50: 1.2, cP99: 3.5, cpu: 0.8, rss: 55, md: 1.2 };
+const good = { foP50: 250, foP99: 400, cP50: 1.2, cP99: 3.5, cpu: 0.8, vsFloor: 1.2, rss: 55, md: 1.2 };
 const byName = (rows: SummaryRow[], start: string): SummaryRow => rows.find((r) => r.quantity.startsWith(start))!;
 
 describe('the closing table (summary.ts)', () => {
   it('judges every measured target met when the numbers are within them', () => {
     const rows = summaryRows(results(good));
-    for (const start of ['failover p50', 'failover p99', 'commit p50, ms (', 'commit p99', 'idle CPU', 'idle RSS', 'mdctl']) expect(byName(rows, start).met, start).toBe('yes');
+    for (const start of ['failover p50', 'failover p99', 'commit p50, ms (', 'commit p99', 'idle CPU,', 'idle CPU / TLS', 'idle RSS', 'mdctl']) expect(byName(rows, start).met, start).toBe('yes');
     expect(byName(rows, 'failover p50').ratio).toBe(0.63);
     expect(byName(rows, 'commit p99').ratio).toBe(1.09);
     expect(byName(rows, 'failover p50').load).toBe('1.0 / 2.0');
@@ -84,8 +84,12 @@ describe('the closing table (summary.ts)', () => {
   });
 
   it('reports each target missed as NO', () => {
-    const rows = summaryRows(results({ foP50: 394, foP99: 564, cP50: 3.1, cP99: 10.4, cpu: 3.5, rss: 101, md: 1.51 }));
-    for (const start of ['failover p50', 'failover p99', 'commit p50, ms (', 'commit p99', 'idle CPU', 'idle RSS', 'mdctl']) expect(byName(rows, start).met, start).toBe('NO');
+    const rows = summaryRows(results({ foP50: 394, foP99: 564, cP50: 3.1, cP99: 10.4, cpu: 3.5, vsFloor: 1.3, rss: 101, md: 1.51 }));
+    for (const start of ['failover p50', 'failover p99', 'commit p50, ms (', 'commit p99', 'idle CPU,', 'idle CPU / TLS', 'idle RSS', 'mdctl']) expect(byName(rows, start).met, start).toBe('NO');
+    // The absolute idle target alone does not make the floor ratio met (and no floor measured is unknown).
+    const noFloor = summaryRows(results({ ...good, vsFloor: undefined }));
+    expect(byName(noFloor, 'idle CPU,').met).toBe('yes');
+    expect(byName(noFloor, 'idle CPU / TLS').met).toBe('unknown');
   });
 
   it('never says met without etcd when the target needs it, or for results older than the run', () => {
@@ -125,7 +129,7 @@ describe('the closing table (summary.ts)', () => {
     expect(byName(rows, 'under load: leader changes').met).toBe('unknown');
     expect(byName(rows, 'under load: leader changes').note).toMatch(/load not measured/);
     expect(byName(rows, 'commit p50, ms, forwarded').met).toBe('-');
-    expect(TARGETS).toMatchObject({ failoverP50Ms: 280, failoverP99Ms: 450, commitP50Ms: 1.5, commitP99Ms: 4, mdctlDetailRatio: 1.3, loadLeaderChanges: 0, loadWriterFlaps: 0, loadLagP99Ms: 50 });
+    expect(TARGETS).toMatchObject({ failoverP50Ms: 280, failoverP99Ms: 450, commitP50Ms: 1.5, commitP99Ms: 4, idleCpuPct: 1, idleCpuVsFloor: 1.25, idleRssMB: 60, mdctlDetailRatio: 1.3, loadLeaderChanges: 0, loadWriterFlaps: 0, loadLagP99Ms: 50 });
   });
 });
 

@@ -47,7 +47,7 @@ describe('config: good files', () => {
     expect(c.peers.get(c.nodeId)).toEqual({ host: '10.0.0.1', port: 8401 });
     expect(c.listen.status).toEqual({ host: '127.0.0.1', port: 8400 });
     expect(c.listen.controlSocketPath).toBe('/run/mdclusterd/control.sock');
-    expect(c.timing).toEqual({ tickMs: 10, heartbeatTicks: 2, electionTicks: 30, leaseTicks: 20, driftBoundTicks: 2, clockDriftPpm: null });
+    expect(c.timing).toEqual({ tickMs: 10, heartbeatTicks: 5, electionTicks: 30, leaseTicks: 20, driftBoundTicks: 2, clockDriftPpm: null });
     expect(c.master.fenceAction).toBe('stop-array');
     expect(c.md.driver).toBe('kernel');
     expect(c.md.simDiskDir).toBeNull();

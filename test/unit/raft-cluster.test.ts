@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeId } from '../../daemon/src/common/types.js';
 import { createPrng, randomBelow } from '../../daemon/src/raft/prng.js';
 import type { Prng, RaftFaults } from '../../daemon/src/raft/types.js';
-import { Net, bytes } from '../paper/harness.js';
+import { Net, bytes, tickChecked } from '../paper/harness.js';
 
 type Action =
   | { k: 'tick'; n: number } | { k: 'propose'; who: number } | { k: 'crash'; who: number } | { k: 'restart'; who: number }
@@ -87,7 +87,7 @@ function run(seed: number, actions: Action[], size: number, faults?: RaftFaults)
     switch (a.k) {
       case 'tick':
         for (let i = 0; i < a.n; i++) {
-          for (const n of net.nodes.values()) if (n.up) n.rn.tick();
+          for (const n of net.nodes.values()) if (n.up) tickChecked(n.rn);
           deliverSome();
         }
         break;
@@ -111,7 +111,7 @@ function run(seed: number, actions: Action[], size: number, faults?: RaftFaults)
   net.heal();
   for (const id of ids) if (!net.node(id).up) net.restart(id);
   for (let i = 0; i < 40 * 10; i++) {
-    for (const n of net.nodes.values()) n.rn.tick();
+    for (const n of net.nodes.values()) tickChecked(n.rn);
     net.stabilize();
     checker.check();
   }

@@ -24,7 +24,7 @@ const SETTINGS: WriterSettings = {
   unconfirmedGraceMs: 500, demoteMarginTicks: 2, reboot: () => { throw new Error('reboot'); },
 };
 
-interface Fake { nowMs: number; status: RaftStatus; state: ClusterState; said: Map<string, { term: number; writable: number }>; proposed: Command[] }
+interface Fake { nowMs: number; status: RaftStatus; state: ClusterState; said: Map<string, { term: number; writable: number }>; proposed: Command[]; inFlight?: Map<string, Promise<void>> }
 
 function role(fake: Fake, driver: Partial<MdDriver> = {}): { w: WriterRole; log: WriterLog } {
   const clock = { monoMs: () => fake.nowMs, wallMs: () => fake.nowMs };
@@ -38,6 +38,7 @@ function role(fake: Fake, driver: Partial<MdDriver> = {}): { w: WriterRole; log:
     saidStillWritable: (n, t) => { const s = fake.said.get(n); return s !== undefined && s.term >= t && s.writable > 0; },
     propose: (cmd) => { fake.proposed.push(cmd); },
     requestReconcile: () => {},
+    mdSettled: (device) => fake.inFlight?.get(device) ?? Promise.resolve(),
     configuredPeers: () => [],
   };
   const w = new WriterRole(hooks, log, SETTINGS, { clock, logger: silentLogger, driver: driver as MdDriver, commands: { run: async () => ({ ok: true, message: '' }) } });
@@ -62,6 +63,26 @@ describe('writer role', () => {
     expect(handedOver, 'the step-down returned while md0 was still writable').toBe(false);
     release();
     await stepDown;
+    expect(log.openDevices()).toEqual([]);
+  });
+
+  // Cluster simulator seed 711 (slow-md world): the reconcile loop's read-write was still in
+  // flight when the lease ran out; the demotion's read-only returned first, the read-write landed
+  // after it, and the array stayed writable with its writer-log interval closed.
+  it('a demotion waits for the md action in flight on the array before switching it read-only', async () => {
+    let landed!: () => void;
+    const readWrite = new Promise<void>((res) => { landed = res; });
+    const calls: string[] = [];
+    const fake: Fake = { nowMs: 0, status: leaderStatus(nodeId('n1'), 3), state: emptyClusterState(), said: new Map(), proposed: [], inFlight: new Map([['md0', readWrite]]) };
+    const { w, log } = role(fake, { setReadOnly: async () => { calls.push('read-only'); } });
+    log.open('md0', 3, 'promote');
+    const demoted = w.demote('lease lost');
+    await new Promise((r) => setImmediate(r));
+    expect(calls, 'read-only issued while the read-write was in flight').toEqual([]);
+    calls.push('read-write landed');
+    landed();
+    await demoted;
+    expect(calls).toEqual(['read-write landed', 'read-only']);
     expect(log.openDevices()).toEqual([]);
   });
 
@@ -122,7 +143,7 @@ describe('writer role', () => {
     const hooks = {
       syncTicks: () => {}, raftStatus: () => fake.status, leaseValid: () => true, state: () => fake.state,
       saidNoneWritable: () => false, saidStillWritable: () => false, propose: (c: Command) => { fake.proposed.push(c); },
-      requestReconcile: () => {}, emit: () => {}, configuredPeers: () => [],
+      requestReconcile: () => {}, mdSettled: async () => {}, emit: () => {}, configuredPeers: () => [],
     };
     const w = new WriterRole(hooks, new WriterLog(clock, null), { ...SETTINGS, fenceRequired: true, fenceCommand: ['/bin/fence'] },
       { clock, logger: silentLogger, driver: {} as MdDriver, commands: { run: async (_c, argv) => { fencedNodes.push(argv[argv.length - 1]); return { ok: true, message: '' }; } } });

@@ -88,7 +88,7 @@ export const STORAGE_MAX_QUEUED_OPS = 1024;
  * (relations below). */
 export const PEER_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** Most frames queued for one peer while its link is down or slow; older ones are dropped
- * (Raft resends them): over a minute of heartbeats at the default timing (one per 20 ms). */
+ * (Raft resends them): minutes of heartbeats at the default timing (one per 50 ms). */
 export const PEER_MAX_QUEUED_FRAMES = 4096;
 /** Most bytes queued for one peer (with PEER_MAX_QUEUED_FRAMES, whichever binds first): several
  * full frames (relation below). */
@@ -195,6 +195,12 @@ export const STATUS_MAX_WATCHERS = 64;
 export const STATUS_JSON_EVENTS = 50;
 /** Sampling of the read model for the promotion/failover histograms: their resolution, at ~20 cheap views/s. */
 export const STATUS_SAMPLE_INTERVAL_MS = 50;
+/**
+ * Resolution of the event-loop lag histogram (nodejs_eventloop_lag_*): its timer wakes the
+ * process this often. prom-client's default, 10 ms, was 100 wake-ups a second of an idle daemon;
+ * every stall longer than this is still seen.
+ */
+export const METRICS_EVENT_LOOP_RESOLUTION_MS = 100;
 /** Longest wait for a 400 answer to a malformed status request to be written before its socket
  * is destroyed (the client may not read): the line is 28 bytes, a reading client has it at once. */
 export const STATUS_BAD_REQUEST_GRACE_MS = 1000;
@@ -286,6 +292,9 @@ export const REASSEMBLE_MIN_INTERVAL_MS = 1000;
 /** Most Raft ticks replayed at once after an event-loop stall: more than any election timeout
  * (relation in config/schema.ts), so a stalled node still sees its timers expire. */
 export const RAFT_MAX_CATCHUP_TICKS = 100_000;
+
+/** Longest sleep of a node's wake-up timer (node/ticker.ts) even when nothing is due: a backstop. */
+export const NODE_MAX_SLEEP_MS = 1000;
 /** Most local md events queued for proposal: one burst of failures on every array fits. */
 export const NODE_MAX_PENDING_LOCAL_EVENTS = 1024;
 /** Most event subscribers on one node (control socket + websocket): monitors, not clients at scale. */

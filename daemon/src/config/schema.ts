@@ -74,7 +74,7 @@ const md = table({
 
 const timing = table({
   'tick-ms': intIn(TICK_MS_RANGE, 'milliseconds').default(10),
-  'heartbeat-ticks': intIn(HEARTBEAT_TICKS_RANGE, 'ticks').default(2),
+  'heartbeat-ticks': intIn(HEARTBEAT_TICKS_RANGE, 'ticks').default(5),
   'election-ticks': intIn(ELECTION_TICKS_RANGE, 'ticks').default(30),
   'lease-ticks': intIn(LEASE_TICKS_RANGE, 'ticks').default(20),
   'drift-bound-ticks': intIn(DRIFT_BOUND_TICKS_RANGE, 'ticks').optional(),

@@ -3,8 +3,11 @@
 // validation, each peer's link state, last gossiped applied index and writable-array count,
 // and waitAllApplied (a request that waits until every live voter applied it).
 // Invariants:
-// - Sent after every apply and every GOSSIP_INTERVAL_TICKS ticks (node/node.ts), to the
-//   active peers only (the Ready loop sends; this part never touches the transport).
+// - Sent after every apply, when the term or the set of writable arrays changed, when a link
+//   came up, and otherwise every GOSSIP_REFRESH_MS (maybeAnnounce, from node/node.ts), to the
+//   active peers only (the Ready loop sends; this part never touches the transport). A frame
+//   on an open link is not lost (TCP), and one lost with a link is re-sent when it is up again,
+//   so the refresh is a backstop, not the way news travels.
 // - A malformed body changes nothing and is counted in `dropped`; a body lists at most
 //   GOSSIP_MAX_WRITABLE arrays.
 // - The per-peer maps hold only peers of the peer set or lingering ones: forget() drops a
@@ -15,8 +18,8 @@ import type { NodeId } from '../common/types.js';
 import type { Clock, Timers } from './deps.js';
 import { peerViews, type PeerView } from './view.js';
 
-/** Ticks between two unsolicited gossip frames (applied index, term, writable arrays). */
-export const GOSSIP_INTERVAL_TICKS = 5;
+/** Longest time between two gossip frames when nothing changed (applied index, term, writable arrays). */
+export const GOSSIP_REFRESH_MS = 1000;
 /** More writable arrays than any node holds (md minors): a longer list is malformed. */
 const GOSSIP_MAX_WRITABLE = 4096;
 
@@ -31,6 +34,8 @@ export interface GossipHooks {
   /** Current term and the arrays this node holds writable (its open writer-log intervals). */
   term(): number;
   writableDevices(): string[];
+  /** Changes whenever the set of writable arrays may have changed (node/writer-log.ts). */
+  writableGeneration(): number;
   /** Sends a body to every active peer (the Ready loop frames it). */
   send(body: Uint8Array): void;
   /** Active peers and the voters of the log's membership. */
@@ -47,6 +52,8 @@ export class Gossip {
   private readonly writable = new Map<string, PeerWritable>();
   dropped = 0;
   private readonly gossipWaiters = new Set<() => void>();
+  /** What the last frame said and when (null: none sent yet). */
+  private sent: { applied: number; term: number; generation: number; atMs: number } | null = null;
 
   constructor(private readonly hooks: GossipHooks, private readonly clock: Clock, private readonly timers: Timers, private readonly tickMs: number) {}
 
@@ -55,8 +62,23 @@ export class Gossip {
    * new master promotes only once the old one said "none" in the new term (or was fenced).
    */
   announce(applied: number): void {
-    const body = new TextEncoder().encode(JSON.stringify({ applied, term: this.hooks.term(), writable: this.hooks.writableDevices() }));
+    const term = this.hooks.term();
+    this.sent = { applied, term, generation: this.hooks.writableGeneration(), atMs: this.clock.monoMs() };
+    const body = new TextEncoder().encode(JSON.stringify({ applied, term, writable: this.hooks.writableDevices() }));
     this.hooks.send(body);
+  }
+
+  /** Announces when the term or the writable arrays changed since the last frame, or it is GOSSIP_REFRESH_MS old. */
+  maybeAnnounce(applied: number): void {
+    const s = this.sent;
+    if (s !== null && s.applied === applied && s.term === this.hooks.term() && s.generation === this.hooks.writableGeneration()
+      && this.clock.monoMs() - s.atMs < GOSSIP_REFRESH_MS) return;
+    this.announce(applied);
+  }
+
+  /** Monotonic ms at which maybeAnnounce sends a refresh if nothing changes before (null: at once). */
+  refreshDueMs(): number | null {
+    return this.sent === null ? null : this.sent.atMs + GOSSIP_REFRESH_MS;
   }
 
   received(from: NodeId, body: Uint8Array): void {

@@ -2,7 +2,8 @@
 // founding Raft member that has none, and resync/recovery checkpoints of the arrays it runs
 // writable (rate-bounded: at least every checkpoint interval or every 1 %; the idle checkpoint
 // carries md's mismatch count). Owns: the per-device time of the last checkpoint (bounded by the
-// arrays this node ran writable). Called by node/writer.ts, never on its own.
+// arrays this node ran writable) and the sampling cadence: every 100 ms while an array syncs,
+// else every checkpoint interval. Called by node/writer.ts, never on its own.
 import type { NodeId, Sectors } from '../common/types.js';
 import type { CheckpointAction } from '../cluster/types.js';
 import type { MdDriver } from '../md/driver.js';
@@ -36,13 +37,34 @@ export function kernelSync(k: ArrayState): { action: CheckpointAction; doneSecto
   return { action, doneSectors, totalSectors };
 }
 
+/** Checkpoint sampling while an array syncs; with none syncing, every checkpoint interval. */
+const CHECKPOINT_MIN_INTERVAL_MS = 100;
+
 export class MasterProgress {
   private readonly lastCheckpointMs = new Map<string, number>();
+  private lastSampleMs = 0;
+  private sampleEveryMs = CHECKPOINT_MIN_INTERVAL_MS;
 
   constructor(
     private readonly hooks: ProgressHooks,
     private readonly deps: { driver: MdDriver; clock: Clock; checkpointIntervalMs: number },
   ) {}
+
+  /** The writer's periodic call: node records and checkpoints, when the next sampling is due. */
+  maybeSample(devices: () => readonly string[], logger: { warn(o: object, msg: string): void }): void {
+    const now = this.deps.clock.monoMs();
+    if (now - this.lastSampleMs < this.sampleEveryMs) return;
+    this.lastSampleMs = now;
+    this.ensureNodes();
+    void this.sampleCheckpoints(devices()).then((syncing) => {
+      this.sampleEveryMs = syncing ? CHECKPOINT_MIN_INTERVAL_MS : Math.max(CHECKPOINT_MIN_INTERVAL_MS, this.deps.checkpointIntervalMs);
+    }, (e: unknown) => logger.warn({ err: (e as Error).message }, 'checkpoint sampling failed'));
+  }
+
+  /** Monotonic ms at which maybeSample next samples. */
+  nextSampleMs(): number {
+    return this.lastSampleMs + this.sampleEveryMs;
+  }
 
   /**
    * The master records the configured address of every Raft member that has no node record
@@ -59,14 +81,19 @@ export class MasterProgress {
     }
   }
 
-  /** Records resync/recovery progress as Raft entries (rate-bounded, >= every interval or 1 %). */
-  async sampleCheckpoints(devices: readonly string[]): Promise<void> {
+  /**
+   * Records resync/recovery progress as Raft entries (rate-bounded, >= every interval or 1 %).
+   * Resolves true when an array syncs or its record still shows a sync (sample again soon).
+   */
+  async sampleCheckpoints(devices: readonly string[]): Promise<boolean> {
     const term = this.hooks.raftStatus().term;
+    let syncing = false;
     for (const device of devices) {
       const rec = this.hooks.state().arrays.find((a) => a.device === device);
       const k = await readOrNull(this.deps.driver, device);
       if (!rec || !k) continue;
       const ks = kernelSync(k);
+      if (ks !== null || rec.sync.action !== 'idle') syncing = true;
       const now = this.deps.clock.monoMs();
       const last = this.lastCheckpointMs.get(device) ?? 0;
       if (ks === null) {
@@ -86,5 +113,6 @@ export class MasterProgress {
         this.lastCheckpointMs.set(device, now);
       }
     }
+    return syncing;
   }
 }

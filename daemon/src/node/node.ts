@@ -1,7 +1,8 @@
 // The node shell: composes the parts around the pure Raft core and the pure cluster state, and
 // is the one surface its consumers use (control/, status/, daemon.ts read it through view()).
 // Owns: the wiring between the parts (each sees the others only through its narrow hooks
-// interface, built here), the two timers (Raft tick, slow reconcile) and start/stop order.
+// interface, built here), the two timers (the wake-up timer, node/ticker.ts, armed for the
+// earliest thing due; slow reconcile) and start/stop order.
 // The parts, each in its own file:
 //   ready-loop.ts  persist -> send -> apply -> advance; the only talker to storage and transport
 //   requests.ts    the one proposal path (sessions, re-submission, waiting for apply / md)
@@ -15,18 +16,23 @@
 // Invariants:
 // - Arrows point one way: node.ts -> parts -> pure core; no part imports node.ts or reads
 //   another part's fields (.dependency-cruiser.cjs forbids the cycles).
-// - Each timer tick, in order: catch up Raft time, writer check, expire peers, gossip every
-//   GOSSIP_INTERVAL_TICKS ticks, write a commit index no write carried, drive the Ready loop.
-//   Nothing a request waits for happens on a tick (test/unit/node-commit-path.test.ts).
+// - Each wake-up (onTick), in order: catch up Raft time, writer check, expire peers, gossip
+//   when it changed or is due (node/gossip.ts), write a commit index no write carried, drive
+//   the Ready loop. Nothing a request waits for happens on a wake-up (test/unit/node-commit-path.test.ts).
+//   The next wake-up is the earliest of: Raft's next deadline (RawNode.ticksUntilDue), the
+//   writer's (WriterRole.due), the next tick with spare groups or an unwritten commit index, a
+//   lingering peer's expiry, the gossip refresh; re-armed after every Raft input. Raft time is
+//   caught up before every call into Raft (node/raft-time.ts). Tick lag: how late a wake-up
+//   ran after the instant it was armed for.
 import { assert } from '../common/assert.js';
 import { OpError } from '../common/errors.js';
-import { RECONCILE_INTERVAL_MS } from '../common/limits.js';
+import { NODE_MAX_SLEEP_MS, RECONCILE_INTERVAL_MS } from '../common/limits.js';
 import type { Command } from '../cluster/commands.js';
 import type { ClusterState } from '../cluster/types.js';
 import type { RawNode } from '../raft/rawnode.js';
 import { exitOnFatal, systemCommands, type NodeDeps } from './deps.js';
 import { ClusterEvents } from './events.js';
-import { GOSSIP_INTERVAL_TICKS, Gossip } from './gossip.js';
+import { Gossip } from './gossip.js';
 import { handOver, type HandoverHooks, type HandoverOptions, type HandoverResult } from './handover.js';
 import { LocalFaults } from './local-faults.js';
 import { Membership } from './membership.js';
@@ -40,7 +46,7 @@ import { WriterLog } from './writer-log.js';
 import { WriterRole } from './writer.js';
 import { BootDegraded } from './boot-degraded.js';
 import { SpareMover } from './spare-mover.js';
-import { tickLagMs } from './raft-time.js';
+import { Ticker } from './ticker.js';
 import type { NodeSettings } from './settings.js';
 import type { NodeId } from '../common/types.js';
 
@@ -65,12 +71,9 @@ export class ClusterNode {
   /** The last log index when start() ran: arrays the record started by then are "at boot" (node/boot-degraded.ts). */
   private bootIndex: number | null = null;
   private readonly handoverHooks: HandoverHooks;
-  private ticker: { cancel(): void } | null = null;
+  private readonly ticker: Ticker;
   private slowTimer: { cancel(): void } | null = null;
   private watch: { close(): Promise<void> } | null = null;
-  private tickCallbacks = 0;
-  /** Monotonic ms of the last tick callback (null before the first): its lag is measured from there. */
-  private lastTickMonoMs: number | null = null;
 
   constructor(readonly settings: NodeSettings, readonly deps: NodeDeps) {
     const s = settings;
@@ -86,8 +89,10 @@ export class ClusterNode {
       appliedUpTo: (index) => { this.reads.appliedUpTo(index); this.gossip.announce(index); },
       stateChanged: () => this.reconciler.request(),
       gossipReceived: (from, body) => this.gossip.received(from, body),
+      raftChanged: () => this.ticker.arm(),
       peerState: (peer, up) => {
         this.gossip.linkChanged(peer, up);
+        if (up) this.gossip.announce(this.state.appliedIndex); // what the peer missed while the link was down
         this.events.onPeerState(peer, up, this.raft.status().conf.voters, (id) => this.gossip.isUp(id));
       },
     });
@@ -95,6 +100,7 @@ export class ClusterNode {
     this.gossip = new Gossip({
       term: () => raft.status().term,
       writableDevices: () => this.writerLog.openDevices(),
+      writableGeneration: () => this.writerLog.generation,
       send: (body) => this.loop.sendGossip(body),
       peerIds: () => this.loop.peerIds(),
       voters: () => raft.status().conf.voters,
@@ -102,7 +108,7 @@ export class ClusterNode {
     const incarnation = `${Math.floor(deps.clock.wallMs()).toString(36)}.${deps.prng.nextU32().toString(36)}`;
     this.requests = new RequestPath(s.id, incarnation, {
       state: () => this.state,
-      propose: (data) => { const r = raft.propose(data); this.loop.kick(); return r; },
+      propose: (data) => { this.loop.time.sync(); const r = raft.propose(data); this.loop.kick(); return r; },
       waitAllApplied: (index, deadline) => this.gossip.waitAllApplied(index, deadline),
       resubmitMs: () => electionMs,
       retryNoLeaderMs: () => s.tickMs * 2,
@@ -110,7 +116,7 @@ export class ClusterNode {
     }, deps.clock, deps.timers, deps.logger);
     this.reads = new Reads(`${s.id}:${incarnation}:`, {
       state: () => this.state,
-      readIndex: (ctx) => { const r = raft.readIndex(ctx); this.loop.kick(); return r; },
+      readIndex: (ctx) => { this.loop.time.sync(); const r = raft.readIndex(ctx); this.loop.kick(); return r; },
       resendMs: () => electionMs,
       retryNoLeaderMs: () => s.tickMs * 2,
     }, deps.clock, deps.timers);
@@ -124,6 +130,7 @@ export class ClusterNode {
       saidStillWritable: (node, term) => this.gossip.saidStillWritable(node, term),
       propose: (cmd) => this.proposeInternal(cmd),
       requestReconcile: () => this.reconciler.request(),
+      mdSettled: (device) => this.reconciler.settled(device),
       configuredPeers: () => s.peers,
     }, this.writerLog, s.writer, { ...deps, commands: deps.commands ?? systemCommands });
     this.reconciler = new Reconciler(s.id, deps.driver, {
@@ -149,11 +156,12 @@ export class ClusterNode {
       peerApplied,
       suspendWriter: () => this.writer.suspendForStepDown(),
       resumeWriter: () => this.writer.resume(),
-      transferLeadership: (to) => { const r = raft.transferLeadership(to); this.loop.kick(); return r; },
+      transferLeadership: (to) => { this.loop.time.sync(); const r = raft.transferLeadership(to); this.loop.kick(); return r; },
     };
     this.membership = new Membership({
       ...this.handoverHooks,
       proposeConfChange: (cc) => {
+        this.loop.time.sync();
         const r = raft.proposeConfChange(cc);
         if (!r.ok) return r;
         const index = raft.status().lastIndex;
@@ -164,6 +172,7 @@ export class ClusterNode {
       waitApplied: (index, timeoutMs) => this.waitApplied(index, timeoutMs),
       peerAddress: (id) => this.loop.peerAddress(id),
     }, { ...deps, tickMs: s.tickMs });
+    this.ticker = new Ticker(deps.clock, deps.timers, NODE_MAX_SLEEP_MS, () => this.onTick(), () => this.dueMs(), (lateMs) => deps.onTickLagMs?.(lateMs));
     this.localFaults = new LocalFaults(s.id, {
       state: () => this.state,
       propose: (cmd, opts) => this.propose(cmd, opts),
@@ -190,14 +199,14 @@ export class ClusterNode {
     this.watch = this.deps.driver.watch((ev) => this.localFaults.onMdEvent(ev));
     this.bootIndex = this.raft.status().lastIndex;
     await this.loop.start();
-    this.ticker = this.deps.timers.setInterval(() => this.onTick(), this.settings.tickMs);
+    this.ticker.start();
     this.slowTimer = this.deps.timers.setInterval(() => this.reconciler.request(), RECONCILE_INTERVAL_MS);
     this.reconciler.request();
   }
 
   async stop(): Promise<void> {
     this.loop.halt();
-    this.ticker?.cancel();
+    this.ticker.stop();
     this.slowTimer?.cancel();
     const err = new OpError('E_SHUTTING_DOWN');
     this.requests.failAll(err);
@@ -207,8 +216,7 @@ export class ClusterNode {
   }
 
   private onTick(): void {
-    if (this.loop.stopped) return;
-    this.measureTickLag();
+    if (this.loop.stopped) { this.ticker.stop(); return; }
     this.loop.time.sync();
     this.writer.onTick();
     this.spareMover.onTick();
@@ -216,15 +224,19 @@ export class ClusterNode {
       this.gossip.forget(id);
       this.events.forgetPeer(id);
     }
-    if (++this.tickCallbacks % GOSSIP_INTERVAL_TICKS === 0) this.gossip.announce(this.state.appliedIndex);
+    this.gossip.maybeAnnounce(this.state.appliedIndex);
     this.loop.flushCommit();
     this.loop.kick();
   }
 
-  private measureTickLag(): void {
+  /** The earliest monotonic ms at which onTick has something to do (see the invariants above). */
+  private dueMs(): number {
     const now = this.deps.clock.monoMs();
-    if (this.lastTickMonoMs !== null) this.deps.onTickLagMs?.(tickLagMs(this.lastTickMonoMs, now, this.settings.tickMs));
-    this.lastTickMonoMs = now;
+    const w = this.writer.due();
+    const ticks = this.spareMover.active || this.loop.commitUnwritten() ? 1 : Math.min(this.raft.ticksUntilDue(), w.ticks);
+    let at = ticks === Infinity ? Infinity : this.loop.time.tickDueMs(ticks) ?? now;
+    for (const t of [w.sampleAtMs, this.gossip.refreshDueMs() ?? now, this.loop.nextPeerExpiryMs()]) if (t !== null && t < at) at = t;
+    return at;
   }
 
   /** The read model: one consistent snapshot of what the node knows (node/view.ts). */

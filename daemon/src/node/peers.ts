@@ -92,6 +92,13 @@ export class PeerDirectory {
     return changes;
   }
 
+  /** Monotonic ms of the next linger end (null: no peer lingers). */
+  nextExpiryMs(): number | null {
+    let at: number | null = null;
+    for (const l of this.leaving.values()) if (at === null || l.untilMs < at) at = l.untilMs;
+    return at;
+  }
+
   /** Forgets (in the transport) the peers whose linger time is over; returns them. */
   expire(nowMs: number): NodeId[] {
     if (this.leaving.size === 0) return [];

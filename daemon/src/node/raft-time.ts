@@ -6,7 +6,8 @@
 // - Ticks follow the monotonic clock, not the number of timer callbacks: after the event loop
 //   stalled (GC, a slow synchronous call, SIGSTOP) the missed ticks are replayed at once (at most
 //   RAFT_MAX_CATCHUP_TICKS), so the lease (counted in ticks) expires in real time. Callers sync
-//   on every timer tick, before every writer decision and before every peer frame.
+//   on every wake-up of the node's timer (node/ticker.ts: it sleeps until something is due, not
+//   every tick), before every writer decision, every peer frame and every call into Raft.
 import { RAFT_MAX_CATCHUP_TICKS } from '../common/limits.js';
 import type { Clock } from './deps.js';
 
@@ -20,6 +21,11 @@ export class RaftTime {
   /** Raft time starts now. */
   start(): void {
     this.baseMs = this.clock.monoMs();
+  }
+
+  /** Monotonic ms at which the tick `ticksAhead` after the last one handed to Raft is due (null before start()). */
+  tickDueMs(ticksAhead: number): number | null {
+    return this.baseMs === null ? null : this.baseMs + (this.ticksDone + ticksAhead) * this.tickMs;
   }
 
   /** Hands Raft every tick due by now. */

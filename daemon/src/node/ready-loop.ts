@@ -58,6 +58,8 @@ export interface ReadyHooks {
   stateChanged(): void;
   gossipReceived(from: NodeId, body: Uint8Array): void;
   peerState(peer: NodeId, up: boolean): void;
+  /** Raft took input or handled a Ready batch: its deadlines may have moved (node/ticker.ts). */
+  raftChanged(): void;
 }
 
 export class ReadyLoop {
@@ -157,6 +159,11 @@ export class ReadyLoop {
     for (const id of this.peers.ids()) this.sendFrame(id, FRAME_GOSSIP, body);
   }
 
+  /** Monotonic ms at which a lingering peer is due to be forgotten (null: none lingers). */
+  nextPeerExpiryMs(): number | null {
+    return this.peers.nextExpiryMs();
+  }
+
   /** Peers that left the membership and lingered long enough are forgotten; returns them. */
   expirePeers(): NodeId[] {
     return this.peers.expire(this.deps.clock.monoMs());
@@ -180,17 +187,24 @@ export class ReadyLoop {
     this.kick();
   }
 
-  /** Writes a commit index that no write carried yet (each tick; node/ready-order.ts). */
+  /** A commit index waits for flushCommit() (the next wake-up is then due at the next tick). */
+  commitUnwritten(): boolean {
+    return !this.stopped && this.writes.commitUnwritten;
+  }
+
+  /** Writes a commit index that no write carried yet (on a wake-up; node/ready-order.ts). */
   flushCommit(): void {
     if (!this.stopped) this.writes.flushCommit();
   }
 
   /** Schedules Ready processing; coalesces while a batch is in flight. */
   kick(): void {
-    if (this.busy) { this.again = true; return; }
-    if (!this.raft.hasReady()) return;
-    this.busy = true;
-    void this.drain();
+    if (this.busy) this.again = true;
+    else if (this.raft.hasReady()) {
+      this.busy = true;
+      void this.drain();
+    }
+    this.hooks.raftChanged();
   }
 
   private async drain(): Promise<void> {
@@ -203,6 +217,7 @@ export class ReadyLoop {
       this.fail(e instanceof StorageFailure ? 'storage' : 'invariant', e as Error);
     } finally {
       this.busy = false;
+      this.hooks.raftChanged();
     }
   }
 

@@ -107,6 +107,11 @@ export class RaftWrites {
     return this.call('could not persist the Raft log', () => this.storage.save({ hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync: true }));
   }
 
+  /** A commit-only hard state waits for flushCommit(). */
+  get commitUnwritten(): boolean {
+    return this.unwritten !== null;
+  }
+
   /** Writes a commit index no write carried yet (no fsync; nobody waits for it). */
   flushCommit(): void {
     const hardState = this.unwritten;

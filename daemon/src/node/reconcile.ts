@@ -6,6 +6,7 @@
 // - Each array gets at most RECONCILE_MAX_ROUNDS plan/act rounds per pass; an action that fails
 //   ends that array's pass (logged with its error code) and is retried on the next pass.
 // - The writer log interval opens before read-write/create and closes after read-only/stop.
+// - settled(device) resolves only after the action in flight on the device returned.
 import { OpError } from '../common/errors.js';
 import { REASSEMBLE_MIN_INTERVAL_MS, RECONCILE_MAX_ROUNDS } from '../common/limits.js';
 import type { Term } from '../common/types.js';
@@ -49,6 +50,8 @@ export class Reconciler {
   private freshTerm = -1;
   /** The pass scheduled for when a rate-bounded re-assembly is allowed again (at most one). */
   private retryTimer: { cancel(): void } | null = null;
+  /** device -> the md action being carried out on it (at most one: passes are serialized). */
+  private readonly inFlight = new Map<string, Promise<void>>();
   passes = 0;
   failures = 0;
   /** md's verdicts on pending client commands, reported by the master (node/md-op-reporter.ts). */
@@ -131,11 +134,15 @@ export class Reconciler {
         // (cluster simulator seed 711: a read-write issued after the lease lapsed overlapped
         // the next master). The next round plans as what this node is then.
         if (w.writer && !this.stillWriter(w.term)) return;
+        const call = this.act(rec, a, w);
+        this.inFlight.set(device, call);
         try {
-          await this.act(rec, a, w);
+          await call;
         } catch (e) {
           if (w.writer) this.mdOps.failed(rec, a, e, w.term);
           throw e;
+        } finally {
+          if (this.inFlight.get(device) === call) this.inFlight.delete(device);
         }
       }
       if (actions.every((a) => a.kind === 'observe')) {
@@ -145,6 +152,17 @@ export class Reconciler {
       }
     }
     this.logger.warn({ device, rounds: RECONCILE_MAX_ROUNDS }, 'array did not converge in one pass');
+  }
+
+  /**
+   * Resolves once the md action this loop has in flight on `device` (if any) returned, however
+   * it ended. A demotion waits for it (node/writer.ts): a read-write still in flight would
+   * otherwise land after the demotion's read-only and leave the array writable (cluster
+   * simulator seed 711, slow-md world).
+   */
+  settled(device: string): Promise<void> {
+    const call = this.inFlight.get(device);
+    return call === undefined ? Promise.resolve() : call.then(() => undefined, () => undefined);
   }
 
   /** The writer role is still held, in the term the round was planned in. */

@@ -22,6 +22,11 @@ export class SpareMover {
 
   constructor(private readonly hooks: SpareMoverHooks, private readonly groups: readonly SpareGroup[]) {}
 
+  /** onTick has work only with spare groups configured (then on every tick, as the writer). */
+  get active(): boolean {
+    return this.groups.length > 0;
+  }
+
   onTick(): void {
     if (this.groups.length === 0) return;
     const w = this.hooks.writer();

@@ -22,6 +22,8 @@ export interface WriterInterval {
 export class WriterLog {
   /** Invariant: at most one open interval per device; length <= WRITER_LOG_MAX_INTERVALS. */
   private readonly intervals: WriterInterval[] = [];
+  /** Bumped whenever an interval opens or closes: the set of open devices may have changed. */
+  generation = 0;
   /** Appends a "start" record: a node that ran always has a non-empty log (tests refuse a missing one). */
   constructor(private readonly clock: Clock, private readonly file: string | null, private readonly files: Files = systemFiles) {
     this.append({ event: 'start', wallMs: clock.wallMs(), monoMs: clock.monoMs() });
@@ -35,6 +37,7 @@ export class WriterLog {
   }
   open(device: string, term: number, reason: string): void {
     if (this.isOpen(device)) return;
+    this.generation++;
     const i: WriterInterval = { device, term, startWallMs: this.clock.wallMs(), startMonoMs: this.clock.monoMs(), endWallMs: null, endMonoMs: null, reason };
     this.intervals.push(i);
     if (this.intervals.length > WRITER_LOG_MAX_INTERVALS) {
@@ -46,6 +49,7 @@ export class WriterLog {
   close(device: string, reason: string): void {
     const i = this.intervals.find((x) => x.device === device && x.endWallMs === null);
     if (!i) return;
+    this.generation++;
     i.endWallMs = this.clock.wallMs();
     i.endMonoMs = this.clock.monoMs();
     this.append({ event: 'read-only', device, term: i.term, wallMs: i.endWallMs, monoMs: i.endMonoMs, reason });

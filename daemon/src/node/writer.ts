@@ -44,6 +44,8 @@ export interface WriterHooks {
   /** Fire-and-forget proposal through the request path. */
   propose(cmd: Command): void;
   requestReconcile(): void;
+  /** Resolves once the reconcile loop's md action in flight on `device`, if any, returned. */
+  mdSettled(device: string): Promise<void>;
   /** Every configured member with its address (node settings). */
   configuredPeers(): readonly { id: NodeId; address: string }[];
 }
@@ -55,7 +57,6 @@ export interface WriterDeps {
   commands: CommandRunner;
 }
 
-const CHECKPOINT_MIN_INTERVAL_MS = 100;
 /** Ticks a new master waits for the old one's "no writable arrays" before fencing it. */
 const FENCE_AFTER_TICKS = 10;
 /** Ticks before an unapplied master claim or master-cleared entry is proposed again. */
@@ -72,7 +73,6 @@ export class WriterRole {
   private readonly fenced = new Set<string>();
   /** "node:term" -> tick a master-cleared entry was last proposed (re-proposed after CLAIM_RETRY_TICKS). Reset per claim. */
   private readonly clearProposedTick = new Map<string, number>();
-  private lastSampleMs = 0;
   /** The master's own periodic entries: node records and sync checkpoints (node/master-progress.ts). */
   private readonly progress: MasterProgress;
   /** The demotion under way, if any (callers wait for it rather than start another). */
@@ -146,12 +146,17 @@ export class WriterRole {
       this.maybeClaim();
       this.recordClears();
     }
-    const now = this.deps.clock.monoMs();
-    if (this.writerNow && now - this.lastSampleMs >= CHECKPOINT_MIN_INTERVAL_MS) {
-      this.lastSampleMs = now;
-      this.progress.ensureNodes();
-      void this.progress.sampleCheckpoints(this.writerLog.openDevices()).catch((e) => this.deps.logger.warn({ err: (e as Error).message }, 'checkpoint sampling failed'));
-    }
+    if (this.writerNow) this.progress.maybeSample(() => this.writerLog.openDevices(), this.deps.logger);
+  }
+
+  /** When onTick next has work (node/ticker.ts): ticks (Infinity: none before an input) and checkpoint sampling ms.
+   * A writer: the first tick inside the demotion margin; claiming, clearing, fencing, demoting: every tick. */
+  due(): { ticks: number; sampleAtMs: number | null } {
+    const st = this.hooks.raftStatus();
+    const sampleAtMs = this.writerNow ? this.progress.nextSampleMs() : null;
+    if (st.role !== 'leader') return { ticks: this.writerNow ? 1 : Infinity, sampleAtMs };
+    if (!this.writerNow || st.leaseEndTick === null || this.uncleared().some((old) => old !== st.id)) return { ticks: 1, sampleAtMs };
+    return { ticks: Math.max(1, st.leaseEndTick - this.s.demoteMarginTicks + 1 - st.nowTick), sampleAtMs };
   }
 
   /**
@@ -236,6 +241,7 @@ export class WriterRole {
   private async demoteNow(reason: string): Promise<void> {
     for (const device of this.writerLog.openDevices()) {
       try {
+        await this.hooks.mdSettled(device); // a read-write in flight must not land after the read-only
         await this.deps.driver.setReadOnly(device);
         this.writerLog.close(device, reason);
       } catch (e) {

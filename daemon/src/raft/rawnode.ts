@@ -22,6 +22,7 @@ import { propose, proposeConfChange } from './proposals.js';
 import { Raft } from './raft.js';
 import { flushReadBroadcast, leaderReadIndex } from './readindex.js';
 import { transferLeadership } from './transfer.js';
+import { ticksUntilDue } from './roles.js';
 import type {
   ConfChange, HardState, Prng, ProposeResult, RaftConfig, RaftRestored, RaftStatus, Ready, Snapshot, SoftState,
 } from './types.js';
@@ -41,6 +42,11 @@ export class RawNode {
 
   tick(): void {
     this.r.tick();
+  }
+
+  /** Ticks until tick() next does more than count (roles.ts ticksUntilDue; Infinity: not before an input). */
+  ticksUntilDue(): number {
+    return ticksUntilDue(this.r);
   }
 
   /** Untrusted peer input. Malformed or out-of-range messages are dropped and counted. */

@@ -91,6 +91,25 @@ export function stepLeader(r: RaftState, m: Message): void {
   }
 }
 
+/**
+ * Ticks until tick() next does more than count (>= 1), or Infinity when no tick can do more
+ * before some input: a shell may sleep until then and replay the ticks when it wakes (the
+ * counters end where they would have). Mirrors tickElection and tickHeartbeat below: the
+ * election timeout of a promotable node; a leader's next heartbeat, CheckQuorum period,
+ * transfer timeout and the end of its R5 quiet period. A leader's per-tick refreshLease counts
+ * only itself at the current tick, which changes the lease of a single voter alone: a lease
+ * read (leaseValid) must replay the ticks first, as every shell call does (node/raft-time.ts).
+ */
+export function ticksUntilDue(r: RaftState): number {
+  if (r.role === 'leader') {
+    let due = Math.min(r.cfg.heartbeatTicks - r.heartbeatElapsed, r.cfg.electionTimeoutTicks - r.electionElapsed);
+    if (r.leadTransferee !== null) due = Math.min(due, r.transferStartTick + r.cfg.electionTimeoutTicks - r.nowTick);
+    if (r.quietUntilTick > r.nowTick) due = Math.min(due, r.quietUntilTick - r.nowTick);
+    return Math.max(1, due);
+  }
+  return r.promotable() ? Math.max(1, r.randomizedElectionTimeout - r.electionElapsed) : Infinity;
+}
+
 export function tickElection(r: RaftState): void {
   r.electionElapsed++;
   if (r.promotable() && r.electionElapsed >= r.randomizedElectionTimeout) {

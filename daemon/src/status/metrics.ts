@@ -12,6 +12,7 @@
 //   reads a clock.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { METRICS_EVENT_LOOP_RESOLUTION_MS } from '../common/limits.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClusterEvent } from '../control/protocol.js';
 import type { NodeView } from '../node/view.js';
@@ -88,7 +89,7 @@ const DROP_REASONS = [
 
 export function createMetrics(o: MetricsOptions): Metrics {
   const registry = new Registry();
-  if (o.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (o.defaultMetrics !== false) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: METRICS_EVENT_LOOP_RESOLUTION_MS });
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge, v: NodeView) => void): void => {
     new Gauge({ name, help, labelNames, registers: [registry], collect(this: Gauge) { this.reset(); collect(this, o.view()); } });
   };

@@ -9,6 +9,9 @@
 // - A link that shows no sign of life for deadAfterMs is terminated by sweep(). Signs of life:
 //   a pong, a ping or a message from the peer, or progress writing to it (noteProgress): a
 //   busy link's pong can queue behind megabytes of our own data, but then the data drains.
+// - sweep() pings only a link that delivered no message within the last ping interval: a link
+//   carrying heartbeats or acknowledgements shows it is alive without one (an idle cluster's
+//   pings were a third of its frames).
 import { WebSocket, type RawData } from 'ws';
 import type { NodeId } from '../common/types.js';
 import type { Logger } from '../log/logger.js';
@@ -39,6 +42,8 @@ export class Conn {
   private lastAliveMs: number;
   /** Monotonic ms of the unanswered ping (null: none out). One at a time: a later ping before the pong is not timed. */
   private pingSentMs: number | null = null;
+  /** Monotonic ms of the last message delivered from the peer on this link. */
+  private lastMessageMs = -Infinity;
 
   constructor(readonly ws: WebSocket, readonly peer: NodeId, readonly direction: 'in' | 'out', private readonly ctx: ConnContext) {
     this.lastAliveMs = ctx.nowMs();
@@ -52,8 +57,8 @@ export class Conn {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
-  /** Pings an open link, or terminates it if it has been silent too long or is stuck closing. */
-  sweep(deadAfterMs: number): void {
+  /** Pings an open link that carried no message for pingIntervalMs, or terminates it if it has been silent too long or is stuck closing. */
+  sweep(deadAfterMs: number, pingIntervalMs: number): void {
     const ws = this.ws;
     if (ws.readyState === WebSocket.CLOSING) {
       ws.terminate();
@@ -66,6 +71,7 @@ export class Conn {
       ws.terminate();
       return;
     }
+    if (this.ctx.nowMs() - this.lastMessageMs < pingIntervalMs) return;
     this.pingSentMs ??= this.ctx.nowMs();
     ws.ping();
   }
@@ -129,6 +135,7 @@ export class Conn {
     }
     c.receivedFrames++;
     c.receivedBytes += bytes.length;
+    this.lastMessageMs = this.ctx.nowMs();
     this.ctx.deliver(this.peer, frame.payload);
   }
 

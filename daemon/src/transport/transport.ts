@@ -370,6 +370,6 @@ export class Transport {
       this.log.warn('event loop stalled; peer liveness checks restarted', { stalledMs: Math.round(lateMs) });
       for (const conn of conns) conn.forgiveStall(lateMs);
     }
-    for (const conn of conns) conn.sweep(t.deadAfterMs);
+    for (const conn of conns) conn.sweep(t.deadAfterMs, t.pingIntervalMs);
   }
 }

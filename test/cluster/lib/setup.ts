@@ -30,7 +30,7 @@ export interface LaneTiming {
 }
 
 /** The shipped etc/mdclusterd.toml (sub-second failover on a LAN of real machines). */
-export const SHIPPED_TIMING: LaneTiming = { tickMs: 10, heartbeatTicks: 2, electionTicks: 30, leaseTicks: 20, driftBoundTicks: 2, pingIntervalMs: 500, deadAfterMs: 2000 };
+export const SHIPPED_TIMING: LaneTiming = { tickMs: 10, heartbeatTicks: 5, electionTicks: 30, leaseTicks: 20, driftBoundTicks: 2, pingIntervalMs: 500, deadAfterMs: 2000 };
 
 /**
  * The lane's default. Under TCG on a shared 2-core machine a guest's event loop stalls for

@@ -43,7 +43,7 @@ class World {
     const st = this.net.rn(this.target).status();
     this.lastTerm = st.term;
     this.lastCommit = st.commit;
-    const hooks: GossipHooks = { term: () => 1, writableDevices: () => [], send: () => undefined, peerIds: () => [nodeId('n2'), nodeId('n3')], voters: () => IDS.map(nodeId) };
+    const hooks: GossipHooks = { term: () => 1, writableDevices: () => [], writableGeneration: () => 0, send: () => undefined, peerIds: () => [nodeId('n2'), nodeId('n3')], voters: () => IDS.map(nodeId) };
     this.gossip = new Gossip(hooks, { monoMs: () => 0, wallMs: () => 0 }, { setInterval: () => ({ cancel() {} }), setTimeout: () => ({ cancel() {} }) }, 10);
   }
 

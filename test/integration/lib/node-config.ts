@@ -11,7 +11,7 @@ export interface TestTiming {
 }
 
 /** The daemon's shipped defaults (etc/mdclusterd.toml). */
-export const DEFAULT_TEST_TIMING: TestTiming = { tickMs: 10, heartbeatTicks: 2, electionTicks: 30, leaseTicks: 20, driftBoundTicks: 2 };
+export const DEFAULT_TEST_TIMING: TestTiming = { tickMs: 10, heartbeatTicks: 5, electionTicks: 30, leaseTicks: 20, driftBoundTicks: 2 };
 
 /**
  * Elections 1-2 s instead of 300-600 ms: for tests that are not about failover, so that the
@@ -29,6 +29,9 @@ export interface TestTransportTiming {
 
 /** Faster link-failure detection than production, so partition tests stay short. */
 export const DEFAULT_TEST_TRANSPORT: TestTransportTiming = { pingIntervalMs: 100, deadAfterMs: 400, reconnectMinMs: 10, reconnectMaxMs: 200, connectTimeoutMs: 1000 };
+
+/** The daemon's shipped [transport] defaults (config/schema.ts), for benchmarks that measure what ships. */
+export const SHIPPED_TRANSPORT: TestTransportTiming = { pingIntervalMs: 500, deadAfterMs: 2000, reconnectMinMs: 50, reconnectMaxMs: 1000, connectTimeoutMs: 2000 };
 
 /** Link-death detection matching CALM_TEST_TIMING. */
 export const CALM_TEST_TRANSPORT: TestTransportTiming = { pingIntervalMs: 250, deadAfterMs: 1500, reconnectMinMs: 10, reconnectMaxMs: 200, connectTimeoutMs: 2000 };

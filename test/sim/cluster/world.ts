@@ -27,7 +27,7 @@ import type { Rand } from '../rand.js';
 /** The daemon's default timing (config defaults, daemon/src/daemon.ts). */
 export const TICK_MS = 10;
 export const ELECTION_TICKS = 30;
-export const HEARTBEAT_TICKS = 2;
+export const HEARTBEAT_TICKS = 5;
 export const LEASE_TICKS = 20;
 export const DRIFT_BOUND_TICKS = 2;
 // The relations config.ts enforces on a configured timing (a heartbeat renews the lease before it
