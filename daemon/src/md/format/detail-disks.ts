@@ -4,7 +4,7 @@
 // the kernfs directory order in which mdadm reads md/dev-* from sysfs.
 // Invariants: pure; rows come out in mdadm's print order; a slot with no device yields a
 // "removed" row and an empty replacement position yields none.
-import type { ArrayState, MemberState } from '../types.js';
+import type { ArrayState, MemberState, Superblock090Disk } from '../types.js';
 import { raid10Geometry } from './levels.js';
 
 export const MD_DISK_FAULTY = 1 << 0;
@@ -15,17 +15,12 @@ export const MD_DISK_WRITEMOSTLY = 1 << 9;
 export const MD_DISK_FAILFAST = 1 << 10;
 export const MD_DISK_JOURNAL = 1 << 18;
 
-/** One mdu_disk_info_t as mdadm holds it, plus the device path map_dev() would find. */
-export interface DiskRow {
-  /** desc_nr, or -1 where mdadm has none (empty slot, inactive array). */
-  number: number;
-  major: number;
-  minor: number;
-  /** raid_disk, -1 for none. */
-  raidDisk: number;
-  state: number;
-  devPath: string | null;
-}
+/**
+ * One mdu_disk_info_t as mdadm holds it, plus the device path map_dev() would find: the same
+ * fields as a 0.90 superblock's mdp_disk_t (md/types.ts), one definition for both. number is
+ * desc_nr, or -1 where mdadm has none (empty slot, inactive array); raidDisk -1 for none.
+ */
+export type DiskRow = Superblock090Disk;
 
 /** The kernel's GET_DISK_INFO answer for a member (md.c get_disk_info). */
 export function diskInfoOf(m: MemberState): DiskRow {
