@@ -70,6 +70,7 @@ describe('entries, memberships, snapshot metadata', () => {
     expect(validateSnapshotMeta({ index: MAX, term: 1, conf })).toBeNull();
     expect(validateSnapshotMeta({ index: 1, term: MAX, conf })).toBeNull();
     expect(validateSnapshotMeta({ index: 1, term: 1, conf: { voters: [] } })).toBeNull();
+    for (const notRecord of [null, undefined, 7, 'meta', true]) expect(validateSnapshotMeta(notRecord)).toBeNull();
     expect(validateSnapshotMeta('x')).toBeNull();
   });
 });
