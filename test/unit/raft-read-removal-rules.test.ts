@@ -54,7 +54,7 @@ describe('afterCommit', () => {
   it('a removed leader steps down only once its removal is committed, handing over to the lowest-named up-to-date voter', () => {
     const prs = new Map([['c', { match: 12 }], ['b', { match: 12 }], ['d', { match: 11 }]]);
     const conf = () => ({ voters: ['b', 'c', 'd'], learners: [] });
-    const voters = () => ['d', 'c', 'b'];
+    const voters = () => ['b', 'c', 'd'];
     const pending = leader({ prs, conf, voters }, { lastConfIndex: () => 12 });
     afterCommit(pending);
     expect(pending.calls).toEqual([]);
