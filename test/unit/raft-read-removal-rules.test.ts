@@ -4,11 +4,13 @@
 // the term are released only by a commit of an entry of this term; a leader whose removal is
 // committed (not merely appended) hands over to the lowest-named up-to-date voter and steps down.
 import { describe, expect, it } from 'vitest';
+import type { NodeId } from '../../daemon/src/common/types.js';
 import { afterCommit } from '../../daemon/src/raft/leader-state.js';
 import { confirmReads, leaderReadIndex } from '../../daemon/src/raft/readindex.js';
 import type { RaftState } from '../../daemon/src/raft/state.js';
 import type { Message } from '../../daemon/src/raft/types.js';
 
+const A = 'a' as NodeId;
 type Stub = RaftState & { calls: string[]; sent: Message[] };
 /** Leader a at term 7, commit 10 (an entry of term 7), last index 12, round 3. */
 function leader(over: Record<string, unknown> = {}, log: Record<string, unknown> = {}): Stub {
@@ -27,16 +29,16 @@ function leader(over: Record<string, unknown> = {}, log: Record<string, unknown>
 describe('when a read is answered', () => {
   it('a leader that is not the sole voter (its own removal appended, b left) waits for a round', () => {
     const r = leader({ voters: () => ['b'] });
-    expect(leaderReadIndex(r, 'q', 'a')).toEqual({ ok: true });
+    expect(leaderReadIndex(r, 'q', A)).toEqual({ ok: true });
     expect(r.readStates).toEqual([]);
     expect(r.reads.pending).toEqual([{ index: 10, requestCtx: 'q', from: 'a', round: 4 }]);
     const sole = leader({ voters: () => ['a'] });
-    leaderReadIndex(sole, 'q', 'a');
+    leaderReadIndex(sole, 'q', A);
     expect(sole.readStates).toEqual([{ index: 10, requestCtx: 'q' }]);
   });
   it('with no voters no round is ever acknowledged: a pending read is not answered', () => {
     const r = leader({ voters: () => [] });
-    r.reads.pending.push({ index: 10, requestCtx: 'q', from: 'a', round: 1 });
+    r.reads.pending.push({ index: 10, requestCtx: 'q', from: A, round: 1 });
     confirmReads(r);
     expect(r.readStates).toEqual([]);
     expect(r.reads.pending).toHaveLength(1);
@@ -46,7 +48,7 @@ describe('when a read is answered', () => {
 describe('afterCommit', () => {
   it('a commit of an older term\'s entry (commitPreviousTermByCounting fault) releases no waiting read', () => {
     const r = leader({}, { termAt: () => 6 });
-    r.reads.beforeCommit.push({ requestCtx: 'q', from: 'a' });
+    r.reads.beforeCommit.push({ requestCtx: 'q', from: A });
     afterCommit(r);
     expect(r.reads.beforeCommit).toHaveLength(1);
     expect(r.reads.pending).toEqual([]);
