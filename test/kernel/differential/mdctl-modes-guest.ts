@@ -96,7 +96,8 @@ async function main(): Promise<number> {
     await cmd('mdadm', ['--zero-superblock', '/dev/vde']);
     const ddf = await cmd('mdadm', ['--create', '/dev/md/ddf', '--run', '--metadata=ddf', '--raid-devices=2', '/dev/vdd', '/dev/vde']);
     if (ddf.code !== 0) throw new Error(`mdadm --create /dev/md/ddf: ${ddf.stderr}`);
-    await waitArray('md127', ['inactive']); // a container never runs: md shows it inactive
+    // A container never runs: md shows it inactive, or read-auto where md_mod's start_ro=1 (this lane's guest)
+    await waitArray('md127', ['inactive', 'read-auto']);
     // mdadm manages the container; mdctl refuses (the host checks the code, not identity).
     add(await same('ddf-container-refused', 'manage (DDF container)', [['/dev/md127', '--remove', '/dev/vde']]));
     return 0;
