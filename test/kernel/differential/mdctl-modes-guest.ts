@@ -10,8 +10,8 @@
 // Environment: MDCTL_LAB_SETUP (mdclusterd.toml + TLS files from the host), LAB_OUT.
 // Invariants: the daemon is stopped however the run ends; exit 0 when every case ran (verdicts
 // are the host's), 1 when one could not run (the record says why).
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { realpathSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { run } from '../mdctl/guest-io.js';
 import { cmd, GONE, OUT, RUNNING, startDaemon, stopDaemon, waitArray, waitReady } from './guest-daemon.js';
 import { MODES_RESULT_FILE, type ModeCaseRecord, type ModesRecord } from './mdctl-modes-cases.js';
@@ -96,10 +96,12 @@ async function main(): Promise<number> {
     await cmd('mdadm', ['--zero-superblock', '/dev/vde']);
     const ddf = await cmd('mdadm', ['--create', '/dev/md/ddf', '--run', '--metadata=ddf', '--raid-devices=2', '/dev/vdd', '/dev/vde']);
     if (ddf.code !== 0) throw new Error(`mdadm --create /dev/md/ddf: ${ddf.stderr}`);
-    // A container never runs: md shows it inactive, or read-auto where md_mod's start_ro=1 (this lane's guest)
-    await waitArray('md127', ['inactive', 'read-auto']);
+    // The container's md number: md127 may be taken by an earlier case's array (--incremental's).
+    const container = basename(realpathSync('/dev/md/ddf'));
+    // A container never runs: md shows it inactive, or read-auto where md_mod's start_ro=1.
+    await waitArray(container, ['inactive', 'read-auto']);
     // mdadm manages the container; mdctl refuses (the host checks the code, not identity).
-    add(await same('ddf-container-refused', 'manage (DDF container)', [['/dev/md127', '--remove', '/dev/vde']]));
+    add(await same('ddf-container-refused', 'manage (DDF container)', [[`/dev/${container}`, '--remove', '/dev/vde']]));
     return 0;
   } catch (e) {
     rec.error = (e as Error).stack ?? String(e);

@@ -49,11 +49,7 @@ describe('mdctl vs mdadm 4.2 by mode', () => {
     expect(rec!.error, describeResult(guest!)).toBeNull();
     expect(guest!.exitCode, describeResult(guest!)).toBe(0);
   });
-  // KNOWN GAP, found by this lane on real md (2026-12-08): mdctl refuses the DDF container
-  // (exit 1) but says "/dev/md127 is not an array managed by this cluster [E_NO_SUCH_ARRAY]": its
-  // 'kernel' request for the container gives no external metadata on the real kernel (the
-  // captures' unit tests pass). Skipped, never counted as passed, until that is fixed.
-  it.skip('ddf-container-refused: mdctl will not manage a DDF container (exit 1, E_EXTERNAL_METADATA) [known gap: E_NO_SUCH_ARRAY on real md]', () => {
+  it('ddf-container-refused: mdctl will not manage a DDF container (exit 1, E_EXTERNAL_METADATA)', () => {
     const c = rec?.cases.find((x) => x.name === 'ddf-container-refused');
     expect(c, 'case recorded').toBeDefined();
     expect(c!.mdctl[0].code).toBe(1);
