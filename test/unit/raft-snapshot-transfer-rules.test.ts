@@ -1,0 +1,123 @@
+// Follower-side rules of chunked snapshot transfer (daemon/src/raft/snapshot-transfer.ts):
+// strict in-order reassembly per (leader term, index, term, size), gaps and duplicates
+// counted and never stored, foreign transfers refused unless they start at offset 0, the
+// stored chunk is a copy, an empty snapshot installs, and a snapshot at the commit index is
+// not installed. Each test drives one follower RawNode with hand-built MsgSnap messages.
+import { describe, expect, it } from 'vitest';
+import { logIndex, nodeId, term } from '../../daemon/src/common/types.js';
+import type { RawNode } from '../../daemon/src/raft/rawnode.js';
+import type { Message, MsgSnap, MsgSnapResp } from '../../daemon/src/raft/types.js';
+import { Net } from '../paper/harness.js';
+
+const CONF = { voters: [nodeId('a'), nodeId('b'), nodeId('c')], learners: [] };
+
+interface Shape { leaderTerm?: number; index?: number; snapTerm?: number; totalBytes?: number }
+
+function follower(): { rb: RawNode; t: number } {
+  const net = new Net({ voters: ['a', 'b', 'c'] });
+  net.elect('a');
+  const rb = net.rn('b');
+  rb.ready(); // discard anything pending
+  return { rb, t: rb.status().term };
+}
+
+function chunk(t: number, offsetBytes: number, data: number[], s: Shape = {}): MsgSnap {
+  return { type: 'snap', from: nodeId('a'), to: nodeId('b'), term: term(s.leaderTerm ?? t),
+    meta: { index: logIndex(s.index ?? 100), term: term(s.snapTerm ?? t), conf: CONF },
+    offsetBytes, totalBytes: s.totalBytes ?? 4, chunk: Uint8Array.from(data) };
+}
+
+function out(rb: RawNode): Message[] {
+  if (!rb.hasReady()) return [];
+  const rd = rb.ready();
+  const msgs = rd.messages;
+  rb.advance(rd);
+  return msgs;
+}
+
+function lastSnapResp(msgs: Message[]): MsgSnapResp {
+  const r = msgs.filter((m): m is MsgSnapResp => m.type === 'snap-resp');
+  expect(r.length).toBeGreaterThan(0);
+  return r[r.length - 1]!;
+}
+
+describe('snapshot transfer, follower side', () => {
+  it('a gap and a duplicate are counted, not stored, and answered with the offset still needed', () => {
+    const { rb, t } = follower();
+    const d0 = rb.status().droppedMessages;
+    rb.step(chunk(t, 0, [1, 2]));
+    expect(lastSnapResp(out(rb))).toMatchObject({ nextOffsetBytes: 2, reject: false, index: 100 });
+    expect(rb.status().droppedMessages).toBe(d0);
+    rb.step(chunk(t, 3, [9])); // gap
+    expect(lastSnapResp(out(rb))).toMatchObject({ nextOffsetBytes: 2, reject: false });
+    expect(rb.status().droppedMessages).toBe(d0 + 1);
+    rb.step(chunk(t, 0, [7, 7])); // duplicate of the first chunk, different bytes
+    expect(lastSnapResp(out(rb))).toMatchObject({ nextOffsetBytes: 2, reject: false });
+    expect(rb.status().droppedMessages).toBe(d0 + 2);
+    rb.step(chunk(t, 2, [3, 4])); // the last chunk
+    const rd = rb.ready();
+    expect(rd.snapshot?.data).toEqual(Uint8Array.from([1, 2, 3, 4]));
+    expect(rd.messages.find((m) => m.type === 'app-resp')).toMatchObject({ index: 100, reject: false });
+    expect(rb.status().droppedMessages).toBe(d0 + 2);
+  });
+
+  it('the stored chunk is a copy: the sender reusing its buffer does not change the snapshot', () => {
+    const { rb, t } = follower();
+    const first = chunk(t, 0, [1, 2]);
+    rb.step(first);
+    first.chunk.fill(0xee);
+    rb.step(chunk(t, 2, [3, 4]));
+    expect(rb.ready().snapshot?.data).toEqual(Uint8Array.from([1, 2, 3, 4]));
+  });
+
+  const foreign: [string, Shape][] = [
+    ['a newer leader term', { leaderTerm: 99 }],
+    ['another snapshot index', { index: 101 }],
+    ['another snapshot term', { snapTerm: 1 }],
+    ['another total size', { totalBytes: 5 }],
+  ];
+  for (const [what, shape] of foreign) {
+    it(`a middle chunk of ${what} is refused with offset 0, counted, and not stored`, () => {
+      const { rb, t } = follower();
+      rb.step(chunk(t, 0, [1, 2]));
+      out(rb);
+      const d0 = rb.status().droppedMessages;
+      const m = chunk(t, 2, [3, 4], shape);
+      rb.step(m);
+      const msgs = out(rb);
+      expect(msgs.some((x) => x.type === 'app-resp')).toBe(false);
+      expect(lastSnapResp(msgs)).toMatchObject({ nextOffsetBytes: 0, reject: false, index: m.meta.index });
+      expect(rb.status().droppedMessages).toBe(d0 + 1);
+    });
+
+    it(`a first chunk of ${what} restarts reassembly`, () => {
+      const { rb, t } = follower();
+      rb.step(chunk(t, 0, [1, 2]));
+      out(rb);
+      const total = shape.totalBytes ?? 4;
+      rb.step(chunk(t, 0, [5, 6], shape));
+      expect(lastSnapResp(out(rb))).toMatchObject({ nextOffsetBytes: 2 });
+      rb.step(chunk(t, 2, total === 5 ? [7, 8, 9] : [7, 8], shape));
+      const rd = rb.ready();
+      expect(rd.snapshot?.data).toEqual(Uint8Array.from(total === 5 ? [5, 6, 7, 8, 9] : [5, 6, 7, 8]));
+    });
+  }
+
+  it('an empty snapshot (0 bytes) installs from its single empty chunk', () => {
+    const { rb, t } = follower();
+    rb.step(chunk(t, 0, [], { totalBytes: 0 }));
+    const rd = rb.ready();
+    expect(rd.snapshot?.data).toEqual(new Uint8Array(0));
+    expect(rd.snapshot?.meta.index).toBe(100);
+    expect(rd.messages.find((m) => m.type === 'app-resp')).toMatchObject({ index: 100 });
+  });
+
+  it('a snapshot whose index equals the follower commit is not installed; the commit is reported', () => {
+    const { rb, t } = follower();
+    const commit = rb.status().commit;
+    rb.step(chunk(t, 0, [1], { index: commit, totalBytes: 1 }));
+    const rd = rb.ready();
+    expect(rd.snapshot).toBeNull();
+    expect(rd.messages.find((m) => m.type === 'app-resp')).toMatchObject({ index: commit, reject: false });
+  });
+});
