@@ -4,10 +4,11 @@
 // stored chunk is a copy, an empty snapshot installs, and a snapshot at the commit index is
 // not installed. Each test drives one follower RawNode with hand-built MsgSnap messages.
 import { describe, expect, it } from 'vitest';
+import { RAFT_MAX_INFLIGHT_SNAPSHOT_CHUNKS, SNAPSHOT_CHUNK_BYTES, SNAPSHOT_KEEP_TRAILING_ENTRIES } from '../../daemon/src/common/limits.js';
 import { logIndex, nodeId, term } from '../../daemon/src/common/types.js';
 import type { RawNode } from '../../daemon/src/raft/rawnode.js';
 import type { Message, MsgSnap, MsgSnapResp } from '../../daemon/src/raft/types.js';
-import { Net } from '../paper/harness.js';
+import { Net, bytes } from '../paper/harness.js';
 
 const CONF = { voters: [nodeId('a'), nodeId('b'), nodeId('c')], learners: [] };
 
@@ -126,5 +127,58 @@ describe('snapshot transfer, follower side', () => {
     const rd = rb.ready();
     expect(rd.snapshot).toBeNull();
     expect(rd.messages.find((m) => m.type === 'app-resp')).toMatchObject({ index: commit, reject: false });
+  });
+});
+
+// ---- leader side ----
+
+function laggingFollower(snapData: Uint8Array): Net {
+  const net = new Net({ voters: ['a', 'b', 'c'] });
+  net.elect('a');
+  net.crash('c');
+  for (let i = 0; i < SNAPSHOT_KEEP_TRAILING_ENTRIES + 50; i++) {
+    net.rn('a').propose(bytes(`v${i}`));
+    if (i % 500 === 499) net.stabilize();
+  }
+  net.stabilize();
+  expect(net.compact('a', snapData)).not.toBeNull();
+  net.restart('c');
+  return net;
+}
+
+/** Ticks and delivers until a first snapshot chunk to c is in flight; returns the undelivered chunks to c. */
+function firstBurst(net: Net): MsgSnap[] {
+  for (let i = 0; i < 20; i++) {
+    net.tick('a');
+    net.tick('c');
+    const q = net.flush();
+    const snaps = q.filter((m): m is MsgSnap => m.type === 'snap' && m.to === 'c');
+    if (snaps.length > 0) return snaps;
+    for (const m of q) net.deliver(m);
+  }
+  throw new Error('no snapshot sent');
+}
+
+describe('snapshot transfer, leader side', () => {
+  const CHUNKS = RAFT_MAX_INFLIGHT_SNAPSHOT_CHUNKS + 2;
+
+  it('at most RAFT_MAX_INFLIGHT_SNAPSHOT_CHUNKS chunks are unacknowledged; each ack opens the window by one', () => {
+    const data = new Uint8Array(CHUNKS * SNAPSHOT_CHUNK_BYTES).map((_, i) => i & 0xff);
+    const net = laggingFollower(data);
+    const burst = firstBurst(net);
+    expect(burst.map((m) => m.offsetBytes)).toEqual(
+      Array.from({ length: RAFT_MAX_INFLIGHT_SNAPSHOT_CHUNKS }, (_, i) => i * SNAPSHOT_CHUNK_BYTES));
+    // an ack claiming bytes never sent is ignored: nothing new goes out
+    const ra = net.rn('a');
+    const resp = (nextOffsetBytes: number, reject = false): Message => ({ type: 'snap-resp', from: nodeId('c'), to: nodeId('a'),
+      term: term(ra.status().term), index: burst[0]!.meta.index, nextOffsetBytes, reject });
+    ra.step(resp((RAFT_MAX_INFLIGHT_SNAPSHOT_CHUNKS + 1) * SNAPSHOT_CHUNK_BYTES));
+    expect(net.flush().filter((m) => m.type === 'snap')).toEqual([]);
+    ra.step(resp(SNAPSHOT_CHUNK_BYTES));
+    const next = net.flush().filter((m): m is MsgSnap => m.type === 'snap');
+    expect(next.map((m) => m.offsetBytes)).toEqual([RAFT_MAX_INFLIGHT_SNAPSHOT_CHUNKS * SNAPSHOT_CHUNK_BYTES]);
+    // a reject sends the follower back to probing: the transfer stops
+    ra.step(resp(0, true));
+    expect(net.flush().filter((m) => m.type === 'snap' && m.offsetBytes !== 0)).toEqual([]);
   });
 });
