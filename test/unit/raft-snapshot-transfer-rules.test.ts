@@ -174,11 +174,47 @@ describe('snapshot transfer, leader side', () => {
       term: term(ra.status().term), index: burst[0]!.meta.index, nextOffsetBytes, reject });
     ra.step(resp((RAFT_MAX_INFLIGHT_SNAPSHOT_CHUNKS + 1) * SNAPSHOT_CHUNK_BYTES));
     expect(net.flush().filter((m) => m.type === 'snap')).toEqual([]);
+    // an ack for another snapshot index is ignored
+    ra.step({ ...resp(SNAPSHOT_CHUNK_BYTES), index: logIndex(burst[0]!.meta.index + 1) } as Message);
+    expect(net.flush().filter((m) => m.type === 'snap')).toEqual([]);
     ra.step(resp(SNAPSHOT_CHUNK_BYTES));
     const next = net.flush().filter((m): m is MsgSnap => m.type === 'snap');
     expect(next.map((m) => m.offsetBytes)).toEqual([RAFT_MAX_INFLIGHT_SNAPSHOT_CHUNKS * SNAPSHOT_CHUNK_BYTES]);
     // a reject sends the follower back to probing: the transfer stops
     ra.step(resp(0, true));
     expect(net.flush().filter((m) => m.type === 'snap' && m.offsetBytes !== 0)).toEqual([]);
+  });
+
+  it('an ack of everything sent opens the whole window; an ack below the acknowledged offset goes back to it', () => {
+    const C = SNAPSHOT_CHUNK_BYTES;
+    const net = laggingFollower(new Uint8Array(CHUNKS * C).fill(3));
+    const burst = firstBurst(net);
+    const ra = net.rn('a');
+    const resp = (nextOffsetBytes: number): Message => ({ type: 'snap-resp', from: nodeId('c'), to: nodeId('a'),
+      term: term(ra.status().term), index: burst[0]!.meta.index, nextOffsetBytes, reject: false });
+    const offsets = (): number[] => net.flush().filter((m): m is MsgSnap => m.type === 'snap').map((m) => m.offsetBytes / C);
+    ra.step(resp(4 * C)); // exactly what was sent
+    expect(offsets()).toEqual([4, 5]);
+    ra.step(resp(5 * C));
+    expect(offsets()).toEqual([]);
+    ra.step(resp(5 * C)); // same offset again: not a go-back
+    expect(offsets()).toEqual([]);
+    ra.step(resp(2 * C)); // the follower lost its partial copy beyond 2 chunks
+    expect(offsets()).toEqual([2, 3, 4, 5]);
+  });
+
+  it('a lost burst is resent from the acknowledged offset after a heartbeat interval without acks', () => {
+    const C = SNAPSHOT_CHUNK_BYTES;
+    const data = new Uint8Array(CHUNKS * C).map((_, i) => (i * 7) & 0xff);
+    const net = laggingFollower(data);
+    firstBurst(net); // the first window is lost
+    const sent: number[] = [];
+    net.filter = (m) => {
+      if (m.type === 'snap' && m.to === 'c') sent.push(m.offsetBytes / C);
+      return true;
+    };
+    net.tickAll(10);
+    expect(net.node('c').snapshotData).toEqual(data);
+    expect(sent).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
