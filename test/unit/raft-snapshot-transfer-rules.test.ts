@@ -201,6 +201,14 @@ describe('snapshot transfer, leader side', () => {
     expect(offsets()).toEqual([]);
     ra.step(resp(2 * C)); // the follower lost its partial copy beyond 2 chunks
     expect(offsets()).toEqual([2, 3, 4, 5]);
+    // heartbeat replies: the first after an ack resends nothing; a second one with no ack in
+    // between resends from the acknowledged offset (go-back-N)
+    const hb = { type: 'heartbeat-resp', from: nodeId('c'), to: nodeId('a'), term: term(ra.status().term),
+      round: 0, roundTick: 0 } as Message;
+    ra.step(hb);
+    expect(offsets()).toEqual([]);
+    ra.step(hb);
+    expect(offsets()).toEqual([2, 3, 4, 5]);
   });
 
   it('a lost burst is resent from the acknowledged offset after a heartbeat interval without acks', () => {
