@@ -225,4 +225,21 @@ describe('snapshot transfer, leader side', () => {
     expect(net.node('c').snapshotData).toEqual(data);
     expect(sent).toEqual([0, 1, 2, 3, 4, 5]);
   });
+
+  it('a newer snapshot replaces the one being sent: the transfer restarts from offset 0 with its meta', () => {
+    const C = SNAPSHOT_CHUNK_BYTES;
+    const net = laggingFollower(new Uint8Array(CHUNKS * C).fill(1));
+    const burst = firstBurst(net);
+    net.crash('c');
+    net.rn('a').propose(bytes('newer'));
+    net.stabilize();
+    const newer = net.compact('a', new Uint8Array(2 * C).fill(2));
+    expect(newer).not.toBeNull();
+    expect(newer!.meta.index).toBeGreaterThan(burst[0]!.meta.index);
+    const ra = net.rn('a');
+    ra.step({ type: 'heartbeat-resp', from: nodeId('c'), to: nodeId('a'), term: term(ra.status().term),
+      round: 0, roundTick: 0 } as Message);
+    const snaps = net.flush().filter((m): m is MsgSnap => m.type === 'snap' && m.to === 'c');
+    expect(snaps.map((m) => [m.meta.index, m.offsetBytes / C])).toEqual([[newer!.meta.index, 0], [newer!.meta.index, 1]]);
+  });
 });
