@@ -102,7 +102,7 @@ export class ClusterNode {
       writableDevices: () => this.writerLog.openDevices(),
       writableGeneration: () => this.writerLog.generation,
       send: (body) => this.loop.sendGossip(body),
-      peerIds: () => this.loop.peerIds(),
+      peerIds: () => this.loop.peers.ids(),
       voters: () => raft.status().conf.voters,
     }, deps.clock, deps.timers, s.tickMs);
     const incarnation = `${Math.floor(deps.clock.wallMs()).toString(36)}.${deps.prng.nextU32().toString(36)}`;
@@ -170,7 +170,7 @@ export class ClusterNode {
       },
       propose: (cmd, opts) => this.propose(cmd, opts),
       waitApplied: (index, timeoutMs) => this.waitApplied(index, timeoutMs),
-      peerAddress: (id) => this.loop.peerAddress(id),
+      peerAddress: (id) => this.loop.peers.address(id),
     }, { ...deps, tickMs: s.tickMs });
     this.ticker = new Ticker(deps.clock, deps.timers, NODE_MAX_SLEEP_MS, () => this.onTick(), () => this.dueMs(), (lateMs) => deps.onTickLagMs?.(lateMs));
     this.localFaults = new LocalFaults(s.id, {
@@ -188,10 +188,6 @@ export class ClusterNode {
   /** The applied replicated state (changed only by the Ready loop). */
   get state(): ClusterState {
     return this.loop.state;
-  }
-
-  get stopped(): boolean {
-    return this.loop.stopped;
   }
 
   async start(): Promise<void> {
@@ -235,7 +231,7 @@ export class ClusterNode {
     const w = this.writer.due();
     const ticks = this.spareMover.active || this.loop.commitUnwritten() ? 1 : Math.min(this.raft.ticksUntilDue(), w.ticks);
     let at = ticks === Infinity ? Infinity : this.loop.time.tickDueMs(ticks) ?? now;
-    for (const t of [w.sampleAtMs, this.gossip.refreshDueMs() ?? now, this.loop.nextPeerExpiryMs()]) if (t !== null && t < at) at = t;
+    for (const t of [w.sampleAtMs, this.gossip.refreshDueMs() ?? now, this.loop.peers.nextExpiryMs()]) if (t !== null && t < at) at = t;
     return at;
   }
 

@@ -66,7 +66,8 @@ export class ReadyLoop {
   readonly raft: RawNode;
   state: ClusterState = emptyClusterState();
   /** Who this node talks to, following applied membership changes (node/peers.ts). */
-  private readonly peers: PeerDirectory;
+  /** The peer set (active and lingering peers, addresses): read through here, changed only by the loop. */
+  readonly peers: PeerDirectory;
   /** Checks every peer frame before Raft sees it (node/peer-input.ts). */
   private readonly input: PeerInput;
   /** Peer frames refused before they reached Raft. */
@@ -116,15 +117,6 @@ export class ReadyLoop {
     this.halted = true;
   }
 
-  /** The active peers (never this node, never a lingering one), and a peer's address. */
-  peerIds(): NodeId[] {
-    return this.peers.ids();
-  }
-
-  peerAddress(id: NodeId): string | null {
-    return this.peers.address(id);
-  }
-
   /** Takes the transport's frames and link changes (before start()). */
   attach(): void {
     this.deps.transport.onMessage((from, payload) => this.onFrame(from, payload));
@@ -157,11 +149,6 @@ export class ReadyLoop {
   /** Sends one gossip frame to every active peer (node/gossip.ts builds the body). */
   sendGossip(body: Uint8Array): void {
     for (const id of this.peers.ids()) this.sendFrame(id, FRAME_GOSSIP, body);
-  }
-
-  /** Monotonic ms at which a lingering peer is due to be forgotten (null: none lingers). */
-  nextPeerExpiryMs(): number | null {
-    return this.peers.nextExpiryMs();
   }
 
   /** Peers that left the membership and lingered long enough are forgotten; returns them. */

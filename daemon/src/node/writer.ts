@@ -22,6 +22,7 @@ import { MasterProgress } from './master-progress.js';
 import type { WriterLog } from './writer-log.js';
 import type { MasterConfig } from '../config/config.js';
 import { WriterReports } from './writer-reports.js';
+import { FenceRunner } from './fence-runner.js';
 
 /** The [master] settings as configured (config/config.ts: one definition), plus what the node derives. */
 export type WriterSettings = MasterConfig & {
@@ -68,9 +69,7 @@ export class WriterRole {
   private claimTick = 0;
   /** When this node's claim in claimedTerm was made (the unconfirmed grace counts from it). */
   private claimMonoMs = 0;
-  /** Earlier masters being fenced now; "node:term" fenced in claimedTerm. Bound: the cluster's nodes (reset per claim). */
-  private readonly fencing = new Set<string>();
-  private readonly fenced = new Set<string>();
+  private readonly fences: FenceRunner;
   /** "node:term" -> tick a master-cleared entry was last proposed (re-proposed after CLAIM_RETRY_TICKS). Reset per claim. */
   private readonly clearProposedTick = new Map<string, number>();
   /** The master's own periodic entries: node records and sync checkpoints (node/master-progress.ts). */
@@ -85,6 +84,7 @@ export class WriterRole {
 
   constructor(private readonly hooks: WriterHooks, private readonly writerLog: WriterLog, private readonly s: WriterSettings, private readonly deps: WriterDeps) {
     this.reports = new WriterReports((cmd) => hooks.propose(cmd));
+    this.fences = new FenceRunner(s, deps.commands, deps.logger, this.reports, () => hooks.raftStatus().id, () => this.claimedTerm);
     this.progress = new MasterProgress(hooks, { driver: deps.driver, clock: deps.clock, checkpointIntervalMs: s.checkpointIntervalMs });
   }
 
@@ -118,7 +118,7 @@ export class WriterRole {
 
   /** `old` said, in this term, that it holds nothing writable, or was fenced in this term. */
   private proven(old: string, term: number): boolean {
-    return this.hooks.saidNoneWritable(old, term) || this.fenced.has(`${old}:${term}`);
+    return this.hooks.saidNoneWritable(old, term) || this.fences.fencedIn(old, term);
   }
 
   /**
@@ -169,9 +169,8 @@ export class WriterRole {
     if (!this.ownRecord(st) || this.s.fenceCommand.length === 0) return;
     if (st.nowTick - this.claimTick < FENCE_AFTER_TICKS) return;
     for (const old of this.uncleared()) {
-      const key = `${old}:${st.term}`;
-      if (old === st.id || this.fencing.has(key) || this.proven(old, st.term)) continue;
-      void this.runFence(old, st.term);
+      if (old === st.id || this.fences.running(old, st.term) || this.proven(old, st.term)) continue;
+      void this.fences.run(old, st.term);
     }
   }
 
@@ -277,7 +276,7 @@ export class WriterRole {
       this.claimedTerm = st.term;
       this.claimTick = st.nowTick;
       this.claimMonoMs = this.deps.clock.monoMs();
-      this.fenced.clear();
+      this.fences.newClaim();
       this.clearProposedTick.clear();
       this.reports.newClaim();
     } else if (st.nowTick - this.claimTick < CLAIM_RETRY_TICKS) {
@@ -286,20 +285,5 @@ export class WriterRole {
     if (m && m.node === st.id && m.term === st.term) return;
     this.claimTick = st.nowTick;
     this.hooks.propose({ op: 'master', node: st.id, term: st.term });
-  }
-
-  private runFence(old: string, term: number): Promise<void> {
-    const key = `${old}:${term}`;
-    this.fencing.add(key);
-    const [cmd, ...args] = this.s.fenceCommand;
-    // "{node}" in an argument is replaced by the fenced node's id; without one, the id is appended.
-    const argv = args.some((a) => a.includes('{node}')) ? args.map((a) => a.replaceAll('{node}', old)) : [...args, old];
-    return this.deps.commands.run(cmd, argv, this.s.fenceTimeoutMs).then((r) => {
-      this.fencing.delete(key);
-      if (r.ok && this.claimedTerm === term) this.fenced.add(key);
-      if (r.ok) this.deps.logger.warn({ old }, 'fenced the previous master');
-      else this.deps.logger.error({ old, err: r.message }, 'fence command failed');
-      this.reports.fenceRan(this.hooks.raftStatus().id, old, term, r);
-    });
   }
 }
